@@ -1,0 +1,102 @@
+"""QueryPlan: the one contract between the planners (engine, LLM agent) and the compiler."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Grain = Literal["day", "week", "month", "quarter", "year"]
+FilterOp = Literal["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte"]
+ReasonClass = Literal[
+    "out_of_scope", "other_tenant", "future_forecast", "hostile_input", "unknown_metric",
+    "empty_question", "too_long",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeRange(_Model):
+    """A half-open date range [start, end) in the account's reporting time zone."""
+
+    start: date
+    end: date = Field(description="Exclusive end date.")
+    label: str = Field("", description="How the user said it, e.g. 'last quarter'.")
+
+
+class Filter(_Model):
+    """A restriction on a dimension (or, for lists, on a measure) of the semantic model."""
+
+    dimension: str
+    op: FilterOp = "eq"
+    values: tuple[str | int | Decimal, ...]
+    currency: str | None = Field(None, description="Currency of a money threshold, if any.")
+
+
+class Comparison(_Model):
+    """Compare the period with an earlier one."""
+
+    kind: Literal["previous_period", "same_period_last_year"]
+
+
+class Ranking(_Model):
+    """Top or bottom N of the first dimension by a metric."""
+
+    metric: str
+    direction: Literal["top", "bottom"] = "top"
+    n: int = Field(10, gt=0, le=1000)
+
+
+class Assumption(_Model):
+    """Something the answer took for granted, with a stable key the evals check."""
+
+    key: str
+    text: str
+
+
+class QueryPlan(_Model):
+    """What to compute: metrics over dimensions, filters, a time range and a grain."""
+
+    metrics: tuple[str, ...] = Field(min_length=1)
+    dimensions: tuple[str, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    time: TimeRange | None = None
+    grain: Grain | None = Field(None, description="Time-series grain; None for one total.")
+    comparison: Comparison | None = None
+    ranking: Ranking | None = None
+    listing: str | None = Field(None, description="Entity to list row by row (e.g. invoices).")
+    limit: int | None = Field(None, gt=0)
+    by_currency: bool = Field(False, description="Keep amounts per original currency.")
+    currency: str | None = Field(None, description="Reporting currency; None = account default.")
+    chart: Literal["auto", "line", "bar", "none"] = "auto"
+    assumptions: tuple[Assumption, ...] = ()
+    confidence: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class CannotAnswer(_Model):
+    """A refusal: why, and questions that can be answered instead."""
+
+    reason: str
+    reason_class: ReasonClass = "out_of_scope"
+    suggestions: tuple[str, ...] = ()
+
+
+class Choice(_Model):
+    """One option of a clarification question."""
+
+    label: str
+    question: str = Field(description="The question rewritten with this choice.")
+
+
+class NeedsClarification(_Model):
+    """The question is ambiguous; ask the user to pick."""
+
+    question: str
+    choices: tuple[Choice, ...]
+
+
+PlanResult = QueryPlan | CannotAnswer | NeedsClarification
