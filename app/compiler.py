@@ -1,0 +1,481 @@
+"""QueryPlan → one DuckDB SELECT (a sqlglot expression), money exact and converted per day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlglot import exp
+
+from app.answer import ChartSpec, Column, Period
+from app.errors import CompileError
+from app.plan import Assumption, QueryPlan, TimeRange
+from app.semantic import Metric, SemanticModel
+from app.sqlbuild import Params
+from app.timeframe import (
+    Bucket,
+    Frame,
+    local_expr,
+    plan_frame,
+    time_filter,
+)
+
+SICE = "subscription_item_change_events"
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    """The requesting merchant account: id, reporting time zone and default currency."""
+
+    id: str
+    timezone: str
+    currency: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CompileContext:
+    """Everything the compiler needs besides the plan."""
+
+    account: AccountInfo
+    as_of: date
+    model: SemanticModel
+
+
+@dataclass
+class Compiled:
+    """A compiled plan: the SQL expression plus how to present its columns."""
+
+    expression: exp.Expression
+    columns: list[Column]
+    chart: ChartSpec | None
+    period: Period | None
+    currency: str | None
+    notes: list[Assumption] = field(default_factory=list)
+
+
+@dataclass
+class _Q:
+    """Per-compilation state: parameters, CTEs and the output key columns."""
+
+    ctx: CompileContext
+    plan: QueryPlan
+    frame: Frame
+    target: str | None
+    params: Params = field(default_factory=Params)
+    ctes: list[tuple[str, str]] = field(default_factory=list)
+    dim_names: list[str] = field(default_factory=list)
+    notes: list[Assumption] = field(default_factory=list)
+    fx_added: bool = False
+
+    @property
+    def dim_cols(self) -> list[str]:
+        """Output columns of the requested dimensions (a keyed dimension adds its id first)."""
+        out: list[str] = []
+        for name in self.dim_names:
+            if self.ctx.model.dimensions[name].key:
+                out.append(f"{name}_id")
+            out.append(name)
+        return out
+
+    @property
+    def keys(self) -> list[str]:
+        """Output key columns of every metric CTE."""
+        return ["period", *self.dim_cols, *(["currency"] if self.target is None else [])]
+
+    def cte(self, name: str, sql: str) -> str:
+        """Add a CTE and return its name."""
+        self.ctes.append((name, sql))
+        return name
+
+
+def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
+    """Compile a QueryPlan into one SELECT over the warehouse."""
+    if plan.listing:
+        from app.listing import compile_listing
+
+        return compile_listing(plan, ctx)
+    model = ctx.model
+    metrics = [_metric(model, name) for name in plan.metrics]
+    frame = plan_frame(plan, ctx.as_of, ctx.account.timezone, metrics)
+    by_currency = plan.by_currency or "currency" in plan.dimensions
+    notes: list[Assumption] = []
+    if by_currency and not all(m.unit == "money" and m.aggregation != "ratio" for m in metrics):
+        by_currency = False
+        notes.append(Assumption(key="by_currency_ignored",
+                                text="Amounts per currency apply to money totals only; "
+                                     "the reporting currency was used."))
+    target = None if by_currency else (plan.currency or ctx.account.currency).lower()
+    q = _Q(ctx=ctx, plan=plan, frame=frame, target=target, notes=notes)
+    q.dim_names = [d for d in plan.dimensions if d != "currency"]
+    for d in q.dim_names:
+        if d not in model.dimensions:
+            raise CompileError(f"unknown dimension {d}")
+    names = [_compile_metric(q, m) for m in metrics]
+    sql = _final_select(q, metrics, names)
+    with_sql = "WITH " + ",\n".join(f"{n} AS ({s})" for n, s in q.ctes) + "\n" + sql
+    expression = q.params.bind(with_sql)
+    columns = _columns(q, metrics)
+    return Compiled(
+        expression=expression,
+        columns=columns,
+        chart=_chart(q, metrics, columns),
+        period=Period(
+            start=frame.range.start,
+            end=frame.range.end,
+            timezone=ctx.account.timezone,
+            label=frame.range.label,
+        ),
+        currency=target,
+        notes=q.notes + frame.notes,
+    )
+
+
+def _metric(model: SemanticModel, name: str) -> Metric:
+    if name not in model.metrics:
+        raise CompileError(f"unknown metric {name}")
+    return model.metrics[name]
+
+
+# ------------------------------------------------------------------------ joins and dimensions
+
+
+def from_clause(
+    model: SemanticModel, table: str, exprs: list[str], alias_source: str | None = None
+) -> str:
+    """FROM table plus the many-to-one joins needed by the expressions (no fan-out)."""
+    from app.semantic import tables_in
+
+    needed: list[str] = []
+    for e in exprs:
+        for t in sorted(tables_in(e)):
+            if t != table and t not in needed:
+                needed.append(t)
+    clause = f"{alias_source} AS {table}" if alias_source else table
+    joined: set[str] = {table}
+    for t in needed:
+        path = model.join_path(table, t)
+        if path is None:
+            raise CompileError(
+                f"{t} cannot be reached from {table} without multiplying rows; "
+                "pick a dimension of the metric's own table or its parents"
+            )
+        for j in path:
+            if j.to in joined:
+                continue
+            clause += f" LEFT JOIN {j.to} ON {j.from_}.{j.column} = {j.to}.id"
+            joined.add(j.to)
+    return clause
+
+
+def _from_clause(q: _Q, table: str, exprs: list[str], alias_source: str | None = None) -> str:
+    return from_clause(q.ctx.model, table, exprs, alias_source)
+
+
+def _dim_exprs(q: _Q, metric: Metric) -> list[tuple[str, str]]:
+    """(output name, SQL expression) for each requested dimension of this metric."""
+    out: list[tuple[str, str]] = []
+    for name in q.dim_names:
+        dim = q.ctx.model.dimensions[name]
+        expr = dim.expr
+        if dim.table == "*":
+            expr = f"{metric.table}.{dim.expr}"
+        if dim.key:
+            out.append((f"{name}_id", dim.key))
+        out.append((name, expr))
+    return out
+
+
+def _filter_sql(q: _Q, metric: Metric) -> list[str]:
+    """WHERE fragments for the plan's dimension filters."""
+    out = []
+    for f in q.plan.filters:
+        if f.dimension == "currency":
+            col = metric.currency
+            if col is None:
+                continue
+            values = tuple(str(v).lower() for v in f.values)
+        else:
+            dim = q.ctx.model.dimensions.get(f.dimension)
+            if dim is None:
+                raise CompileError(f"unknown filter dimension {f.dimension}")
+            col = f"{metric.table}.{dim.expr}" if dim.table == "*" else dim.expr
+            values = f.values
+        op = {"eq": "IN", "in": "IN", "neq": "NOT IN", "not_in": "NOT IN"}.get(f.op)
+        if op:
+            out.append(f"{col} {op} ({q.params.add_list(values)})")
+        else:
+            sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[f.op]
+            out.append(f"{col} {sym} {q.params.add(values[0])}")
+    return out
+
+
+# ------------------------------------------------------------------------ metrics
+
+
+def _compile_metric(q: _Q, m: Metric) -> str:
+    """Add the CTEs computing metric m per (period, dims[, currency]); return the CTE name."""
+    if m.aggregation == "ratio":
+        return _ratio(q, m)
+    if m.aggregation == "custom":
+        return _custom(q, m)
+    if m.aggregation == "stock" and m.table == SICE:
+        return _sice_stock(q, m)
+    if m.aggregation in ("stock", "snapshot"):
+        return _stock(q, m)
+    return _flow(q, m)
+
+
+def _flow(q: _Q, m: Metric, name: str | None = None) -> str:
+    assert m.table and m.measure and m.time
+    name = name or f"m_{m.name}"
+    tz = q.ctx.account.timezone
+    dims = _dim_exprs(q, m)
+    money = m.unit == "money"
+    specials = {"as_of_end": q.params.add(q.frame.as_of_end_utc)}
+    bucket = q.frame.bucket_expr(m.time, m.time_zone, tz, q.params)
+    select = [f"{bucket} AS period", *(f"{e} AS {n}" for n, e in dims)]
+    if money:
+        select += [f"{m.currency} AS currency", f"CAST({m.time} AS DATE) AS day"]
+    select.append(f"{m.measure} AS v")
+    where = [_sp(w, specials) for w in m.where]
+    where += time_filter(m.time, m.time_zone, tz, q.frame.scan_range, q.params)
+    where += _filter_sql(q, m)
+    exprs = [e for _, e in dims] + [m.measure, m.time, *m.where, *_filter_sql_exprs(q, m)]
+    if money:
+        exprs.append(m.currency or "")
+    sql = (
+        f"SELECT {', '.join(select)} FROM {_from_clause(q, m.table, exprs)} "
+        f"WHERE {' AND '.join(where)} GROUP BY ALL"
+    )
+    base = q.cte(f"{name}_rows", sql)
+    if not money:
+        return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {base} GROUP BY ALL")
+    return _convert(q, base, name, point_col=None)
+
+
+def _filter_sql_exprs(q: _Q, m: Metric) -> list[str]:
+    """Column expressions the filters touch (to plan joins)."""
+    out = []
+    for f in q.plan.filters:
+        dim = q.ctx.model.dimensions.get(f.dimension)
+        if dim and dim.table not in ("*",) and f.dimension != "currency":
+            out.append(dim.expr)
+    return out
+
+
+def _sp(fragment: str, specials: dict[str, str]) -> str:
+    from app.sqlbuild import model_sql
+
+    return model_sql(fragment, Params(), specials) if "@" in fragment else fragment
+
+
+def _keys_sql(q: _Q, prefix: str = "") -> str:
+    return ", ".join(f"{prefix}{k}" for k in q.keys)
+
+
+def _ensure_fx(q: _Q) -> None:
+    if not q.fx_added:
+        q.cte(
+            "fx",
+            "SELECT CAST(exchange_rates_from_usd.date AS DATE) + 1 AS day, "
+            "exchange_rates_from_usd.buy_currency_exchange_rates AS rates "
+            "FROM exchange_rates_from_usd",
+        )
+        q.fx_added = True
+
+
+def _convert(q: _Q, base: str, name: str, point_col: str | None) -> str:
+    """Sum minor units per key; convert to the target currency with the previous day's rate."""
+    if q.target is None:
+        return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {base} GROUP BY ALL")
+    _ensure_fx(q)
+    zero = q.params.add_list(list(q.ctx.model.zero_decimal_currencies))
+    target = q.params.add(q.target)
+    path = q.params.add(f"$.{q.target}")
+    t_factor = 100 if q.target in q.ctx.model.zero_decimal_currencies else 1
+    day = "b.day" if point_col is None else f"CAST(b.{point_col} AS DATE)"
+    rate_src = "CAST(json_extract_string(fx.rates, '$.' || b.currency) AS DOUBLE)"
+    rate_tgt = f"CAST(json_extract_string(fx.rates, {path}) AS DOUBLE)"
+    factor = f"(CASE WHEN b.currency IN ({zero}) THEN 100 ELSE 1 END)"
+    converted = (
+        f"CASE WHEN b.currency = {target} THEN b.v ELSE CAST(round(b.v * {factor} * {rate_tgt} "
+        f"/ {rate_src} / {t_factor}) AS HUGEINT) END"
+    )
+    sql = (
+        f"SELECT {_keys_sql(q, 'b.')}, sum({converted}) AS v FROM {base} AS b "
+        f"LEFT JOIN fx ON fx.day = {day} GROUP BY ALL"
+    )
+    return q.cte(name, sql)
+
+
+def _points_cte(q: _Q, at: str) -> str:
+    """A CTE of (period, point): the day whose end-of-day state each bucket reports."""
+    name = f"points_{at}"
+    if any(n == name for n, _ in q.ctes):
+        return name
+    rows = []
+    for b in q.frame.buckets:
+        point = b.point if at == "end" else b.start - timedelta(days=1)
+        rows.append(f"SELECT {q.params.add(b.label)} AS period, {q.params.add(point)} AS point")
+    return q.cte(name, " UNION ALL ".join(rows))
+
+
+def _stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> str:
+    """Running total (or current snapshot) of the measure at each bucket's point."""
+    assert m.table and m.measure and m.time
+    name = name or f"m_{m.name}_{at}"
+    tz = q.ctx.account.timezone
+    points = _points_cte(q, at)
+    dims = _dim_exprs(q, m)
+    money = m.unit == "money"
+    local_day = f"CAST({local_expr(m.time, m.time_zone, tz, q.params)} AS DATE)"
+    specials = {"as_of_end": q.params.add(q.frame.as_of_end_utc)}
+    select = [*(f"{e} AS {n}" for n, e in dims), f"{local_day} AS day"]
+    if money:
+        select.append(f"{m.currency} AS currency")
+    select.append(f"{m.measure} AS v")
+    where = [_sp(w, specials) for w in m.where] or ["TRUE"]
+    where += _filter_sql(q, m)
+    exprs = [e for _, e in dims] + [m.measure, m.time, *m.where, *_filter_sql_exprs(q, m)]
+    if money:
+        exprs.append(m.currency or "")
+    rows = q.cte(
+        f"{name}_rows",
+        f"SELECT {', '.join(select)} FROM {_from_clause(q, m.table, exprs)} "
+        f"WHERE {' AND '.join(where)} GROUP BY ALL",
+    )
+    dim_cols = "".join(f"r.{n}, " for n, _ in dims)
+    cur = "r.currency, " if money else ""
+    at_point = q.cte(
+        f"{name}_pts",
+        f"SELECT p.period, p.point, {dim_cols}{cur}sum(r.v) AS v FROM {points} AS p "
+        f"JOIN {rows} AS r ON r.day <= p.point GROUP BY ALL",
+    )
+    if not money:
+        return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {at_point} GROUP BY ALL")
+    return _convert_stock(q, at_point, name)
+
+
+def _convert_stock(q: _Q, base: str, name: str) -> str:
+    """Convert a stock at its point with the rate published for the point day."""
+    if q.target is None:
+        return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {base} GROUP BY ALL")
+    shifted = q.cte(f"{name}_day", f"SELECT *, point + 1 AS day FROM {base}")
+    return _convert(q, shifted, name, point_col=None)
+
+
+def _sice_stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> str:
+    """MRR-ledger stocks per subscription item, attributed to the item's price at the point."""
+    assert m.measure
+    name = name or f"m_{m.name}_{at}"
+    points = _points_cte(q, at)
+    where = [*m.where] or ["TRUE"]
+    items = q.cte(
+        f"{name}_items",
+        f"SELECT p.period, p.point, {SICE}.subscription_item_id, "
+        f"arg_max({SICE}.price_id, {SICE}.local_event_timestamp) AS price_id, "
+        f"any_value({SICE}.customer_id) AS customer_id, "
+        f"any_value({SICE}.subscription_id) AS subscription_id, "
+        f"any_value({SICE}.product_id) AS product_id, "
+        f"any_value({SICE}.currency) AS currency, "
+        f"{m.measure} AS v FROM {points} AS p JOIN {SICE} "
+        f"ON CAST({SICE}.local_event_timestamp AS DATE) <= p.point "
+        f"WHERE {' AND '.join(where)} GROUP BY p.period, p.point, {SICE}.subscription_item_id",
+    )
+    dims = _dim_exprs(q, m)
+    filters = _filter_sql(q, m)
+    exprs = [e for _, e in dims] + _filter_sql_exprs(q, m)
+    if m.entity:
+        value = f"count(DISTINCT {m.entity}) FILTER (WHERE {SICE}.v > 0)"
+    else:
+        value = f"sum({SICE}.v)"
+    cur = "" if m.unit != "money" else f"{SICE}.currency AS currency, "
+    select = ", ".join([f"{SICE}.period", f"{SICE}.point", *(f"{e} AS {n}" for n, e in dims)])
+    sql = (
+        f"SELECT {select}, {cur}{value} AS v "
+        f"FROM {_from_clause(q, SICE, exprs, alias_source=items)} "
+        f"WHERE {' AND '.join(filters) or 'TRUE'} GROUP BY ALL"
+    )
+    base = q.cte(f"{name}_dims", sql)
+    if m.unit != "money":
+        return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {base} GROUP BY ALL")
+    return _convert_stock(q, base, name)
+
+
+def _ratio(q: _Q, m: Metric) -> str:
+    assert m.numerator and m.denominator
+    model = q.ctx.model
+    num_m, den_m = model.metrics[m.numerator], model.metrics[m.denominator]
+    num = _compile_metric(q, num_m)
+    if m.denominator_at == "start" and den_m.aggregation == "stock":
+        den = (_sice_stock if den_m.table == SICE else _stock)(q, den_m, at="start")
+    else:
+        den = _compile_metric(q, den_m)
+    keys = q.keys
+    on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM d.{k}" for k in keys)
+    if m.unit == "money":
+        value = "CAST(round(n.v / nullif(d.v, 0)) AS HUGEINT)"
+    else:
+        value = f"{m.offset} + CAST(n.v AS DOUBLE) / nullif(d.v, 0)"
+    sql = (
+        f"SELECT {', '.join(f'coalesce(n.{k}, d.{k}) AS {k}' for k in keys)}, {value} AS v "
+        f"FROM {num} AS n FULL OUTER JOIN {den} AS d ON {on}"
+    )
+    return q.cte(f"m_{m.name}", sql)
+
+
+def _custom(q: _Q, m: Metric) -> str:
+    if q.dim_names or q.plan.grain or q.plan.comparison or q.target is None:
+        raise CompileError(f"{m.label} is available as a single total only (no breakdowns)")
+    assert m.template
+    from app.sqlbuild import model_sql
+
+    b = q.frame.buckets[0]
+    specials = {
+        "start": q.params.add(_midnight(b.start)),
+        "end": q.params.add(_midnight(b.end)),
+    }
+    body = model_sql(m.template, q.params, specials)
+    return q.cte(
+        f"m_{m.name}",
+        f"SELECT {q.params.add(b.label)} AS period, "
+        f"(SELECT {m.name} FROM ({body}) AS t) AS v",
+    )
+
+
+def _midnight(d: date) -> object:
+    from datetime import datetime, time
+
+    return datetime.combine(d, time())
+
+
+# ------------------------------------------------------------------------ final select
+
+
+def _final_select(q: _Q, metrics: list[Metric], names: list[str]) -> str:
+    from app.present import final_select
+
+    return final_select(q, metrics, names)
+
+
+def _columns(q: _Q, metrics: list[Metric]) -> list[Column]:
+    from app.present import output_columns
+
+    return output_columns(q, metrics)
+
+
+def _chart(q: _Q, metrics: list[Metric], columns: list[Column]) -> ChartSpec | None:
+    from app.present import chart_for
+
+    return chart_for(q, metrics, columns)
+
+
+__all__ = [
+    "AccountInfo",
+    "Bucket",
+    "CompileContext",
+    "Compiled",
+    "TimeRange",
+    "compile_plan",
+]
