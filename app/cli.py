@@ -1,0 +1,199 @@
+"""Command line: `ledgerlens ask`, `ledgerlens sql`, `ledgerlens data build` (thin over the core)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from app.answer import Answer
+from app.errors import AssistantError, GuardError, WarehouseMissing
+from app.explain import format_value
+from app.settings import Settings
+
+EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ledgerlens", description="Ask finance questions about "
+                                "Stripe-shaped billing, payments, tax and revenue data.")
+    sub = p.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer a question (or start an interactive session)")
+    ask.add_argument("question", nargs="?", help="the question; omit with --interactive")
+    ask.add_argument("--as-of", type=date.fromisoformat, help="answer as of this date "
+                     "(default: the warehouse's latest data date)")
+    ask.add_argument("--account", help="merchant account (default: LEDGERLENS_DEFAULT_ACCOUNT)")
+    ask.add_argument("--warehouse", type=Path, help="DuckDB warehouse file")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--interactive", action="store_true", help="ask several questions in a row")
+    sql = sub.add_parser("sql", help="run read-only SQL through the guard")
+    sql.add_argument("query")
+    sql.add_argument("--account", help="merchant account (default: LEDGERLENS_DEFAULT_ACCOUNT)")
+    sql.add_argument("--warehouse", type=Path, help="DuckDB warehouse file")
+    sql.add_argument("--dialect", default="duckdb", choices=["duckdb", "trino"],
+                     help="SQL dialect of the query (trino: Stripe Sigma)")
+    sql.add_argument("--json", action="store_true", help="print the result as JSON")
+    data = sub.add_parser("data", help="warehouse commands")
+    dsub = data.add_subparsers(dest="data_command", required=True)
+    build = dsub.add_parser("build", help="build a synthetic Stripe-shaped warehouse")
+    build.add_argument("--scale", default="demo", help="demo | small | large | <N customers>")
+    build.add_argument("--seed", type=int, default=7)
+    build.add_argument("--end", type=date.fromisoformat, default=date(2025, 12, 31))
+    build.add_argument("--out", type=Path, default=Path("warehouse/demo.duckdb"))
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `ledgerlens` console script."""
+    args = _parser().parse_args(argv)
+    console = Console(stderr=False)
+    try:
+        if args.command == "data":
+            return _build(args, console)
+        settings = Settings()
+        if args.warehouse:
+            settings = settings.model_copy(update={"warehouse_path": args.warehouse})
+        if args.command == "sql":
+            return _sql(args, settings, console)
+        return _ask(args, settings, console)
+    except WarehouseMissing as err:
+        print(f"{err} Build it with: ledgerlens data build --out <path>", file=sys.stderr)
+        return EXIT_INTERNAL
+    except AssistantError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _build(args: argparse.Namespace, console: Console) -> int:
+    from data.build import build_warehouse
+
+    stats = build_warehouse(args.scale, args.seed, args.end, args.out, progress=not args.quiet)
+    console.print(f"Built {args.out} in {stats.seconds:.1f} s "
+                  f"({stats.total_rows:,} rows, {stats.rows_per_second:,.0f} rows/s).")
+    return EXIT_OK
+
+
+def _latest_date(assistant: Any, account: str) -> date:
+    fresh = assistant.executor.freshness(account)
+    return fresh.date() if fresh else date.today()  # allowed-clock: CLI edge
+
+
+def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from app.assistant import Assistant, Conversation
+
+    assistant = Assistant(settings)
+    account = args.account or settings.default_account
+    as_of = args.as_of or _latest_date(assistant, account)
+    if args.interactive or not args.question:
+        return _interactive(assistant, account, as_of, console)
+    answer = assistant.ask(args.question, as_of=as_of, account=account,
+                           conversation=Conversation())
+    if args.json:
+        print(answer.model_dump_json(indent=2))
+    else:
+        render_answer(answer, console)
+    if answer.status == "answered":
+        return EXIT_OK
+    if answer.status == "error":
+        print(f"error: {answer.error}", file=sys.stderr)
+        return EXIT_INTERNAL
+    reason = answer.refusal.reason if answer.refusal else (answer.error or answer.headline)
+    print(f"{answer.status}: {reason}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def _interactive(assistant: Any, account: str, as_of: date, console: Console) -> int:
+    from app.assistant import Conversation
+
+    conv = Conversation()
+    console.print(f"[bold]Ledgerlens[/bold] — account {account}, as of {as_of}. "
+                  "Ask a question (empty line or Ctrl-D to quit). Try: "
+                  "'What was MRR by plan last quarter?'")
+    while True:
+        try:
+            q = input("? ")
+        except EOFError:
+            return EXIT_OK
+        if not q.strip():
+            return EXIT_OK
+        render_answer(assistant.ask(q, as_of=as_of, account=account, conversation=conv), console)
+
+
+def render_answer(answer: Answer, console: Console) -> None:
+    """Print an Answer: headline, table, explanation, SQL and assumptions."""
+    console.print(f"[bold]{answer.headline}[/bold]")
+    if answer.clarification:
+        for c in answer.clarification.choices:
+            console.print(f"  • {c.label}: {c.question}")
+    if answer.refusal and answer.refusal.suggestions:
+        console.print("Try: " + " | ".join(answer.refusal.suggestions))
+    if answer.status != "answered":
+        return
+    if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
+        table = Table(show_lines=False)
+        names = [c.name for c in answer.columns]
+        cur_idx = names.index("currency") if "currency" in names else None
+        for c in answer.columns:
+            table.add_column(c.label or c.name,
+                             justify="right" if c.kind in ("money", "count", "ratio") else "left")
+        for row in answer.rows[:50]:
+            cur = str(row[cur_idx]) if cur_idx is not None else None
+            table.add_row(*[format_value(v, c, cur) for v, c in zip(row, answer.columns,
+                                                                     strict=False)])
+        console.print(table)
+        if len(answer.rows) > 50 or answer.truncated:
+            console.print(f"[dim]{len(answer.rows)} rows{' (truncated)' if answer.truncated else ''}"
+                          "; use --json for all[/dim]")
+    if answer.explanation:
+        console.print(answer.explanation)
+    for a in answer.assumptions:
+        console.print(f"[dim]• {a.text}[/dim]")
+    if answer.freshness:
+        console.print(f"[dim]Data loaded up to {answer.freshness:%Y-%m-%d %H:%M} UTC.[/dim]")
+    console.print(f"[dim]SQL:[/dim] {answer.sql}", markup=False, highlight=False)
+
+
+def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+    from app.assistant import Assistant
+
+    assistant = Assistant(settings)
+    account = args.account or settings.default_account
+    try:
+        guarded = assistant.guard(args.query, account, read_dialect=args.dialect)
+        result = assistant.executor.run(guarded)
+    except GuardError as err:
+        payload = {"status": "rejected", "rule": err.rule, "detail": err.detail}
+        if args.json:
+            print(json.dumps(payload))
+        print(f"rejected: {err}", file=sys.stderr)
+        return EXIT_REFUSED
+    except AssistantError as err:
+        if args.json:
+            print(json.dumps({"status": "error", "error": str(err)}))
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.json:
+        print(json.dumps({"status": "answered", "sql": guarded.sql, "columns": result.columns,
+                          "rows": [list(r) for r in result.rows], "truncated": result.truncated},
+                         default=str))
+        return EXIT_OK
+    table = Table()
+    for c in result.columns:
+        table.add_column(c)
+    for row in result.rows[:100]:
+        table.add_row(*["—" if v is None else str(v) for v in row])
+    console.print(table)
+    console.print(f"[dim]{len(result.rows)} rows{' (truncated)' if result.truncated else ''}. "
+                  f"SQL run:[/dim] {guarded.sql}", highlight=False)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
