@@ -226,7 +226,8 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
         masked = _blank(masked, s0, e0)
 
     # list requests: an entity word with a state word, no aggregation words
-    listing, list_filters = _listing(text, masked, lex, model, metrics)
+    strong_names = [h.name for h in strong] + ([] if not ambiguous else metrics)
+    listing, list_filters = _listing(text, masked, lex, model, strong_names)
 
     # filters
     filters, currency, implied = _filters(text, masked, lex, model, metrics, ctx)
@@ -244,7 +245,7 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
                           ranking_n, direction, comparison, currency, assumptions)
     if listing:
         return _list_plan(listing, list_filters + filters, trange, threshold, ranking_n,
-                          assumptions, currency)
+                          assumptions, model)
     if not metrics:
         return CannotAnswer(
             reason="I couldn't match that to a metric I know (for example gross volume, MRR, "
@@ -308,27 +309,42 @@ def _threshold(m: re.Match[str]) -> Filter | None:
 
 def _listing(text: str, masked: str, lex: Lexicon, model: SemanticModel,
              metrics: list[str]) -> tuple[str | None, list[Filter]]:
+    """A row-by-row list: an entity word with a state word or a list verb, no aggregation."""
     hits = lex.lists(text)
     if not hits or _COUNT_WORDS.search(text) or _BY.search(masked.replace("which", "")):
         return None, []
+    explicit = bool(_LIST_WORDS.search(text))
     for h in hits:
         spec = model.lists[h.name]
         states = [s for s in spec.states if re.search(rf"\b{re.escape(s)}\b", text, re.I)]
-        if states or _LIST_WORDS.search(text) and not [
-            m for m in metrics if model.metrics[m].table != spec.table
-        ]:
-            if not states and metrics:
-                return None, []
+        if metrics and not explicit:
+            return None, []
+        if states or explicit:
             return h.name, [Filter(dimension="state", values=(states[0],))] if states else []
     return None, []
 
 
 def _list_plan(listing: str, filters: list[Filter], trange: TimeRange | None,
                threshold: Filter | None, n: int | None, assumptions: list[Assumption],
-               currency: str | None) -> QueryPlan:
-    fs = [f for f in filters if f.dimension not in ("currency",)] + (
-        [threshold] if threshold else [])
-    return QueryPlan(metrics=("gross_volume",), listing=listing, filters=tuple(fs), time=trange,
+               model: SemanticModel) -> QueryPlan:
+    spec = model.lists[listing]
+    state_words = set(spec.states)
+    keep = []
+    for f in filters:
+        if f.dimension in ("state", "amount"):
+            keep.append(f)
+            continue
+        dim = model.dimensions[f.dimension]
+        if dim.table == "*" or model.join_path(spec.table, dim.table) is None:
+            continue
+        if dim.values and isinstance(dim.values, dict) and any(
+            w in state_words for vals in dim.values.values() for w in vals
+        ):
+            continue
+        keep.append(f)
+    if threshold is not None:
+        keep.append(threshold)
+    return QueryPlan(metrics=("gross_volume",), listing=listing, filters=tuple(keep), time=trange,
                      limit=n or 100, assumptions=tuple(assumptions), chart="none")
 
 
