@@ -1,0 +1,46 @@
+"""Build (or reuse) the pinned eval warehouses listed in evals/config.yaml."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = Path(__file__).resolve().parent / "config.yaml"
+OUT_DIR = ROOT / "warehouse" / "evals"
+
+
+@cache
+def warehouse_specs() -> dict[str, dict[str, str]]:
+    """Name → {scale, seed, end} of every pinned warehouse."""
+    raw = yaml.safe_load(CONFIG.read_text())
+    return {k: {kk: str(vv) for kk, vv in v.items()} for k, v in raw["warehouses"].items()}
+
+
+def generator_fingerprint() -> str:
+    """Hash of the generator code and DDL: a changed generator rebuilds every warehouse."""
+    digest = hashlib.sha256()
+    data = ROOT / "data"
+    for f in sorted([*data.glob("*.py"), *(data / "ddl").glob("*.sql")]):
+        digest.update(f.name.encode() + f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_warehouse(name: str) -> Path:
+    """Path of the named warehouse, built from its seed if missing or stale."""
+    from data.build import build_warehouse
+
+    spec = warehouse_specs()[name]
+    fp = generator_fingerprint()
+    path = OUT_DIR / f"{name}-{spec['seed']}-{fp}.duckdb"
+    if not path.exists():
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        for old in OUT_DIR.glob(f"{name}-*.duckdb"):
+            old.unlink()
+        build_warehouse(spec["scale"], int(spec["seed"]), date.fromisoformat(spec["end"]), path,
+                        progress=False)
+    return path
