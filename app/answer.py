@@ -51,10 +51,13 @@ class Period(_Model):
     end: date
     timezone: str
     label: str = ""
+    point: date | None = Field(None, description="For balances: the day whose end is measured.")
 
     @property
     def text(self) -> str:
-        """Render the range as `start ≤ t < end (tz)`."""
+        """Render the range as `start ≤ t < end (tz)`, or the balance's point in time."""
+        if self.point is not None:
+            return f"at the end of {self.point.isoformat()} ({self.timezone})"
         return f"{self.start.isoformat()} ≤ t < {self.end.isoformat()} ({self.timezone})"
 
 

@@ -53,8 +53,12 @@ class Assistant:
 
     def guard(self, sql: Any, account: str | None, read_dialect: str = "duckdb") -> Guarded:
         """Apply the guard with this assistant's limits."""
-        policy = Policy(account=account, tables=warehouse_tables(),
-                        max_rows=self.settings.max_rows, read_dialect=read_dialect)
+        policy = Policy(
+            account=account,
+            tables=warehouse_tables(),
+            max_rows=self.settings.max_rows,
+            read_dialect=read_dialect,
+        )
         return check_sql(sql, policy)
 
     def account_info(self, account: str) -> AccountInfo | None:
@@ -62,21 +66,26 @@ class Assistant:
         if account not in self._accounts:
             res = self.run_sql(
                 "SELECT id, settings_dashboard_timezone, default_currency, business_profile_name "
-                "FROM accounts", account)
+                "FROM accounts",
+                account,
+            )
             if not res.rows:
                 return None
             r = res.rows[0]
-            self._accounts[account] = AccountInfo(id=str(r[0]), timezone=str(r[1]),
-                                                  currency=str(r[2]), name=str(r[3] or ""))
+            self._accounts[account] = AccountInfo(
+                id=str(r[0]), timezone=str(r[1]), currency=str(r[2]), name=str(r[3] or "")
+            )
         return self._accounts[account]
 
     def data_values(self, account: str) -> dict[str, dict[str, str]]:
         """Plan and product names of the account, so the engine recognises them as filters."""
         if account not in self._values:
-            plans = self.run_sql("SELECT DISTINCT nickname FROM prices WHERE nickname IS NOT NULL",
-                                 account)
-            prods = self.run_sql("SELECT DISTINCT name FROM products WHERE name IS NOT NULL",
-                                 account)
+            plans = self.run_sql(
+                "SELECT DISTINCT nickname FROM prices WHERE nickname IS NOT NULL", account
+            )
+            prods = self.run_sql(
+                "SELECT DISTINCT name FROM products WHERE name IS NOT NULL", account
+            )
             values: dict[str, dict[str, str]] = {"plan": {}, "product": {}}
             for (n,) in plans.rows:
                 values["plan"][str(n).lower()] = str(n)
@@ -88,7 +97,11 @@ class Assistant:
 
     # ----------------------------------------------------------------- the pipeline
     def ask(
-        self, question: str, *, as_of: date, account: str | None = None,
+        self,
+        question: str,
+        *,
+        as_of: date,
+        account: str | None = None,
         conversation: Conversation | None = None,
     ) -> Answer:
         """Answer one question for one account as of a date; never raises for bad input."""
@@ -99,95 +112,198 @@ class Assistant:
         if len(question) > self.settings.max_question_chars:
             ref = CannotAnswer(
                 reason=f"The question is longer than {self.settings.max_question_chars} "
-                "characters (the `max_question_chars` setting).", reason_class="too_long",
-                suggestions=SUGGESTIONS[:3])
-            return self._finish(Answer(status="refused", refusal=ref, headline=ref.reason,
-                                       suggestions=list(ref.suggestions), **base), t0, timings,
-                                conversation)
+                "characters (the `max_question_chars` setting).",
+                reason_class="too_long",
+                suggestions=SUGGESTIONS[:3],
+            )
+            return self._finish(
+                Answer(
+                    status="refused",
+                    refusal=ref,
+                    headline=ref.reason,
+                    suggestions=list(ref.suggestions),
+                    **base,
+                ),
+                t0,
+                timings,
+                conversation,
+            )
         try:
             info = self.account_info(account)
             if info is None:
-                ref = CannotAnswer(reason=f"Unknown account {account}.",
-                                   reason_class="other_tenant")
-                return self._finish(Answer(status="refused", refusal=ref, headline=ref.reason,
-                                           **base), t0, timings, conversation)
+                ref = CannotAnswer(
+                    reason=f"Unknown account {account}.", reason_class="other_tenant"
+                )
+                return self._finish(
+                    Answer(status="refused", refusal=ref, headline=ref.reason, **base),
+                    t0,
+                    timings,
+                    conversation,
+                )
             lex = lexicon_for(self.model, self.data_values(account))
-            ectx = EngineContext(model=self.model, lexicon=lex, as_of=as_of, account=account,
-                                 fiscal_year_start_month=self.settings.fiscal_year_start_month,
-                                 previous=conversation.previous if conversation else None)
+            ectx = EngineContext(
+                model=self.model,
+                lexicon=lex,
+                as_of=as_of,
+                account=account,
+                fiscal_year_start_month=self.settings.fiscal_year_start_month,
+                previous=conversation.previous if conversation else None,
+            )
             planned = plan_question(question, ectx)
             timings.understand_ms = _ms(t0)
             if isinstance(planned, CannotAnswer):
-                return self._finish(Answer(status="refused", refusal=planned,
-                                           headline=planned.reason,
-                                           suggestions=list(planned.suggestions), **base),
-                                    t0, timings, conversation)
+                return self._finish(
+                    Answer(
+                        status="refused",
+                        refusal=planned,
+                        headline=planned.reason,
+                        suggestions=list(planned.suggestions),
+                        **base,
+                    ),
+                    t0,
+                    timings,
+                    conversation,
+                )
             if isinstance(planned, NeedsClarification):
-                return self._finish(Answer(status="clarify", clarification=planned,
-                                           headline=planned.question,
-                                           suggestions=[c.question for c in planned.choices],
-                                           **base), t0, timings, conversation)
+                return self._finish(
+                    Answer(
+                        status="clarify",
+                        clarification=planned,
+                        headline=planned.question,
+                        suggestions=[c.question for c in planned.choices],
+                        **base,
+                    ),
+                    t0,
+                    timings,
+                    conversation,
+                )
             return self._answer_plan(planned, info, as_of, base, t0, timings, conversation)
         except AssistantError as err:
-            return self._finish(Answer(status="error", error=str(err),
-                                       headline="Something went wrong answering this.", **base),
-                                t0, timings, conversation)
+            return self._finish(
+                Answer(
+                    status="error",
+                    error=str(err),
+                    headline="Something went wrong answering this.",
+                    **base,
+                ),
+                t0,
+                timings,
+                conversation,
+            )
 
-    def _answer_plan(self, plan: QueryPlan, info: AccountInfo, as_of: date,
-                     base: dict[str, Any], t0: float, timings: Timings,
-                     conversation: Conversation | None) -> Answer:
+    def _answer_plan(
+        self,
+        plan: QueryPlan,
+        info: AccountInfo,
+        as_of: date,
+        base: dict[str, Any],
+        t0: float,
+        timings: Timings,
+        conversation: Conversation | None,
+    ) -> Answer:
         t = time.perf_counter()
         try:
-            compiled = compile_plan(plan, CompileContext(account=info, as_of=as_of,
-                                                         model=self.model))
+            compiled = compile_plan(
+                plan, CompileContext(account=info, as_of=as_of, model=self.model)
+            )
         except CompileError as err:
-            ref = CannotAnswer(reason=str(err), reason_class="out_of_scope",
-                               suggestions=SUGGESTIONS[:3])
-            return self._finish(Answer(status="refused", refusal=ref, headline=str(err),
-                                       plan=plan, **base), t0, timings, conversation)
+            ref = CannotAnswer(
+                reason=str(err), reason_class="out_of_scope", suggestions=SUGGESTIONS[:3]
+            )
+            return self._finish(
+                Answer(status="refused", refusal=ref, headline=str(err), plan=plan, **base),
+                t0,
+                timings,
+                conversation,
+            )
         timings.compile_ms = _ms(t)
         t = time.perf_counter()
         try:
             guarded = self.guard(compiled.expression, info.id)
         except GuardError as err:
-            return self._finish(Answer(status="rejected", error=str(err), plan=plan,
-                                       headline="The generated query was rejected.", **base),
-                                t0, timings, conversation)
+            return self._finish(
+                Answer(
+                    status="rejected",
+                    error=str(err),
+                    plan=plan,
+                    headline="The generated query was rejected.",
+                    **base,
+                ),
+                t0,
+                timings,
+                conversation,
+            )
         timings.guard_ms = _ms(t)
         t = time.perf_counter()
         try:
             result = self.executor.run(guarded)
         except (QueryTimeout, ExecutionError) as err:
-            return self._finish(Answer(status="error", error=str(err), plan=plan, sql=guarded.sql,
-                                       headline="The query could not finish.", **base),
-                                t0, timings, conversation)
+            return self._finish(
+                Answer(
+                    status="error",
+                    error=str(err),
+                    plan=plan,
+                    sql=guarded.sql,
+                    headline="The query could not finish.",
+                    **base,
+                ),
+                t0,
+                timings,
+                conversation,
+            )
         timings.execute_ms = _ms(t)
         t = time.perf_counter()
         labels = {m: self.model.metrics[m].label for m in plan.metrics}
-        ex = explain(compiled.columns, result.rows, metric_labels=labels, period=compiled.period,
-                     truncated=result.truncated, listing=plan.listing is not None)
+        ex = explain(
+            compiled.columns,
+            result.rows,
+            metric_labels=labels,
+            period=compiled.period,
+            truncated=result.truncated,
+            listing=plan.listing is not None,
+        )
         timings.explain_ms = _ms(t)
-        assumptions = _assumptions(plan, compiled.notes, compiled.period, compiled.currency,
-                                   info, self.model)
+        assumptions = _assumptions(
+            plan, compiled.notes, compiled.period, compiled.currency, info, self.model
+        )
         answer = Answer(
-            status="answered", headline=ex.headline, value=ex.value,
-            columns=_columns(compiled.columns, result), rows=[list(r) for r in result.rows],
-            truncated=result.truncated, chart=compiled.chart, sql=guarded.sql, plan=plan,
-            definitions=[Definition(metric=m, label=self.model.metrics[m].label,
-                                    definition=self.model.metrics[m].definition)
-                         for m in plan.metrics if not plan.listing],
-            period=compiled.period, currency=compiled.currency,
-            filters=[f"{f.dimension} {f.op} {', '.join(str(v) for v in f.values)}"
-                     for f in plan.filters],
-            assumptions=assumptions, explanation=ex.explanation if ex.numbers_verified else "",
-            numbers_verified=ex.numbers_verified, backend="engine",
-            freshness=self.executor.freshness(info.id), **base)
+            status="answered",
+            headline=ex.headline,
+            value=ex.value,
+            columns=_columns(compiled.columns, result),
+            rows=[list(r) for r in result.rows],
+            truncated=result.truncated,
+            chart=compiled.chart,
+            sql=guarded.sql,
+            plan=plan,
+            definitions=[
+                Definition(
+                    metric=m,
+                    label=self.model.metrics[m].label,
+                    definition=self.model.metrics[m].definition,
+                )
+                for m in plan.metrics
+                if not plan.listing
+            ],
+            period=compiled.period,
+            currency=compiled.currency,
+            filters=[
+                f"{f.dimension} {f.op} {', '.join(str(v) for v in f.values)}" for f in plan.filters
+            ],
+            assumptions=assumptions,
+            explanation=ex.explanation if ex.numbers_verified else "",
+            numbers_verified=ex.numbers_verified,
+            backend="engine",
+            freshness=self.executor.freshness(info.id),
+            **base,
+        )
         if conversation is not None:
             conversation.previous = plan
         return self._finish(answer, t0, timings, conversation)
 
-    def _finish(self, answer: Answer, t0: float, timings: Timings,
-                conversation: Conversation | None) -> Answer:
+    def _finish(
+        self, answer: Answer, t0: float, timings: Timings, conversation: Conversation | None
+    ) -> Answer:
         timings.total_ms = _ms(t0)
         answer.timings = timings
         if conversation is not None:
@@ -201,27 +317,38 @@ def _columns(cols: list[Column], result: Result) -> list[Column]:
     return [Column(name=n, kind="label") for n in result.columns]
 
 
-def _assumptions(plan: QueryPlan, notes: list[Assumption], period: Any, currency: str | None,
-                 info: AccountInfo, model: SemanticModel) -> list[Assumption]:
+def _assumptions(
+    plan: QueryPlan,
+    notes: list[Assumption],
+    period: Any,
+    currency: str | None,
+    info: AccountInfo,
+    model: SemanticModel,
+) -> list[Assumption]:
     out: dict[str, Assumption] = {}
     for a in [*plan.assumptions, *notes]:
         out.setdefault(a.key, a)
     for m in plan.metrics if not plan.listing else ():
-        out.setdefault(f"{m}_definition", Assumption(key=f"{m}_definition",
-                                                     text=model.metrics[m].definition))
+        out.setdefault(
+            f"{m}_definition", Assumption(key=f"{m}_definition", text=model.metrics[m].definition)
+        )
     if period is not None:
         out["period"] = Assumption(key="period", text=f"Period: {period.text}.")
     if currency and not plan.listing:
-        money = any(model.metrics[m].unit == "money" or model.metrics[m].aggregation == "ratio"
-                    for m in plan.metrics)
+        money = any(
+            model.metrics[m].unit == "money" or model.metrics[m].aggregation == "ratio"
+            for m in plan.metrics
+        )
         if money:
             out["reporting_currency"] = Assumption(
                 key="reporting_currency",
                 text=f"Amounts in {currency.upper()}; other currencies converted per day with the "
-                "previous day's rate (exchange_rates_from_usd).")
+                "previous day's rate (exchange_rates_from_usd).",
+            )
     elif not plan.listing:
-        out["by_currency"] = Assumption(key="by_currency",
-                                        text="Amounts kept in their original currencies.")
+        out["by_currency"] = Assumption(
+            key="by_currency", text="Amounts kept in their original currencies."
+        )
     return list(out.values())
 
 
@@ -229,8 +356,14 @@ def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 3)
 
 
-def ask(question: str, *, as_of: date, account: str | None = None,
-        settings: Settings | None = None, conversation: Conversation | None = None) -> Answer:
+def ask(
+    question: str,
+    *,
+    as_of: date,
+    account: str | None = None,
+    settings: Settings | None = None,
+    conversation: Conversation | None = None,
+) -> Answer:
     """Answer one question with a fresh assistant (convenience for scripts and tests)."""
     assistant = Assistant(settings or Settings())
     try:

@@ -21,13 +21,19 @@ EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ledgerlens", description="Ask finance questions about "
-                                "Stripe-shaped billing, payments, tax and revenue data.")
+    p = argparse.ArgumentParser(
+        prog="ledgerlens",
+        description="Ask finance questions about "
+        "Stripe-shaped billing, payments, tax and revenue data.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer a question (or start an interactive session)")
     ask.add_argument("question", nargs="?", help="the question; omit with --interactive")
-    ask.add_argument("--as-of", type=date.fromisoformat, help="answer as of this date "
-                     "(default: the warehouse's latest data date)")
+    ask.add_argument(
+        "--as-of",
+        type=date.fromisoformat,
+        help="answer as of this date (default: the warehouse's latest data date)",
+    )
     ask.add_argument("--account", help="merchant account (default: LEDGERLENS_DEFAULT_ACCOUNT)")
     ask.add_argument("--warehouse", type=Path, help="DuckDB warehouse file")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
@@ -36,8 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("query")
     sql.add_argument("--account", help="merchant account (default: LEDGERLENS_DEFAULT_ACCOUNT)")
     sql.add_argument("--warehouse", type=Path, help="DuckDB warehouse file")
-    sql.add_argument("--dialect", default="duckdb", choices=["duckdb", "trino"],
-                     help="SQL dialect of the query (trino: Stripe Sigma)")
+    sql.add_argument(
+        "--dialect",
+        default="duckdb",
+        choices=["duckdb", "trino"],
+        help="SQL dialect of the query (trino: Stripe Sigma)",
+    )
     sql.add_argument("--json", action="store_true", help="print the result as JSON")
     data = sub.add_parser("data", help="warehouse commands")
     dsub = data.add_subparsers(dest="data_command", required=True)
@@ -75,8 +85,10 @@ def _build(args: argparse.Namespace, console: Console) -> int:
     from data.build import build_warehouse
 
     stats = build_warehouse(args.scale, args.seed, args.end, args.out, progress=not args.quiet)
-    console.print(f"Built {args.out} in {stats.seconds:.1f} s "
-                  f"({stats.total_rows:,} rows, {stats.rows_per_second:,.0f} rows/s).")
+    console.print(
+        f"Built {args.out} in {stats.seconds:.1f} s "
+        f"({stats.total_rows:,} rows, {stats.rows_per_second:,.0f} rows/s)."
+    )
     return EXIT_OK
 
 
@@ -93,8 +105,7 @@ def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     as_of = args.as_of or _latest_date(assistant, account)
     if args.interactive or not args.question:
         return _interactive(assistant, account, as_of, console)
-    answer = assistant.ask(args.question, as_of=as_of, account=account,
-                           conversation=Conversation())
+    answer = assistant.ask(args.question, as_of=as_of, account=account, conversation=Conversation())
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:
@@ -113,9 +124,11 @@ def _interactive(assistant: Any, account: str, as_of: date, console: Console) ->
     from app.assistant import Conversation
 
     conv = Conversation()
-    console.print(f"[bold]Ledgerlens[/bold] — account {account}, as of {as_of}. "
-                  "Ask a question (empty line or Ctrl-D to quit). Try: "
-                  "'What was MRR by plan last quarter?'")
+    console.print(
+        f"[bold]Ledgerlens[/bold] — account {account}, as of {as_of}. "
+        "Ask a question (empty line or Ctrl-D to quit). Try: "
+        "'What was MRR by plan last quarter?'"
+    )
     while True:
         try:
             q = input("? ")
@@ -141,23 +154,29 @@ def render_answer(answer: Answer, console: Console) -> None:
         names = [c.name for c in answer.columns]
         cur_idx = names.index("currency") if "currency" in names else None
         for c in answer.columns:
-            table.add_column(c.label or c.name,
-                             justify="right" if c.kind in ("money", "count", "ratio") else "left")
+            table.add_column(
+                c.label or c.name,
+                justify="right" if c.kind in ("money", "count", "ratio") else "left",
+            )
         for row in answer.rows[:50]:
             cur = str(row[cur_idx]) if cur_idx is not None else None
-            table.add_row(*[format_value(v, c, cur) for v, c in zip(row, answer.columns,
-                                                                     strict=False)])
+            table.add_row(
+                *[format_value(v, c, cur) for v, c in zip(row, answer.columns, strict=False)]
+            )
         console.print(table)
         if len(answer.rows) > 50 or answer.truncated:
-            console.print(f"[dim]{len(answer.rows)} rows{' (truncated)' if answer.truncated else ''}"
-                          "; use --json for all[/dim]")
+            console.print(
+                f"[dim]{len(answer.rows)} rows{' (truncated)' if answer.truncated else ''}"
+                "; use --json for all[/dim]"
+            )
     if answer.explanation:
         console.print(answer.explanation)
     for a in answer.assumptions:
         console.print(f"[dim]• {a.text}[/dim]")
     if answer.freshness:
         console.print(f"[dim]Data loaded up to {answer.freshness:%Y-%m-%d %H:%M} UTC.[/dim]")
-    console.print(f"[dim]SQL:[/dim] {answer.sql}", markup=False, highlight=False)
+    console.print("[dim]SQL:[/dim]")
+    console.print(answer.sql or "", markup=False, highlight=False, soft_wrap=True)
 
 
 def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
@@ -180,9 +199,18 @@ def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INTERNAL
     if args.json:
-        print(json.dumps({"status": "answered", "sql": guarded.sql, "columns": result.columns,
-                          "rows": [list(r) for r in result.rows], "truncated": result.truncated},
-                         default=str))
+        print(
+            json.dumps(
+                {
+                    "status": "answered",
+                    "sql": guarded.sql,
+                    "columns": result.columns,
+                    "rows": [list(r) for r in result.rows],
+                    "truncated": result.truncated,
+                },
+                default=str,
+            )
+        )
         return EXIT_OK
     table = Table()
     for c in result.columns:
@@ -190,8 +218,11 @@ def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     for row in result.rows[:100]:
         table.add_row(*["—" if v is None else str(v) for v in row])
     console.print(table)
-    console.print(f"[dim]{len(result.rows)} rows{' (truncated)' if result.truncated else ''}. "
-                  f"SQL run:[/dim] {guarded.sql}", highlight=False)
+    console.print(
+        f"[dim]{len(result.rows)} rows{' (truncated)' if result.truncated else ''}. "
+        f"SQL run:[/dim] {guarded.sql}",
+        highlight=False,
+    )
     return EXIT_OK
 
 

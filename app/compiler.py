@@ -102,9 +102,13 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     notes: list[Assumption] = []
     if by_currency and not all(m.unit == "money" and m.aggregation != "ratio" for m in metrics):
         by_currency = False
-        notes.append(Assumption(key="by_currency_ignored",
-                                text="Amounts per currency apply to money totals only; "
-                                     "the reporting currency was used."))
+        notes.append(
+            Assumption(
+                key="by_currency_ignored",
+                text="Amounts per currency apply to money totals only; "
+                "the reporting currency was used.",
+            )
+        )
     target = None if by_currency else (plan.currency or ctx.account.currency).lower()
     q = _Q(ctx=ctx, plan=plan, frame=frame, target=target, notes=notes)
     q.dim_names = [d for d in plan.dimensions if d != "currency"]
@@ -125,6 +129,9 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
             end=frame.range.end,
             timezone=ctx.account.timezone,
             label=frame.range.label,
+            point=frame.buckets[0].point
+            if frame.grain is None and all(m.aggregation in ("stock", "snapshot") for m in metrics)
+            else None,
         ),
         currency=target,
         notes=q.notes + frame.notes,
@@ -439,8 +446,7 @@ def _custom(q: _Q, m: Metric) -> str:
     body = model_sql(m.template, q.params, specials)
     return q.cte(
         f"m_{m.name}",
-        f"SELECT {q.params.add(b.label)} AS period, "
-        f"(SELECT {m.name} FROM ({body}) AS t) AS v",
+        f"SELECT {q.params.add(b.label)} AS period, (SELECT {m.name} FROM ({body}) AS t) AS v",
     )
 
 

@@ -24,7 +24,7 @@ from app.plan import (
     TimeRange,
 )
 from app.semantic import SemanticModel
-from app.timeparse import parse_time, previous_period, same_period_last_year
+from app.timeparse import parse_time, same_period_last_year
 
 SUGGESTIONS = (
     "What was MRR by plan last quarter?",
@@ -69,13 +69,22 @@ _THRESHOLD = re.compile(
     r"([$€£])?\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*(usd|eur|gbp|cad|aud|dollars|euros|pounds)?",
     re.IGNORECASE,
 )
-_YOY = re.compile(r"\b(year[\s-]+over[\s-]+year|yoy|y/y|same\s+period\s+last\s+year|"
-                  r"vs\.?\s+last\s+year|compared\s+(to|with)\s+last\s+year)\b", re.I)
-_VS = re.compile(r"\b(vs\.?|versus|compared\s+(to|with)|against|than|growth|grow|grew|change|"
-                 r"changed|month[\s-]+over[\s-]+month|mom|qoq|quarter[\s-]+over[\s-]+quarter|"
-                 r"increase|decrease|drop|dropped)\b", re.I)
-_FOLLOW_UP = re.compile(r"^\s*(and|what\s+about|how\s+about|only|just|now|same|also|instead|"
-                        r"show|make\s+it|as\s+a|but)\b", re.I)
+_YOY = re.compile(
+    r"\b(year[\s-]+over[\s-]+year|yoy|y/y|same\s+period\s+last\s+year|"
+    r"vs\.?\s+last\s+year|compared\s+(to|with)\s+last\s+year)\b",
+    re.I,
+)
+_VS = re.compile(
+    r"\b(vs\.?|versus|compared\s+(to|with)|against|than|growth|grow|grew|change|"
+    r"changed|month[\s-]+over[\s-]+month|mom|qoq|quarter[\s-]+over[\s-]+quarter|"
+    r"increase|decrease|drop|dropped)\b",
+    re.I,
+)
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|what\s+about|how\s+about|only|just|now|same|also|instead|"
+    r"show|make\s+it|as\s+a|but)\b",
+    re.I,
+)
 _COUNT_WORDS = re.compile(r"\b(how\s+many|number\s+of|count|total|sum|amount|how\s+much)\b", re.I)
 _LIST_WORDS = re.compile(r"\b(list|show|which|what|display|give|find)\b", re.I)
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
@@ -99,8 +108,11 @@ def plan_question(question: str, ctx: EngineContext) -> PlanResult:
     """Plan a finance question deterministically."""
     text = " ".join(question.strip().split())
     if not text:
-        return CannotAnswer(reason="The question is empty.", reason_class="empty_question",
-                            suggestions=SUGGESTIONS[:3])
+        return CannotAnswer(
+            reason="The question is empty.",
+            reason_class="empty_question",
+            suggestions=SUGGESTIONS[:3],
+        )
     refusal = _screen(text, ctx)
     if refusal is not None:
         return refusal
@@ -115,16 +127,22 @@ def _screen(text: str, ctx: EngineContext) -> CannotAnswer | None:
         return CannotAnswer(
             reason="I only answer reporting questions with read-only queries; I can't change "
             "data, run commands or reveal my instructions.",
-            reason_class="hostile_input", suggestions=SUGGESTIONS[:3])
+            reason_class="hostile_input",
+            suggestions=SUGGESTIONS[:3],
+        )
     for acct in _ACCOUNT_ID.findall(text):
         if acct != ctx.account:
             return CannotAnswer(
                 reason=f"You can only see data of your own account ({ctx.account}).",
-                reason_class="other_tenant", suggestions=SUGGESTIONS[:3])
+                reason_class="other_tenant",
+                suggestions=SUGGESTIONS[:3],
+            )
     if _OTHER_TENANT.search(text):
         return CannotAnswer(
             reason=f"You can only see data of your own account ({ctx.account}).",
-            reason_class="other_tenant", suggestions=SUGGESTIONS[:3])
+            reason_class="other_tenant",
+            suggestions=SUGGESTIONS[:3],
+        )
     return None
 
 
@@ -147,9 +165,12 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
     grain = tm.grain  # type: ignore[attr-defined]
     point = tm.point_in_time  # type: ignore[attr-defined]
     for a in tm.assumptions:  # type: ignore[attr-defined]
+        if "not only to date" in a or "not over yet" in a:
+            continue  # the compiler states the exact to-date range it used
         assumptions.append(Assumption(key="time_reading", text=a))
     all_ranges: tuple[TimeRange, ...] = getattr(tm, "all_ranges", ()) or (
-        (trange,) if trange else ())
+        (trange,) if trange else ()
+    )
 
     # thresholds ("over $1,000") are consumed before metric words so "$" and numbers don't leak
     threshold = None
@@ -168,11 +189,6 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
             comparison = Comparison(kind="same_period_last_year")
         else:
             comparison = Comparison(kind="previous_period")
-            if second != previous_period(first):
-                assumptions.append(Assumption(
-                    key="comparison_previous_period",
-                    text=f"Compared with the period just before ({previous_period(first).start}"
-                    f" to {previous_period(first).end - timedelta(days=1)})."))
     elif _VS.search(masked) and (trange is not None or ctx.previous is not None):
         comparison = Comparison(kind="previous_period")
     if comparison and trange is None and ctx.previous is not None:
@@ -206,16 +222,24 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
         if amb.clarify:
             clarify = NeedsClarification(
                 question=amb.question or f"Which {ambiguous[0].phrase} do you mean?",
-                choices=tuple(Choice(label=model.metrics[a].label,
-                                     question=_swap(text, ambiguous[0], model.metrics[a].label))
-                              for a in amb.alternatives))
+                choices=tuple(
+                    Choice(
+                        label=model.metrics[a].label,
+                        question=_swap(text, ambiguous[0], model.metrics[a].label),
+                    )
+                    for a in amb.alternatives
+                ),
+            )
         else:
             assert amb.default
             metrics.append(amb.default)
             alts = ", ".join(model.metrics[a].label for a in amb.alternatives)
-            assumptions.append(Assumption(
-                key=f"default_{ambiguous[0].phrase.replace(' ', '_')}",
-                text=f"{amb.note}. Alternatives: {alts}."))
+            assumptions.append(
+                Assumption(
+                    key=f"default_{ambiguous[0].phrase.replace(' ', '_')}",
+                    text=f"{amb.note}. Alternatives: {alts}.",
+                )
+            )
     if not chosen and not metrics and weak and clarify is None:
         chosen = weak[:1]
     for h in chosen:
@@ -237,49 +261,82 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
     dims = _dimensions(masked, lex, model, metrics, filters)
 
     is_follow_up = ctx.previous is not None and (
-        not metrics and not listing or bool(_FOLLOW_UP.search(text)))
+        (not metrics and not listing) or bool(_FOLLOW_UP.search(text))
+    )
     if clarify is not None and not is_follow_up:
         return clarify
     if is_follow_up and ctx.previous is not None:
-        return _follow_up(text, ctx.previous, metrics, dims, filters, trange, point, grain,
-                          ranking_n, direction, comparison, currency, assumptions)
+        return _follow_up(
+            text,
+            ctx.previous,
+            metrics,
+            dims,
+            filters,
+            trange,
+            point,
+            grain,
+            ranking_n,
+            direction,
+            comparison,
+            currency,
+            assumptions,
+        )
     if listing:
-        return _list_plan(listing, list_filters + filters, trange, threshold, ranking_n,
-                          assumptions, model)
+        return _list_plan(
+            listing, list_filters + filters, trange, threshold, ranking_n, assumptions, model
+        )
     if not metrics:
         return CannotAnswer(
             reason="I couldn't match that to a metric I know (for example gross volume, MRR, "
             "refunds, tax collected, recognized revenue).",
-            reason_class="unknown_metric", suggestions=SUGGESTIONS[:3])
+            reason_class="unknown_metric",
+            suggestions=SUGGESTIONS[:3],
+        )
 
     if _FORECAST.search(masked) or (trange is not None and trange.start > ctx.as_of):
         return CannotAnswer(
             reason="I report what happened up to the as-of date; I don't forecast.",
-            reason_class="future_forecast", suggestions=SUGGESTIONS[:3])
+            reason_class="future_forecast",
+            suggestions=SUGGESTIONS[:3],
+        )
 
     stocks = all(model.metrics[n].aggregation in ("stock", "snapshot") for n in metrics)
     if point is not None:
         trange = TimeRange(start=point, end=point + timedelta(days=1), label=f"as of {point}")
     if trange is not None and stocks and grain is None and point is None and comparison is None:
         end_day = min(trange.end - timedelta(days=1), ctx.as_of)
-        assumptions.append(Assumption(
-            key="stock_at_period_end",
-            text=f"{model.metrics[metrics[0]].label} is a balance: measured at the end of "
-            f"{end_day}."))
+        assumptions.append(
+            Assumption(
+                key="stock_at_period_end",
+                text=f"{model.metrics[metrics[0]].label} is a balance: measured at the end of "
+                f"{end_day}.",
+            )
+        )
     ranking = None
     if ranking_n is not None and dims:
         ranking = Ranking(metric=metrics[0], direction=direction, n=ranking_n)  # type: ignore[arg-type]
     elif ranking_n is not None and not dims and grain is None:
         ranking = None
-    chart = "bar" if re.search(r"\bbar\s+chart\b", text, re.I) else (
-        "line" if re.search(r"\bline\s+chart\b", text, re.I) else "auto")
+    chart = (
+        "bar"
+        if re.search(r"\bbar\s+chart\b", text, re.I)
+        else ("line" if re.search(r"\bline\s+chart\b", text, re.I) else "auto")
+    )
     if ranking_n is not None and not dims:
-        assumptions.append(Assumption(key="ranking_ignored",
-                                      text="Nothing to rank: no breakdown was asked for."))
+        assumptions.append(
+            Assumption(key="ranking_ignored", text="Nothing to rank: no breakdown was asked for.")
+        )
     return QueryPlan(
-        metrics=tuple(metrics), dimensions=tuple(dims), filters=tuple(filters), time=trange,
-        grain=grain, comparison=comparison, ranking=ranking,
-        by_currency="currency" in dims, currency=currency, chart=chart,  # type: ignore[arg-type]
+        metrics=tuple(metrics),
+        dimensions=tuple(dims),
+        filters=tuple(filters),
+        time=trange,
+        grain=grain,
+        comparison=comparison,
+        ranking=ranking,
+        by_currency="currency" in dims,
+        currency=currency,
+        chart=chart,  # type: ignore[arg-type]
         assumptions=tuple(_definitions(model, metrics) + assumptions),
         confidence=0.7 if any(a.key.startswith("default_") for a in assumptions) else 1.0,
     )
@@ -300,15 +357,25 @@ def _threshold(m: re.Match[str]) -> Filter | None:
     except InvalidOperation:
         return None
     value *= {"k": 1000, "m": 1_000_000}.get((mult or "").lower(), 1)
-    currency = {"$": "usd", "€": "eur", "£": "gbp", "dollars": "usd", "euros": "eur",
-                "pounds": "gbp"}.get((sym or cur or "").lower(), (cur or "").lower() or None)
-    op = "gt" if word.lower() in ("over", "above", "more than", "greater than", "exceeding") else (
-        "gte" if word.lower() == "at least" else "lt")
+    currency = {
+        "$": "usd",
+        "€": "eur",
+        "£": "gbp",
+        "dollars": "usd",
+        "euros": "eur",
+        "pounds": "gbp",
+    }.get((sym or cur or "").lower(), (cur or "").lower() or None)
+    op = (
+        "gt"
+        if word.lower() in ("over", "above", "more than", "greater than", "exceeding")
+        else ("gte" if word.lower() == "at least" else "lt")
+    )
     return Filter(dimension="amount", op=op, values=(value,), currency=currency)  # type: ignore[arg-type]
 
 
-def _listing(text: str, masked: str, lex: Lexicon, model: SemanticModel,
-             metrics: list[str]) -> tuple[str | None, list[Filter]]:
+def _listing(
+    text: str, masked: str, lex: Lexicon, model: SemanticModel, metrics: list[str]
+) -> tuple[str | None, list[Filter]]:
     """A row-by-row list: an entity word with a state word or a list verb, no aggregation."""
     hits = lex.lists(text)
     if not hits or _COUNT_WORDS.search(text) or _BY.search(masked.replace("which", "")):
@@ -324,9 +391,15 @@ def _listing(text: str, masked: str, lex: Lexicon, model: SemanticModel,
     return None, []
 
 
-def _list_plan(listing: str, filters: list[Filter], trange: TimeRange | None,
-               threshold: Filter | None, n: int | None, assumptions: list[Assumption],
-               model: SemanticModel) -> QueryPlan:
+def _list_plan(
+    listing: str,
+    filters: list[Filter],
+    trange: TimeRange | None,
+    threshold: Filter | None,
+    n: int | None,
+    assumptions: list[Assumption],
+    model: SemanticModel,
+) -> QueryPlan:
     spec = model.lists[listing]
     state_words = set(spec.states)
     keep = []
@@ -337,19 +410,34 @@ def _list_plan(listing: str, filters: list[Filter], trange: TimeRange | None,
         dim = model.dimensions[f.dimension]
         if dim.table == "*" or model.join_path(spec.table, dim.table) is None:
             continue
-        if dim.values and isinstance(dim.values, dict) and any(
-            w in state_words for vals in dim.values.values() for w in vals
+        if (
+            dim.values
+            and isinstance(dim.values, dict)
+            and any(w in state_words for vals in dim.values.values() for w in vals)
         ):
             continue
         keep.append(f)
     if threshold is not None:
         keep.append(threshold)
-    return QueryPlan(metrics=("gross_volume",), listing=listing, filters=tuple(keep), time=trange,
-                     limit=n or 100, assumptions=tuple(assumptions), chart="none")
+    return QueryPlan(
+        metrics=("gross_volume",),
+        listing=listing,
+        filters=tuple(keep),
+        time=trange,
+        limit=n or 100,
+        assumptions=tuple(assumptions),
+        chart="none",
+    )
 
 
-def _filters(text: str, masked: str, lex: Lexicon, model: SemanticModel, metrics: list[str],
-             ctx: EngineContext) -> tuple[list[Filter], str | None, list[tuple[str, str, list[str]]]]:
+def _filters(
+    text: str,
+    masked: str,
+    lex: Lexicon,
+    model: SemanticModel,
+    metrics: list[str],
+    ctx: EngineContext,
+) -> tuple[list[Filter], str | None, list[tuple[str, str, list[str]]]]:
     filters: list[Filter] = []
     currency = None
     tables = {model.metrics[m].table for m in metrics if model.metrics[m].table}
@@ -364,8 +452,13 @@ def _filters(text: str, masked: str, lex: Lexicon, model: SemanticModel, metrics
         existing = next((f for f in filters if f.dimension == dim and f.op == op), None)
         if existing:
             filters.remove(existing)
-            filters.append(Filter(dimension=dim, op="in" if op == "eq" else "not_in",
-                                  values=(*existing.values, value)))
+            filters.append(
+                Filter(
+                    dimension=dim,
+                    op="in" if op == "eq" else "not_in",
+                    values=(*existing.values, value),
+                )
+            )
         else:
             filters.append(Filter(dimension=dim, op=op, values=(value,)))  # type: ignore[arg-type]
     implied: list[tuple[str, str, list[str]]] = []
@@ -380,8 +473,9 @@ def _filters(text: str, masked: str, lex: Lexicon, model: SemanticModel, metrics
     return filters, currency, implied
 
 
-def _pick_value(cands: tuple[tuple[str, str], ...], tables: set[str | None],
-                model: SemanticModel) -> tuple[str | None, str]:
+def _pick_value(
+    cands: tuple[tuple[str, str], ...], tables: set[str | None], model: SemanticModel
+) -> tuple[str | None, str]:
     """Prefer the dimension on the metric's own table (tax country for tax metrics)."""
     reachable = []
     for dim, value in cands:
@@ -402,8 +496,9 @@ def _pick_value(cands: tuple[tuple[str, str], ...], tables: set[str | None],
     return reachable[0][1], reachable[0][2]
 
 
-def _dimensions(masked: str, lex: Lexicon, model: SemanticModel, metrics: list[str],
-                filters: list[Filter]) -> list[str]:
+def _dimensions(
+    masked: str, lex: Lexicon, model: SemanticModel, metrics: list[str], filters: list[Filter]
+) -> list[str]:
     dims: list[str] = []
     tables = {model.metrics[m].table for m in metrics if model.metrics[m].table}
     markers = [m.end() for m in _BY.finditer(masked)]
@@ -411,7 +506,7 @@ def _dimensions(masked: str, lex: Lexicon, model: SemanticModel, metrics: list[s
     for hit, cands in lex.dimensions(masked):
         near = any(0 <= hit.start - p <= 12 for p in markers + top)
         after_and = bool(re.search(r"\band\s+$", masked[max(0, hit.start - 6) : hit.start]))
-        if not (near or after_and and dims):
+        if not (near or (after_and and dims)):
             continue
         dim, _ = _pick_value(tuple((c, "") for c in cands), tables, model)
         if dim and dim not in dims:
@@ -419,10 +514,21 @@ def _dimensions(masked: str, lex: Lexicon, model: SemanticModel, metrics: list[s
     return dims
 
 
-def _follow_up(text: str, prev: QueryPlan, metrics: list[str], dims: list[str],
-               filters: list[Filter], trange: TimeRange | None, point: date | None,
-               grain: object, n: int | None, direction: str, comparison: Comparison | None,
-               currency: str | None, assumptions: list[Assumption]) -> QueryPlan:
+def _follow_up(
+    text: str,
+    prev: QueryPlan,
+    metrics: list[str],
+    dims: list[str],
+    filters: list[Filter],
+    trange: TimeRange | None,
+    point: date | None,
+    grain: object,
+    n: int | None,
+    direction: str,
+    comparison: Comparison | None,
+    currency: str | None,
+    assumptions: list[Assumption],
+) -> QueryPlan:
     instead = bool(re.search(r"\binstead\b", text, re.I))
     new_dims = list(prev.dimensions)
     if dims:
@@ -434,26 +540,31 @@ def _follow_up(text: str, prev: QueryPlan, metrics: list[str], dims: list[str],
         time = TimeRange(start=point, end=point + timedelta(days=1), label=f"as of {point}")
     ranking = prev.ranking
     if n is not None and new_dims:
-        ranking = Ranking(metric=(metrics or list(prev.metrics))[0], n=n,
-                          direction=direction)  # type: ignore[arg-type]
+        ranking = Ranking(metric=(metrics or list(prev.metrics))[0], n=n, direction=direction)  # type: ignore[arg-type]
     chart = prev.chart
     if re.search(r"\bchart|graph|plot\b", text, re.I):
-        chart = "bar" if re.search(r"\bbar\b", text, re.I) else (
-            "line" if re.search(r"\bline\b", text, re.I) else chart)
+        chart = (
+            "bar"
+            if re.search(r"\bbar\b", text, re.I)
+            else ("line" if re.search(r"\bline\b", text, re.I) else chart)
+        )
         if chart == "auto" and prev.grain is None and not new_dims:
-            assumptions.append(Assumption(key="chart_single_number",
-                                          text="A single number has no chart."))
+            assumptions.append(
+                Assumption(key="chart_single_number", text="A single number has no chart.")
+            )
     notes = [a for a in prev.assumptions if not a.key.endswith("_definition")]
-    return prev.model_copy(update={
-        "metrics": tuple(metrics) if metrics else prev.metrics,
-        "dimensions": tuple(new_dims),
-        "filters": tuple(new_filters),
-        "time": time,
-        "grain": grain if grain is not None else (None if point is not None else prev.grain),
-        "comparison": comparison if comparison is not None else prev.comparison,
-        "ranking": ranking,
-        "currency": currency or prev.currency,
-        "by_currency": "currency" in new_dims or prev.by_currency,
-        "chart": chart,
-        "assumptions": tuple(assumptions + notes),
-    })
+    return prev.model_copy(
+        update={
+            "metrics": tuple(metrics) if metrics else prev.metrics,
+            "dimensions": tuple(new_dims),
+            "filters": tuple(new_filters),
+            "time": time,
+            "grain": grain if grain is not None else (None if point is not None else prev.grain),
+            "comparison": comparison if comparison is not None else prev.comparison,
+            "ranking": ranking,
+            "currency": currency or prev.currency,
+            "by_currency": "currency" in new_dims or prev.by_currency,
+            "chart": chart,
+            "assumptions": tuple(assumptions + notes),
+        }
+    )

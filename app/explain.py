@@ -54,20 +54,31 @@ class Explained:
 
 
 def explain(
-    columns: Sequence[Column], rows: Sequence[Sequence[Any]], *, metric_labels: dict[str, str],
-    period: Period | None, truncated: bool, listing: bool = False,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    *,
+    metric_labels: dict[str, str],
+    period: Period | None,
+    truncated: bool,
+    listing: bool = False,
 ) -> Explained:
     """Write the headline and a short explanation from the result only."""
     names = [c.name for c in columns]
     value_cols = [i for i, c in enumerate(columns) if c.kind in ("money", "count", "ratio")]
-    label_cols = [i for i, c in enumerate(columns) if c.kind == "label" and not c.name.endswith("_id")]
+    label_cols = [
+        i for i, c in enumerate(columns) if c.kind == "label" and not c.name.endswith("_id")
+    ]
     cur_idx = names.index("currency") if "currency" in names else None
     when = f" ({period.text})" if period else ""
     derived: list[Decimal] = []
     if not rows:
         text = f"No rows matched{when}."
-        return Explained(headline="No data", explanation=text, value=None,
-                         numbers_verified=check_numbers(text, columns, rows, derived))
+        return Explained(
+            headline="No data",
+            explanation=text,
+            value=None,
+            numbers_verified=check_numbers(text, columns, rows, derived),
+        )
     if listing:
         i = value_cols[-1] if value_cols else None
         n = len(rows)
@@ -75,10 +86,16 @@ def explain(
         text = f"{n:,} row{'s' if n != 1 else ''} match{more}."
         if i is not None:
             top = rows[0]
-            text += (f" The largest {columns[i].label.lower() or columns[i].name} is "
-                     f"{format_value(top[i], columns[i], _cur(top, cur_idx))}.")
-        return Explained(headline=f"{n:,} {'rows' if n != 1 else 'row'}", explanation=text,
-                         value=n, numbers_verified=check_numbers(text, columns, rows, [Decimal(n)]))
+            text += (
+                f" The largest {columns[i].label.lower() or columns[i].name} is "
+                f"{format_value(top[i], columns[i], _cur(top, cur_idx))}."
+            )
+        return Explained(
+            headline=f"{n:,} {'rows' if n != 1 else 'row'}",
+            explanation=text,
+            value=n,
+            numbers_verified=check_numbers(text, columns, rows, [Decimal(n)]),
+        )
     first = value_cols[0]
     col = columns[first]
     label = metric_labels.get(col.name, col.label or col.name)
@@ -98,11 +115,17 @@ def explain(
                     derived.append(_q(abs(Decimal(str(pct))) * 100, "0.1"))
                 absch = abs(Decimal(str(ch)))
                 derived.append(absch)
-                text += (f" That is {direction} {format_value(absch, columns[names.index(f'{col.name}_change')], _cur(row, cur_idx))}"
-                         f"{pct_txt} from {format_value(p, col, _cur(row, cur_idx))} in the "
-                         "comparison period.")
-        return Explained(headline=headline, explanation=text, value=_num(v),
-                         numbers_verified=check_numbers(text, columns, rows, derived))
+                text += (
+                    f" That is {direction} {format_value(absch, columns[names.index(f'{col.name}_change')], _cur(row, cur_idx))}"
+                    f"{pct_txt} from {format_value(p, col, _cur(row, cur_idx))} in the "
+                    "comparison period."
+                )
+        return Explained(
+            headline=headline,
+            explanation=text,
+            value=_num(v),
+            numbers_verified=check_numbers(text, columns, rows, derived),
+        )
     if "period" in names:
         pi = names.index("period")
         series = [r for r in rows if r[first] is not None]
@@ -110,16 +133,23 @@ def explain(
         hi = max(series, key=lambda r: Decimal(str(r[first]))) if series else last
         lo = min(series, key=lambda r: Decimal(str(r[first]))) if series else last
         cur = _cur(last, cur_idx)
-        text = (f"{label}{when}: latest {format_value(last[first], col, cur)} "
-                f"({_d(last[pi])}); highest {format_value(hi[first], col, _cur(hi, cur_idx))} "
-                f"({_d(hi[pi])}); lowest {format_value(lo[first], col, _cur(lo, cur_idx))} "
-                f"({_d(lo[pi])}).")
+        text = (
+            f"{label}{when}: latest {format_value(last[first], col, cur)} "
+            f"({_d(last[pi])}); highest {format_value(hi[first], col, _cur(hi, cur_idx))} "
+            f"({_d(hi[pi])}); lowest {format_value(lo[first], col, _cur(lo, cur_idx))} "
+            f"({_d(lo[pi])})."
+        )
         if label_cols:
-            text = f"{label}{when}, {len(rows):,} rows across {len({r[pi] for r in rows}):,} periods."
+            text = (
+                f"{label}{when}, {len(rows):,} rows across {len({r[pi] for r in rows}):,} periods."
+            )
             derived += [Decimal(len(rows)), Decimal(len({r[pi] for r in rows}))]
-        return Explained(headline=format_value(last[first], col, cur), explanation=text,
-                         value=_num(last[first]),
-                         numbers_verified=check_numbers(text, columns, rows, derived))
+        return Explained(
+            headline=format_value(last[first], col, cur),
+            explanation=text,
+            value=_num(last[first]),
+            numbers_verified=check_numbers(text, columns, rows, derived),
+        )
     # breakdown
     top = rows[0]
     li = label_cols[0] if label_cols else None
@@ -135,9 +165,12 @@ def explain(
             derived += [share]
             text += f" ({share}% of the total shown)"
     text += "."
-    return Explained(headline=f"{name}: {format_value(top[first], col, _cur(top, cur_idx))}",
-                     explanation=text, value=_num(top[first]),
-                     numbers_verified=check_numbers(text, columns, rows, derived))
+    return Explained(
+        headline=f"{name}: {format_value(top[first], col, _cur(top, cur_idx))}",
+        explanation=text,
+        value=_num(top[first]),
+        numbers_verified=check_numbers(text, columns, rows, derived),
+    )
 
 
 def _cur(row: Sequence[Any], idx: int | None) -> str | None:

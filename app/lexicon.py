@@ -9,8 +9,22 @@ from app.semantic import SemanticModel
 
 # Metric words that more often name a dimension or an entity than the metric itself.
 WEAK_METRIC_WORDS = frozenset(
-    {"customers", "charges", "payments", "transactions", "subscriptions", "net", "tax", "taxes",
-     "overdue", "disputes", "refunds", "payouts", "churn", "fees"}
+    {
+        "customers",
+        "charges",
+        "payments",
+        "transactions",
+        "subscriptions",
+        "net",
+        "tax",
+        "taxes",
+        "overdue",
+        "disputes",
+        "refunds",
+        "payouts",
+        "churn",
+        "fees",
+    }
 )
 # Short country/state codes that are also English words: only matched when written in capitals.
 CASE_SENSITIVE = frozenset({"us", "in", "or", "on", "me", "de", "it", "ca", "al", "pa", "co", "ma"})
@@ -56,15 +70,24 @@ class Lexicon:
             if word in self.metric_words:
                 out.append(Hit(m.start(), m.end(), "metric", self.metric_words[word], phrase=word))
             elif word in self.ambiguous_words:
-                out.append(Hit(m.start(), m.end(), "ambiguous", str(self.ambiguous_words[word]),
-                               phrase=word))
+                out.append(
+                    Hit(
+                        m.start(),
+                        m.end(),
+                        "ambiguous",
+                        str(self.ambiguous_words[word]),
+                        phrase=word,
+                    )
+                )
         return out
 
     def dimensions(self, text: str) -> list[tuple[Hit, tuple[str, ...]]]:
         """Dimension-word hits with their candidate dimensions."""
         return [
-            (Hit(m.start(), m.end(), "dimension", "", phrase=_norm(m.group(0))),
-             self.dimension_words[_norm(m.group(0))])
+            (
+                Hit(m.start(), m.end(), "dimension", "", phrase=_norm(m.group(0))),
+                self.dimension_words[_norm(m.group(0))],
+            )
             for m in self.dimension_re.finditer(text)
         ]
 
@@ -83,8 +106,10 @@ class Lexicon:
 
     def lists(self, text: str) -> list[Hit]:
         """Hits of entity words that can be listed (invoices, disputes, charges)."""
-        return [Hit(m.start(), m.end(), "list", self.list_words[_norm(m.group(0))])
-                for m in self.list_re.finditer(text)]
+        return [
+            Hit(m.start(), m.end(), "list", self.list_words[_norm(m.group(0))])
+            for m in self.list_re.finditer(text)
+        ]
 
 
 def _norm(s: str) -> str:
@@ -150,7 +175,10 @@ _CACHE: dict[tuple[str, object], Lexicon] = {}
 
 def lexicon_for(model: SemanticModel, data_values: dict[str, dict[str, str]]) -> Lexicon:
     """A cached lexicon for this model and set of warehouse values."""
-    key = (model.sha256, tuple(sorted((d, tuple(sorted(v.items()))) for d, v in data_values.items())))
+    key = (
+        model.sha256,
+        tuple(sorted((d, tuple(sorted(v.items()))) for d, v in data_values.items())),
+    )
     if key not in _CACHE:
         _CACHE[key] = build_lexicon(model, data_values)
     return _CACHE[key]

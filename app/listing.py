@@ -38,14 +38,17 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
                     raise CompileError(f"{spec.label} have no state '{v}'")
                 where += [model_sql(w, params, {"as_of_end": as_of_end}) for w in frags]
         elif f.dimension == "amount":
-            where.append(_threshold(spec.amount, spec.currency, f.op, f.values[0], f.currency,
-                                    ctx, params))
+            where.append(
+                _threshold(spec.amount, spec.currency, f.op, f.values[0], f.currency, ctx, params)
+            )
         else:
             dim = model.dimensions.get(f.dimension)
             if dim is None or dim.table == "*":
                 raise CompileError(f"cannot filter {spec.label.lower()} by {f.dimension}")
             col = spec.currency if f.dimension == "currency" else dim.expr
-            vals = tuple(str(v).lower() for v in f.values) if f.dimension == "currency" else f.values
+            vals = (
+                tuple(str(v).lower() for v in f.values) if f.dimension == "currency" else f.values
+            )
             op = "NOT IN" if f.op in ("neq", "not_in") else "IN"
             where.append(f"{col} {op} ({params.add_list(vals)})")
             filter_exprs.append(col)
@@ -55,38 +58,62 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     for c in spec.columns:
         expr = c.expr
         if c.kind == "money":
-            expr = (f"CASE WHEN {spec.currency} IN ({zero}) THEN CAST({c.expr} AS DECIMAL(38, 2)) "
-                    f"ELSE {c.expr} * 0.01 END")
+            expr = (
+                f"CASE WHEN {spec.currency} IN ({zero}) THEN CAST({c.expr} AS DECIMAL(38, 2)) "
+                f"ELSE {c.expr} * 0.01 END"
+            )
         select.append(f"{expr} AS {c.name}")
     exprs = [c.expr for c in spec.columns] + filter_exprs + [spec.amount, spec.currency]
     from_sql = from_clause(model, spec.table, exprs)
     limit = plan.ranking.n if plan.ranking else (plan.limit or None)
-    sql = (f"SELECT {', '.join(select)} FROM {from_sql} WHERE {' AND '.join(where) or 'TRUE'} "
-           f"ORDER BY {spec.order} DESC, {spec.columns[0].name}")
+    sql = (
+        f"SELECT {', '.join(select)} FROM {from_sql} WHERE {' AND '.join(where) or 'TRUE'} "
+        f"ORDER BY {spec.order} DESC, {spec.columns[0].name}"
+    )
     if limit:
         sql += f" LIMIT {params.add(limit)}"
-    columns = [Column(name=c.name, kind=c.kind, label=c.name.replace("_", " ").capitalize())
-               for c in spec.columns]
+    columns = [
+        Column(name=c.name, kind=c.kind, label=c.name.replace("_", " ").capitalize())
+        for c in spec.columns
+    ]
     period = None
     if plan.time is not None:
-        period = Period(start=plan.time.start, end=plan.time.end, timezone=tz,
-                        label=plan.time.label)
-    return Compiled(expression=params.bind(sql), columns=columns, chart=None, period=period,
-                    currency=None, notes=[])
+        period = Period(
+            start=plan.time.start, end=plan.time.end, timezone=tz, label=plan.time.label
+        )
+    return Compiled(
+        expression=params.bind(sql),
+        columns=columns,
+        chart=None,
+        period=period,
+        currency=None,
+        notes=[],
+    )
 
 
-def _threshold(amount: str, currency: str, op: str, value: object, thr_currency: str | None,
-               ctx: CompileContext, params: Params) -> str:
+def _threshold(
+    amount: str,
+    currency: str,
+    op: str,
+    value: object,
+    thr_currency: str | None,
+    ctx: CompileContext,
+    params: Params,
+) -> str:
     """Amount threshold in a currency; other currencies converted with the as-of day's rate."""
     sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}.get(op, ">")
     cur = (thr_currency or ctx.account.currency).lower()
     exp10 = 0 if cur in ctx.model.zero_decimal_currencies else 2
     minor = int(Decimal(str(value)).scaleb(exp10))
     path = params.add(f"$.{cur}")
-    fx = (f"(SELECT exchange_rates_from_usd.buy_currency_exchange_rates "
-          f"FROM exchange_rates_from_usd WHERE CAST(exchange_rates_from_usd.date AS DATE) = "
-          f"{params.add(ctx.as_of)} LIMIT 1)")
-    converted = (f"CASE WHEN {currency} = {params.add(cur)} THEN {amount} ELSE {amount} * "
-                 f"CAST(json_extract_string({fx}, {path}) AS DOUBLE) / "
-                 f"CAST(json_extract_string({fx}, '$.' || {currency}) AS DOUBLE) END")
+    fx = (
+        f"(SELECT exchange_rates_from_usd.buy_currency_exchange_rates "
+        f"FROM exchange_rates_from_usd WHERE CAST(exchange_rates_from_usd.date AS DATE) = "
+        f"{params.add(ctx.as_of)} LIMIT 1)"
+    )
+    converted = (
+        f"CASE WHEN {currency} = {params.add(cur)} THEN {amount} ELSE {amount} * "
+        f"CAST(json_extract_string({fx}, {path}) AS DOUBLE) / "
+        f"CAST(json_extract_string({fx}, '$.' || {currency}) AS DOUBLE) END"
+    )
     return f"{converted} {sym} {params.add(minor)}"

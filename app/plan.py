@@ -11,8 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field
 Grain = Literal["day", "week", "month", "quarter", "year"]
 FilterOp = Literal["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte"]
 ReasonClass = Literal[
-    "out_of_scope", "other_tenant", "future_forecast", "hostile_input", "unknown_metric",
-    "empty_question", "too_long",
+    "out_of_scope",
+    "other_tenant",
+    "future_forecast",
+    "hostile_input",
+    "unknown_metric",
+    "empty_question",
+    "too_long",
 ]
 
 

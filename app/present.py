@@ -10,8 +10,13 @@ from app.semantic import Metric
 if TYPE_CHECKING:
     from app.compiler import _Q
 
-_INTERVALS = {"day": (1, "DAY"), "week": (7, "DAY"), "month": (1, "MONTH"),
-              "quarter": (3, "MONTH"), "year": (1, "YEAR")}
+_INTERVALS = {
+    "day": (1, "DAY"),
+    "week": (7, "DAY"),
+    "month": (1, "MONTH"),
+    "quarter": (3, "MONTH"),
+    "year": (1, "YEAR"),
+}
 
 
 def _fmt(q: _Q, m: Metric, v: str) -> str:
@@ -22,7 +27,9 @@ def _fmt(q: _Q, m: Metric, v: str) -> str:
         return f"CAST({v} AS DOUBLE)"
     zero = q.params.add_list(list(q.ctx.model.zero_decimal_currencies))
     if q.target is None:
-        return f"CASE WHEN currency IN ({zero}) THEN CAST({v} AS DECIMAL(38, 2)) ELSE {v} * 0.01 END"
+        return (
+            f"CASE WHEN currency IN ({zero}) THEN CAST({v} AS DECIMAL(38, 2)) ELSE {v} * 0.01 END"
+        )
     if q.target in q.ctx.model.zero_decimal_currencies:
         return f"CAST({v} AS DECIMAL(38, 0))"
     return f"CAST({v} AS HUGEINT) * 0.01"
@@ -53,8 +60,10 @@ def final_select(q: _Q, metrics: list[Metric], names: list[str]) -> str:
         if plan.comparison is None or frame.shift is None:
             vals = [f"{_fmt(q, m, f'c.v{i}')} AS {m.name}" for i, m in enumerate(metrics)]
             start = q.params.add(frame.range.start)
-            sql = (f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', None)} "
-                   f"WHERE c.period >= CAST(date_trunc('{frame.grain}', {start}) AS DATE)")
+            sql = (
+                f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', None)} "
+                f"WHERE c.period >= CAST(date_trunc('{frame.grain}', {start}) AS DATE)"
+            )
         else:
             n, unit = _INTERVALS[frame.shift[0]] if frame.shift[0] != "year" else (1, "YEAR")
             on = " AND ".join(
@@ -63,19 +72,25 @@ def final_select(q: _Q, metrics: list[Metric], names: list[str]) -> str:
             )
             vals = _comparison_values(q, metrics)
             start = q.params.add(frame.range.start)
-            sql = (f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', None)} "
-                   f"LEFT JOIN {_joined(q, names, 'p', None)} ON {on} "
-                   f"WHERE c.period >= CAST(date_trunc('{frame.grain}', {start}) AS DATE)")
+            sql = (
+                f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', None)} "
+                f"LEFT JOIN {_joined(q, names, 'p', None)} ON {on} "
+                f"WHERE c.period >= CAST(date_trunc('{frame.grain}', {start}) AS DATE)"
+            )
         order = ["c.period", *[f"c.{d}" for d in out_dims]]
     else:
         cur = q.params.add("current")
         if plan.comparison is None:
             vals = [f"{_fmt(q, m, f'c.v{i}')} AS {m.name}" for i, m in enumerate(metrics)]
             if not dims:
-                vals = [f"coalesce({_fmt(q, m, f'c.v{i}')}, {_zero(m)}) AS {m.name}"
-                        for i, m in enumerate(metrics)]
-                sql = (f"SELECT {', '.join(vals)} FROM (SELECT {cur} AS period) AS k "
-                       f"LEFT JOIN {_joined(q, names, 'c', None)} ON c.period = k.period")
+                vals = [
+                    f"coalesce({_fmt(q, m, f'c.v{i}')}, {_zero(m)}) AS {m.name}"
+                    for i, m in enumerate(metrics)
+                ]
+                sql = (
+                    f"SELECT {', '.join(vals)} FROM (SELECT {cur} AS period) AS k "
+                    f"LEFT JOIN {_joined(q, names, 'c', None)} ON c.period = k.period"
+                )
             else:
                 head = [f"c.{d}" for d in out_dims]
                 sql = f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', cur)}"
@@ -85,15 +100,21 @@ def final_select(q: _Q, metrics: list[Metric], names: list[str]) -> str:
             head = [f"coalesce(c.{d}, p.{d}) AS {d}" for d in out_dims]
             vals = _comparison_values(q, metrics)
             if not dims:
-                sql = (f"SELECT {', '.join(vals)} FROM (SELECT 1) AS k "
-                       f"LEFT JOIN {_joined(q, names, 'c', cur)} ON TRUE "
-                       f"LEFT JOIN {_joined(q, names, 'p', prev)} ON TRUE")
+                sql = (
+                    f"SELECT {', '.join(vals)} FROM (SELECT 1) AS k "
+                    f"LEFT JOIN {_joined(q, names, 'c', cur)} ON TRUE "
+                    f"LEFT JOIN {_joined(q, names, 'p', prev)} ON TRUE"
+                )
             else:
-                sql = (f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', cur)} "
-                       f"FULL OUTER JOIN {_joined(q, names, 'p', prev)} ON {on}")
+                sql = (
+                    f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', cur)} "
+                    f"FULL OUTER JOIN {_joined(q, names, 'p', prev)} ON {on}"
+                )
         order = [metrics[0].name + " DESC NULLS LAST", *out_dims] if dims else []
     if plan.ranking is not None:
-        rank_metric = plan.ranking.metric if plan.ranking.metric in plan.metrics else metrics[0].name
+        rank_metric = (
+            plan.ranking.metric if plan.ranking.metric in plan.metrics else metrics[0].name
+        )
         direction = "DESC" if plan.ranking.direction == "top" else "ASC"
         keys = ["period"] if frame.grain else []
         order = [*keys, f"{rank_metric} {direction} NULLS LAST", *out_dims]
@@ -147,6 +168,8 @@ def output_columns(q: _Q, metrics: list[Metric]) -> list[Column]:
     for d in _dim_outputs(q):
         dim = model.dimensions.get(d.removesuffix("_id"))
         label = dim.label if dim else d.capitalize()
+        if d.endswith("_id") and dim is not None:
+            label = f"{dim.label} ID"
         cols.append(Column(name=d, kind="label", label=label))
     for m in metrics:
         kind = {"money": "money", "count": "count", "ratio": "ratio"}[m.unit]
@@ -155,15 +178,21 @@ def output_columns(q: _Q, metrics: list[Metric]) -> list[Column]:
         if q.plan.comparison is not None:
             names += [f"{m.name}_previous", f"{m.name}_change"]
         for n in names:
-            cols.append(Column(name=n, kind=kind, currency=cur,  # type: ignore[arg-type]
-                               label=m.label + _suffix(n, m.name)))
+            cols.append(
+                Column(
+                    name=n,
+                    kind=kind,
+                    currency=cur,  # type: ignore[arg-type]
+                    label=m.label + _suffix(n, m.name),
+                )
+            )
         if q.plan.comparison is not None:
             cols.append(Column(name=f"{m.name}_change_pct", kind="ratio", label="Change %"))
     return cols
 
 
 def _suffix(col: str, metric: str) -> str:
-    return {"_previous": " (previous)", "_change": " (change)"}.get(col[len(metric):], "")
+    return {"_previous": " (previous)", "_change": " (change)"}.get(col[len(metric) :], "")
 
 
 def chart_for(q: _Q, metrics: list[Metric], columns: list[Column]) -> ChartSpec | None:

@@ -11,7 +11,6 @@ from app.plan import Assumption, Grain, QueryPlan, TimeRange
 from app.semantic import Metric
 from app.sqlbuild import Params
 
-
 _GRAINS: dict[str, str] = {g: g for g in ("day", "week", "month", "quarter", "year")}
 
 
@@ -71,9 +70,7 @@ def local_expr(col: str, zone: str, tz: str, params: Params) -> str:
     return col
 
 
-def time_filter(
-    col: str, zone: str, tz: str, scan: tuple[date, date], params: Params
-) -> list[str]:
+def time_filter(col: str, zone: str, tz: str, scan: tuple[date, date], params: Params) -> list[str]:
     """WHERE fragments keeping rows whose time falls in the local range (pushdown friendly)."""
     lo, hi = bounds(scan[0], scan[1], zone, tz)
     return [f"{col} >= {params.add(lo)}", f"{col} < {params.add(hi)}"]
@@ -121,17 +118,35 @@ def plan_frame(plan: QueryPlan, as_of: date, tz: str, metrics: list[Metric]) -> 
         r = TimeRange(start=as_of, end=as_of + timedelta(days=1), label=f"as of {as_of}")
         notes.append(Assumption(key="as_of_default", text=f"Measured at the end of {as_of}."))
     else:
-        r = TimeRange(start=date(as_of.year, 1, 1), end=as_of + timedelta(days=1),
-                      label="year to date")
-        notes.append(Assumption(key="period_default",
-                                text="No period given: year to date was used."))
+        r = TimeRange(
+            start=date(as_of.year, 1, 1), end=as_of + timedelta(days=1), label="year to date"
+        )
+        notes.append(
+            Assumption(key="period_default", text="No period given: year to date was used.")
+        )
     coarse = [m for m in metrics if "day" not in m.grains]
     if coarse and (r.start.day != 1 or r.end.day != 1):
-        start, end = r.start.replace(day=1), r.end if r.end.day == 1 else step(trunc(r.end, "month"), "month")
+        start, end = (
+            r.start.replace(day=1),
+            r.end if r.end.day == 1 else step(trunc(r.end, "month"), "month"),
+        )
         r = TimeRange(start=start, end=end, label=r.label)
-        notes.append(Assumption(key="monthly_accounting",
-                                text="Revenue recognition is booked by accounting month; "
-                                     "whole months were used."))
+        notes.append(
+            Assumption(
+                key="monthly_accounting",
+                text="Revenue recognition is booked by accounting month; whole months were used.",
+            )
+        )
+    cut_end = as_of + timedelta(days=1)
+    full = r
+    if r.end > cut_end and r.start <= as_of:
+        r = TimeRange(start=r.start, end=cut_end, label=r.label)
+        notes.append(
+            Assumption(
+                key="to_date",
+                text=f"The period is not over on {as_of}: it runs to date ({r.start} to {as_of}).",
+            )
+        )
     if plan.grain and any(plan.grain not in m.grains for m in metrics):
         raise CompileError(f"{metrics[0].label} is booked monthly; ask by month, quarter or year")
     as_of_end = to_utc(as_of + timedelta(days=1), tz)
@@ -139,7 +154,7 @@ def plan_frame(plan: QueryPlan, as_of: date, tz: str, metrics: list[Metric]) -> 
         raise CompileError("receivables are known only as of now; ask for a single total")
     if plan.grain:
         return _series(plan, r, as_of, as_of_end, notes)
-    return _totals(plan, r, as_of, as_of_end, notes)
+    return _totals(plan, r, full, as_of, as_of_end, notes)
 
 
 def _point(end: date, as_of: date) -> date:
@@ -164,30 +179,56 @@ def _series(
     b = trunc(scan_start, grain)
     while b < r.end and b <= as_of:
         nxt = step(b, grain)
-        buckets.append(Bucket(label=b, start=max(b, scan_start), end=min(nxt, r.end),
-                              point=_point(min(nxt, r.end), as_of)))
+        buckets.append(
+            Bucket(
+                label=b,
+                start=max(b, scan_start),
+                end=min(nxt, r.end),
+                point=_point(min(nxt, r.end), as_of),
+            )
+        )
         b = nxt
     if len(buckets) > 1000:
         raise CompileError("that series has more than 1,000 periods; pick a coarser grain")
     if not buckets:
         raise CompileError("the period starts after the as-of date")
-    return Frame(range=r, grain=grain, buckets=buckets, scan_range=(scan_start, r.end),
-                 as_of_end_utc=as_of_end, shift=shift, notes=notes)
+    return Frame(
+        range=r,
+        grain=grain,
+        buckets=buckets,
+        scan_range=(scan_start, r.end),
+        as_of_end_utc=as_of_end,
+        shift=shift,
+        notes=notes,
+    )
 
 
 def _totals(
-    plan: QueryPlan, r: TimeRange, as_of: date, as_of_end: datetime, notes: list[Assumption]
+    plan: QueryPlan,
+    r: TimeRange,
+    full: TimeRange,
+    as_of: date,
+    as_of_end: datetime,
+    notes: list[Assumption],
 ) -> Frame:
     buckets = [Bucket(label="current", start=r.start, end=r.end, point=_point(r.end, as_of))]
     if plan.comparison is not None:
         if plan.comparison.kind == "same_period_last_year":
             ps, pe = shift_year(r.start, -1), shift_year(r.end, -1)
         else:
-            ps, pe = previous_range(r.start, r.end)
+            ps, pe = previous_range(full.start, full.end)
+            if r.end < full.end:  # like for like: the same number of days of the previous period
+                pe = min(pe, ps + (r.end - r.start))
         buckets.append(Bucket(label="previous", start=ps, end=pe, point=_point(pe, as_of)))
+        notes.append(
+            Assumption(
+                key="comparison_period", text=f"Compared with {ps} to {pe - timedelta(days=1)}."
+            )
+        )
     scan = (min(b.start for b in buckets), max(b.end for b in buckets))
-    return Frame(range=r, grain=None, buckets=buckets, scan_range=scan, as_of_end_utc=as_of_end,
-                 notes=notes)
+    return Frame(
+        range=r, grain=None, buckets=buckets, scan_range=scan, as_of_end_utc=as_of_end, notes=notes
+    )
 
 
 def previous_range(start: date, end: date) -> tuple[date, date]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 from datetime import date
 from functools import cache
@@ -37,10 +38,14 @@ def ensure_warehouse(name: str) -> Path:
     spec = warehouse_specs()[name]
     fp = generator_fingerprint()
     path = OUT_DIR / f"{name}-{spec['seed']}-{fp}.duckdb"
-    if not path.exists():
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        for old in OUT_DIR.glob(f"{name}-*.duckdb"):
-            old.unlink()
-        build_warehouse(spec["scale"], int(spec["seed"]), date.fromisoformat(spec["end"]), path,
-                        progress=False)
+    if path.exists():
+        return path
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    with open(OUT_DIR / f".{name}.lock", "w") as lock:  # parallel test workers build once
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            for old in OUT_DIR.glob(f"{name}-*.duckdb"):
+                old.unlink()
+            build_warehouse(spec["scale"], int(spec["seed"]), date.fromisoformat(spec["end"]),
+                            path, progress=False)
     return path
