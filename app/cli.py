@@ -1,4 +1,4 @@
-"""Command line: `ledgerlens ask`, `ledgerlens sql`, `ledgerlens data build` (thin over the core)."""
+"""Command line: `ledgerlens ask`, `sql` and `data build`, thin over the core."""
 
 from __future__ import annotations
 
@@ -143,8 +143,8 @@ def render_answer(answer: Answer, console: Console) -> None:
     """Print an Answer: headline, table, explanation, SQL and assumptions."""
     console.print(f"[bold]{answer.headline}[/bold]")
     if answer.clarification:
-        for c in answer.clarification.choices:
-            console.print(f"  • {c.label}: {c.question}")
+        for choice in answer.clarification.choices:
+            console.print(f"  • {choice.label}: {choice.question}")
     if answer.refusal and answer.refusal.suggestions:
         console.print("Try: " + " | ".join(answer.refusal.suggestions))
     if answer.status != "answered":

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlglot import exp
 
@@ -201,7 +202,7 @@ def _filter_sql(q: _Q, metric: Metric) -> list[str]:
             col = metric.currency
             if col is None:
                 continue
-            values = tuple(str(v).lower() for v in f.values)
+            values: tuple[str | int | Decimal, ...] = tuple(str(v).lower() for v in f.values)
         else:
             dim = q.ctx.model.dimensions.get(f.dimension)
             if dim is None:
@@ -450,9 +451,7 @@ def _custom(q: _Q, m: Metric) -> str:
     )
 
 
-def _midnight(d: date) -> object:
-    from datetime import datetime, time
-
+def _midnight(d: date) -> datetime:
     return datetime.combine(d, time())
 
 

@@ -255,7 +255,7 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
 
     # filters
     filters, currency, implied = _filters(text, masked, lex, model, metrics, ctx)
-    for h, dim, values in implied:
+    for _word, dim, values in implied:
         filters.append(Filter(dimension=dim, values=tuple(values)))
     # dimensions
     dims = _dimensions(masked, lex, model, metrics, filters)
@@ -314,7 +314,7 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
         )
     ranking = None
     if ranking_n is not None and dims:
-        ranking = Ranking(metric=metrics[0], direction=direction, n=ranking_n)  # type: ignore[arg-type]
+        ranking = Ranking(metric=metrics[0], direction=direction, n=ranking_n)
     elif ranking_n is not None and not dims and grain is None:
         ranking = None
     chart = (
@@ -336,7 +336,7 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
         ranking=ranking,
         by_currency="currency" in dims,
         currency=currency,
-        chart=chart,  # type: ignore[arg-type]
+        chart=chart,
         assumptions=tuple(_definitions(model, metrics) + assumptions),
         confidence=0.7 if any(a.key.startswith("default_") for a in assumptions) else 1.0,
     )
@@ -370,7 +370,7 @@ def _threshold(m: re.Match[str]) -> Filter | None:
         if word.lower() in ("over", "above", "more than", "greater than", "exceeding")
         else ("gte" if word.lower() == "at least" else "lt")
     )
-    return Filter(dimension="amount", op=op, values=(value,), currency=currency)  # type: ignore[arg-type]
+    return Filter(dimension="amount", op=op, values=(value,), currency=currency)
 
 
 def _listing(
@@ -460,7 +460,7 @@ def _filters(
                 )
             )
         else:
-            filters.append(Filter(dimension=dim, op=op, values=(value,)))  # type: ignore[arg-type]
+            filters.append(Filter(dimension=dim, op=op, values=(value,)))
     implied: list[tuple[str, str, list[str]]] = []
     for name in metrics:
         for f in model.metrics[name].implied_filters:
@@ -540,7 +540,7 @@ def _follow_up(
         time = TimeRange(start=point, end=point + timedelta(days=1), label=f"as of {point}")
     ranking = prev.ranking
     if n is not None and new_dims:
-        ranking = Ranking(metric=(metrics or list(prev.metrics))[0], n=n, direction=direction)  # type: ignore[arg-type]
+        ranking = Ranking(metric=(metrics or list(prev.metrics))[0], n=n, direction=direction)
     chart = prev.chart
     if re.search(r"\bchart|graph|plot\b", text, re.I):
         chart = (

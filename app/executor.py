@@ -8,7 +8,7 @@ interrupts the cursor when the `query_timeout_ms` setting runs out. Rows are fet
 so `truncated` is known, not guessed. DECIMAL values stay `Decimal` (exact money).
 
 Timestamps: the warehouse stores naive UTC `TIMESTAMP`s. A `TIMESTAMP WITH TIME ZONE` result
-(e.g. from `AT TIME ZONE` or `now()`) needs `pytz` to become Python values; when it is missing the
+(e.g. from `AT TIME ZONE`) needs `pytz` to become Python values; when it is missing the
 run fails with an `ExecutionError` asking for a cast to `TIMESTAMP`, so compiled SQL should return
 local times as plain `TIMESTAMP`.
 """

@@ -1,4 +1,4 @@
-"""Deterministic headline and explanation; every number in the text is checked against the result."""
+"""Deterministic headline and explanation; every number in the text is checked against data."""
 
 from __future__ import annotations
 
@@ -115,10 +115,11 @@ def explain(
                     derived.append(_q(abs(Decimal(str(pct))) * 100, "0.1"))
                 absch = abs(Decimal(str(ch)))
                 derived.append(absch)
+                change_col = columns[names.index(f"{col.name}_change")]
+                change = format_value(absch, change_col, _cur(row, cur_idx))
                 text += (
-                    f" That is {direction} {format_value(absch, columns[names.index(f'{col.name}_change')], _cur(row, cur_idx))}"
-                    f"{pct_txt} from {format_value(p, col, _cur(row, cur_idx))} in the "
-                    "comparison period."
+                    f" That is {direction} {change}{pct_txt} from "
+                    f"{format_value(p, col, _cur(row, cur_idx))} in the comparison period."
                 )
         return Explained(
             headline=headline,
@@ -154,7 +155,8 @@ def explain(
     top = rows[0]
     li = label_cols[0] if label_cols else None
     name = str(top[li]) if li is not None else "the first row"
-    text = f"{label}{when} across {len(rows):,} {columns[li].label.lower() if li is not None else 'rows'}"
+    what = columns[li].label.lower() if li is not None else "rows"
+    text = f"{label}{when} across {len(rows):,} {what}"
     derived.append(Decimal(len(rows)))
     text += f"{' (truncated)' if truncated else ''}; {name} leads with "
     text += f"{format_value(top[first], col, _cur(top, cur_idx))}"

@@ -118,14 +118,14 @@ def _norm(s: str) -> str:
 
 def build_lexicon(model: SemanticModel, data_values: dict[str, dict[str, str]]) -> Lexicon:
     """Phrase tables from the semantic model and the warehouse's plan/product names."""
-    metric_words = {}
+    metric_words: dict[str, str] = {}
     for m in model.metrics.values():
         for w in (*m.synonyms, m.name.replace("_", " "), m.label):
             metric_words.setdefault(_norm(w), m.name)
         for f in m.implied_filters:
             for w in f.words:
                 metric_words.setdefault(_norm(w), m.name)
-    ambiguous = {}
+    ambiguous: dict[str, int] = {}
     for i, a in enumerate(model.ambiguous):
         for w in a.words:
             ambiguous[_norm(w)] = i

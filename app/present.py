@@ -182,7 +182,7 @@ def output_columns(q: _Q, metrics: list[Metric]) -> list[Column]:
                 Column(
                     name=n,
                     kind=kind,
-                    currency=cur,  # type: ignore[arg-type]
+                    currency=cur,
                     label=m.label + _suffix(n, m.name),
                 )
             )

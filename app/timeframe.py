@@ -234,7 +234,7 @@ def _totals(
 def previous_range(start: date, end: date) -> tuple[date, date]:
     """The period of the same shape immediately before [start, end)."""
     for grain in ("year", "quarter", "month"):
-        g: Grain = grain  # type: ignore[assignment]
+        g: Grain = grain
         n = 1
         while step(start, g, n) <= end and n <= 24:
             if trunc(start, g) == start and step(start, g, n) == end:

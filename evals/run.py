@@ -62,8 +62,9 @@ class Runner:
         conv = Conversation()
         for turn in inputs.history:
             assistant.ask(turn, as_of=inputs.as_of, account=inputs.account, conversation=conv)
-        answer = assistant.ask(inputs.question, as_of=inputs.as_of, account=inputs.account,
-                               conversation=conv)
+        answer = assistant.ask(
+            inputs.question, as_of=inputs.as_of, account=inputs.account, conversation=conv
+        )
         result.answers[wh] = answer
         match = None
         if case.expected.outcome == "answer" and answer.status == "answered":
@@ -89,8 +90,12 @@ class Runner:
                 ref = assistant.run_sql(sql, case.inputs.account)
             except AssistantError:
                 return None
-            m = result_matches(Table(ref.columns, ref.rows, ref.types), predicted,
-                               case.expected.compare, allow_empty=case.expected.empty)
+            m = result_matches(
+                Table(ref.columns, ref.rows, ref.types),
+                predicted,
+                case.expected.compare,
+                allow_empty=case.expected.empty,
+            )
             if m.ok:
                 return m
             best = best or m
@@ -99,8 +104,9 @@ class Runner:
     def reference_rows(self, case: Case, wh: str = "demo") -> int:
         """Row count of a case's reference result (cases must be non-empty on demo)."""
         assert case.expected.reference_sql
-        return len(self.assistant(wh).run_sql(case.expected.reference_sql,
-                                              case.inputs.account).rows)
+        return len(
+            self.assistant(wh).run_sql(case.expected.reference_sql, case.inputs.account).rows
+        )
 
     def close(self) -> None:
         """Close every warehouse connection."""

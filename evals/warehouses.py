@@ -46,6 +46,11 @@ def ensure_warehouse(name: str) -> Path:
         if not path.exists():
             for old in OUT_DIR.glob(f"{name}-*.duckdb"):
                 old.unlink()
-            build_warehouse(spec["scale"], int(spec["seed"]), date.fromisoformat(spec["end"]),
-                            path, progress=False)
+            build_warehouse(
+                spec["scale"],
+                int(spec["seed"]),
+                date.fromisoformat(spec["end"]),
+                path,
+                progress=False,
+            )
     return path

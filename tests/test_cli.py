@@ -1,0 +1,90 @@
+import json
+
+from app.cli import main
+
+REQUIRED = {
+    "timings",
+    "backend",
+    "sql",
+    "columns",
+    "rows",
+    "truncated",
+    "assumptions",
+    "definitions",
+    "period",
+    "currency",
+    "explanation",
+    "status",
+}
+
+
+def run(capsys, *args: str) -> tuple[int, dict, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, json.loads(out), err
+
+
+def test_ask_json_answered(capsys, demo_path) -> None:
+    code, answer, _ = run(
+        capsys,
+        "ask",
+        "gross volume last quarter",
+        "--as-of",
+        "2025-07-15",
+        "--warehouse",
+        str(demo_path),
+        "--json",
+    )
+    assert code == 0 and answer["status"] == "answered"
+    assert set(answer) >= REQUIRED
+    assert set(answer["timings"]) >= {
+        "understand_ms",
+        "compile_ms",
+        "guard_ms",
+        "execute_ms",
+        "explain_ms",
+        "total_ms",
+    }
+    assert answer["period"]["start"] == "2025-04-01" and answer["currency"] == "usd"
+
+
+def test_ask_json_refused_exits_2(capsys, demo_path) -> None:
+    code, answer, err = run(
+        capsys,
+        "ask",
+        "what's the weather in Paris",
+        "--as-of",
+        "2025-07-15",
+        "--warehouse",
+        str(demo_path),
+        "--json",
+    )
+    assert code == 2 and answer["status"] == "refused" and "refused" in err
+
+
+def test_sql_rejection_names_the_rule(capsys, demo_path) -> None:
+    code, payload, err = run(
+        capsys, "sql", "DELETE FROM charges", "--warehouse", str(demo_path), "--json"
+    )
+    assert code == 2 and payload["rule"] == "select_only" and "rejected" in err
+
+
+def test_sql_trino_dialect_runs_scoped(capsys, demo_path) -> None:
+    code, payload, _ = run(
+        capsys,
+        "sql",
+        "SELECT date_format(created, '%Y-%m') AS m, count_if(paid) AS n "
+        "FROM charges GROUP BY 1 ORDER BY 1",
+        "--dialect",
+        "trino",
+        "--warehouse",
+        str(demo_path),
+        "--json",
+    )
+    assert code == 0 and payload["rows"] and "merchant_id = 'acct_demo_01'" in payload["sql"]
+
+
+def test_missing_warehouse_is_a_clear_error(capsys, tmp_path) -> None:
+    code = main(["ask", "mrr", "--warehouse", str(tmp_path / "nope.duckdb")])
+    _, err = capsys.readouterr()
+    assert code == 1 and "ledgerlens data build" in err
