@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from app.answer import Answer, Column, Definition, Timings
@@ -44,6 +44,7 @@ class Assistant:
         self.model: SemanticModel = semantic_model()
         self._accounts: dict[str, AccountInfo] = {}
         self._values: dict[str, dict[str, dict[str, str]]] = {}
+        self._fresh: dict[str, datetime | None] = {}
 
     # ----------------------------------------------------------------- warehouse lookups
     def run_sql(self, sql: Any, account: str | None, max_rows: int | None = None) -> Result:
@@ -76,6 +77,12 @@ class Assistant:
                 id=str(r[0]), timezone=str(r[1]), currency=str(r[2]), name=str(r[3] or "")
             )
         return self._accounts[account]
+
+    def freshness(self, account: str) -> datetime | None:
+        """Latest loaded balance-transaction time of the account (the warehouse is read-only)."""
+        if account not in self._fresh:
+            self._fresh[account] = self.executor.freshness(account)
+        return self._fresh[account]
 
     def data_values(self, account: str) -> dict[str, dict[str, str]]:
         """Plan and product names of the account, so the engine recognises them as filters."""
@@ -294,7 +301,7 @@ class Assistant:
             explanation=ex.explanation if ex.numbers_verified else "",
             numbers_verified=ex.numbers_verified,
             backend="engine",
-            freshness=self.executor.freshness(info.id),
+            freshness=self.freshness(info.id),
             **base,
         )
         if conversation is not None:

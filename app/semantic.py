@@ -164,10 +164,11 @@ def _join_path(joins: tuple[Join, ...], source: str, target: str) -> list[Join] 
     return None
 
 
-def tables_in(sql: str) -> set[str]:
+@cache
+def tables_in(sql: str) -> frozenset[str]:
     """Table names referenced as `table.column` in a trusted model expression."""
     tree = sqlglot.parse_one(sql.replace("@", "__at_"), read="duckdb")
-    return {c.table for c in tree.find_all(exp.Column) if c.table}
+    return frozenset(c.table for c in tree.find_all(exp.Column) if c.table)
 
 
 def _check(model: SemanticModel) -> None:
