@@ -32,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/mypy app tools
 
 bench: $(STAMP) $(WAREHOUSE)
-	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.bench_generate && $(BIN)/python -m benchmarks.bench_engine
 
 clean:
 	rm -rf $(VENV) warehouse build *.egg-info
