@@ -423,9 +423,9 @@ def _ratio(q: _Q, m: Metric) -> str:
     keys = q.keys
     on = " AND ".join(f"n.{k} IS NOT DISTINCT FROM d.{k}" for k in keys)
     if m.unit == "money":
-        value = "CAST(round(n.v / nullif(d.v, 0)) AS HUGEINT)"
+        value = "CAST(round(coalesce(n.v, 0) / nullif(d.v, 0)) AS HUGEINT)"
     else:
-        value = f"{m.offset} + CAST(n.v AS DOUBLE) / nullif(d.v, 0)"
+        value = f"{m.offset} + CAST(coalesce(n.v, 0) AS DOUBLE) / nullif(d.v, 0)"
     sql = (
         f"SELECT {', '.join(f'coalesce(n.{k}, d.{k}) AS {k}' for k in keys)}, {value} AS v "
         f"FROM {num} AS n FULL OUTER JOIN {den} AS d ON {on}"

@@ -38,7 +38,9 @@ _HOSTILE = re.compile(
     r"\b(drop|truncate|delete\s+from|insert\s+into|update\s+\w+\s+set|alter\s+table|"
     r"grant|attach|copy\s+\w+\s+to|pragma|ignore\s+(all\s+)?(previous|prior|above)\s+"
     r"(instructions|rules)|system\s+prompt|you\s+are\s+now|jailbreak|developer\s+mode|"
-    r"reveal\s+(your|the)\s+(prompt|instructions)|api\s+key|password|/etc/passwd)\b|;\s*--|--\s*$",
+    r"reveal\s+(your|the)\s+(prompt|instructions)|api\s+key|password|/etc/passwd|"
+    r"(delete|erase|wipe|remove)\s+(all\s+|the\s+|every\s+|our\s+)?\w+|"
+    r"update\s+(the|all|a|every)\s+\w+)\b|;\s*--|--\s*$",
     re.IGNORECASE,
 )
 _OTHER_TENANT = re.compile(
@@ -88,6 +90,11 @@ _FOLLOW_UP = re.compile(
 _COUNT_WORDS = re.compile(r"\b(how\s+many|number\s+of|count|total|sum|amount|how\s+much)\b", re.I)
 _LIST_WORDS = re.compile(r"\b(list|show|which|what|display|give|find)\b", re.I)
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
+_CONVERT = re.compile(
+    r"\b(reported|converted|convert|expressed|shown|translated)\s+"
+    r"(in|to|into)\s+(us\s+)?$",
+    re.I,
+)
 _EXCLUDE = re.compile(r"\b(excluding|except|exclude|without|other\s+than|not)\s+$", re.I)
 
 
@@ -384,7 +391,7 @@ def _listing(
     for h in hits:
         spec = model.lists[h.name]
         states = [s for s in spec.states if re.search(rf"\b{re.escape(s)}\b", text, re.I)]
-        if metrics and not explicit:
+        if metrics and (not explicit or not states):
             return None, []
         if states or explicit:
             return h.name, [Filter(dimension="state", values=(states[0],))] if states else []
@@ -449,6 +456,8 @@ def _filters(
         op = "neq" if _EXCLUDE.search(before) else "eq"
         if dim == "currency":
             currency = value if op == "eq" else currency
+            if _CONVERT.search(masked[max(0, hit.start - 30) : hit.start]):
+                continue  # "reported in EUR": a reporting currency, not a filter
         existing = next((f for f in filters if f.dimension == dim and f.op == op), None)
         if existing:
             filters.remove(existing)
@@ -461,15 +470,14 @@ def _filters(
             )
         else:
             filters.append(Filter(dimension=dim, op=op, values=(value,)))
-    implied: list[tuple[str, str, list[str]]] = []
+    implied_values: dict[str, list[str]] = {}
     for name in metrics:
         for f in model.metrics[name].implied_filters:
-            for w in f.words:
-                if re.search(rf"\b{re.escape(w)}\b", text, re.I) and not any(
-                    x.dimension == f.dimension for x in filters
-                ):
-                    implied.append((w, f.dimension, list(f.values)))
-                    break
+            if any(x.dimension == f.dimension for x in filters):
+                continue
+            if any(re.search(rf"\b{re.escape(w)}\b", text, re.I) for w in f.words):
+                implied_values.setdefault(f.dimension, []).extend(f.values)
+    implied = [("", dim, values) for dim, values in implied_values.items()]
     return filters, currency, implied
 
 

@@ -60,10 +60,24 @@ def final_select(q: _Q, metrics: list[Metric], names: list[str]) -> str:
         if plan.comparison is None or frame.shift is None:
             vals = [f"{_fmt(q, m, f'c.v{i}')} AS {m.name}" for i, m in enumerate(metrics)]
             start = q.params.add(frame.range.start)
-            sql = (
-                f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', None)} "
-                f"WHERE c.period >= CAST(date_trunc('{frame.grain}', {start}) AS DATE)"
-            )
+            if q.keys == ["period"]:  # one row per bucket, empty buckets included
+                buckets = " UNION ALL ".join(
+                    f"SELECT {q.params.add(b.label)} AS period" for b in frame.buckets
+                )
+                vals = [
+                    f"coalesce({_fmt(q, m, f'c.v{i}')}, {_zero(m)}) AS {m.name}"
+                    for i, m in enumerate(metrics)
+                ]
+                sql = (
+                    f"SELECT k.period, {', '.join(vals)} FROM ({buckets}) AS k "
+                    f"LEFT JOIN {_joined(q, names, 'c', None)} ON c.period = k.period "
+                    f"WHERE k.period >= CAST(date_trunc('{frame.grain}', {start}) AS DATE)"
+                )
+            else:
+                sql = (
+                    f"SELECT {', '.join(head + vals)} FROM {_joined(q, names, 'c', None)} "
+                    f"WHERE c.period >= CAST(date_trunc('{frame.grain}', {start}) AS DATE)"
+                )
         else:
             n, unit = _INTERVALS[frame.shift[0]] if frame.shift[0] != "year" else (1, "YEAR")
             on = " AND ".join(

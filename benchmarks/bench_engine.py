@@ -7,6 +7,7 @@ Prints a markdown table (p50/p95 in ms) with the machine's core count.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import time
@@ -49,11 +50,9 @@ def main() -> None:
             planned = plan_question(i.question, EngineContext(model=assistant.model, lexicon=lex,
                                                               as_of=i.as_of, account=i.account))
             if isinstance(planned, QueryPlan) and info is not None:
-                try:
+                with contextlib.suppress(CompileError):
                     compile_plan(planned, CompileContext(account=info, as_of=i.as_of,
                                                          model=assistant.model))
-                except CompileError:
-                    pass
             plan_ms.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
             assistant.ask(i.question, as_of=i.as_of, account=i.account,

@@ -12,17 +12,41 @@ import sys
 from pathlib import Path
 
 TABLES = (
-    "customers", "customer_tax_ids", "products", "prices", "coupons", "discounts",
-    "subscriptions", "subscription_items", "subscription_item_change_events",
-    "invoices", "invoice_line_items", "invoice_line_item_discount_amounts",
-    "invoice_line_item_tax_amounts", "credit_notes", "credit_note_line_items", "charges",
-    "refunds", "disputes", "balance_transactions", "balance_transaction_fee_details",
-    "transfers", "tax_rates", "tax_transactions", "tax_transaction_line_items",
-    "tax_transaction_jurisdiction_details", "revenue_recognition_debits_and_credits",
+    "customers",
+    "customer_tax_ids",
+    "products",
+    "prices",
+    "coupons",
+    "discounts",
+    "subscriptions",
+    "subscription_items",
+    "subscription_item_change_events",
+    "invoices",
+    "invoice_line_items",
+    "invoice_line_item_discount_amounts",
+    "invoice_line_item_tax_amounts",
+    "credit_notes",
+    "credit_note_line_items",
+    "charges",
+    "refunds",
+    "disputes",
+    "balance_transactions",
+    "balance_transaction_fee_details",
+    "transfers",
+    "tax_rates",
+    "tax_transactions",
+    "tax_transaction_line_items",
+    "tax_transaction_jurisdiction_details",
+    "revenue_recognition_debits_and_credits",
     "exchange_rates_from_usd",
 )
-TYPE_MAP = {"varchar": "VARCHAR", "bigint": "BIGINT", "timestamp": "TIMESTAMP",
-            "double": "DOUBLE", "boolean": "BOOLEAN"}
+TYPE_MAP = {
+    "varchar": "VARCHAR",
+    "bigint": "BIGINT",
+    "timestamp": "TIMESTAMP",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+}
 
 
 def parse(reference: str) -> dict[str, list[tuple[str, str]]]:
