@@ -123,30 +123,14 @@ class Assistant:
                 reason_class="too_long",
                 suggestions=SUGGESTIONS[:3],
             )
-            return self._finish(
-                Answer(
-                    status="refused",
-                    refusal=ref,
-                    headline=ref.reason,
-                    suggestions=list(ref.suggestions),
-                    **base,
-                ),
-                t0,
-                timings,
-                conversation,
-            )
+            return self._finish(_refused(ref, base), t0, timings, conversation)
         try:
             info = self.account_info(account)
             if info is None:
                 ref = CannotAnswer(
                     reason=f"Unknown account {account}.", reason_class="other_tenant"
                 )
-                return self._finish(
-                    Answer(status="refused", refusal=ref, headline=ref.reason, **base),
-                    t0,
-                    timings,
-                    conversation,
-                )
+                return self._finish(_refused(ref, base), t0, timings, conversation)
             lex = lexicon_for(self.model, self.data_values(account))
             ectx = EngineContext(
                 model=self.model,
@@ -159,18 +143,7 @@ class Assistant:
             planned = plan_question(question, ectx)
             timings.understand_ms = _ms(t0)
             if isinstance(planned, CannotAnswer):
-                return self._finish(
-                    Answer(
-                        status="refused",
-                        refusal=planned,
-                        headline=planned.reason,
-                        suggestions=list(planned.suggestions),
-                        **base,
-                    ),
-                    t0,
-                    timings,
-                    conversation,
-                )
+                return self._finish(_refused(planned, base), t0, timings, conversation)
             if isinstance(planned, NeedsClarification):
                 return self._finish(
                     Answer(
@@ -316,6 +289,16 @@ class Assistant:
         if conversation is not None:
             conversation.answers.append(answer)
         return answer
+
+
+def _refused(refusal: CannotAnswer, base: dict[str, Any]) -> Answer:
+    return Answer(
+        status="refused",
+        refusal=refusal,
+        headline=refusal.reason,
+        suggestions=list(refusal.suggestions),
+        **base,
+    )
 
 
 def _columns(cols: list[Column], result: Result) -> list[Column]:

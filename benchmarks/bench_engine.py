@@ -47,24 +47,30 @@ def main() -> None:
             info = assistant.account_info(i.account)
             lex = lexicon_for(assistant.model, assistant.data_values(i.account))
             t = time.perf_counter()
-            planned = plan_question(i.question, EngineContext(model=assistant.model, lexicon=lex,
-                                                              as_of=i.as_of, account=i.account))
+            planned = plan_question(
+                i.question,
+                EngineContext(model=assistant.model, lexicon=lex, as_of=i.as_of, account=i.account),
+            )
             if isinstance(planned, QueryPlan) and info is not None:
                 with contextlib.suppress(CompileError):
-                    compile_plan(planned, CompileContext(account=info, as_of=i.as_of,
-                                                         model=assistant.model))
+                    compile_plan(
+                        planned, CompileContext(account=info, as_of=i.as_of, model=assistant.model)
+                    )
             plan_ms.append((time.perf_counter() - t) * 1000)
             t = time.perf_counter()
-            assistant.ask(i.question, as_of=i.as_of, account=i.account,
-                          conversation=Conversation())
+            assistant.ask(i.question, as_of=i.as_of, account=i.account, conversation=Conversation())
             ask_ms.append((time.perf_counter() - t) * 1000)
-    print(f"Engine benchmark, {date.today()}, {os.cpu_count()} cores, "  # allowed-clock: report
-          f"{len(cases)} questions x {args.repeat} runs\n")
+    print(
+        f"Engine benchmark, {date.today()}, {os.cpu_count()} cores, "  # allowed-clock: report
+        f"{len(cases)} questions x {args.repeat} runs\n"
+    )
     print("| measure | p50 ms | p95 ms | mean ms |")
     print("| --- | ---: | ---: | ---: |")
     for name, vals in (("plan + compile", plan_ms), ("ask() end to end, warm", ask_ms)):
-        print(f"| {name} | {_pct(vals, 0.5):.2f} | {_pct(vals, 0.95):.2f} | "
-              f"{statistics.mean(vals):.2f} |")
+        print(
+            f"| {name} | {_pct(vals, 0.5):.2f} | {_pct(vals, 0.95):.2f} | "
+            f"{statistics.mean(vals):.2f} |"
+        )
 
 
 if __name__ == "__main__":
