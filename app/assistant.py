@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from app.answer import Answer, Column, Definition, Timings
 from app.compiler import AccountInfo, CompileContext, compile_plan
@@ -201,36 +201,16 @@ class Assistant:
         try:
             guarded = self.guard(compiled.expression, info.id)
         except GuardError as err:
-            return self._finish(
-                Answer(
-                    status="rejected",
-                    error=str(err),
-                    plan=plan,
-                    headline="The generated query was rejected.",
-                    **base,
-                ),
-                t0,
-                timings,
-                conversation,
-            )
+            failed = _failed("rejected", err, plan, "The generated query was rejected.", base)
+            return self._finish(failed, t0, timings, conversation)
         timings.guard_ms = _ms(t)
         t = time.perf_counter()
         try:
             result = self.executor.run(guarded)
         except (QueryTimeout, ExecutionError) as err:
-            return self._finish(
-                Answer(
-                    status="error",
-                    error=str(err),
-                    plan=plan,
-                    sql=guarded.sql,
-                    headline="The query could not finish.",
-                    **base,
-                ),
-                t0,
-                timings,
-                conversation,
-            )
+            failed = _failed("error", err, plan, "The query could not finish.", base)
+            failed.sql = guarded.sql
+            return self._finish(failed, t0, timings, conversation)
         timings.execute_ms = _ms(t)
         t = time.perf_counter()
         labels = {m: self.model.metrics[m].label for m in plan.metrics}
@@ -299,6 +279,16 @@ def _refused(refusal: CannotAnswer, base: dict[str, Any]) -> Answer:
         suggestions=list(refusal.suggestions),
         **base,
     )
+
+
+def _failed(
+    status: Literal["rejected", "error"],
+    err: Exception,
+    plan: QueryPlan,
+    headline: str,
+    base: dict[str, Any],
+) -> Answer:
+    return Answer(status=status, error=str(err), plan=plan, headline=headline, **base)
 
 
 def _columns(cols: list[Column], result: Result) -> list[Column]:

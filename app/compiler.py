@@ -10,11 +10,11 @@ from sqlglot import exp
 
 from app.answer import ChartSpec, Column, Period
 from app.errors import CompileError
-from app.plan import Assumption, QueryPlan, TimeRange
-from app.semantic import Metric, SemanticModel
-from app.sqlbuild import Params
+from app.plan import Assumption, QueryPlan
+from app.present import chart_for, final_select, output_columns
+from app.semantic import Metric, SemanticModel, tables_in
+from app.sqlbuild import Params, model_sql
 from app.timeframe import (
-    Bucket,
     Frame,
     local_expr,
     plan_frame,
@@ -117,14 +117,14 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         if d not in model.dimensions:
             raise CompileError(f"unknown dimension {d}")
     names = [_compile_metric(q, m) for m in metrics]
-    sql = _final_select(q, metrics, names)
+    sql = final_select(q, metrics, names)
     with_sql = "WITH " + ",\n".join(f"{n} AS ({s})" for n, s in q.ctes) + "\n" + sql
     expression = q.params.bind(with_sql)
-    columns = _columns(q, metrics)
+    columns = output_columns(q, metrics)
     return Compiled(
         expression=expression,
         columns=columns,
-        chart=_chart(q, metrics, columns),
+        chart=chart_for(q, metrics, columns),
         period=Period(
             start=frame.range.start,
             end=frame.range.end,
@@ -152,8 +152,6 @@ def from_clause(
     model: SemanticModel, table: str, exprs: list[str], alias_source: str | None = None
 ) -> str:
     """FROM table plus the many-to-one joins needed by the expressions (no fan-out)."""
-    from app.semantic import tables_in
-
     needed: list[str] = []
     for e in exprs:
         for t in sorted(tables_in(e)):
@@ -174,10 +172,6 @@ def from_clause(
             clause += f" LEFT JOIN {j.to} ON {j.from_}.{j.column} = {j.to}.id"
             joined.add(j.to)
     return clause
-
-
-def _from_clause(q: _Q, table: str, exprs: list[str], alias_source: str | None = None) -> str:
-    return from_clause(q.ctx.model, table, exprs, alias_source)
 
 
 def _dim_exprs(q: _Q, metric: Metric) -> list[tuple[str, str]]:
@@ -246,14 +240,14 @@ def _flow(q: _Q, m: Metric, name: str | None = None) -> str:
     if money:
         select += [f"{m.currency} AS currency", f"CAST({m.time} AS DATE) AS day"]
     select.append(f"{m.measure} AS v")
-    where = [_sp(w, specials) for w in m.where]
+    where = [model_sql(w, specials) for w in m.where]
     where += time_filter(m.time, m.time_zone, tz, q.frame.scan_range, q.params)
     where += _filter_sql(q, m)
     exprs = [e for _, e in dims] + [m.measure, m.time, *m.where, *_filter_sql_exprs(q, m)]
     if money:
         exprs.append(m.currency or "")
     sql = (
-        f"SELECT {', '.join(select)} FROM {_from_clause(q, m.table, exprs)} "
+        f"SELECT {', '.join(select)} FROM {from_clause(q.ctx.model, m.table, exprs)} "
         f"WHERE {' AND '.join(where)} GROUP BY ALL"
     )
     base = q.cte(f"{name}_rows", sql)
@@ -270,12 +264,6 @@ def _filter_sql_exprs(q: _Q, m: Metric) -> list[str]:
         if dim and dim.table not in ("*",) and f.dimension != "currency":
             out.append(dim.expr)
     return out
-
-
-def _sp(fragment: str, specials: dict[str, str]) -> str:
-    from app.sqlbuild import model_sql
-
-    return model_sql(fragment, Params(), specials) if "@" in fragment else fragment
 
 
 def _keys_sql(q: _Q, prefix: str = "") -> str:
@@ -343,14 +331,14 @@ def _stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> str:
     if money:
         select.append(f"{m.currency} AS currency")
     select.append(f"{m.measure} AS v")
-    where = [_sp(w, specials) for w in m.where] or ["TRUE"]
+    where = [model_sql(w, specials) for w in m.where] or ["TRUE"]
     where += _filter_sql(q, m)
     exprs = [e for _, e in dims] + [m.measure, m.time, *m.where, *_filter_sql_exprs(q, m)]
     if money:
         exprs.append(m.currency or "")
     rows = q.cte(
         f"{name}_rows",
-        f"SELECT {', '.join(select)} FROM {_from_clause(q, m.table, exprs)} "
+        f"SELECT {', '.join(select)} FROM {from_clause(q.ctx.model, m.table, exprs)} "
         f"WHERE {' AND '.join(where)} GROUP BY ALL",
     )
     dim_cols = "".join(f"r.{n}, " for n, _ in dims)
@@ -402,7 +390,7 @@ def _sice_stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> s
     select = ", ".join([f"{SICE}.period", f"{SICE}.point", *(f"{e} AS {n}" for n, e in dims)])
     sql = (
         f"SELECT {select}, {cur}{value} AS v "
-        f"FROM {_from_clause(q, SICE, exprs, alias_source=items)} "
+        f"FROM {from_clause(q.ctx.model, SICE, exprs, alias_source=items)} "
         f"WHERE {' AND '.join(filters) or 'TRUE'} GROUP BY ALL"
     )
     base = q.cte(f"{name}_dims", sql)
@@ -437,14 +425,12 @@ def _custom(q: _Q, m: Metric) -> str:
     if q.dim_names or q.plan.grain or q.plan.comparison or q.target is None:
         raise CompileError(f"{m.label} is available as a single total only (no breakdowns)")
     assert m.template
-    from app.sqlbuild import model_sql
-
     b = q.frame.buckets[0]
     specials = {
         "start": q.params.add(_midnight(b.start)),
         "end": q.params.add(_midnight(b.end)),
     }
-    body = model_sql(m.template, q.params, specials)
+    body = model_sql(m.template, specials)
     return q.cte(
         f"m_{m.name}",
         f"SELECT {q.params.add(b.label)} AS period, (SELECT {m.name} FROM ({body}) AS t) AS v",
@@ -458,29 +444,4 @@ def _midnight(d: date) -> datetime:
 # ------------------------------------------------------------------------ final select
 
 
-def _final_select(q: _Q, metrics: list[Metric], names: list[str]) -> str:
-    from app.present import final_select
-
-    return final_select(q, metrics, names)
-
-
-def _columns(q: _Q, metrics: list[Metric]) -> list[Column]:
-    from app.present import output_columns
-
-    return output_columns(q, metrics)
-
-
-def _chart(q: _Q, metrics: list[Metric], columns: list[Column]) -> ChartSpec | None:
-    from app.present import chart_for
-
-    return chart_for(q, metrics, columns)
-
-
-__all__ = [
-    "AccountInfo",
-    "Bucket",
-    "CompileContext",
-    "Compiled",
-    "TimeRange",
-    "compile_plan",
-]
+__all__ = ["AccountInfo", "CompileContext", "Compiled", "compile_plan", "from_clause"]

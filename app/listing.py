@@ -36,7 +36,7 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
                 frags = spec.states.get(str(v))
                 if frags is None:
                     raise CompileError(f"{spec.label} have no state '{v}'")
-                where += [model_sql(w, params, {"as_of_end": as_of_end}) for w in frags]
+                where += [model_sql(w, {"as_of_end": as_of_end}) for w in frags]
         elif f.dimension == "amount":
             where.append(
                 _threshold(spec.amount, spec.currency, f.op, f.values[0], f.currency, ctx, params)

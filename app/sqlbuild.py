@@ -59,7 +59,7 @@ def literal(value: str | int | Decimal | date | datetime | None) -> exp.Expressi
     return exp.Literal.string(str(value))
 
 
-def model_sql(fragment: str, params: Params, specials: dict[str, str]) -> str:
+def model_sql(fragment: str, specials: dict[str, str]) -> str:
     """Substitute `@name` tokens of a model fragment by already-registered placeholders."""
     out = fragment
     for name, placeholder in sorted(specials.items(), key=lambda kv: -len(kv[0])):
