@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from app.answer import Answer, Column, Definition, Timings
 from app.compiler import AccountInfo, CompileContext, compile_plan
-from app.engine import SUGGESTIONS, EngineContext, plan_question
+from app.engine import EngineContext, plan_question
 from app.errors import (
     AssistantError,
     CompileError,
@@ -22,6 +22,7 @@ from app.explain import explain
 from app.guard import Guarded, Policy, check_sql, warehouse_tables
 from app.lexicon import lexicon_for
 from app.plan import Assumption, CannotAnswer, NeedsClarification, QueryPlan
+from app.screen import SUGGESTIONS
 from app.semantic import SemanticModel, semantic_model
 from app.settings import Settings
 

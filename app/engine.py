@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from app.followup import edit_plan
 from app.lexicon import WEAK_METRIC_WORDS, Hit, Lexicon
 from app.plan import (
     Assumption,
@@ -23,37 +24,15 @@ from app.plan import (
     Ranking,
     TimeRange,
 )
+from app.screen import SUGGESTIONS, screen_question
 from app.semantic import SemanticModel
 from app.timeparse import parse_time, same_period_last_year
 
-SUGGESTIONS = (
-    "What was MRR by plan last quarter?",
-    "How much tax did we collect by jurisdiction in 2025?",
-    "Top 10 customers by revenue this year",
-    "Refund rate by month this year",
-    "Gross volume this month vs last month",
-)
-
-_HOSTILE = re.compile(
-    r"\b(drop|truncate|delete\s+from|insert\s+into|update\s+\w+\s+set|alter\s+table|"
-    r"grant|attach|copy\s+\w+\s+to|pragma|ignore\s+(all\s+)?(previous|prior|above)\s+"
-    r"(instructions|rules)|system\s+prompt|you\s+are\s+now|jailbreak|developer\s+mode|"
-    r"reveal\s+(your|the)\s+(prompt|instructions)|api\s+key|password|/etc/passwd|"
-    r"(delete|erase|wipe|remove)\s+(all\s+|the\s+|every\s+|our\s+)?\w+|"
-    r"update\s+(the|all|a|every)\s+\w+)\b|;\s*--|--\s*$",
-    re.IGNORECASE,
-)
-_OTHER_TENANT = re.compile(
-    r"\b(other|another|all|every|each)\s+(merchant|account|tenant|compan(y|ies))s?\b|"
-    r"\bcompetitors?\b|\bacross\s+(all\s+)?(accounts|merchants)\b",
-    re.IGNORECASE,
-)
 _FORECAST = re.compile(
     r"\b(forecast|predict|prediction|projected|projection|will\s+(we|it|our|be)|"
     r"expect(ed)?\s+to|going\s+to\s+be|next\s+(month|quarter|year|week))\b",
     re.IGNORECASE,
 )
-_ACCOUNT_ID = re.compile(r"\bacct_[A-Za-z0-9_]+\b")
 _TOP = re.compile(
     r"\b(?:(top|best|largest|biggest|highest|most)|(bottom|worst|smallest|lowest|least))"
     r"(?:\s+(\d{1,4}|one|two|three|five|ten|twenty))?\b",
@@ -120,37 +99,13 @@ def plan_question(question: str, ctx: EngineContext) -> PlanResult:
             reason_class="empty_question",
             suggestions=SUGGESTIONS[:3],
         )
-    refusal = _screen(text, ctx)
+    refusal = screen_question(text, ctx.account)
     if refusal is not None:
         return refusal
     tm = parse_time(text, ctx.as_of, fiscal_year_start_month=ctx.fiscal_year_start_month)
     masked = _mask(text, tm.spans)
     result = _understand(text, masked, tm, ctx)
     return result
-
-
-def _screen(text: str, ctx: EngineContext) -> CannotAnswer | None:
-    if _HOSTILE.search(text):
-        return CannotAnswer(
-            reason="I only answer reporting questions with read-only queries; I can't change "
-            "data, run commands or reveal my instructions.",
-            reason_class="hostile_input",
-            suggestions=SUGGESTIONS[:3],
-        )
-    for acct in _ACCOUNT_ID.findall(text):
-        if acct != ctx.account:
-            return CannotAnswer(
-                reason=f"You can only see data of your own account ({ctx.account}).",
-                reason_class="other_tenant",
-                suggestions=SUGGESTIONS[:3],
-            )
-    if _OTHER_TENANT.search(text):
-        return CannotAnswer(
-            reason=f"You can only see data of your own account ({ctx.account}).",
-            reason_class="other_tenant",
-            suggestions=SUGGESTIONS[:3],
-        )
-    return None
 
 
 def _mask(text: str, spans: tuple[tuple[int, int], ...]) -> str:
@@ -273,7 +228,7 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
     if clarify is not None and not is_follow_up:
         return clarify
     if is_follow_up and ctx.previous is not None:
-        return _follow_up(
+        return edit_plan(
             text,
             ctx.previous,
             metrics,
@@ -520,59 +475,3 @@ def _dimensions(
         if dim and dim not in dims:
             dims.append(dim)
     return dims
-
-
-def _follow_up(
-    text: str,
-    prev: QueryPlan,
-    metrics: list[str],
-    dims: list[str],
-    filters: list[Filter],
-    trange: TimeRange | None,
-    point: date | None,
-    grain: object,
-    n: int | None,
-    direction: str,
-    comparison: Comparison | None,
-    currency: str | None,
-    assumptions: list[Assumption],
-) -> QueryPlan:
-    instead = bool(re.search(r"\binstead\b", text, re.I))
-    new_dims = list(prev.dimensions)
-    if dims:
-        new_dims = dims if instead else [*new_dims, *[d for d in dims if d not in new_dims]]
-    new_filters = [f for f in prev.filters if f.dimension not in {x.dimension for x in filters}]
-    new_filters += filters
-    time = trange if trange is not None else prev.time
-    if point is not None:
-        time = TimeRange(start=point, end=point + timedelta(days=1), label=f"as of {point}")
-    ranking = prev.ranking
-    if n is not None and new_dims:
-        ranking = Ranking(metric=(metrics or list(prev.metrics))[0], n=n, direction=direction)
-    chart = prev.chart
-    if re.search(r"\bchart|graph|plot\b", text, re.I):
-        chart = (
-            "bar"
-            if re.search(r"\bbar\b", text, re.I)
-            else ("line" if re.search(r"\bline\b", text, re.I) else chart)
-        )
-        if chart == "auto" and prev.grain is None and not new_dims:
-            assumptions.append(
-                Assumption(key="chart_single_number", text="A single number has no chart.")
-            )
-    notes = [a for a in prev.assumptions if not a.key.endswith("_definition")]
-    return prev.model_copy(
-        update={
-            "metrics": tuple(metrics) if metrics else prev.metrics,
-            "dimensions": tuple(new_dims),
-            "filters": tuple(new_filters),
-            "time": time,
-            "grain": grain if grain is not None else (None if point is not None else prev.grain),
-            "comparison": comparison if comparison is not None else prev.comparison,
-            "ranking": ranking,
-            "currency": currency or prev.currency,
-            "by_currency": "currency" in new_dims or prev.by_currency,
-            "chart": chart,
-            "assumptions": tuple(assumptions + notes),
-        }
-    )
