@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,21 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         2000, gt=0, description="Longest question accepted, in characters."
     )
+    max_conversation_turns: int = Field(
+        200, gt=0, description="Most questions kept in one conversation; older turns are dropped."
+    )
+    ui_rate_limit_per_minute: int = Field(
+        30, gt=0, description="Questions one chat session may ask per minute in the app."
+    )
+    engine: Literal["duckdb", "spark"] = Field(
+        "duckdb", description="Query engine: embedded DuckDB (default) or Apache Spark."
+    )
+    parquet_dir: Path | None = Field(
+        None, description="Parquet export (from `ledgerlens data export`) that Spark reads."
+    )
+    spark_remote: str | None = Field(
+        None, description="Spark Connect URL (sc://host:15002); empty means local mode."
+    )
     llm_model: str = Field(
         "gpt-4.1-mini", description="Chat model name for the LLM agent (OpenAI-compatible)."
     )
@@ -62,6 +78,15 @@ class Settings(BaseSettings):
     )
     llm_tool_call_budget: int = Field(
         8, gt=0, description="Most tool calls the agent may make for one question."
+    )
+    llm_context_token_budget: int = Field(
+        1500,
+        gt=0,
+        description="Most tokens of schema and metric context in the agent's first request.",
+    )
+    llm_explain: bool = Field(
+        True,
+        description="When an LLM is configured, let it write the (number-checked) explanation.",
     )
 
     @property
