@@ -72,6 +72,20 @@ class Timings(_Model):
     total_ms: float = 0.0
 
 
+class LlmUsage(_Model):
+    """What the LLM path cost for one answer: calls, tokens, estimated price, prompt versions."""
+
+    model: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal | None = Field(None, description="Estimate from the dated price table.")
+    prompts: dict[str, str] = Field(
+        default_factory=dict, description="Prompt name → sha256 of the prompts used."
+    )
+    replayed: str | None = Field(None, description="Provenance when replayed from a cassette.")
+
+
 class Answer(_Model):
     """The result of ask(): headline, table, chart, SQL, definitions, assumptions, explanation."""
 
@@ -101,3 +115,7 @@ class Answer(_Model):
     refusal: CannotAnswer | None = None
     suggestions: list[str] = Field(default_factory=list)
     error: str | None = None
+    notices: list[str] = Field(
+        default_factory=list, description="One-line notes for the user (fallbacks, limits)."
+    )
+    llm: LlmUsage | None = None
