@@ -72,6 +72,14 @@ class Timings(_Model):
     total_ms: float = 0.0
 
 
+class Step(_Model):
+    """One visible step of the LLM agent, streamed to the UI while it works."""
+
+    kind: Literal["model", "tool_call", "tool_result", "text", "notice"]
+    text: str
+    sql: str | None = None
+
+
 class LlmUsage(_Model):
     """What the LLM path cost for one answer: calls, tokens, estimated price, prompt versions."""
 

@@ -172,6 +172,125 @@ class Assistant:
                 conversation,
             )
 
+    def answer_plan(
+        self,
+        plan: QueryPlan,
+        *,
+        as_of: date,
+        account: str | None = None,
+        question: str = "",
+        conversation: Conversation | None = None,
+        backend: str = "engine",
+    ) -> Answer:
+        """Compile, guard, run and explain a ready QueryPlan (reporting pages and the agent)."""
+        t0 = time.perf_counter()
+        account = account or self.settings.default_account
+        base: dict[str, Any] = {"question": question, "account": account, "as_of": as_of}
+        info = self.account_info(account)
+        if info is None:
+            ref = CannotAnswer(reason=f"Unknown account {account}.", reason_class="other_tenant")
+            return self._finish(_refused(ref, base), t0, Timings(), conversation)
+        answer = self._answer_plan(plan, info, as_of, base, t0, Timings(), conversation)
+        answer.backend = backend
+        return answer
+
+    def answer_sql(
+        self,
+        sql: str,
+        *,
+        as_of: date,
+        account: str | None = None,
+        question: str = "",
+        read_dialect: str = "duckdb",
+        conversation: Conversation | None = None,
+        backend: str = "sql",
+    ) -> Answer:
+        """Guard, run and describe one raw SELECT (pasted SQL, Sigma queries, the agent's SQL)."""
+        t0 = time.perf_counter()
+        account = account or self.settings.default_account
+        base: dict[str, Any] = {"question": question or sql, "account": account, "as_of": as_of}
+        timings = Timings()
+        try:
+            guarded = self.guard(sql, account, read_dialect=read_dialect)
+        except GuardError as err:
+            answer = Answer(
+                status="rejected",
+                error=str(err),
+                headline=f"This query was not run: {err.detail}",
+                backend=backend,
+                **base,
+            )
+            return self._finish(answer, t0, timings, conversation)
+        timings.guard_ms = _ms(t0)
+        t = time.perf_counter()
+        try:
+            result = self.executor.run(guarded)
+        except (QueryTimeout, ExecutionError) as err:
+            answer = Answer(
+                status="error",
+                error=str(err),
+                headline="The query could not finish.",
+                sql=guarded.sql,
+                backend=backend,
+                **base,
+            )
+            return self._finish(answer, t0, timings, conversation)
+        timings.execute_ms = _ms(t)
+        answer = self.answer_result(
+            result,
+            guarded.sql,
+            question=question or sql,
+            as_of=as_of,
+            account=account,
+            backend=backend,
+        )
+        return self._finish(answer, t0, timings, conversation)
+
+    def answer_result(
+        self,
+        result: Result,
+        sql: str,
+        *,
+        question: str,
+        as_of: date,
+        account: str,
+        backend: str,
+        conversation: Conversation | None = None,
+    ) -> Answer:
+        """Describe the result of an already guarded and executed raw SELECT."""
+        base: dict[str, Any] = {"question": question, "account": account, "as_of": as_of}
+        columns = [
+            Column(name=n, kind=_kind_of(t))
+            for n, t in zip(result.columns, result.types, strict=True)
+        ]
+        ex = explain(
+            columns, result.rows, metric_labels={}, period=None, truncated=result.truncated
+        )
+        answer = Answer(
+            status="answered",
+            headline=ex.headline,
+            value=ex.value,
+            columns=columns,
+            rows=[list(r) for r in result.rows],
+            truncated=result.truncated,
+            sql=sql,
+            explanation=ex.explanation if ex.numbers_verified else "",
+            numbers_verified=ex.numbers_verified,
+            assumptions=[
+                Assumption(
+                    key="raw_sql",
+                    text="Computed by the SQL shown, not by a semantic-model metric; amounts are "
+                    "as the query returns them (minor units unless the query converts them).",
+                )
+            ],
+            backend=backend,
+            freshness=self.freshness(account),
+            **base,
+        )
+        if conversation is not None:
+            conversation.answers.append(answer)
+        return answer
+
     def _answer_plan(
         self,
         plan: QueryPlan,
@@ -331,6 +450,17 @@ def _assumptions(
             key="by_currency", text="Amounts kept in their original currencies."
         )
     return list(out.values())
+
+
+def _kind_of(duck_type: str) -> Literal["count", "number", "date", "label"]:
+    t = duck_type.upper()
+    if t in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER"):
+        return "count"
+    if t.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")):
+        return "number"
+    if t == "DATE":
+        return "date"
+    return "label"
 
 
 def _ms(t0: float) -> float:
