@@ -34,3 +34,11 @@ class SemanticModelError(AssistantError):
 
 class CompileError(AssistantError):
     """A QueryPlan cannot be compiled (e.g. a dimension the metric cannot reach)."""
+
+
+class PromptError(AssistantError):
+    """A prompt file is malformed, or a prompt was rendered with the wrong variables."""
+
+
+class TokenizerError(AssistantError):
+    """A bundled tokenizer vocabulary is missing or does not match its expected hash."""
