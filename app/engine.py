@@ -66,6 +66,7 @@ _FOLLOW_UP = re.compile(
     r"show|make\s+it|as\s+a|but)\b",
     re.I,
 )
+_FOLLOW_UP_MAX_WORDS = 7
 _COUNT_WORDS = re.compile(r"\b(how\s+many|number\s+of|count|total|sum|amount|how\s+much)\b", re.I)
 _LIST_WORDS = re.compile(r"\b(list|show|which|what|display|give|find)\b", re.I)
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
@@ -222,8 +223,11 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
     # dimensions
     dims = _dimensions(masked, lex, model, metrics, filters)
 
+    # Without a metric, only a short question edits the previous one ("by country?", "last
+    # year?"); a long one names something the model doesn't know and must not reuse the old plan.
+    short = len(re.findall(r"[\w']+", text)) <= _FOLLOW_UP_MAX_WORDS
     is_follow_up = ctx.previous is not None and (
-        (not metrics and not listing) or bool(_FOLLOW_UP.search(text))
+        (not metrics and not listing and short) or bool(_FOLLOW_UP.search(text))
     )
     if clarify is not None and not is_follow_up:
         return clarify

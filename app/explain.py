@@ -79,7 +79,7 @@ def explain(
             value=None,
             numbers_verified=check_numbers(text, columns, rows, derived),
         )
-    if listing:
+    if listing or not value_cols:
         i = value_cols[-1] if value_cols else None
         n = len(rows)
         more = " (more exist; the list is truncated)" if truncated else ""

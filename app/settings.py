@@ -12,7 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Ledgerlens settings; environment variables use the prefix LEDGERLENS_."""
 
-    model_config = SettingsConfigDict(env_prefix="LEDGERLENS_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="LEDGERLENS_", extra="ignore", populate_by_name=True
+    )
 
     warehouse_path: Path = Field(
         Path("warehouse/demo.duckdb"),

@@ -7,7 +7,10 @@ import pytest
 
 from app.assistant import Assistant
 from app.settings import Settings
+from evals.run import Runner
 from evals.warehouses import ensure_warehouse
+from tests.network_guard import blocked_network_calls, network_guard  # noqa: F401 (fixtures)
+from tests.openai_server import OpenAIServer
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +19,32 @@ def demo_path() -> Path:
 
 
 @pytest.fixture(scope="session")
+def demo_export(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo warehouse exported to Parquet once per session (what the Spark engine reads)."""
+    from app.warehouses.export import export_parquet
+
+    out = tmp_path_factory.mktemp("parquet") / "demo"
+    export_parquet(demo_path, out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def assistant(demo_path: Path) -> Iterator[Assistant]:
     a = Assistant(Settings(warehouse_path=demo_path))
     yield a
     a.executor.close()
+
+
+@pytest.fixture(scope="session")
+def eval_runner() -> Iterator[Runner]:
+    """One eval Runner per session: the case tests and the offline gate share its results."""
+    runner = Runner(Settings())
+    yield runner
+    runner.close()
+
+
+@pytest.fixture
+def openai_server() -> Iterator[OpenAIServer]:
+    """A scripted OpenAI-compatible server on 127.0.0.1 (empty script: `enqueue` steps)."""
+    with OpenAIServer() as server:
+        yield server

@@ -24,3 +24,9 @@ def test_openai_variables_configure_the_llm(monkeypatch) -> None:
     monkeypatch.delenv("OPENAI_BASE_URL")
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     assert not Settings().llm_configured
+
+
+def test_llm_fields_can_be_set_by_name_as_well_as_by_environment() -> None:
+    s = Settings(llm_base_url="http://127.0.0.1:9/v1", llm_api_key="k")
+    assert s.llm_configured and s.llm_api_key is not None
+    assert s.llm_api_key.get_secret_value() == "k"

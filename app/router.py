@@ -1,0 +1,186 @@
+"""Route a question: pasted SQL to the guard, the engine first, the LLM agent when it can't."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from app.answer import Answer, Step
+from app.assistant import Assistant, Conversation
+from app.errors import AssistantError
+from app.plan import CannotAnswer
+from app.screen import SUGGESTIONS
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.agent import Agent
+
+log = logging.getLogger(__name__)
+
+_PASTED_SQL = re.compile(r"^\s*(select|with)\b", re.IGNORECASE)
+# Functions and literals that only Trino (Stripe Sigma) spells this way.
+_TRINO = re.compile(
+    r"\b(from_unixtime|to_unixtime|approx_percentile|format_datetime|date_format|date_parse|"
+    r"element_at|cardinality|try_cast|date_add|date_diff)\s*\(|\btimestamp\s+'",
+    re.IGNORECASE,
+)
+# Refusals the LLM may take over: the engine did not understand, not "must not answer".
+_HANDOFF = frozenset({"out_of_scope", "unknown_metric"})
+_LOW_CONFIDENCE = 0.5
+
+
+def is_pasted_sql(text: str) -> bool:
+    """Whether the user pasted a SELECT (or WITH … SELECT) instead of asking in words."""
+    return bool(_PASTED_SQL.match(text))
+
+
+class Router:
+    """One entry point for every front end: CLI, chat app, reporting-page panels, evals."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        assistant: Assistant | None = None,
+        agent: Agent | None = None,
+    ) -> None:
+        """Use the given assistant (and agent); build the agent lazily when an LLM is set."""
+        self.settings = settings
+        self.assistant = assistant or Assistant(settings)
+        self._agent = agent
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether questions the engine can't plan go to an LLM."""
+        return self._agent is not None or self.settings.llm_configured
+
+    def llm_status(self) -> str:
+        """One line for the UI: engine only, or which model is configured."""
+        if not self.llm_enabled:
+            return "Engine only (no LLM configured)"
+        where = self.settings.llm_base_url or "api.openai.com"
+        return f"Engine + LLM {self.settings.llm_model} ({where})"
+
+    def agent(self) -> Agent | None:
+        """The LLM agent, built on first use (None when no LLM is configured)."""
+        if self._agent is None and self.settings.llm_configured:
+            from app.agent import Agent
+
+            self._agent = Agent(self.settings, self.assistant)
+        return self._agent
+
+    def ask(
+        self,
+        question: str,
+        *,
+        as_of: date,
+        account: str | None = None,
+        conversation: Conversation | None = None,
+        on_step: Callable[[Step], None] | None = None,
+    ) -> Answer:
+        """Answer with the engine, the agent, or the guard for pasted SQL; never raises."""
+        account = account or self.settings.default_account
+        if is_pasted_sql(question) and len(question) <= self.settings.max_question_chars:
+            dialect = "trino" if _TRINO.search(question) else "duckdb"
+            return self.assistant.answer_sql(
+                question,
+                as_of=as_of,
+                account=account,
+                read_dialect=dialect,
+                conversation=conversation,
+                backend=f"sql ({dialect})",
+            )
+        answer = self.assistant.ask(
+            question, as_of=as_of, account=account, conversation=conversation
+        )
+        agent = self.agent() if self._hand_off(answer) else None
+        if agent is None:
+            if answer.status == "answered" and self.llm_enabled:
+                self._explain(answer, on_step)
+            return answer
+        if conversation is not None and conversation.answers and conversation.answers[-1] is answer:
+            conversation.answers.pop()
+        return self._ask_agent(agent, question, as_of, account, conversation, answer, on_step)
+
+    def _hand_off(self, answer: Answer) -> bool:
+        if not self.llm_enabled:
+            return False
+        if answer.status == "refused" and answer.refusal is not None:
+            return answer.refusal.reason_class in _HANDOFF
+        return (
+            answer.status == "answered"
+            and answer.plan is not None
+            and answer.plan.confidence < _LOW_CONFIDENCE
+        )
+
+    def _ask_agent(
+        self,
+        agent: Agent,
+        question: str,
+        as_of: date,
+        account: str,
+        conversation: Conversation | None,
+        engine_answer: Answer,
+        on_step: Callable[[Step], None] | None,
+    ) -> Answer:
+        from app.agent import LlmUnavailable
+
+        try:
+            run = agent.run(
+                question, as_of=as_of, account=account, conversation=conversation, on_step=on_step
+            )
+        except LlmUnavailable as err:
+            log.warning("LLM unavailable, falling back to the engine: %s", err)
+            return _keep(_unavailable(engine_answer, str(err)), conversation)
+        except AssistantError as err:
+            log.warning("agent failed: %s", err)
+            return _keep(_unavailable(engine_answer, type(err).__name__), conversation)
+        if run.answer is not None:
+            return run.answer
+        refusal = run.refusal or CannotAnswer(reason="The AI assistant could not answer this.")
+        suggestions = (
+            list(refusal.suggestions) or list(engine_answer.suggestions) or list(SUGGESTIONS[:3])
+        )
+        refused = Answer(
+            status="refused",
+            question=question,
+            account=account,
+            as_of=as_of,
+            headline=refusal.reason,
+            refusal=refusal.model_copy(update={"suggestions": tuple(suggestions)}),
+            suggestions=suggestions,
+            backend=f"llm:{self.settings.llm_model}",
+            llm=run.usage,
+        )
+        return _keep(refused, conversation)
+
+    def _explain(self, answer: Answer, on_step: Callable[[Step], None] | None) -> None:
+        if not self.settings.llm_explain:
+            return
+        agent = self.agent()
+        if agent is None:
+            return
+        try:
+            for step in agent.explain(answer):
+                if on_step is not None:
+                    on_step(step)
+        except AssistantError as err:
+            log.warning("LLM explanation unavailable: %s", err)
+
+
+def _unavailable(engine_answer: Answer, why: str) -> Answer:
+    notice = (
+        f"The AI assistant is unavailable right now ({why}); here is what I can answer without it."
+    )
+    update: dict[str, Any] = {"notices": [*engine_answer.notices, notice]}
+    if not engine_answer.suggestions:
+        update["suggestions"] = list(SUGGESTIONS[:3])
+    return engine_answer.model_copy(update=update)
+
+
+def _keep(answer: Answer, conversation: Conversation | None) -> Answer:
+    if conversation is not None:
+        conversation.answers.append(answer)
+    return answer
