@@ -56,7 +56,7 @@ _YOY = re.compile(
     re.I,
 )
 _VS = re.compile(
-    r"\b(vs\.?|versus|compared\s+(to|with)|against|than|growth|grow|grew|change|"
+    r"\b(vs\.?|versus|compared?\s+(it\s+|this\s+)?(to|with)|against|than|growth|grow|grew|change|"
     r"changed|month[\s-]+over[\s-]+month|mom|qoq|quarter[\s-]+over[\s-]+quarter|"
     r"increase|decrease|drop|dropped)\b",
     re.I,
@@ -67,6 +67,12 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 _FOLLOW_UP_MAX_WORDS = 7
+_WHY = re.compile(
+    r"\bwhy\b.*\b(drop|dropped|fall|fell|decrease|decreased|decline|declined|down|increase|"
+    r"increased|rise|rose|grow|grew|jump|jumped|spike|spiked|change|changed|go\s+up|went\s+up)\b",
+    re.I,
+)
+_CHART_WORDS = re.compile(r"\b(chart|graph|plot|table)\b", re.I)
 _COUNT_WORDS = re.compile(r"\b(how\s+many|number\s+of|count|total|sum|amount|how\s+much)\b", re.I)
 _LIST_WORDS = re.compile(r"\b(list|show|which|what|display|give|find)\b", re.I)
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
@@ -226,9 +232,32 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
     # Without a metric, only a short question edits the previous one ("by country?", "last
     # year?"); a long one names something the model doesn't know and must not reuse the old plan.
     short = len(re.findall(r"[\w']+", text)) <= _FOLLOW_UP_MAX_WORDS
-    is_follow_up = ctx.previous is not None and (
-        (not metrics and not listing and short) or bool(_FOLLOW_UP.search(text))
+    why = bool(_WHY.search(text))
+    # A short question edits the previous one only if it changes something we can read.
+    edits = bool(
+        dims or filters or trange or point or grain or ranking_n or comparison or currency
+        or why or _CHART_WORDS.search(text)
     )
+    is_follow_up = ctx.previous is not None and (
+        (not metrics and not listing and short and edits) or bool(_FOLLOW_UP.search(text))
+    )
+    if why and not listing and (metrics or is_follow_up):
+        comparison = comparison or Comparison(kind="previous_period")
+        if is_follow_up and trange is None and point is None and ctx.previous is not None:
+            trange = ctx.previous.time
+        base = metrics or (list(ctx.previous.metrics) if ctx.previous else [])
+        drivers = [d for m in base for d in model.metrics[m].drivers]
+        if drivers:
+            metrics = list(dict.fromkeys([*base, *drivers]))
+            grain = None
+        assumptions.append(
+            Assumption(
+                key="why_change",
+                text="'Why' is answered from the data: the change against the previous period"
+                + (" and its components" if drivers else "")
+                + "; causes outside this data are not known.",
+            )
+        )
     if clarify is not None and not is_follow_up:
         return clarify
     if is_follow_up and ctx.previous is not None:

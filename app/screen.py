@@ -15,7 +15,8 @@ SUGGESTIONS = (
 )
 
 _HOSTILE = re.compile(
-    r"\b(drop|truncate|delete\s+from|insert\s+into|update\s+\w+\s+set|alter\s+table|"
+    r"\b(drop\s+(table|database|schema|view|index|column|macro|sequence|function)|"
+    r"truncate\s+(table\s+)?[a-z_]+\s*(;|$)|delete\s+from|insert\s+into|update\s+\w+\s+set|alter\s+table|"
     r"grant|attach|copy\s+\w+\s+to|pragma|ignore\s+(all\s+)?(previous|prior|above)\s+"
     r"(instructions|rules)|system\s+prompt|you\s+are\s+now|jailbreak|developer\s+mode|"
     r"reveal\s+(your|the)\s+(prompt|instructions)|api\s+key|password|/etc/passwd|"

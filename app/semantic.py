@@ -54,6 +54,9 @@ class Metric(_Model):
     template: str | None = None
     synonyms: tuple[str, ...] = ()
     implied_filters: tuple[ImpliedFilter, ...] = ()
+    drivers: tuple[str, ...] = Field(
+        (), description="Metrics whose sum explains a change of this one ('why' questions)."
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Metric:
@@ -173,7 +176,7 @@ def tables_in(sql: str) -> frozenset[str]:
 
 def _check(model: SemanticModel) -> None:
     for m in model.metrics.values():
-        for ref in (m.numerator, m.denominator):
+        for ref in (m.numerator, m.denominator, *m.drivers):
             if ref and ref not in model.metrics:
                 raise SemanticModelError(f"{m.name}: unknown metric {ref}")
         if m.aggregation in ("ratio", "custom"):
