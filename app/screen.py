@@ -21,7 +21,11 @@ _HOSTILE = re.compile(
     r"(instructions|rules)|system\s+prompt|you\s+are\s+now|jailbreak|developer\s+mode|"
     r"reveal\s+(your|the)\s+(prompt|instructions)|api\s+key|password|/etc/passwd|"
     r"(delete|erase|wipe|remove)\s+(all\s+|the\s+|every\s+|our\s+)?\w+|"
-    r"update\s+(the|all|a|every)\s+\w+)\b|;\s*--|--\s*$",
+    r"update\s+(the|all|a|every)\s+\w+|"
+    r"(mark|flag)\s+(\w+\s+){0,4}as\s+(paid|void|voided|uncollectible|refunded|deleted|open)|"
+    r"set\s+(all|every|each|the)\s+(\w+\s+){0,3}to\s+\w+|"
+    r"create\s+(a\s+|an\s+)?(new\s+)?(temp\s+|temporary\s+)?(table|view|index|schema))\b|"
+    r";\s*--|--\s*$",
     re.IGNORECASE,
 )
 _OTHER_TENANT = re.compile(

@@ -116,3 +116,23 @@ def test_follow_ups_edit_the_previous_plan() -> None:
     assert plan("only EUR", first).currency == "eur"
     by_country = plan("and by country?", first)
     assert plan("show the top 5", by_country).ranking.n == 5
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["mark every open invoice as paid", "set all invoices to paid", "create a table of customers"],
+)
+def test_write_requests_in_plain_words_are_refused(question: str) -> None:
+    from app.screen import screen_question
+
+    refusal = screen_question(question, "acct_demo_01")
+    assert refusal is not None and refusal.reason_class == "hostile_input"
+
+
+@pytest.mark.parametrize(
+    "question", ["Which invoices are marked as paid?", "why did it drop in March?", "set of plans"]
+)
+def test_reporting_words_that_look_like_writes_are_not_refused(question: str) -> None:
+    from app.screen import screen_question
+
+    assert screen_question(question, "acct_demo_01") is None
