@@ -3,7 +3,9 @@
 Each `tests/fixtures/sigma/NN_name.sql` holds one query in Sigma's dialect (Trino) with a
 `-- title:` and an `-- expect:` comment. For every file:
 
-1. `sqlglot.transpile(sql, read="trino", write="duckdb")` runs directly on the demo warehouse
+1. `sqlglot.transpile(sql, read=Sigma, write="duckdb")` (`app.sigma`: sqlglot's Trino dialect plus
+   `format_datetime` and `cardinality(map)`, what the guard reads `trino` with) runs directly on the
+   demo warehouse
    (read-only, all merchants) and the result must pass the file's `-- expect:` check below;
 2. the same Trino text goes through `guard.check_sql(..., read_dialect="trino")` for one account
    and the executor: the rows must be non-empty, pass the same check, belong to that account only
@@ -11,7 +13,8 @@ Each `tests/fixtures/sigma/NN_name.sql` holds one query in Sigma's dialect (Trin
    views of the warehouse filtered to that account by hand (an independent oracle for scoping).
 
 `test_known_trino_gaps` pins the Trino features that sqlglot 30.30 does not carry over to DuckDB,
-or carries over with a different meaning, next to the Sigma-style rewrite the fixtures use.
+or carries over with a different meaning, next to the Sigma-style rewrite the fixtures use;
+`test_sigma_dialect_closes_gaps` pins the two that `app.sigma.Sigma` carries over itself.
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ from typing import Any
 import duckdb
 import pytest
 import sqlglot
+from sqlglot.dialects.dialect import Dialect
 
+from app.errors import GuardError
 from app.executor import Executor, connection_config
 from app.guard import Policy, check_sql, warehouse_tables
 from app.settings import Settings
+from app.sigma import Sigma, joda_to_strftime
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sigma"
 ACCOUNT = "acct_demo_01"
@@ -149,6 +155,7 @@ MRR_EVENT_TYPES = {
     *("ACTIVE_START", "ACTIVE_END", "ACTIVE_UPGRADE", "ACTIVE_DOWNGRADE"),
     *("ACTIVE_QUANTITY_INCREASE", "ACTIVE_QUANTITY_DECREASE"),
 }
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 CARD_BRANDS = {
     *("Visa", "MasterCard", "American Express", "Discover", "Diners Club", "JCB", "UnionPay"),
     "Unknown",
@@ -493,6 +500,41 @@ def _credit_notes(rows: list[Row]) -> None:
         assert r["avg_days_after_invoice"] >= 0, r
 
 
+@expect("31_charges_by_weekday_format_datetime", scope_total="charges")
+def _weekday_names(rows: list[Row]) -> None:
+    assert_currency(rows)
+    for r in rows:
+        assert r["month_label"] in ("2025-01", "2025-02", "2025-03"), r
+        assert r["weekday"] == WEEKDAYS[r["iso_weekday"] - 1], r
+        assert r["charges"] > 0 and r["volume"] > 0, r
+    assert {r["weekday"] for r in rows} == set(WEEKDAYS)
+
+
+@expect("32_currencies_quoted_cardinality", scope_total="days")
+def _currencies_quoted(rows: list[Row]) -> None:
+    assert_months(rows, "month", first=(2025, 1))
+    for r in rows:
+        assert r["min_currencies"] == r["max_currencies"] >= 5, r
+        assert r["days_without_xxx"] == r["days"] > 0, r
+        assert 0.5 < r["min_eur"] <= r["max_eur"] < 1.5, r
+        assert r["eur_disagreement"] == 0, r
+
+
+@expect("33_refund_lag_interval_arithmetic", scope_total="refunds")
+def _refund_lag(rows: list[Row]) -> None:
+    day = 86_400
+    bounds = {
+        "1: within a day": (0, day),
+        "2: 1-7 days": (day, 7 * day),
+        "3: 8-30 days": (7 * day, 30 * day),
+        "4: over 30 days": (30 * day, math.inf),
+    }
+    for r in rows:
+        low, high = bounds[r["refund_lag"]]
+        assert low <= r["min_seconds_after_charge"] <= r["max_seconds_after_charge"] < high, r
+        assert r["min_seconds_after_charge"] > 0 and r["refunds"] > 0 and r["refunded"] > 0, r
+
+
 @expect("30_invoice_tax_vs_stripe_tax", scope_total="invoices")
 def _invoice_tax(rows: list[Row]) -> None:
     assert_months(rows, "invoice_month")
@@ -545,8 +587,8 @@ def fetch(conn: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
-def transpile(sql: str) -> str:
-    [duck] = sqlglot.transpile(sql, read="trino", write="duckdb")
+def transpile(sql: str, read: str | type[Dialect] = Sigma) -> str:
+    [duck] = sqlglot.transpile(sql, read=read, write="duckdb")
     return duck
 
 
@@ -740,12 +782,52 @@ def test_known_trino_gaps(name: str) -> None:
         if gap.session_time_zone:
             conn.execute(f"SET TimeZone = '{gap.session_time_zone}'")
         try:
-            [(value,)] = conn.execute(transpile(gap.trino_sql)).fetchall()
+            [(value,)] = conn.execute(transpile(gap.trino_sql, read="trino")).fetchall()
         except duckdb.Error:
             pass
         else:
             assert value != gap.trino_value, f"sqlglot now handles {name}; simplify the fixtures"
-        [(rewritten,)] = conn.execute(transpile(gap.rewrite_sql)).fetchall()
+        [(rewritten,)] = conn.execute(transpile(gap.rewrite_sql, read="trino")).fetchall()
         assert rewritten == gap.rewrite_value, gap.why
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("name", ["cardinality_of_map", "format_datetime"])
+def test_sigma_dialect_closes_gaps(name: str) -> None:
+    """The guard's `trino` dialect (app.sigma.Sigma) gives Trino's answer where sqlglot does not."""
+    gap = GAPS[name]
+    [(value,)] = duckdb.sql(transpile(gap.trino_sql)).fetchall()
+    assert value == gap.trino_value
+
+
+SIGMA_FUNCTIONS = (
+    *("date_trunc", "from_unixtime", "approx_percentile", "date_format", "format_datetime"),
+    *("try_cast", "interval '", "timestamp '", "cardinality", "element_at", "date_add"),
+)
+
+
+@pytest.mark.parametrize("function", SIGMA_FUNCTIONS)
+def test_fixtures_exercise_sigma_functions(function: str) -> None:
+    """Every Trino feature the Sigma compatibility promises is used by some fixture."""
+    assert any(function in p.read_text(encoding="utf-8").lower() for p in fixture_paths())
+
+
+@pytest.mark.parametrize(
+    ("joda", "strftime"),
+    [
+        ("yyyy-MM-dd HH:mm:ss", "%Y-%m-%d %H:%M:%S"),
+        ("EEEE, MMMM d", "%A, %B %-d"),
+        ("yyyy-MM-dd'T'HH:mm", "%Y-%m-%dT%H:%M"),
+        ("h:mm a 'o''clock' 100%", "%-I:%M %p o'clock 100%%"),
+    ],
+)
+def test_joda_patterns(joda: str, strftime: str) -> None:
+    assert joda_to_strftime(joda) == strftime
+
+
+def test_unsupported_format_datetime_is_a_guard_error() -> None:
+    policy = Policy(account=ACCOUNT, tables=warehouse_tables(), max_rows=10, read_dialect="trino")
+    with pytest.raises(GuardError) as caught:
+        check_sql("select format_datetime(created, 'QQQ yyyy') from charges", policy)
+    assert caught.value.rule == "parse_error" and "QQQ" in caught.value.detail

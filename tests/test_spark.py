@@ -1,0 +1,379 @@
+"""DuckDB and Apache Spark give the same answers from the same data.
+
+Spark runs in local mode (`local[2]`, driver on 127.0.0.1) over the session's Parquet export of
+the demo warehouse; one SparkSession serves the whole test session. Checked here:
+
+* 32 eval cases (`benchmarks.bench_spark.select_cases`: payments, FX, billing, tax, MRR, revenue
+  recognition, time phrases, traps) answered by `Assistant.ask` on both engines: same status,
+  columns and rows, money as equal `Decimal`s of the same Python type; the case's reference SQL
+  gives the same rows on both; and the eval verdict (`result_matches`) is the same;
+* every Stripe Sigma fixture (Trino → guard → DuckDB AST → Spark) returns DuckDB's rows, except
+  that `approx_percentile` may pick a neighbouring value (each engine has its own sketch);
+* each rewrite of `app.warehouses.spark.SPARK_REWRITES`, executed on both engines;
+* the row cap, the time limit (job-group cancel) and tenant scoping on Spark.
+
+Per-question execute times are printed at the end of the module (`-rA` not needed).
+Skipped, with the reason, when no Java runtime is found.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.assistant import Assistant
+from app.errors import ExecutionError, QueryTimeout
+from app.executor import Executor, Result
+from app.guard import Guarded, Policy, check_sql, warehouse_tables
+from app.settings import Settings
+from app.warehouses.spark import SparkUnavailable, SparkWarehouse, find_java, stop_sessions
+from benchmarks.bench_spark import select_cases
+from evals.cases import Case
+from evals.compare import Table, result_matches
+
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.skipif(
+        find_java() is None,
+        reason="Spark needs a Java runtime (17+): apt-get install default-jre-headless, "
+        "or set JAVA_HOME",
+    ),
+]
+
+SPARK_TIMEOUT_MS = 300_000  # the JVM is cold and CI machines are shared: no flaky time limits
+SIGMA = Path(__file__).parent / "fixtures" / "sigma"
+ACCOUNT = "acct_demo_01"
+# approx_percentile: DuckDB and Spark use different sketches; each must stay near the other.
+APPROXIMATE = {
+    "19_failed_charge_rate_by_failure_code": {"median_failed_amount"},
+    "21_charge_amount_percentiles": {"p50_amount", "p90_amount"},
+}
+APPROXIMATE_TOLERANCE = 0.05
+TIMINGS: list[tuple[str, float, float]] = []
+CASES = select_cases()
+
+
+@pytest.fixture(scope="module")
+def spark(demo_path: Path, demo_export: Path) -> Iterator[SparkWarehouse]:
+    settings = Settings(
+        warehouse_path=demo_path,
+        engine="spark",
+        parquet_dir=demo_export,
+        query_timeout_ms=SPARK_TIMEOUT_MS,
+    )
+    try:
+        warehouse = SparkWarehouse(settings, demo_export)
+    except SparkUnavailable as err:
+        pytest.skip(str(err))
+    yield warehouse
+    warehouse.close()
+    stop_sessions()
+
+
+@pytest.fixture(scope="module")
+def spark_assistant(spark: SparkWarehouse) -> Assistant:
+    return Assistant(spark.settings, executor=spark)
+
+
+@pytest.fixture(scope="module")
+def duck(demo_path: Path) -> Iterator[Executor]:
+    with Executor(demo_path, Settings(warehouse_path=demo_path)) as executor:
+        yield executor
+
+
+@pytest.fixture(scope="module", autouse=True)
+def timing_table(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Print the per-question DuckDB vs Spark execute times after the module."""
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not TIMINGS:
+        return
+    width = max(len(name) for name, _, _ in TIMINGS)
+    lines = ["", f"{'question':<{width}}  DuckDB ms   Spark ms"]
+    lines += [f"{name:<{width}}  {d:9.1f}  {s:9.1f}" for name, d, s in TIMINGS]
+    total_d, total_s = sum(t[1] for t in TIMINGS), sum(t[2] for t in TIMINGS)
+    lines.append(f"{f'total ({len(TIMINGS)})':<{width}}  {total_d:9.1f}  {total_s:9.1f}")
+    with capture.global_and_fixture_disabled():
+        for line in lines:
+            reporter.write_line(line)
+
+
+def guarded(sql: str, account: str | None = None, dialect: str = "duckdb") -> Guarded:
+    policy = Policy(
+        account=account, tables=warehouse_tables(), max_rows=10_000, read_dialect=dialect
+    )
+    return check_sql(sql, policy)
+
+
+def same_value(a: Any, b: Any, rel: float = 1e-12) -> bool:
+    """Equal and of the same Python type; floats within `rel` (summation order may differ)."""
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=rel, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
+
+
+def assert_same_rows(
+    spark: list[tuple[Any, ...]], duck: list[tuple[Any, ...]], ordered: bool = True
+) -> None:
+    assert len(spark) == len(duck)
+    if not ordered:
+        spark, duck = sorted(spark, key=repr), sorted(duck, key=repr)
+    for s_row, d_row in zip(spark, duck, strict=True):
+        assert all(same_value(s, d) for s, d in zip(s_row, d_row, strict=True)), (s_row, d_row)
+
+
+# ---------------------------------------------------------------------------------------------
+# Eval questions: the same answers from both engines
+
+
+def test_enough_cases_across_areas() -> None:
+    assert len(CASES) >= 30
+    areas = {c.source.stem for c in CASES if c.source is not None}
+    assert {"payments", "fx", "billing", "tax", "mrr", "revenue_recognition"} <= areas
+    assert "time_phrases" in areas
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_same_answer_on_spark(case: Case, assistant: Assistant, spark_assistant: Assistant) -> None:
+    q = case.inputs
+    on_duck = assistant.ask(q.question, as_of=q.as_of, account=q.account)
+    on_spark = spark_assistant.ask(q.question, as_of=q.as_of, account=q.account)
+    assert on_spark.status == on_duck.status, on_spark.error
+    assert on_duck.status == "answered", on_duck.error
+    assert on_spark.sql == on_duck.sql  # the guarded DuckDB statement Spark transpiled
+    assert [c.name for c in on_spark.columns] == [c.name for c in on_duck.columns]
+    assert_same_rows([tuple(r) for r in on_spark.rows], [tuple(r) for r in on_duck.rows])
+    for row in on_spark.rows:
+        for value, column in zip(row, on_spark.columns, strict=True):
+            if column.kind == "money" and value is not None:
+                assert isinstance(value, Decimal), (column.name, value)
+    assert on_duck.timings and on_spark.timings
+    TIMINGS.append(
+        (case.name, on_duck.timings.execute_ms or 0.0, on_spark.timings.execute_ms or 0.0)
+    )
+
+    assert case.expected.reference_sql and case.expected.compare
+    ref_duck = assistant.run_sql(case.expected.reference_sql, q.account)
+    ref_spark = spark_assistant.run_sql(case.expected.reference_sql, q.account)
+    assert ref_spark.columns == ref_duck.columns
+    assert_same_rows(list(ref_spark.rows), list(ref_duck.rows), ordered=False)
+    verdicts = []
+    for ref, answer in ((ref_duck, on_duck), (ref_spark, on_spark)):
+        predicted = Table([c.name for c in answer.columns], [tuple(r) for r in answer.rows])
+        match = result_matches(
+            Table(ref.columns, ref.rows, ref.types),
+            predicted,
+            case.expected.compare,
+            allow_empty=case.expected.empty,
+        )
+        verdicts.append(match.ok)
+    assert verdicts[0] == verdicts[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Stripe Sigma queries: Trino → guard → Spark
+
+
+def _numbers_close(a: Any, b: Any, rel: float) -> bool:
+    numbers = (int, float, Decimal)
+    if isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=1e-9)
+    return bool(a == b)
+
+
+@pytest.mark.parametrize("path", sorted(SIGMA.glob("*.sql")), ids=lambda p: p.stem)
+def test_sigma_query_on_spark(path: Path, duck: Executor, spark: SparkWarehouse) -> None:
+    statement = guarded(path.read_text(encoding="utf-8"), ACCOUNT, dialect="trino")
+    expected, got = duck.run(statement), spark.run(statement)
+    assert got.columns == expected.columns and not got.truncated
+    assert len(got.rows) == len(expected.rows) > 0
+    loose = APPROXIMATE.get(path.stem, set())
+    exact = [i for i, c in enumerate(got.columns) if c not in loose]
+
+    def key(row: tuple[Any, ...]) -> str:
+        return repr([row[i] if not isinstance(row[i], float) else None for i in exact])
+
+    for s_row, d_row in zip(sorted(got.rows, key=key), sorted(expected.rows, key=key), strict=True):
+        for column, s, d in zip(got.columns, s_row, d_row, strict=True):
+            rel = APPROXIMATE_TOLERANCE if column in loose else 1e-9
+            assert _numbers_close(s, d, rel), (column, s, d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Each Spark rewrite, executed on both engines
+
+PINS = {
+    "hugeint_money": "SELECT CAST(123456789 AS HUGEINT) * 0.01 AS v",
+    "local_time_across_dst": (
+        "SELECT timezone('America/New_York', TIMESTAMP '2025-03-09 07:30:00' AT TIME ZONE 'UTC') "
+        "AS a, timezone('America/New_York', TIMESTAMP '2025-03-09 06:30:00' AT TIME ZONE 'UTC') "
+        "AS b"
+    ),
+    "local_month_of_utc_time": (
+        "SELECT CAST(date_trunc('month', timezone('Europe/Berlin', "
+        "TIMESTAMP '2025-02-28 23:30:00' AT TIME ZONE 'UTC')) AS DATE) AS v"
+    ),
+    "date_trunc_of_date": (
+        "SELECT date_trunc('day', CAST('2025-11-05' AS DATE)) AS d, "
+        "date_trunc('week', CAST('2025-11-05' AS DATE)) AS w, "
+        "date_trunc('quarter', CAST('2025-11-05' AS DATE)) AS q"
+    ),
+    "intervals": (
+        "SELECT TIMESTAMP '2025-12-31 00:00:00' + INTERVAL (-30) DAY AS a, "
+        "TIMESTAMP '2025-01-31 10:00:00' + INTERVAL 1 QUARTER AS b, "
+        "TIMESTAMP '2025-01-01 00:00:00' - INTERVAL 2 WEEK AS c, "
+        "TIMESTAMP '2025-01-31 00:00:00' + INTERVAL 1 MONTH AS d"
+    ),
+    "date_diff_counts_boundaries": (
+        "SELECT date_diff('day', TIMESTAMP '2025-01-01 23:00:00', TIMESTAMP '2025-01-02 01:00:00')"
+        " AS d, date_diff('month', DATE '2025-01-31', DATE '2025-02-01') AS m, "
+        "date_diff('month', DATE '2025-03-01', DATE '2025-01-31') AS m_back, "
+        "date_diff('quarter', DATE '2025-03-31', DATE '2025-04-01') AS q, "
+        "date_diff('year', DATE '2024-12-31', DATE '2025-01-01') AS y, "
+        "date_diff('week', DATE '2025-01-05', DATE '2025-01-13') AS w, "
+        "date_diff('hour', TIMESTAMP '2025-01-01 10:59:00', TIMESTAMP '2025-01-01 11:00:00') AS h"
+    ),
+    "day_of_week_numbering": (
+        "SELECT dayofweek(DATE '2025-01-05') AS sun, dayofweek(DATE '2025-01-11') AS sat, "
+        "isodow(DATE '2025-01-05') AS iso_sun, isodow(DATE '2025-01-06') AS iso_mon"
+    ),
+    "date_spine": (
+        "SELECT CAST(unnest(generate_series(DATE '2025-01-01', DATE '2025-04-01', "
+        "INTERVAL 1 MONTH)) AS DATE) AS period"
+    ),
+    "json_rate": (
+        "SELECT CAST(json_extract_string('{\"eur\": 0.912345, \"usd\": 1.0}', '$.' || 'eur') "
+        "AS DOUBLE) AS v"
+    ),
+    "nulls_sort_last": "SELECT x FROM (VALUES (2), (NULL), (1)) AS t(x) ORDER BY x",
+    "integer_division": "SELECT 7 // 2 AS a, 7 / 2 AS b, -7 // 2 AS c",
+    "round_to_minor_units": (
+        "SELECT CAST(round(CAST(2.5 AS DOUBLE)) AS HUGEINT) AS a, "
+        "CAST(round(CAST(-2.5 AS DOUBLE)) AS HUGEINT) AS b, "
+        "CAST(round(1234.0 * 0.912345 / 0.8) AS HUGEINT) AS c"
+    ),
+    "concat_skips_nulls": "SELECT concat('a', NULL, 'b') AS c, 'a' || NULL AS p",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINS))
+def test_rewrite_executes_like_duckdb(name: str, duck: Executor, spark: SparkWarehouse) -> None:
+    statement = guarded(PINS[name])
+    expected, got = duck.run(statement), spark.run(statement)
+    assert got.rows == expected.rows, (got.rows, expected.rows)
+    for s_row, d_row in zip(got.rows, expected.rows, strict=True):
+        assert [type(v) for v in s_row] == [type(v) for v in d_row]
+
+
+# ---------------------------------------------------------------------------------------------
+# Limits and scoping on Spark
+
+
+def test_spark_result_types_match_duckdb(duck: Executor, spark: SparkWarehouse) -> None:
+    sql = (
+        "SELECT currency, count(*) AS n, CAST(sum(amount) AS HUGEINT) * 0.01 AS volume, "
+        "max(created) AS last, CAST(max(created) AS DATE) AS last_day FROM charges GROUP BY ALL"
+    )
+    statement = guarded(sql, ACCOUNT)
+    expected, got = duck.run(statement), spark.run(statement)
+    assert (
+        got.types == expected.types == ("VARCHAR", "BIGINT", "DECIMAL(38,2)", "TIMESTAMP", "DATE")
+    )
+    assert sorted(got.rows) == sorted(expected.rows)
+    assert all(isinstance(r[3], datetime) and isinstance(r[4], date) for r in got.rows)
+
+
+def test_row_cap_on_spark(spark: SparkWarehouse) -> None:
+    result = spark.run(guarded("SELECT id FROM charges", ACCOUNT), max_rows=10)
+    assert len(result.rows) == 10 and result.truncated
+    exact = spark.run(guarded("SELECT id FROM accounts", ACCOUNT), max_rows=1)
+    assert len(exact.rows) == 1 and not exact.truncated
+    capped = check_sql(
+        "SELECT id FROM charges", Policy(account=ACCOUNT, tables=warehouse_tables(), max_rows=5)
+    )
+    result = spark.run(capped, max_rows=500)
+    assert len(result.rows) == 5 and result.truncated  # the guard's LIMIT cap + 1 holds on Spark
+
+
+def test_tenant_scoping_on_spark(spark: SparkWarehouse) -> None:
+    rows = spark.run(guarded("SELECT DISTINCT merchant_id FROM charges", ACCOUNT)).rows
+    assert rows == ((ACCOUNT,),)
+    everyone = spark.run(guarded("SELECT DISTINCT merchant_id FROM charges")).rows
+    assert len(everyone) == 3
+
+
+def test_timeout_cancels_the_spark_job(spark: SparkWarehouse) -> None:
+    # Cancellation is cooperative: tasks stop at their next input row, so the slow query is a
+    # two-way cross join (a row of `a` per check), not a deeper one that loops for minutes.
+    slow = guarded("SELECT count(DISTINCT a.id || b.id) FROM charges AS a, charges AS b", ACCOUNT)
+    with pytest.raises(QueryTimeout, match="query_timeout_ms"):
+        spark.run(slow, timeout_ms=1500)
+    after = spark.run(guarded("SELECT count(*) FROM accounts", ACCOUNT), timeout_ms=60_000)
+    assert after.rows == ((1,),)  # the session is still usable
+
+
+def test_spark_errors_are_execution_errors(spark: SparkWarehouse) -> None:
+    with pytest.raises(ExecutionError):
+        spark.run(guarded("SELECT no_such_column FROM charges", ACCOUNT))
+    with pytest.raises(TypeError):
+        spark.run("SELECT 1")  # type: ignore[arg-type]
+
+
+def test_freshness_and_tables_on_spark(spark: SparkWarehouse, duck: Executor) -> None:
+    assert spark.tables() == warehouse_tables()
+    assert spark.dialect == "spark"
+    assert spark.freshness(ACCOUNT) == duck.freshness(ACCOUNT)
+
+
+def test_views_have_exactly_the_warehouse_columns(spark: SparkWarehouse, duck: Executor) -> None:
+    for table in ("charges", "revenue_recognition_debits_and_credits", "payouts", "accounts"):
+        statement = guarded(f"SELECT * FROM {table} LIMIT 1", ACCOUNT)
+        assert spark.run(statement).columns == duck.run(statement).columns, table
+
+
+def _rows(result: Result) -> list[tuple[Any, ...]]:
+    return sorted(result.rows, key=repr)
+
+
+def test_cli_sql_on_spark(
+    demo_path: Path, demo_export: Path, spark: SparkWarehouse, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.cli import main
+
+    sql = (
+        "select format_datetime(created, 'yyyy-MM') as month, count(*) as n from charges "
+        "where created >= timestamp '2025-12-01 00:00:00' group by 1"
+    )
+    code = main(
+        ["sql", "--engine", "spark", "--parquet", str(demo_export), "--dialect", "trino",
+         "--warehouse", str(demo_path), "--json", sql]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert '"status": "answered"' in out and '"2025-12"' in out
+
+
+def test_incomplete_or_unreadable_export_is_an_error(spark: SparkWarehouse, tmp_path: Path) -> None:
+    import shutil
+
+    import duckdb
+
+    from app.warehouses.export import export_parquet
+
+    source = tmp_path / "partial.duckdb"
+    conn = duckdb.connect(str(source))
+    conn.execute("CREATE TABLE charges AS SELECT 'acct_x' AS merchant_id, 'ch_1' AS id")
+    conn.close()
+    export_parquet(source, tmp_path / "export")
+    with pytest.raises(ExecutionError, match="lacks accounts"):
+        SparkWarehouse(spark.settings, tmp_path / "export")
+    shutil.rmtree(tmp_path / "export" / "charges")
+    with pytest.raises(ExecutionError, match="could not read the Parquet export"):
+        SparkWarehouse(spark.settings, tmp_path / "export")
