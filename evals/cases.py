@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -323,41 +324,89 @@ class _CaseFile(_Model):
     cases: list[Any]
 
 
-def load_case_file(path: Path) -> list[Case]:
-    """Load one YAML file in either shape (plain list, or mapping with defaults and cases)."""
+@dataclass(frozen=True)
+class InvalidCase:
+    """A case (or a whole file) that failed to load: the file, the case, and what is wrong."""
+
+    file: Path
+    name: str
+    message: str
+
+
+def _field_errors(exc: ValidationError) -> str:
+    """One `field `a.b`: problem` clause per validation error, naming the field."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(case)"
+        parts.append(f"field `{where}`: {error['msg']}")
+    return "; ".join(parts)
+
+
+def _read_file(path: Path) -> tuple[list[Case], list[InvalidCase]]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         shaped = _CaseFile(cases=raw) if isinstance(raw, list) else _CaseFile.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise CaseFileError(f"{path}: not a case file: {exc}") from exc
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
+        reason = _field_errors(exc) if isinstance(exc, ValidationError) else str(exc)
+        return [], [InvalidCase(path, path.name, f"{path}: not a case file: {reason}")]
     fill = shaped.defaults.model_dump(exclude_none=True)
-    cases = []
+    cases: list[Case] = []
+    invalid: list[InvalidCase] = []
     for index, item in enumerate(shaped.cases, start=1):
-        label = item.get("name", "?") if isinstance(item, dict) else "?"
+        label = item.get("name") if isinstance(item, dict) else None
+        name = label if isinstance(label, str) and label else f"{path.stem}#{index}"
         data = {**fill, **item} if isinstance(item, dict) else item
         try:
             case = Case.model_validate(data)
         except ValidationError as exc:
-            raise CaseFileError(f"{path}: case #{index} ({label}): {exc}") from exc
+            message = f"{path}: case #{index} ({label or '?'}): {_field_errors(exc)}"
+            invalid.append(InvalidCase(path, name, message))
+            continue
         case._source = path
         cases.append(case)
+    return cases, invalid
+
+
+def load_case_file(path: Path) -> list[Case]:
+    """Load one YAML file in either shape (plain list, or mapping with defaults and cases)."""
+    cases, invalid = _read_file(path)
+    if invalid:
+        raise CaseFileError(invalid[0].message)
     return cases
 
 
-def load_cases(paths: str | Path | Iterable[str | Path]) -> list[Case]:
-    """Load cases from files and directories (every *.yaml, sorted); names must be unique."""
+def case_files(paths: str | Path | Iterable[str | Path]) -> list[Path]:
+    """The case files named by files and directories (every *.yaml of a directory, sorted)."""
     roots = [paths] if isinstance(paths, str | Path) else list(paths)
     files: list[Path] = []
     for root in map(Path, roots):
         files.extend(sorted(root.glob("*.yaml")) if root.is_dir() else [root])
+    return files
+
+
+def load_cases_lenient(
+    paths: str | Path | Iterable[str | Path],
+) -> tuple[list[Case], list[InvalidCase]]:
+    """Load every valid case; invalid cases, files and duplicate names are returned, not raised."""
     seen: dict[str, Path | None] = {}
     cases: list[Case] = []
-    for file in files:
-        for case in load_case_file(file):
+    invalid: list[InvalidCase] = []
+    for file in case_files(paths):
+        loaded, bad = _read_file(file)
+        invalid.extend(bad)
+        for case in loaded:
             if case.name in seen:
-                raise CaseFileError(
-                    f"{file}: duplicate case name {case.name!r} (also in {seen[case.name]})"
-                )
+                message = f"{file}: duplicate case name {case.name!r} (also in {seen[case.name]})"
+                invalid.append(InvalidCase(file, case.name, message))
+                continue
             seen[case.name] = file
             cases.append(case)
+    return cases, invalid
+
+
+def load_cases(paths: str | Path | Iterable[str | Path]) -> list[Case]:
+    """Load cases from files and directories (every *.yaml, sorted); names must be unique."""
+    cases, invalid = load_cases_lenient(paths)
+    if invalid:
+        raise CaseFileError(invalid[0].message)
     return cases

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -54,3 +55,19 @@ def ensure_warehouse(name: str) -> Path:
                 progress=False,
             )
     return path
+
+
+def warehouse_fingerprint(name: str) -> str:
+    """SHA-256 identifying a pinned warehouse's data: its seed spec and the generator's code."""
+    spec = warehouse_specs()[name]
+    text = json.dumps({"name": name, **spec, "generator": generator_fingerprint()}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def file_fingerprint(path: Path) -> str:
+    """SHA-256 of a warehouse file's bytes (for warehouses not built from a pinned seed)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

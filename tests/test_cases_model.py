@@ -23,7 +23,7 @@ from app.plan import (
 )
 from evals.cases import KNOWN_SCORERS, Case, CaseFileError, load_case_file, load_cases
 from evals.compare import Match
-from evals.scoring import SCORERS, Score, run_scorers, status_for
+from evals.scorers import SCORERS, Score, run_scorers, status_for
 
 # The example of EVALS.md 5.3, verbatim apart from the comments.
 EXAMPLE = """

@@ -1,22 +1,30 @@
 """Scorers: small pure checks of an Answer against a case, and the case status they add up to.
 
-Reason codes are EVALS.md 5.7's, plus four extensions for failures 5.7 does not name:
+Statuses: `pass`; `wrong` (a response of the expected kind that is wrong: a wrong result, plan,
+prose number or assumption, a guard-rejected prediction, the other non-answer outcome, a wrong
+refusal class); `missed` (refused or clarified when an answer was expected); `hallucinated`
+(answered when a refusal or clarification was expected); `error` (the run itself failed: an
+execution error or timeout, a reference that does not run, an invalid case).
+
+Reason codes are EVALS.md 5.7's, plus extensions for failures 5.7 does not name:
 `plan_mismatch`, `wrong_refusal_class`, `wrong_outcome` (refused when a clarification was
-expected or the reverse) and `choices_missing` (a clarification without an expected choice);
-`compare.py` adds `empty_result` (empty = empty without `empty: true`).
+expected or the reverse), `choices_missing` (a clarification without an expected choice),
+`empty_result` (empty = empty without `empty: true`, from `compare.py`), and the run errors
+`invalid_case`, `reference_error`, `reference_empty` and `backend_error` (see `evals/run.py`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
 from app.plan import Assumption, CannotAnswer, NeedsClarification, QueryPlan
 from evals.cases import Case, PlanFilter
-from evals.compare import Match
+from evals.compare import Diff, Table
+from evals.compare import result_matches as compare_results
 
 Status = Literal["pass", "wrong", "missed", "hallucinated", "error"]
 _REFUSING = ("refused", "rejected")  # `rejected`: the guard stopped it; nothing was shown
@@ -40,15 +48,32 @@ class AnswerLike(Protocol):
     def refusal(self) -> CannotAnswer | None: ...  # noqa: D102
     @property
     def clarification(self) -> NeedsClarification | None: ...  # noqa: D102
+    @property
+    def columns(self) -> Sequence[Any]: ...  # noqa: D102  (objects with a `.name`)
+    @property
+    def rows(self) -> Sequence[Sequence[Any]]: ...  # noqa: D102
+    @property
+    def error(self) -> str | None: ...  # noqa: D102
+
+
+class Verdict(Protocol):
+    """Anything with `ok` and a reason code: a `Score`, or a `compare.Match`."""
+
+    @property
+    def ok(self) -> bool: ...  # noqa: D102
+    @property
+    def reason(self) -> str | None: ...  # noqa: D102
 
 
 @dataclass(frozen=True)
 class Score:
-    """One scorer's verdict: ok, a reason code when not ok, and a line for the report."""
+    """One scorer's verdict: ok, a reason code when not, a line for the report, the first diff."""
 
     ok: bool
     reason: str | None = None
     detail: str = ""
+    diff: Diff | None = None
+    extra_columns: tuple[str, ...] = ()
 
 
 Scorer = Callable[[Case, AnswerLike], Score]
@@ -85,6 +110,51 @@ def _filter_problems(expected: Mapping[str, Any], plan: QueryPlan) -> list[str]:
             want, have = f"{rule.op} {rule.values}", f"{actual.op} {list(actual.values)}"
             problems.append(f"filter on {dimension}: expected {want}, got {have}")
     return problems
+
+
+def answer_table(answer: AnswerLike) -> Table:
+    """The Answer's result as a comparable table (canonical column names, rows)."""
+    return Table([c.name for c in answer.columns], [tuple(row) for row in answer.rows])
+
+
+def result_matches(
+    case: Case, answer: AnswerLike, references: Sequence[Table], *, by_name: bool = False
+) -> Score:
+    """Compare the Answer's table with the reference or any alternative (EVALS.md 5.4).
+
+    `references` are the executed reference and alternatives, in the case's order; on failure the
+    Score carries the first reference's reason and first differing cell. A reference that cannot be
+    compared raises `compare.CaseError` (a case problem, not a wrong answer).
+    """
+    compare = case.expected.compare
+    if compare is None or not references:
+        raise ValueError(f"case {case.name}: result_matches needs compare rules and a reference")
+    predicted = answer_table(answer)
+    first: Score | None = None
+    for number, reference in enumerate(references):
+        match = compare_results(
+            reference, predicted, compare, allow_empty=case.expected.empty, by_name=by_name
+        )
+        if by_name and match.reason == "missing_column":  # say what the values do, too
+            by_value = compare_results(
+                reference, predicted, compare, allow_empty=case.expected.empty
+            )
+            names = f"columns {list(predicted.columns)} do not carry the reference's names"
+            match = replace(
+                by_value,
+                ok=False,
+                reason=by_value.reason or "missing_column",
+                detail=f"{names}; " + (by_value.detail or "the values match"),
+            )
+        which = "the reference" if number == 0 else f"alternative {number}"
+        if match.ok:
+            detail = f"matches {which}" + (
+                f"; extra columns {match.extra_columns}" if match.extra_columns else ""
+            )
+            return Score(True, detail=detail, extra_columns=tuple(match.extra_columns))
+        first = first or Score(False, match.reason, match.detail, match.first_diff)
+    assert first is not None
+    return first
 
 
 @scorer
@@ -178,13 +248,19 @@ def run_scorers(case: Case, answer: AnswerLike) -> dict[str, Score]:
     return {name: SCORERS[name](case, answer) for name in case.scorers if name in SCORERS}
 
 
+def error_reason(answer: AnswerLike) -> str:
+    """Reason code of an Answer with status `error`: `timeout` or `exec_error`."""
+    # QueryTimeout's message names the setting that limits it; the Answer keeps only the text.
+    return "timeout" if "query_timeout_ms" in (answer.error or "") else "exec_error"
+
+
 def status_for(
-    case: Case, answer: AnswerLike, result_match: Match | None, scores: Mapping[str, Score]
+    case: Case, answer: AnswerLike, result_match: Verdict | None, scores: Mapping[str, Score]
 ) -> tuple[Status, list[str]]:
     """Combine the outcome, the result match and the scores into (status, reason codes)."""
     outcome, status = case.expected.outcome, answer.status
     if status == "error":
-        return "error", ["exec_error"]
+        return "error", [error_reason(answer)]
     if outcome == "answer":
         if status == "rejected":
             return "wrong", ["guard_rejected"]
