@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from app.answer import Answer, Column, Definition, Timings
 from app.compiler import AccountInfo, CompileContext, compile_plan
 from app.engine import EngineContext, plan_question
@@ -17,7 +19,7 @@ from app.errors import (
     GuardError,
     QueryTimeout,
 )
-from app.executor import Executor, Result, open_executor
+from app.executor import Result
 from app.explain import explain
 from app.guard import Guarded, Policy, check_sql, warehouse_tables
 from app.lexicon import lexicon_for
@@ -25,6 +27,7 @@ from app.plan import Assumption, CannotAnswer, NeedsClarification, QueryPlan
 from app.screen import SUGGESTIONS
 from app.semantic import SemanticModel, semantic_model
 from app.settings import Settings
+from app.warehouses.base import Warehouse, open_warehouse
 
 
 @dataclass
@@ -38,10 +41,10 @@ class Conversation:
 class Assistant:
     """The question-answering pipeline over one warehouse; safe to share between threads."""
 
-    def __init__(self, settings: Settings, executor: Executor | None = None) -> None:
-        """Open (or reuse) the read-only warehouse connection."""
+    def __init__(self, settings: Settings, executor: Warehouse | None = None) -> None:
+        """Open (or reuse) the warehouse: read-only DuckDB, or Spark (the `engine` setting)."""
         self.settings = settings
-        self.executor = executor or open_executor(settings)
+        self.executor: Warehouse = executor or open_warehouse(settings)
         self.model: SemanticModel = semantic_model()
         self._accounts: dict[str, AccountInfo] = {}
         self._values: dict[str, dict[str, dict[str, str]]] = {}
@@ -141,7 +144,11 @@ class Assistant:
                 fiscal_year_start_month=self.settings.fiscal_year_start_month,
                 previous=conversation.previous if conversation else None,
             )
-            planned = plan_question(question, ectx)
+            try:
+                planned = plan_question(question, ectx)
+            except ValidationError as err:  # a plan part out of range (e.g. top 5000)
+                first = err.errors()[0] if err.errors() else {"msg": str(err)}
+                planned = CannotAnswer(reason=f"I can't answer that as asked: {first['msg']}.")
             timings.understand_ms = _ms(t0)
             if isinstance(planned, CannotAnswer):
                 return self._finish(_refused(planned, base), t0, timings, conversation)
@@ -386,8 +393,14 @@ class Assistant:
     ) -> Answer:
         timings.total_ms = _ms(t0)
         answer.timings = timings
+        if answer.truncated and not any("`max_rows`" in n for n in answer.notices):
+            answer.notices.append(
+                f"Showing {len(answer.rows):,} rows of more; the rest is cut by the `max_rows` "
+                "setting."
+            )
         if conversation is not None:
             conversation.answers.append(answer)
+            del conversation.answers[: -self.settings.max_conversation_turns]  # oldest go first
         return answer
 
 

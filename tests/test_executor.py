@@ -82,6 +82,7 @@ def test_connection_config_names() -> None:
         "allow_community_extensions": False,
         "python_enable_replacements": False,
         "memory_limit": "1GB",
+        "max_temp_directory_size": "1GB",
         "threads": 3,
         "lock_configuration": True,
     }

@@ -1,0 +1,232 @@
+"""Faults the assistant must survive: a missing, damaged or locked warehouse, interrupted and stuck
+queries, and many threads at once. Each ends in a clear message or a correct answer, never a crash.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlglot
+
+from app.assistant import Assistant
+from app.errors import AssistantError, ExecutionError, QueryTimeout, WarehouseMissing
+from app.executor import Executor
+from app.guard import Guarded, Policy, check_sql, warehouse_tables
+from app.settings import Settings
+
+AS_OF = date(2025, 12, 31)
+HOME = "acct_demo_01"
+BIN = Path(sys.executable).parent
+CARTESIAN = "SELECT count(*) FROM charges a, charges b, charges c"
+# One uninterruptible call (about 2-4 s on this machine): test-authored, the guard refuses it.
+STUCK = "SELECT levenshtein(lpad('', 40000, 'a'), lpad('', 40000, 'b'))"
+
+Record = Callable[[str, object], None]
+
+
+@pytest.fixture
+def copy(demo_path: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_path, path)
+    return path
+
+
+@pytest.fixture
+def writer(copy: Path) -> Iterator[Path]:
+    """Another process holding a read-write DuckDB connection (and so the file lock)."""
+    code = (
+        "import duckdb, sys; conn = duckdb.connect(sys.argv[1]); "
+        "print('locked', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(copy)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    yield copy
+    assert holder.stdin is not None
+    holder.stdin.close()
+    holder.wait(timeout=30)
+    holder.stdout.close()
+
+
+def _missing(tmp_path: Path) -> Path:
+    return tmp_path / "nowhere" / "demo.duckdb"
+
+
+def _garbage(tmp_path: Path) -> Path:
+    path = tmp_path / "garbage.duckdb"
+    path.write_bytes(os.urandom(64 * 1024))
+    return path
+
+
+def _truncated(tmp_path: Path, demo_path: Path) -> Path:
+    path = tmp_path / "truncated.duckdb"
+    path.write_bytes(demo_path.read_bytes()[:3_000_000])
+    return path
+
+
+def _broken(kind: str, tmp_path: Path, demo_path: Path) -> Path:
+    if kind == "missing":
+        return _missing(tmp_path)
+    if kind == "garbage":
+        return _garbage(tmp_path)
+    return _truncated(tmp_path, demo_path)
+
+
+BROKEN = {
+    "missing": (WarehouseMissing, "ledgerlens data build"),
+    "garbage": (ExecutionError, "not a readable DuckDB database"),
+    "truncated": (ExecutionError, "not a readable DuckDB database"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_broken_warehouse_is_a_clear_error(
+    kind: str, tmp_path: Path, demo_path: Path, record_property: Record
+) -> None:
+    path = _broken(kind, tmp_path, demo_path)
+    error, words = BROKEN[kind]
+    with pytest.raises(error) as caught:
+        Assistant(Settings(warehouse_path=path))
+    assert words in str(caught.value) and str(path) in str(caught.value)
+    record_property("fault", f"warehouse_{kind}")
+
+
+def test_locked_warehouse_is_a_clear_error(writer: Path, record_property: Record) -> None:
+    with pytest.raises(ExecutionError) as caught:
+        Assistant(Settings(warehouse_path=writer))
+    assert "locked by another process" in str(caught.value)
+    assert "PID" in str(caught.value)
+    record_property("fault", "warehouse_locked")
+
+
+def _cli(path: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LEDGERLENS_", "OPENAI_"))}
+    command = [str(BIN / "ledgerlens"), "ask", "gross volume last month", "--as-of"]
+    return subprocess.run(
+        [*command, "2025-12-31", "--warehouse", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("kind", [*sorted(BROKEN), "locked"])
+def test_cli_reports_a_broken_warehouse(
+    kind: str, tmp_path: Path, demo_path: Path, request: pytest.FixtureRequest
+) -> None:
+    path = request.getfixturevalue("writer") if kind == "locked" else None
+    done = _cli(path or _broken(kind, tmp_path, demo_path))
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+    words = "locked by another process" if kind == "locked" else BROKEN[kind][1]
+    assert words in done.stderr
+
+
+# --- interrupted and stuck queries ---------------------------------------------------------
+
+
+def test_next_question_works_after_a_timeout(copy: Path, record_property: Record) -> None:
+    assistant = Assistant(Settings(warehouse_path=copy, query_timeout_ms=300))
+    try:
+        before = assistant.ask("refunds by customer this year", as_of=AS_OF, account=HOME)
+        stopped = assistant.answer_sql(CARTESIAN, as_of=AS_OF, account=HOME)
+        assert stopped.status == "error" and "query_timeout_ms" in (stopped.error or "")
+        after = assistant.ask("refunds by customer this year", as_of=AS_OF, account=HOME)
+        assert after.status == before.status == "answered"
+        assert after.rows == before.rows
+    finally:
+        assistant.executor.close()
+    record_property("fault", "interrupted_query")
+
+
+def test_a_query_stuck_past_the_interrupt_is_left_behind(
+    copy: Path, record_property: Record
+) -> None:
+    settings = Settings(warehouse_path=copy, query_timeout_ms=200, threads=1)
+    policy = Policy(HOME, warehouse_tables(), 10)
+    quick = check_sql("SELECT count(*) FROM disputes", policy)
+    with Executor(copy, settings) as executor:
+        started = time.perf_counter()
+        with pytest.raises(QueryTimeout, match="query_timeout_ms"):
+            executor.run(Guarded(sqlglot.parse_one(STUCK, read="duckdb"), STUCK, ()))
+        assert time.perf_counter() - started < 0.2 + 0.5 + 1.0  # answered, not stuck
+        with pytest.raises(ExecutionError, match="still finishing"):
+            executor.run(quick)  # one straggler per worker thread, no pile-up
+        deadline = time.perf_counter() + 60
+        while True:
+            try:
+                assert executor.run(quick).rows == ((48,),)
+                break
+            except ExecutionError:
+                assert time.perf_counter() < deadline
+                time.sleep(0.1)
+    record_property("fault", "stuck_query")
+
+
+# --- concurrency ---------------------------------------------------------------------------
+
+QUESTIONS = (
+    ("MRR by plan", "acct_demo_01"),
+    ("gross volume last month", "acct_demo_02"),
+    ("top 5 customers by revenue this year", "acct_demo_03"),
+    ("refund rate by month last year", "acct_demo_01"),
+    ("tax collected by country this year", "acct_demo_02"),
+    ("show charges with description", "acct_demo_03"),
+    ("show acct_demo_02's revenue", "acct_demo_01"),
+    ("net revenue this quarter vs last quarter", "acct_demo_01"),
+)
+
+
+def _comparable(answer: Any) -> dict[str, Any]:
+    data: dict[str, Any] = answer.model_dump(exclude={"timings"})
+    return data
+
+
+def test_32_concurrent_questions_match_sequential_answers(
+    copy: Path, record_property: Record
+) -> None:
+    jobs = [QUESTIONS[i % len(QUESTIONS)] for i in range(32)]
+    cold = Assistant(Settings(warehouse_path=copy))  # empty caches: threads race to fill them
+    try:
+        barrier = threading.Barrier(len(jobs))
+
+        def ask(job: tuple[str, str]) -> dict[str, Any]:
+            barrier.wait(timeout=60)
+            return _comparable(cold.ask(job[0], as_of=AS_OF, account=job[1]))
+
+        with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+            together = list(pool.map(ask, jobs))
+    finally:
+        cold.executor.close()
+    alone = Assistant(Settings(warehouse_path=copy))
+    try:
+        one_by_one = [_comparable(alone.ask(q, as_of=AS_OF, account=a)) for q, a in jobs]
+    finally:
+        alone.executor.close()
+    assert {a["status"] for a in together} >= {"answered", "refused"}
+    for got, want in zip(together, one_by_one, strict=True):
+        assert got == want, (got["question"], got["account"])
+    record_property("fault", "concurrent_asks")
+
+
+def test_errors_are_assistant_errors() -> None:
+    """The faults above surface as the one root type the CLI and UI catch."""
+    assert issubclass(WarehouseMissing, AssistantError)
+    assert issubclass(ExecutionError, AssistantError) and issubclass(QueryTimeout, AssistantError)
