@@ -1,0 +1,1 @@
+"""Streamlit UI: the chat page and the reporting pages; the only package that imports streamlit."""

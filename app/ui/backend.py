@@ -1,0 +1,218 @@
+"""The UI's one door to the backend: the cached router/assistant, questions, plans, lookups.
+
+Every page calls these functions and nothing else of the core's query path, so switching the
+question path (router or plain assistant) is an edit here only. Plan results are cached by
+(plan, warehouse path and modification time, account, as-of date).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from app.answer import Answer
+from app.assistant import Assistant, Conversation
+from app.errors import AssistantError
+from app.plan import QueryPlan
+from app.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+StepCallback = Callable[[Any], None]
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """A merchant account as the sidebar lists it."""
+
+    id: str
+    name: str
+    currency: str
+    timezone: str
+
+
+def settings() -> Settings:
+    """Settings from the environment (cheap; read on every run so tests can change them)."""
+    return load_settings()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return -1.0
+
+
+def _key(s: Settings) -> str:
+    # SecretStr dumps masked, so the key never holds the API key itself.
+    return f"{s.model_dump_json()}|{_mtime(s.warehouse_path)}"
+
+
+def _close(assistant: Assistant) -> None:
+    assistant.executor.close()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4, on_release=_close)
+def _assistant(key: str, _settings: Settings) -> Assistant:
+    return Assistant(_settings)
+
+
+def get_assistant(s: Settings | None = None) -> Assistant:
+    """The shared read-only assistant (raises WarehouseMissing when there is no warehouse)."""
+    s = s or settings()
+    return _assistant(_key(s), s)
+
+
+def _router_class() -> Any | None:
+    try:
+        module = importlib.import_module("app.router")
+    except ImportError as err:
+        log.info("app.router not importable, using Assistant.ask: %s", err)
+        return None
+    return getattr(module, "Router", None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _router(key: str, _settings: Settings) -> Any | None:
+    cls = _router_class()
+    if cls is None:
+        return None
+    return cls(_settings, get_assistant(_settings))
+
+
+def get_router(s: Settings | None = None) -> Any | None:
+    """The shared Router (engine first, LLM agent when configured), or None if unavailable."""
+    s = s or settings()
+    get_assistant(s)  # a missing warehouse fails here, before any router is built
+    return _router(_key(s), s)
+
+
+def answer(
+    question: str,
+    *,
+    as_of: date,
+    account: str,
+    conversation: Conversation,
+    currency: str | None = None,
+    on_step: StepCallback | None = None,
+) -> Answer:
+    """Answer a chat question (router if present, else the assistant) in the chosen currency."""
+    s = settings()
+    router = get_router(s)
+    if router is not None:
+        result: Answer = router.ask(
+            question, as_of=as_of, account=account, conversation=conversation, on_step=on_step
+        )
+    else:
+        result = get_assistant(s).ask(
+            question, as_of=as_of, account=account, conversation=conversation
+        )
+    return _in_currency(result, currency, conversation)
+
+
+def _in_currency(ans: Answer, currency: str | None, conversation: Conversation) -> Answer:
+    """Re-run an answered plan in the sidebar's reporting currency when the question named none."""
+    plan = ans.plan
+    if (
+        not currency
+        or ans.status != "answered"
+        or plan is None
+        or plan.currency is not None
+        or plan.by_currency
+        or plan.listing is not None
+        or not ans.currency
+        or ans.currency.lower() == currency.lower()
+        or ans.as_of is None
+    ):
+        return ans
+    redo = get_assistant().answer_plan(
+        plan.model_copy(update={"currency": currency.lower()}),
+        as_of=ans.as_of,
+        account=ans.account,
+        question=ans.question,
+        backend=ans.backend,
+    )
+    if redo.status != "answered":
+        return ans
+    redo = redo.model_copy(update={"notices": ans.notices, "llm": ans.llm})
+    if conversation.answers and conversation.answers[-1] is ans:
+        conversation.answers[-1] = redo
+    conversation.previous = redo.plan
+    return redo
+
+
+def run_plan(plan: QueryPlan, *, as_of: date, account: str) -> Answer:
+    """Answer a reporting page's plan through the assistant's plan path (cached)."""
+    s = settings()
+    return _cached_plan(
+        plan.model_dump_json(), as_of, account, str(s.warehouse_path), _mtime(s.warehouse_path)
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _cached_plan(plan_json: str, as_of: date, account: str, path: str, mtime: float) -> Answer:
+    plan = QueryPlan.model_validate_json(plan_json)
+    try:
+        return get_assistant().answer_plan(plan, as_of=as_of, account=account)
+    except AssistantError as err:  # e.g. the account lookup itself failed
+        return Answer(
+            status="error",
+            question="",
+            account=account,
+            as_of=as_of,
+            error=str(err),
+            headline="Something went wrong answering this.",
+            plan=plan,
+        )
+
+
+def accounts() -> list[AccountRow]:
+    """Every merchant account in the warehouse, through the guarded path."""
+    s = settings()
+    return _accounts(str(s.warehouse_path), _mtime(s.warehouse_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _accounts(path: str, mtime: float) -> list[AccountRow]:
+    res = get_assistant().run_sql(
+        "SELECT id, business_profile_name, default_currency, settings_dashboard_timezone "
+        "FROM accounts ORDER BY id",
+        None,
+    )
+    return [AccountRow(str(r[0]), str(r[1] or r[0]), str(r[2]), str(r[3])) for r in res.rows]
+
+
+def latest_date(account: str) -> date | None:
+    """Date of the account's latest loaded data (the default as-of date), None if it has none."""
+    s = settings()
+    return _latest(account, str(s.warehouse_path), _mtime(s.warehouse_path))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _latest(account: str, path: str, mtime: float) -> date | None:
+    fresh = get_assistant().freshness(account)
+    return fresh.date() if fresh else None
+
+
+def llm_status() -> str:
+    """One line for the sidebar: engine only, or which LLM is configured."""
+    s = settings()
+    router = get_router(s)
+    if router is not None:
+        return str(router.llm_status())
+    if s.llm_configured:
+        return f"Engine only (LLM {s.llm_model} configured, agent not installed)"
+    return "Engine only (no LLM configured)"
+
+
+def llm_enabled() -> bool:
+    """Whether questions may go to an LLM agent (then its steps are streamed)."""
+    router = get_router()
+    return bool(getattr(router, "llm_enabled", False)) if router is not None else False

@@ -1,0 +1,238 @@
+"""Draw a chat turn: headline metric, chart, table, SQL, definitions, CSV, follow-up buttons.
+
+Everything that comes from data, the user or the model is escaped (text.escape_md) or drawn in a
+dataframe, so a customer called `![x](http://…)` or `<script>` shows as those characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from app.answer import Answer, Column
+from app.explain import format_value
+from app.semantic import semantic_model
+from app.ui import backend
+from app.ui.charts import answer_chart
+from app.ui.chat import Turn
+from app.ui.followups import follow_ups
+from app.ui.tables import csv_bytes, render_table
+from app.ui.text import escape_delta, escape_md, one_line
+
+# Metrics where a rise is bad news: their deltas are coloured the other way round.
+LOWER_IS_BETTER = frozenset(
+    {
+        "refunds_amount", "refunds_count", "refund_rate", "disputes_amount", "disputes_count",
+        "dispute_rate", "stripe_fees", "failed_charges_count", "failed_payment_rate",
+        "overdue_amount", "overdue_invoices", "contraction_mrr", "churned_mrr", "churned_revenue",
+        "revenue_churn_rate", "subscriber_churn_rate", "canceled_subscriptions",
+        "credit_notes_amount", "discounts_given",
+    }
+)  # fmt: skip
+_COMPARISON = {
+    "previous_period": "vs previous period",
+    "same_period_last_year": "vs a year earlier",
+}
+
+Ask = Callable[[str], None]
+USER = ":material/person:"
+ASSISTANT = ":material/query_stats:"
+
+
+def render_turn(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
+    """Draw the question and the reply; buttons (when `on_ask` is given) queue a new question."""
+    with st.chat_message("user", avatar=USER):
+        st.markdown(escape_md(turn.question))
+    with st.chat_message("assistant", avatar=ASSISTANT):
+        render_reply(turn, key=key, on_ask=on_ask)
+
+
+def render_reply(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
+    """Draw what came back for one turn."""
+    if turn.steps:
+        with st.expander(f"Agent steps ({len(turn.steps)})"):
+            for s in turn.steps:
+                st.markdown(escape_md(step_text(s)))
+    if turn.message:
+        st.error(escape_md(turn.message))
+        return
+    ans = turn.answer
+    if ans is None:
+        return
+    for notice in ans.notices:
+        st.info(escape_md(notice))
+    if ans.status == "answered":
+        render_answer(ans, key=key)
+        buttons(follow_ups(ans.plan, semantic_model()), key=key, on_ask=on_ask)
+    elif ans.status == "clarify":
+        st.markdown(escape_md(ans.headline))
+        choices = ans.clarification.choices if ans.clarification else ()
+        labelled = [(c.label, c.question) for c in choices]
+        buttons([q for _, q in labelled], key=key, on_ask=on_ask, labels=[lb for lb, _ in labelled])
+    elif ans.status == "refused":
+        st.warning(escape_md(ans.headline))
+        if ans.suggestions:
+            st.caption("You could ask:")
+        buttons(ans.suggestions[:3], key=key, on_ask=on_ask)
+    elif ans.status == "rejected":
+        st.error(escape_md(f"That query was not run: {one_line(ans.error or ans.headline)}"))
+    else:
+        st.error(escape_md(f"{ans.headline} {one_line(ans.error or '')}".strip()))
+
+
+def step_text(step: Any) -> str:
+    """A streamed agent step as one line of text."""
+    text = getattr(step, "text", None)
+    return str(text if text is not None else step)
+
+
+def render_answer(ans: Answer, *, key: str) -> None:
+    """Headline (with the comparison delta), chart, table and the details of an answer."""
+    headline(ans)
+    if ans.explanation:
+        st.markdown(escape_md(ans.explanation))
+    chart = answer_chart(ans)
+    has_table = bool(ans.rows) and (len(ans.rows) > 1 or len(ans.columns) > 1)
+    height = min(38 + 35 * len(ans.rows), 400)
+    if chart is not None and has_table:
+        tab_chart, tab_table = st.tabs(["Chart", f"Table ({len(ans.rows):,} rows)"])
+        with tab_chart:
+            st.altair_chart(chart, width="stretch")
+        with tab_table:
+            render_table(ans, key=f"{key}-table", height=height)
+    elif chart is not None:
+        st.altair_chart(chart, width="stretch")
+    elif has_table:
+        render_table(ans, key=f"{key}-table", height=height)
+    if ans.truncated:
+        cap = backend.settings().max_rows
+        st.warning(
+            escape_md(
+                f"Showing {len(ans.rows):,} rows; the result has more (the max_rows setting "
+                f"is {cap:,})."
+            )
+        )
+    details(ans)
+    st.download_button(
+        "Download CSV",
+        data=csv_bytes(ans),
+        file_name=f"ledgerlens-{_slug(ans.question or 'answer')}.csv",
+        mime="text/csv",
+        key=f"{key}-csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+
+
+def headline(ans: Answer) -> None:
+    """The headline as a metric, with the change against the comparison period when planned."""
+    label = ans.definitions[0].label if ans.definitions else "Result"
+    when = ans.period.label if ans.period and ans.period.label else ""
+    if not when and ans.plan is not None and ans.plan.time is not None:
+        when = ans.plan.time.label
+    latest = _latest_period(ans)
+    if latest:
+        when = f"{latest} (latest)"
+    delta, note, color = comparison_delta(ans)
+    st.metric(
+        escape_md(f"{label} · {when}" if when else label),
+        escape_md(ans.headline),
+        delta=escape_delta(delta),
+        delta_color=color,
+        delta_description=note,
+        help=escape_md(ans.definitions[0].definition) if ans.definitions else None,
+    )
+
+
+def _latest_period(ans: Answer) -> str | None:
+    """The last bucket of a single time series, which is what its headline reports."""
+    plan = ans.plan
+    if plan is None or not plan.grain or plan.dimensions or not ans.rows:
+        return None
+    names = [c.name for c in ans.columns]
+    value = ans.rows[-1][names.index("period")] if "period" in names else None
+    if not isinstance(value, date):
+        return None
+    return {"year": f"{value:%Y}", "month": f"{value:%b %Y}"}.get(plan.grain, value.isoformat())
+
+
+def comparison_delta(
+    ans: Answer, metric: str | None = None, *, whole: bool = False
+) -> tuple[str | None, str | None, Any]:
+    """(delta text, its description, delta colour) from the `<m>_change` columns, if any."""
+    plan = ans.plan
+    if plan is None or plan.comparison is None or not ans.rows or not plan.metrics:
+        return None, None, "normal"
+    m = metric or plan.metrics[0]
+    names = [c.name for c in ans.columns]
+    if f"{m}_change" not in names:
+        return None, None, "normal"
+    row = ans.rows[-1] if plan.grain else ans.rows[0]
+    col = ans.columns[names.index(f"{m}_change")]
+    text = delta_text(row[names.index(f"{m}_change")], col, whole=whole)
+    pct = row[names.index(f"{m}_change_pct")] if f"{m}_change_pct" in names else None
+    if text and pct is not None and col.kind != "ratio":
+        text += f" ({float(pct):+.1%})"
+    color = "inverse" if m in LOWER_IS_BETTER else "normal"
+    return text, _COMPARISON.get(plan.comparison.kind), color
+
+
+def delta_text(change: Any, col: Column, *, whole: bool = False) -> str | None:
+    """A signed change: +$1,234.56 (or +$1,235 when `whole`), -12, +0.35 pp."""
+    if change is None:
+        return None
+    if col.kind == "ratio":
+        return f"{float(change) * 100:+.2f} pp"
+    sign = "-" if float(change) < 0 else "+"
+    size = abs(Decimal(str(change)))
+    if whole and col.kind == "money":
+        return f"{sign}{format_value(round(size), col).replace('.00', '', 1)}"
+    return f"{sign}{format_value(size, col)}"
+
+
+def details(ans: Answer) -> None:
+    """Backend and timing line, the SQL, and the definitions and assumptions."""
+    who = "Semantic engine" if ans.backend == "engine" else ans.backend
+    if ans.llm is not None:
+        who += f" · {ans.llm.model}, {ans.llm.prompt_tokens + ans.llm.completion_tokens} tokens"
+    parts = [who, f"{ans.timings.total_ms:.0f} ms"]
+    if ans.currency:
+        parts.append(ans.currency.upper())
+    if ans.period is not None:
+        parts.append(ans.period.text)
+    st.caption(escape_md(" · ".join(parts)))
+    with st.expander("Definitions and assumptions"):
+        for d in ans.definitions:
+            st.markdown(f"**{escape_md(d.label)}**: {escape_md(d.definition)}")
+        for a in ans.assumptions:
+            if not a.key.endswith("_definition"):
+                st.markdown("- " + escape_md(a.text))
+    if ans.sql:
+        with st.expander("SQL"):
+            st.code(ans.sql, language="sql", wrap_lines=True)
+
+
+def buttons(
+    questions: list[str], *, key: str, on_ask: Ask | None, labels: list[str] | None = None
+) -> None:
+    """A row of buttons that each queue a question (drawn only for the live turn)."""
+    if on_ask is None or not questions:
+        return
+    with st.container(horizontal=True, gap="small"):
+        for i, q in enumerate(questions):
+            st.button(
+                escape_md(labels[i] if labels else q),
+                key=f"{key}-ask-{i}",
+                on_click=on_ask,
+                args=(q,),
+                help=escape_md(q) if labels else None,
+            )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "answer"

@@ -1,0 +1,240 @@
+"""The app in a real browser: `streamlit run` on 127.0.0.1, driven with Debian's Chromium.
+
+Skipped (with the reason) when /usr/bin/chromium is missing; `.ci/run` installs it in CI. The
+test prints the time from pressing Enter to the answer on screen and saves screenshots under
+reports/ (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.ui_reference import (
+    GROSS_VOLUME,
+    MRR_AT,
+    RECOGNIZED_REVENUE,
+    TAX_COLLECTED,
+    money,
+    total,
+    whole_money,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "reports"
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-proxy-server",
+]
+ACCOUNT = "acct_demo_01"
+VIEWPORT = {"width": 1400, "height": 2000}
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Debian's Chromium is not installed at /usr/bin/chromium (apt-get install -y chromium); "
+        "the browser test needs it and never downloads a browser",
+        allow_module_level=True,
+    )
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright (python) is missing")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def server(demo_path: Path) -> Iterator[str]:
+    """`streamlit run app/ui/main.py` on a free 127.0.0.1 port; yields the base URL."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LEDGERLENS_LLM_API_KEY"):
+        env.pop(name, None)
+    env["LEDGERLENS_WAREHOUSE_PATH"] = str(demo_path)
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app" / "ui" / "main.py"),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    REPORTS.mkdir(exist_ok=True)
+    log = (REPORTS / "streamlit.log").open("w")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(f"{base}/_stcore/health"):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start; see {REPORTS / 'streamlit.log'}")
+            time.sleep(0.25)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium through Playwright (no browser download)."""
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _metric(page: object, label: str) -> str:
+    tile = page.get_by_test_id("stMetric").filter(  # type: ignore[attr-defined]
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)  # type: ignore[attr-defined]
+    )
+    value = tile.first.get_by_test_id("stMetricValue")
+    value.wait_for(timeout=30_000)
+    return str(value.inner_text()).strip()
+
+
+_CHARTS_DRAWN = """() => {
+  const charts = document.querySelectorAll('[data-testid="stVegaLiteChart"]');
+  return [...charts].every(c => c.querySelector('canvas, svg'));
+}"""
+
+
+def _settle(page: object) -> None:
+    """Wait until the app stopped running and every chart is drawn."""
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden", timeout=30_000)  # type: ignore[attr-defined]
+    page.wait_for_function(_CHARTS_DRAWN, timeout=30_000)  # type: ignore[attr-defined]
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]  # let the charts finish animating
+
+
+def _ask(page: object, question: str, answers_before: int) -> float:
+    """Type a question, press Enter, wait for its headline; return seconds Enter→answer."""
+    box = page.get_by_test_id("stChatInputTextArea")  # type: ignore[attr-defined]
+    box.fill(question)
+    values = page.get_by_test_id("stMetricValue")  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    box.press("Enter")
+    values.nth(answers_before).wait_for(timeout=30_000)
+    return time.perf_counter() - started
+
+
+def test_ask_page_answers_with_the_sql_number(
+    server: str, browser: object, demo_path: Path
+) -> None:
+    page = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    page.goto(server + "/")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60_000)
+    expected = total(
+        demo_path, GROSS_VOLUME, account=ACCOUNT, start=date(2025, 11, 1), end=date(2025, 12, 1)
+    )
+    cold = _ask(page, "What was gross volume last month?", 0)
+    shown = page.get_by_test_id("stMetricValue").nth(0).inner_text().strip()
+    assert shown == money(expected)
+    warm = _ask(page, "MRR by month this year", 1)
+    assert page.get_by_test_id("stMetricValue").nth(1).inner_text().strip() == "$49,169.03"
+    page.get_by_test_id("stVegaLiteChart").last.wait_for(timeout=30_000)
+    _settle(page)
+    page.get_by_test_id("stVegaLiteChart").last.scroll_into_view_if_needed()
+    page.screenshot(path=str(REPORTS / "ask-mrr-by-month.png"))
+    again = _ask(page, "and by plan?", 2)
+    _settle(page)
+    print(
+        f"\nEnter→answer in the browser: first question {cold * 1000:.0f} ms, "
+        f"second {warm * 1000:.0f} ms, follow-up {again * 1000:.0f} ms"
+    )
+    assert max(cold, warm, again) < 15  # a sanity bound; the measured figures are printed
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "label", "base", "period"),
+    [
+        ("revenue", "MRR", MRR_AT, (date(2025, 1, 1), date(2025, 12, 31))),
+        ("payments", "Gross volume", GROSS_VOLUME, (date(2025, 1, 1), date(2026, 1, 1))),
+        ("tax", "Tax collected", TAX_COLLECTED, (date(2025, 7, 1), date(2025, 10, 1))),
+        (
+            "revenue_recognition",
+            "Recognized revenue",
+            RECOGNIZED_REVENUE,
+            (date(2025, 1, 1), date(2026, 1, 1)),
+        ),
+    ],
+)
+def test_reporting_page_kpi(
+    server: str,
+    browser: object,
+    demo_path: Path,
+    path: str,
+    label: str,
+    base: str,
+    period: tuple[date, date],
+) -> None:
+    page = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    page.goto(f"{server}/{path}")
+    expected = total(demo_path, base, account=ACCOUNT, start=period[0], end=period[1])
+    assert _metric(page, label) == whole_money(expected)
+    page.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
+    _settle(page)
+    assert page.get_by_test_id("stException").count() == 0
+    page.screenshot(path=str(REPORTS / f"{path}.png"))
+    page.close()
+
+
+def test_page_embeds_in_an_iframe(server: str, browser: object) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 1000})  # type: ignore[attr-defined]
+    src = f"{server}/revenue?embed=true&account={ACCOUNT}"
+    page.set_content(
+        f'<h1>Host page</h1><iframe src="{src}" title="Revenue" '
+        'style="width: 100%; height: 900px; border: 0"></iframe>'
+    )
+    frame = page.frame_locator("iframe")
+    value = frame.get_by_test_id("stMetricValue").first
+    value.wait_for(timeout=60_000)
+    assert value.inner_text().strip().startswith("$")
+    assert frame.get_by_test_id("stSidebar").get_attribute("data-collapsed") == "true"
+    assert frame.get_by_test_id("stMainMenu").count() == 0
+    frame.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(REPORTS / "embedded-revenue.png"))
+    page.close()
