@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WAREHOUSE ?= warehouse/demo.duckdb
 
-.PHONY: run test lint eval bench warehouse clean
+.PHONY: run ask test test-spark lint eval eval-accept eval-live bench warehouse clean security fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,18 +21,59 @@ $(WAREHOUSE): | $(STAMP)
 warehouse: $(WAREHOUSE)
 
 run: $(STAMP) $(WAREHOUSE)
+	@echo "Ledgerlens app: http://127.0.0.1:8501  (Ctrl-C stops it)"
+	LEDGERLENS_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/streamlit run app/ui/main.py --server.headless true --server.address 127.0.0.1 --server.port 8501 --browser.gatherUsageStats false
+
+ask: $(STAMP) $(WAREHOUSE)
 	$(BIN)/ledgerlens ask --interactive --warehouse $(WAREHOUSE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# Only the DuckDB-vs-Spark equivalence test (also part of `make test`; needs Java 17+).
+test-spark: $(STAMP)
+	$(BIN)/python -m pytest -q -m spark
+
+# Security (SECURITY.md): the counts table; FUZZ examples per property for the long fuzz.
+FUZZ ?= 3000
+
+security: $(STAMP) $(WAREHOUSE)
+	$(BIN)/python -m tests.security_report
+
+fuzz: $(STAMP) $(WAREHOUSE)
+	LEDGERLENS_FUZZ_EXAMPLES=$(FUZZ) $(BIN)/python -m pytest -q tests/test_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tools
 
+# Evals (evals/README.md): reports go to evals/reports/ as <run id>.* and latest.*.
+REPORTS := evals/reports
+RUN_ID := $(shell date -u +%Y%m%dT%H%M%SZ)
+NO_TRACING := env $(foreach v,$(filter LANGSMITH_% LANGCHAIN_%,$(.VARIABLES)),-u $(v))
+REPEAT ?= 3
+
+eval: $(STAMP)
+	@mkdir -p $(REPORTS)
+	@$(NO_TRACING) $(BIN)/ledgerlens eval --jobs 2 --report $(REPORTS)/$(RUN_ID).md \
+	  --html $(REPORTS)/$(RUN_ID).html --json $(REPORTS)/$(RUN_ID).json; status=$$?; \
+	for ext in md html json; do \
+	  if [ -f $(REPORTS)/$(RUN_ID).$$ext ]; then cp $(REPORTS)/$(RUN_ID).$$ext $(REPORTS)/latest.$$ext; fi; \
+	done; exit $$status
+
+eval-accept: $(STAMP)
+	$(BIN)/python -m evals.baseline accept $(REPORTS)/latest.json
+
+eval-live: $(STAMP)
+	@mkdir -p $(REPORTS)
+	$(NO_TRACING) $(if $(MODEL),LEDGERLENS_LLM_MODEL=$(MODEL)) $(BIN)/ledgerlens eval --live \
+	  --repeat $(REPEAT) $(if $(RECORD),--record) --report $(REPORTS)/live-$(RUN_ID).md \
+	  --html $(REPORTS)/live-$(RUN_ID).html --json $(REPORTS)/live-$(RUN_ID).json
+
+# Every benchmark into benchmarks/RESULTS.md; BENCH_QUICK=1 skips the large-scale parts.
 bench: $(STAMP) $(WAREHOUSE)
-	$(BIN)/python -m benchmarks.bench_generate && $(BIN)/python -m benchmarks.bench_engine
+	$(BIN)/python -m benchmarks.run_all $(if $(BENCH_QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) warehouse build *.egg-info

@@ -10,12 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from app.answer import Answer
 from app.errors import AssistantError, GuardError, WarehouseMissing
 from app.explain import format_value
 from app.settings import Settings
+from app.warehouses.options import add_engine_arguments, apply_engine
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
 
@@ -38,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--warehouse", type=Path, help="DuckDB warehouse file")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
     ask.add_argument("--interactive", action="store_true", help="ask several questions in a row")
+    add_engine_arguments(ask)
     sql = sub.add_parser("sql", help="run read-only SQL through the guard")
     sql.add_argument("query")
     sql.add_argument("--account", help="merchant account (default: LEDGERLENS_DEFAULT_ACCOUNT)")
@@ -49,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         help="SQL dialect of the query (trino: Stripe Sigma)",
     )
     sql.add_argument("--json", action="store_true", help="print the result as JSON")
+    add_engine_arguments(sql)
     data = sub.add_parser("data", help="warehouse commands")
     dsub = data.add_subparsers(dest="data_command", required=True)
     build = dsub.add_parser("build", help="build a synthetic Stripe-shaped warehouse")
@@ -57,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--end", type=date.fromisoformat, default=date(2025, 12, 31))
     build.add_argument("--out", type=Path, default=Path("warehouse/demo.duckdb"))
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    export = dsub.add_parser("export", help="write every warehouse table as Parquet + manifest")
+    export.add_argument("--format", choices=["parquet"], default="parquet")
+    export.add_argument("--out", type=Path, required=True, help="directory for the export")
+    export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
+    from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
+
+    add_eval_parser(sub)
     return p
 
 
@@ -66,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=False)
     try:
         if args.command == "data":
-            return _build(args, console)
-        settings = Settings()
+            return (
+                _export(args, console) if args.data_command == "export" else _build(args, console)
+            )
+        if args.command == "eval":
+            from evals.cli import run_eval
+
+            return run_eval(args)
+        settings = apply_engine(Settings(), args)
         if args.warehouse:
             settings = settings.model_copy(update={"warehouse_path": args.warehouse})
         if args.command == "sql":
@@ -92,20 +110,35 @@ def _build(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
+def _export(args: argparse.Namespace, console: Console) -> int:
+    from app.warehouses.export import export_parquet
+
+    warehouse = args.warehouse or Settings().warehouse_path
+    manifest = export_parquet(warehouse, args.out)
+    files = sum(len(t.files) for t in manifest.tables.values())
+    console.print(
+        f"Exported {len(manifest.tables)} tables ({manifest.total_rows:,} rows, {files} Parquet "
+        f"files) from {warehouse} to {args.out} in {manifest.seconds:.1f} s; "
+        f"manifest: {args.out / 'manifest.json'}."
+    )
+    return EXIT_OK
+
+
 def _latest_date(assistant: Any, account: str) -> date:
     fresh = assistant.executor.freshness(account)
     return fresh.date() if fresh else date.today()  # allowed-clock: CLI edge
 
 
 def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from app.assistant import Assistant, Conversation
+    from app.assistant import Conversation
+    from app.router import Router
 
-    assistant = Assistant(settings)
+    router = Router(settings)
     account = args.account or settings.default_account
-    as_of = args.as_of or _latest_date(assistant, account)
+    as_of = args.as_of or _latest_date(router.assistant, account)
     if args.interactive or not args.question:
-        return _interactive(assistant, account, as_of, console)
-    answer = assistant.ask(args.question, as_of=as_of, account=account, conversation=Conversation())
+        return _interactive(router, account, as_of, console)
+    answer = router.ask(args.question, as_of=as_of, account=account, conversation=Conversation())
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:
@@ -141,12 +174,14 @@ def _interactive(assistant: Any, account: str, as_of: date, console: Console) ->
 
 def render_answer(answer: Answer, console: Console) -> None:
     """Print an Answer: headline, table, explanation, SQL and assumptions."""
-    console.print(f"[bold]{answer.headline}[/bold]")
+    console.print(Text(answer.headline, style="bold"), highlight=False)
+    for notice in answer.notices:
+        console.print(f"[yellow]{escape(notice)}[/yellow]")
     if answer.clarification:
         for choice in answer.clarification.choices:
-            console.print(f"  • {choice.label}: {choice.question}")
+            console.print(f"  • {escape(choice.label)}: {escape(choice.question)}")
     if answer.refusal and answer.refusal.suggestions:
-        console.print("Try: " + " | ".join(answer.refusal.suggestions))
+        console.print("Try: " + " | ".join(escape(s) for s in answer.refusal.suggestions))
     if answer.status != "answered":
         return
     if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
@@ -155,13 +190,16 @@ def render_answer(answer: Answer, console: Console) -> None:
         cur_idx = names.index("currency") if "currency" in names else None
         for c in answer.columns:
             table.add_column(
-                c.label or c.name,
+                escape(c.label or c.name),
                 justify="right" if c.kind in ("money", "count", "ratio") else "left",
             )
         for row in answer.rows[:50]:
             cur = str(row[cur_idx]) if cur_idx is not None else None
             table.add_row(
-                *[format_value(v, c, cur) for v, c in zip(row, answer.columns, strict=False)]
+                *[
+                    escape(format_value(v, c, cur))  # data is shown, never read as markup
+                    for v, c in zip(row, answer.columns, strict=False)
+                ]
             )
         console.print(table)
         if len(answer.rows) > 50 or answer.truncated:
@@ -170,9 +208,9 @@ def render_answer(answer: Answer, console: Console) -> None:
                 "; use --json for all[/dim]"
             )
     if answer.explanation:
-        console.print(answer.explanation)
+        console.print(Text(answer.explanation))
     for a in answer.assumptions:
-        console.print(f"[dim]• {a.text}[/dim]")
+        console.print(f"[dim]• {escape(a.text)}[/dim]")
     if answer.freshness:
         console.print(f"[dim]Data loaded up to {answer.freshness:%Y-%m-%d %H:%M} UTC.[/dim]")
     console.print("[dim]SQL:[/dim]")
@@ -214,13 +252,13 @@ def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
         return EXIT_OK
     table = Table()
     for c in result.columns:
-        table.add_column(c)
+        table.add_column(escape(c))
     for row in result.rows[:100]:
-        table.add_row(*["—" if v is None else str(v) for v in row])
+        table.add_row(*["—" if v is None else escape(str(v)) for v in row])
     console.print(table)
     console.print(
         f"[dim]{len(result.rows)} rows{' (truncated)' if result.truncated else ''}. "
-        f"SQL run:[/dim] {guarded.sql}",
+        f"SQL run:[/dim] {escape(guarded.sql)}",
         highlight=False,
     )
     return EXIT_OK
