@@ -235,8 +235,16 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
     why = bool(_WHY.search(text))
     # A short question edits the previous one only if it changes something we can read.
     edits = bool(
-        dims or filters or trange or point or grain or ranking_n or comparison or currency
-        or why or _CHART_WORDS.search(text)
+        dims
+        or filters
+        or trange
+        or point
+        or grain
+        or ranking_n
+        or comparison
+        or currency
+        or why
+        or _CHART_WORDS.search(text)
     )
     is_follow_up = ctx.previous is not None and (
         (not metrics and not listing and short and edits) or bool(_FOLLOW_UP.search(text))
