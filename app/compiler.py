@@ -16,6 +16,7 @@ from app.semantic import Metric, SemanticModel, tables_in
 from app.sqlbuild import Params, model_sql
 from app.timeframe import (
     Frame,
+    bounds,
     local_expr,
     plan_frame,
     time_filter,
@@ -68,6 +69,7 @@ class _Q:
     dim_names: list[str] = field(default_factory=list)
     notes: list[Assumption] = field(default_factory=list)
     fx_added: bool = False
+    memo: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     @property
     def dim_cols(self) -> list[str]:
@@ -317,6 +319,22 @@ def _points_cte(q: _Q, at: str) -> str:
     return q.cte(name, " UNION ALL ".join(rows))
 
 
+def _points(q: _Q, at: str) -> list[date]:
+    """The days whose end-of-day state the buckets report."""
+    return [b.point if at == "end" else b.start - timedelta(days=1) for b in q.frame.buckets]
+
+
+def _before_last_point(q: _Q, m: Metric, at: str) -> str:
+    """`time < end of the last point` (local days): no row after every point can count."""
+    assert m.time
+    key = ("before_last_point", at, m.time, m.time_zone)
+    if key not in q.memo:  # one placeholder per column, so CTEs built from it can be shared
+        nxt = max(_points(q, at)) + timedelta(days=1)
+        upper = bounds(nxt, nxt, m.time_zone, q.ctx.account.timezone)[0]
+        q.memo[key] = f"{m.time} < {q.params.add(upper)}"
+    return q.memo[key]
+
+
 def _stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> str:
     """Running total (or current snapshot) of the measure at each bucket's point."""
     assert m.table and m.measure and m.time
@@ -325,14 +343,16 @@ def _stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> str:
     points = _points_cte(q, at)
     dims = _dim_exprs(q, m)
     money = m.unit == "money"
+    single = len(q.frame.buckets) == 1  # one point: the time filter alone decides, no day join
     local_day = f"CAST({local_expr(m.time, m.time_zone, tz, q.params)} AS DATE)"
     specials = {"as_of_end": q.params.add(q.frame.as_of_end_utc)}
-    select = [*(f"{e} AS {n}" for n, e in dims), f"{local_day} AS day"]
+    select = [*(f"{e} AS {n}" for n, e in dims), *([] if single else [f"{local_day} AS day"])]
     if money:
         select.append(f"{m.currency} AS currency")
     select.append(f"{m.measure} AS v")
     where = [model_sql(w, specials) for w in m.where] or ["TRUE"]
     where += _filter_sql(q, m)
+    where.append(_before_last_point(q, m, at))
     exprs = [e for _, e in dims] + [m.measure, m.time, *m.where, *_filter_sql_exprs(q, m)]
     if money:
         exprs.append(m.currency or "")
@@ -346,7 +366,7 @@ def _stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> str:
     at_point = q.cte(
         f"{name}_pts",
         f"SELECT p.period, p.point, {dim_cols}{cur}sum(r.v) AS v FROM {points} AS p "
-        f"JOIN {rows} AS r ON r.day <= p.point GROUP BY ALL",
+        f"JOIN {rows} AS r ON {'TRUE' if single else 'r.day <= p.point'} GROUP BY ALL",
     )
     if not money:
         return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {at_point} GROUP BY ALL")
@@ -361,27 +381,91 @@ def _convert_stock(q: _Q, base: str, name: str) -> str:
     return _convert(q, shifted, name, point_col=None)
 
 
+_ITEM_COLUMNS = {
+    "price_id": f"arg_max({SICE}.price_id, {SICE}.local_event_timestamp)",
+    "customer_id": f"{SICE}.customer_id",
+    "subscription_id": f"{SICE}.subscription_id",
+    "product_id": f"any_value({SICE}.product_id)",
+    "currency": f"{SICE}.currency",
+}
+# An item belongs to one subscription, customer and currency for life: grouping by them is the
+# same grouping as by item alone, and cheaper than carrying them through any_value().
+_ITEM_KEYS = ("customer_id", "subscription_id", "currency")
+
+
+def _item_columns(q: _Q, m: Metric, exprs: list[str]) -> list[str]:
+    """The per-item columns a breakdown, filter or entity count reads (joins included)."""
+    used = " ".join([*exprs, m.entity or ""])
+    needed = {c for c in _ITEM_COLUMNS if f"{SICE}.{c}" in used}
+    for t in sorted({t for e in [*exprs, m.entity or ""] if e for t in tables_in(e)} - {SICE}):
+        path = q.ctx.model.join_path(SICE, t) or []
+        needed |= {j.column for j in path if j.from_ == SICE}
+    if m.unit == "money":
+        needed.add("currency")
+    return [c for c in _ITEM_COLUMNS if c in needed]
+
+
+def _sice_items(q: _Q, m: Metric, at: str, points: str, columns: list[str]) -> str:
+    """Per (point, subscription item): the columns asked for and the item's running measure.
+
+    The price is the item's price at the point (its latest event). Metrics with the same
+    measure, conditions and columns share one CTE, so the range join over the ledger runs once.
+    """
+    where = [*m.where, _before_last_point(q, m, at)]
+    cols = "".join(f"{_ITEM_COLUMNS[c]} AS {c}, " for c in columns)
+    keys = "".join(f", {SICE}.{c}" for c in columns if c in _ITEM_KEYS)
+    sql = (
+        f"SELECT p.period, p.point, {SICE}.subscription_item_id, {cols}"
+        f"{m.measure} AS v FROM {points} AS p JOIN {SICE} "
+        f"ON CAST({SICE}.local_event_timestamp AS DATE) <= p.point "
+        f"WHERE {' AND '.join(where)} "
+        f"GROUP BY p.period, p.point, {SICE}.subscription_item_id{keys}"
+    )
+    for existing, body in q.ctes:
+        if existing.startswith("sice_items_") and body == sql:
+            return existing
+    return q.cte(f"sice_items_{at}_{sum(n.startswith('sice_items_') for n, _ in q.ctes)}", sql)
+
+
 def _sice_stock(q: _Q, m: Metric, at: str = "end", name: str | None = None) -> str:
     """MRR-ledger stocks per subscription item, attributed to the item's price at the point."""
     assert m.measure
     name = name or f"m_{m.name}_{at}"
     points = _points_cte(q, at)
-    where = [*m.where] or ["TRUE"]
-    items = q.cte(
-        f"{name}_items",
-        f"SELECT p.period, p.point, {SICE}.subscription_item_id, "
-        f"arg_max({SICE}.price_id, {SICE}.local_event_timestamp) AS price_id, "
-        f"any_value({SICE}.customer_id) AS customer_id, "
-        f"any_value({SICE}.subscription_id) AS subscription_id, "
-        f"any_value({SICE}.product_id) AS product_id, "
-        f"any_value({SICE}.currency) AS currency, "
-        f"{m.measure} AS v FROM {points} AS p JOIN {SICE} "
-        f"ON CAST({SICE}.local_event_timestamp AS DATE) <= p.point "
-        f"WHERE {' AND '.join(where)} GROUP BY p.period, p.point, {SICE}.subscription_item_id",
-    )
     dims = _dim_exprs(q, m)
     filters = _filter_sql(q, m)
+    if not dims and not filters and not m.entity:
+        # Totals need no per-item attribution: sum the ledger up to each point directly
+        # (the same running total, without grouping every item at every point).
+        where = [*m.where, _before_last_point(q, m, at)]
+        cur = "" if m.unit != "money" else f"{SICE}.currency AS currency, "
+        base = q.cte(
+            f"{name}_dims",
+            f"SELECT p.period, p.point, {cur}{m.measure} AS v FROM {points} AS p JOIN {SICE} "
+            f"ON CAST({SICE}.local_event_timestamp AS DATE) <= p.point "
+            f"WHERE {' AND '.join(where)} GROUP BY ALL",
+        )
+        if m.unit != "money":
+            return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {base} GROUP BY ALL")
+        return _convert_stock(q, base, name)
+    if m.entity and not dims and not filters:
+        # A count of entities with a positive balance: the entity's own running total (the
+        # definition, e.g. customers with positive MRR), no per-item attribution needed.
+        where = [*m.where, _before_last_point(q, m, at)]
+        per_entity = (
+            f"SELECT p.period, p.point, {m.entity} AS entity, {m.measure} AS v "
+            f"FROM {points} AS p JOIN {SICE} "
+            f"ON CAST({SICE}.local_event_timestamp AS DATE) <= p.point "
+            f"WHERE {' AND '.join(where)} GROUP BY ALL"
+        )
+        base = q.cte(
+            f"{name}_dims",
+            f"SELECT e.period, e.point, count(*) FILTER (WHERE e.v > 0) AS v "
+            f"FROM ({per_entity}) AS e GROUP BY ALL",
+        )
+        return q.cte(name, f"SELECT {_keys_sql(q)}, sum(v) AS v FROM {base} GROUP BY ALL")
     exprs = [e for _, e in dims] + _filter_sql_exprs(q, m)
+    items = _sice_items(q, m, at, points, _item_columns(q, m, exprs))
     if m.entity:
         value = f"count(DISTINCT {m.entity}) FILTER (WHERE {SICE}.v > 0)"
     else:

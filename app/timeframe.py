@@ -41,6 +41,10 @@ class Frame:
         if self.grain:
             grain = _GRAINS[self.grain]
             return f"CAST(date_trunc('{grain}', {local_expr(col, zone, tz, params)}) AS DATE)"
+        if len(self.buckets) == 1 and (self.buckets[0].start, self.buckets[0].end) == tuple(
+            self.scan_range
+        ):  # the scan's own time filter already keeps exactly this bucket's rows
+            return params.add(self.buckets[0].label)
         whens = []
         for b in self.buckets:
             lo, hi = bounds(b.start, b.end, zone, tz)
