@@ -1,77 +1,247 @@
-"""Engine latency: plan + compile per question, and warm end-to-end ask() on the demo warehouse.
+"""Engine latency (plan + compile, guard) and warm end-to-end ask(), before and after, same run.
 
-Run: .venv/bin/python -m benchmarks.bench_engine [--repeat N]
-Prints a markdown table (p50/p95 in ms) with the machine's core count.
+Every eval case (follow-ups included: their history is replayed first, untimed) is planned and
+compiled `--repeat` times; ask() runs warm on the demo warehouse and, unless --quick, on the
+large one. Each variant runs in its own subprocess (benchmarks/_engine_child.py):
+
+* `before`: the code of `--baseline-ref` (default: the commit this work started from),
+  extracted with `git archive`, on pure-Python sqlglot, the setup that commit shipped with;
+* `after (pure sqlglot)`: the working tree on pure-Python sqlglot (the code changes alone);
+* `after`: the working tree as installed (with sqlglotc's compiled parser when present).
+
+Run: python -m benchmarks.bench_engine [--quick] [--repeat N] [--baseline-ref REF]
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
-import statistics
-import time
-from datetime import date
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
 
-from app.assistant import Assistant, Conversation
-from app.compiler import CompileContext, compile_plan
-from app.engine import EngineContext, plan_question
-from app.errors import CompileError
-from app.lexicon import lexicon_for
-from app.plan import QueryPlan
-from app.settings import Settings
-from evals.cases import load_cases
-from evals.run import CASES_DIR
-from evals.warehouses import ensure_warehouse
+from benchmarks._common import LARGE, OUT_DIR, ROOT, fmt_ms, header_line, log, p50, pct, table
 
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+BASELINE_REF = "5f0d432"  # the commit before the performance work of issue 8
+CHILD = Path(__file__).resolve().parent / "_engine_child.py"
+GOAL_PLAN_P95_MS = 5.0
+GOAL_ASK_P95_MS = 50.0
+LARGE_SETTINGS = {"query_timeout_ms": 600_000, "memory_limit": "6GB"}
 
 
-def main() -> None:
-    """Measure and print the table."""
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-    cases = [c for c in load_cases([CASES_DIR]) if not c.inputs.history]
-    assistant = Assistant(Settings(warehouse_path=ensure_warehouse("demo")))
-    plan_ms: list[float] = []
-    ask_ms: list[float] = []
-    for case in cases:  # warm caches: account info, lexicon, DuckDB
-        assistant.ask(case.inputs.question, as_of=case.inputs.as_of, account=case.inputs.account)
-    for _ in range(args.repeat):
-        for case in cases:
-            i = case.inputs
-            info = assistant.account_info(i.account)
-            lex = lexicon_for(assistant.model, assistant.data_values(i.account))
-            t = time.perf_counter()
-            planned = plan_question(
-                i.question,
-                EngineContext(model=assistant.model, lexicon=lex, as_of=i.as_of, account=i.account),
-            )
-            if isinstance(planned, QueryPlan) and info is not None:
-                with contextlib.suppress(CompileError):
-                    compile_plan(
-                        planned, CompileContext(account=info, as_of=i.as_of, model=assistant.model)
-                    )
-            plan_ms.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
-            assistant.ask(i.question, as_of=i.as_of, account=i.account, conversation=Conversation())
-            ask_ms.append((time.perf_counter() - t) * 1000)
-    print(
-        f"Engine benchmark, {date.today()}, {os.cpu_count()} cores, "  # allowed-clock: report
-        f"{len(cases)} questions x {args.repeat} runs\n"
-    )
-    print("| measure | p50 ms | p95 ms | mean ms |")
-    print("| --- | ---: | ---: | ---: |")
-    for name, vals in (("plan + compile", plan_ms), ("ask() end to end, warm", ask_ms)):
-        print(
-            f"| {name} | {_pct(vals, 0.5):.2f} | {_pct(vals, 0.95):.2f} | "
-            f"{statistics.mean(vals):.2f} |"
+def eval_cases() -> list[dict[str, Any]]:
+    """Every eval case's inputs, as plain JSON values."""
+    from evals.cases import load_cases
+
+    cases = load_cases([ROOT / "evals" / "cases"])
+    return [
+        {
+            "name": c.name,
+            "question": c.inputs.question,
+            "as_of": c.inputs.as_of.isoformat(),
+            "account": c.inputs.account,
+            "history": list(c.inputs.history),
+        }
+        for c in cases
+    ]
+
+
+def baseline_tree(ref: str) -> Path:
+    """The app/ and data/ folders of a commit, extracted once under benchmarks/out."""
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", ref], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    dest = OUT_DIR / f"baseline-{sha}"
+    if not (dest / "app").is_dir():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "archive", sha, "app", "data"], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def pure_sqlglot() -> Path:
+    """A copy of the installed sqlglot without sqlglotc's compiled modules (pure Python)."""
+    import sqlglot
+
+    src = Path(sqlglot.__file__).parent
+    dest = OUT_DIR / f"pure-sqlglot-{sqlglot.__version__}"
+    if not (dest / "sqlglot").is_dir():
+        shutil.copytree(src, dest / "sqlglot", ignore=shutil.ignore_patterns("*.so", "__pycache__"))
+    return dest
+
+
+def run_variant(code: Path, spec: dict[str, Any], pure: bool) -> dict[str, Any]:
+    """Run the child against one code tree; return its measurements."""
+    path = [str(pure_sqlglot())] if pure else []
+    env = {"PYTHONPATH": ":".join([*path, str(code)])}
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(spec, f)
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(CHILD), f.name],
+            cwd=tempfile.gettempdir(),
+            capture_output=True,
+            text=True,
+            check=False,
+            env=_env(env),
         )
+    finally:
+        Path(f.name).unlink(missing_ok=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"engine benchmark child failed ({code}):\n{proc.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _env(extra: dict[str, str]) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEDGERLENS_")}
+    return env | extra
+
+
+def _row(name: str, r: dict[str, Any], key: str, goal: float | None = None) -> list[str]:
+    """One table row: n, wall p50/p95, CPU p50/p95 (when measured), goal verdict."""
+    wall, cpu = r.get(f"{key}_ms") or [], r.get(f"{key}_cpu_ms") or []
+    if not wall:
+        return [name, "0", "", "", "", "", ""]
+    row = [name, str(len(wall)), fmt_ms(p50(wall)), fmt_ms(pct(wall, 0.95))]
+    row += [fmt_ms(p50(cpu)), fmt_ms(pct(cpu, 0.95))] if cpu else ["", ""]
+    if goal is None:
+        row.append("")
+    else:
+        verdict = "met" if pct(wall, 0.95) <= goal else "not met"
+        if cpu:
+            verdict += f" (CPU: {'met' if pct(cpu, 0.95) <= goal else 'not met'})"
+        row.append(verdict)
+    return row
+
+
+def run(quick: bool = False, repeat: int = 5, baseline_ref: str = BASELINE_REF) -> str:
+    """Run every variant and return the markdown section."""
+    from evals.warehouses import ensure_warehouse
+
+    cases = eval_cases()
+    demo = ensure_warehouse("demo")
+    spec = {"warehouse": str(demo), "cases": cases, "repeat": repeat, "ask_repeat": repeat}
+    variants: list[tuple[str, Path, bool]] = [
+        (f"before ({baseline_ref})", baseline_tree(baseline_ref), True),
+        ("after, pure-Python sqlglot", ROOT, True),
+    ]
+    if _sqlglotc_installed():
+        variants.append(("after, sqlglotc", ROOT, False))
+    results: dict[str, dict[str, Any]] = {}
+    for name, code, pure in variants:
+        log(f"engine benchmark: {name} ...")
+        results[name] = run_variant(code, spec, pure)
+    large: dict[str, Any] | None = None
+    if not quick and LARGE.exists():
+        log("engine benchmark: ask() on the large warehouse ...")
+        from benchmarks.bench_sql import CASES as LARGE_CASES
+
+        large_spec = {
+            "warehouse": str(LARGE),
+            "cases": [c for c in cases if c["name"] in LARGE_CASES],
+            "stages": False,
+            "ask_repeat": 3,
+            "settings": LARGE_SETTINGS,
+        }
+        large = run_variant(ROOT, large_spec, pure=not _sqlglotc_installed())
+    (OUT_DIR / "engine.json").write_text(json.dumps({"results": results, "large": large}))
+    return markdown(results, large, len(cases), repeat)
+
+
+def _sqlglotc_installed() -> bool:
+    from sqlglot import tokens
+
+    return bool(getattr(tokens, "SQLGLOTC_INSTALLED", False))
+
+
+def markdown(
+    results: dict[str, dict[str, Any]], large: dict[str, Any] | None, n_cases: int, repeat: int
+) -> str:
+    """The engine section of the report."""
+    head = ["variant", "measure", "n", "wall p50", "wall p95", "CPU p50", "CPU p95", "goal"]
+    rows = []
+    for name, r in results.items():
+        for label, key, goal in (
+            ("plan + compile", "plan_compile", GOAL_PLAN_P95_MS),
+            ("plan + compile, first time", "cold_plan_compile", GOAL_PLAN_P95_MS),
+            ("  plan", "plan", None),
+            ("  compile", "compile", None),
+            ("  compile, first time", "cold_compile", None),
+            ("guard (check + re-verify)", "guard", None),
+            ("guard, first time", "cold_guard", None),
+            ("ask() warm, demo", "ask", GOAL_ASK_P95_MS),
+        ):
+            rows.append([name, *_row(label, r, key, goal)])
+    if large is not None:
+        rows.append(["after", *_row("ask() warm, large", large, "ask")])
+        rows.append(["after", *_row("  of which DuckDB execute", large, "execute")])
+    first, last = next(iter(results.values())), list(results.values())[-1]
+    ratios = []
+    for measure, key in (
+        ("plan + compile, wall", "plan_compile_ms"),
+        ("plan + compile, CPU", "plan_compile_cpu_ms"),
+        ("plan + compile first time, CPU", "cold_plan_compile_cpu_ms"),
+        ("guard, CPU", "guard_cpu_ms"),
+        ("guard first time, CPU", "cold_guard_cpu_ms"),
+        ("ask() warm, demo, wall", "ask_ms"),
+    ):
+        if not (first.get(key) and last.get(key)):
+            continue
+        a, b = first[key], last[key]
+        ratios.append(
+            [measure, fmt_ms(p50(a)), fmt_ms(p50(b)), f"{p50(a) / p50(b):.1f}x",
+             fmt_ms(pct(a, 0.95)), fmt_ms(pct(b, 0.95)), f"{pct(a, 0.95) / pct(b, 0.95):.1f}x"]
+        )  # fmt: skip
+    names = list(results)
+    parts = [
+        f"{n_cases} eval cases (follow-ups replayed, final question timed) x {repeat} runs each, "
+        "after one warm-up pass; each variant in its own process on the same machine, same run. "
+        "`first time` rows: one pass with the caches of compiled query shapes "
+        "(app/sqlbuild.py) and of verified SQL (app/guard.py) emptied before every question, "
+        "i.e. a question whose shape nobody asked before. Wall = elapsed time; CPU = this "
+        "thread's CPU time (time.thread_time), which the other processes sharing the machine "
+        "inflate far less than wall time. ask() is wall time only (DuckDB uses its own threads).",
+        "",
+        table(head, rows, "llrrrrrl"),
+        "",
+        f"Speed-up, `{names[0]}` → `{names[-1]}`:",
+        "",
+        table(
+            ["measure", "p50 before", "p50 after", "ratio", "p95 before", "p95 after", "ratio"],
+            ratios,
+        ),
+    ]
+    if large is not None:
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(large["statuses"].items()))
+        n = len(large["ask_ms"])
+        parts += [
+            "",
+            f"Large warehouse: the {n // 3} cases of section 3, 3 warm runs each; answers by "
+            f"status ({n} asks): {statuses}. Settings for large: {LARGE_SETTINGS}.",
+        ]
+    return "\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: print the engine section."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="skip the large warehouse")
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--baseline-ref", default=BASELINE_REF)
+    args = ap.parse_args(argv)
+    print(header_line("Engine benchmark"))
+    print()
+    print(run(args.quick, args.repeat, args.baseline_ref))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

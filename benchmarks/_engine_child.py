@@ -1,0 +1,153 @@
+"""Measure the engine in this process against whatever `app` is importable (current or baseline).
+
+Run by benchmarks/bench_engine.py as a script (`python benchmarks/_engine_child.py SPEC.json`),
+with PYTHONPATH pointing at the code tree to measure, so the same measurement runs against the
+working tree and against an older commit extracted with `git archive`. It imports only `app`, so
+it works with any tree whose public API (Assistant, plan_question, compile_plan, check_sql) is
+the one this file calls. Prints one JSON object on its last stdout line.
+
+SPEC: {"warehouse": path, "cases": [{"question", "as_of", "account", "history"}], "repeat": n,
+       "ask": bool, "stages": bool, "ask_repeat": n, "settings": {...}}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+
+def _ms(t0: float) -> float:
+    return (time.perf_counter() - t0) * 1000
+
+
+def main() -> None:
+    """Run the measurements the spec asks for; print them as JSON."""
+    spec = json.loads(Path(sys.argv[1]).read_text())
+    from app.assistant import Assistant, Conversation
+    from app.compiler import CompileContext, compile_plan
+    from app.engine import EngineContext, plan_question
+    from app.errors import AssistantError
+    from app.lexicon import lexicon_for
+    from app.plan import QueryPlan
+    from app.settings import Settings
+
+    settings = Settings(warehouse_path=Path(spec["warehouse"]), **spec.get("settings", {}))
+    assistant = Assistant(settings)
+    cases = spec["cases"]
+    for c in cases:
+        c["as_of"] = date.fromisoformat(c["as_of"])
+
+    def previous_plan(c: dict[str, Any]) -> QueryPlan | None:
+        if not c["history"]:
+            return None
+        conv = Conversation()
+        for q in c["history"]:
+            assistant.ask(q, as_of=c["as_of"], account=c["account"], conversation=conv)
+        return conv.previous
+
+    t_open = time.perf_counter()
+    previous = [previous_plan(c) for c in cases]  # also warms account info and lexicons
+    out: dict[str, Any] = {"warm_up_ms": _ms(t_open), "sqlglot_compiled": _compiled()}
+
+    def conversation(i: int) -> Conversation:
+        return Conversation(previous=previous[i])
+
+    for i, c in enumerate(cases):  # warm DuckDB and every lazy cache once
+        assistant.ask(c["question"], as_of=c["as_of"], account=c["account"],
+                      conversation=conversation(i))  # fmt: skip
+
+    caches = _caches()
+
+    def stages(i: int, c: dict[str, Any]) -> dict[str, float]:
+        """Wall and CPU (this thread) ms of plan, compile and guard for one case."""
+        info = assistant.account_info(c["account"])
+        lex = lexicon_for(assistant.model, assistant.data_values(c["account"]))
+        ctx = EngineContext(
+            model=assistant.model,
+            lexicon=lex,
+            as_of=c["as_of"],
+            account=c["account"],
+            previous=previous[i],
+        )
+        got: dict[str, float] = {}
+        w0, c0 = time.perf_counter(), time.thread_time()
+        planned = plan_question(c["question"], ctx)
+        w1, c1 = time.perf_counter(), time.thread_time()
+        got |= {"plan": (w1 - w0) * 1000, "plan_cpu": (c1 - c0) * 1000}
+        got |= {"plan_compile": got["plan"], "plan_compile_cpu": got["plan_cpu"]}
+        if isinstance(planned, QueryPlan) and info is not None:
+            with contextlib.suppress(AssistantError):
+                compiled = compile_plan(
+                    planned, CompileContext(account=info, as_of=c["as_of"], model=assistant.model)
+                )
+                w2, c2 = time.perf_counter(), time.thread_time()
+                got |= {"compile": (w2 - w1) * 1000, "compile_cpu": (c2 - c1) * 1000}
+                got |= {"plan_compile": (w2 - w0) * 1000, "plan_compile_cpu": (c2 - c0) * 1000}
+                assistant.guard(compiled.expression, info.id)
+                w3, c3 = time.perf_counter(), time.thread_time()
+                got |= {"guard": (w3 - w2) * 1000, "guard_cpu": (c3 - c2) * 1000}
+        return got
+
+    def collect(samples: list[dict[str, float]], prefix: str = "") -> dict[str, list[float]]:
+        keys = sorted({k for s in samples for k in s})
+        return {f"{prefix}{k}_ms": [s[k] for s in samples if k in s] for k in keys}
+
+    if spec.get("stages", True):
+        cold = []  # every cache of compiled shapes and of checked SQL emptied before each case
+        for i, c in enumerate(cases):
+            for clear in caches:
+                clear()
+            cold.append(stages(i, c))
+        warm = [stages(i, c) for _ in range(spec.get("repeat", 5)) for i, c in enumerate(cases)]
+        out |= collect(cold, "cold_") | collect(warm)
+
+    if spec.get("ask", True):
+        ask_ms: list[float] = []
+        execute_ms: list[float] = []
+        statuses: dict[str, int] = {}
+        for _ in range(spec.get("ask_repeat", spec.get("repeat", 5))):
+            for i, c in enumerate(cases):
+                t0 = time.perf_counter()
+                answer = assistant.ask(
+                    c["question"],
+                    as_of=c["as_of"],
+                    account=c["account"],
+                    conversation=conversation(i),
+                )
+                ask_ms.append(_ms(t0))
+                statuses[answer.status] = statuses.get(answer.status, 0) + 1
+                timings = getattr(answer, "timings", None)
+                if timings is not None and getattr(timings, "execute_ms", None):
+                    execute_ms.append(float(timings.execute_ms))
+        out |= {"ask_ms": ask_ms, "execute_ms": execute_ms, "statuses": statuses}
+    out["gc_collections"] = [s["collections"] for s in gc.get_stats()]
+    print(json.dumps(out))
+
+
+def _caches() -> list[Any]:
+    """cache_clear of every cache of compiled SQL the code under test has (none before #8)."""
+    import importlib
+
+    found = []
+    for module, name in (("app.sqlbuild", "_skeleton"), ("app.guard", "_verified")):
+        with contextlib.suppress(ImportError):
+            fn = getattr(importlib.import_module(module), name, None)
+            if fn is not None and hasattr(fn, "cache_clear"):
+                found.append(fn.cache_clear)
+    return found
+
+
+def _compiled() -> bool:
+    from sqlglot import tokens
+
+    return bool(getattr(tokens, "SQLGLOTC_INSTALLED", False))
+
+
+if __name__ == "__main__":
+    main()
