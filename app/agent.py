@@ -14,9 +14,8 @@ import json
 import logging
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from decimal import Decimal
-from typing import Any, Literal
+from datetime import date
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -29,76 +28,39 @@ from langchain_core.messages import (
     convert_to_openai_messages,
 )
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
+from app.agent_parts import (
+    PREVIEW_ROWS,
+    TOOLS,
+    AgentDecision,
+    args_text,
+    describe,
+    exhausted,
+    history,
+    out_of_tool_calls,
+    short,
+)
 from app.answer import Answer, LlmUsage, Step
 from app.assistant import Assistant, Conversation
 from app.context import first_messages
-from app.errors import AssistantError
-from app.explain import check_numbers
+from app.errors import AssistantError, LlmUnavailable
+from app.executor import Result
+from app.explain import check_numbers, period_numbers
 from app.plan import CannotAnswer, QueryPlan
 from app.prompts import load_prompt, prompt_hashes
 from app.settings import Settings
 from app.tokens import count_messages, estimate_cost
 from tools.context import ToolContext
-from tools.describe_table import describe_table
-from tools.lookup_metric import lookup_metric
-from tools.run_sql import SqlToolResult, run_sql
-from tools.sample_values import sample_values
+from tools.run_sql import SqlToolResult, preview
 
 log = logging.getLogger(__name__)
-
-_PREVIEW_ROWS = 20
-
-
-class LlmUnavailable(AssistantError):
-    """The model could not be reached or kept answering garbage; the engine takes over."""
-
-
-class AgentDecision(BaseModel):
-    """What the model decided for a question: a plan, raw SQL instead, or a refusal."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action: Literal["plan", "sql", "cannot_answer"] = Field(
-        description="'plan' when the question fits the semantic metrics, 'sql' when it needs a "
-        "raw SELECT, 'cannot_answer' when the data cannot answer it."
-    )
-    plan: QueryPlan | None = Field(None, description="The plan, when action is 'plan'.")
-    reason: str = Field(
-        "", description="Why SQL is needed, or why the question cannot be answered."
-    )
-
-
-class _SqlArgs(BaseModel):
-    sql: str = Field(description="One DuckDB SELECT statement.")
-
-
-class _WordArgs(BaseModel):
-    word: str = Field(description="A metric name or the word the user used, e.g. 'churn'.")
-
-
-class _TableArgs(BaseModel):
-    table: str = Field(description="A warehouse table name, e.g. 'invoices'.")
-
-
-class _ColumnArgs(BaseModel):
-    table: str = Field(description="A warehouse table name.")
-    column: str = Field(description="A low-cardinality column of that table, e.g. 'status'.")
-
-
-_TOOLS: dict[str, tuple[Callable[..., Any], type[BaseModel]]] = {
-    "lookup_metric": (lookup_metric, _WordArgs),
-    "describe_table": (describe_table, _TableArgs),
-    "sample_values": (sample_values, _ColumnArgs),
-    "run_sql": (run_sql, _SqlArgs),
-}
 
 
 def tool_schemas() -> list[dict[str, Any]]:
     """The OpenAI tool schemas the agent binds (docstrings written for the model)."""
     out = []
-    for name, (fn, args) in _TOOLS.items():
+    for name, (fn, args) in TOOLS.items():
         schema = convert_to_openai_tool(args)
         schema["function"]["name"] = name
         doc = (fn.__doc__ or name).split("Args:")[0]
@@ -224,7 +186,7 @@ class Agent:
             )
         )
         if conversation is not None and conversation.answers:
-            messages.insert(1, HumanMessage(_history(conversation)))
+            messages.insert(1, HumanMessage(history(conversation)))
         corrections = 0
         result: Answer | CannotAnswer | None = None
         wants_sql = False
@@ -252,7 +214,7 @@ class Agent:
                 else:
                     corrections += 1
                     if corrections > self.settings.llm_correction_budget:
-                        result = _exhausted(corrections)
+                        result = exhausted(corrections)
                     else:
                         messages.append(
                             HumanMessage(
@@ -307,9 +269,9 @@ class Agent:
             try:
                 return AgentDecision.model_validate(parsed), ""
             except ValidationError as err:
-                return None, _short(err)
+                return None, short(err)
         failure = out.get("parsing_error") if isinstance(out, dict) else None
-        return None, _short(failure) if failure else "no structured reply"
+        return None, short(failure) if failure else "no structured reply"
 
     def _answer_plan(
         self,
@@ -344,7 +306,7 @@ class Agent:
         account: str,
     ) -> Generator[Step, None, SqlToolResult | CannotAnswer]:
         ctx = ToolContext(
-            assistant=self.assistant, account=account, as_of=as_of, preview_rows=_PREVIEW_ROWS
+            assistant=self.assistant, account=account, as_of=as_of, preview_rows=PREVIEW_ROWS
         )
         messages.append(HumanMessage(load_prompt("sql_fallback").render(question=question)))
         bound = self.model.bind_tools(tool_schemas())
@@ -364,7 +326,7 @@ class Agent:
                     return last_ok
                 corrections += 1
                 if corrections > self.settings.llm_correction_budget:
-                    return _exhausted(corrections)
+                    return exhausted(corrections)
                 messages.append(HumanMessage("Call run_sql with one SELECT that answers it."))
                 continue
             for call in bad:
@@ -380,14 +342,10 @@ class Agent:
             for call in calls:
                 tool_calls += 1
                 if tool_calls > self.settings.llm_tool_call_budget:
-                    return CannotAnswer(
-                        reason=f"The AI assistant used its {self.settings.llm_tool_call_budget} "
-                        "tool calls (the `llm_tool_call_budget` setting) without an answer.",
-                        reason_class="out_of_scope",
-                    )
+                    return out_of_tool_calls(self.settings.llm_tool_call_budget)
                 yield Step(
                     kind="tool_call",
-                    text=f"{call['name']}({_args_text(call['args'])})",
+                    text=f"{call['name']}({args_text(call['args'])})",
                     sql=call["args"].get("sql") if call["name"] == "run_sql" else None,
                 )
                 text, sql_result = self._run_tool(ctx, call["name"], call["args"])
@@ -399,27 +357,21 @@ class Agent:
                 yield Step(kind="tool_result", text=text.splitlines()[0] if text else "")
                 messages.append(ToolMessage(text, tool_call_id=str(call.get("id") or call["name"])))
             if corrections > self.settings.llm_correction_budget:
-                return _exhausted(corrections)
+                return exhausted(corrections)
             if tool_calls >= self.settings.llm_tool_call_budget:
-                if last_ok is not None:
-                    return last_ok
-                return CannotAnswer(
-                    reason=f"The AI assistant used its {self.settings.llm_tool_call_budget} tool "
-                    "calls (the `llm_tool_call_budget` setting) without an answer.",
-                    reason_class="out_of_scope",
-                )
+                return last_ok or out_of_tool_calls(self.settings.llm_tool_call_budget)
 
     def _run_tool(
         self, ctx: ToolContext, name: str, args: dict[str, Any]
     ) -> tuple[str, SqlToolResult | None]:
-        spec = _TOOLS.get(name)
+        spec = TOOLS.get(name)
         if spec is None:
-            return f"Unknown tool {name!r}; use one of {', '.join(_TOOLS)}.", None
+            return f"Unknown tool {name!r}; use one of {', '.join(TOOLS)}.", None
         fn, schema = spec
         try:
             parsed = schema.model_validate(args)
         except ValidationError as err:
-            return f"Invalid arguments for {name}: {_short(err)}", None
+            return f"Invalid arguments for {name}: {short(err)}", None
         out = fn(ctx, **parsed.model_dump())
         if isinstance(out, SqlToolResult):
             return out.text, out
@@ -431,7 +383,7 @@ class Agent:
         prompt = load_prompt("explain").render(
             question=answer.question,
             plan=answer.plan.model_dump_json(exclude_defaults=True) if answer.plan else "raw SQL",
-            table=_table_text(answer),
+            table=preview(_as_result(answer), PREVIEW_ROWS),
             assumptions="\n".join(f"- {a.text}" for a in answer.assumptions) or "- none",
         )
         messages: list[BaseMessage] = [HumanMessage(prompt)]
@@ -442,7 +394,9 @@ class Agent:
             log.warning("LLM explanation skipped: %s", err)
             return
         text = reply.message.text.strip()
-        if text and check_numbers(text, answer.columns, answer.rows, _period_numbers(answer)):
+        if text and check_numbers(
+            text, answer.columns, answer.rows, period_numbers(answer.period, answer.as_of)
+        ):
             answer.explanation = text
             answer.numbers_verified = True
         else:
@@ -459,7 +413,7 @@ class Agent:
         except AssistantError:
             raise
         except Exception as err:  # the model boundary: any client failure means "unavailable"
-            raise LlmUnavailable(_describe(err)) from err
+            raise LlmUnavailable(describe(err)) from err
 
     def _stream_reply(self, model: Any, messages: list[BaseMessage], usage: _Usage) -> _Reply:
         def consume() -> _Reply:
@@ -491,18 +445,6 @@ class _Reply:
     partial: list[str]
 
 
-def _period_numbers(answer: Answer) -> list[Decimal]:
-    """Numbers prose may use besides the table: the days, months and years of the period."""
-    days = [answer.as_of] if answer.as_of else []
-    if answer.period is not None:
-        p = answer.period
-        days += [p.start, p.end - timedelta(days=1), p.end] + ([p.point] if p.point else [])
-    out: list[Decimal] = []
-    for d in days:
-        out += [Decimal(d.year), Decimal(d.month), Decimal(d.day)]
-    return out
-
-
 def _to_messages(raw: list[dict[str, str]]) -> list[BaseMessage]:
     out: list[BaseMessage] = []
     for m in raw:
@@ -519,56 +461,16 @@ def _plain(raw: BaseMessage) -> BaseMessage:
     return AIMessage(content=raw.text or "")
 
 
-def _history(conversation: Conversation) -> str:
-    lines = ["Earlier in this conversation (most recent last):"]
-    for a in conversation.answers[-3:]:
-        lines.append(f"- Q: {a.question[:300]} → {a.status}: {a.headline[:200]}")
-        if a.plan is not None:
-            lines.append(f"  plan: {a.plan.model_dump_json(exclude_defaults=True)[:600]}")
-    return "\n".join(lines)
-
-
 def _openai(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     return list(convert_to_openai_messages(list(messages)))
 
 
-def _table_text(answer: Answer) -> str:
-    head = " | ".join(c.name for c in answer.columns)
-    rows = [" | ".join(_cell(v) for v in r) for r in answer.rows[:_PREVIEW_ROWS]]
-    more = f"\n({len(answer.rows)} rows in all)" if len(answer.rows) > _PREVIEW_ROWS else ""
-    return "\n".join([head, *rows]) + more
-
-
-def _cell(v: Any) -> str:
-    if v is None:
-        return "NULL"
-    if isinstance(v, Decimal):
-        return format(v, "f")
-    return str(v)
-
-
-def _args_text(args: dict[str, Any]) -> str:
-    text = ", ".join(f"{k}={v!r}" for k, v in args.items())
-    return text if len(text) <= 300 else text[:297] + "…"
-
-
-def _short(err: object) -> str:
-    text = str(err).replace("\n", " ")
-    return text if len(text) <= 400 else text[:397] + "…"
-
-
-def _describe(err: Exception) -> str:
-    name = type(err).__name__
-    status = getattr(err, "status_code", None)
-    if status:
-        return f"{name} (HTTP {status})"
-    return name
-
-
-def _exhausted(corrections: int) -> CannotAnswer:
-    return CannotAnswer(
-        reason=f"The AI assistant could not write a working query after {corrections - 1} "
-        "corrections (the `llm_correction_budget` setting), so there is no answer rather than "
-        "a guess.",
-        reason_class="out_of_scope",
+def _as_result(answer: Answer) -> Result:
+    """An answer's table in the shape the tool preview reads (column kinds as types)."""
+    return Result(
+        columns=tuple(c.name for c in answer.columns),
+        types=tuple(c.kind for c in answer.columns),
+        rows=tuple(tuple(r) for r in answer.rows),
+        truncated=answer.truncated,
+        elapsed_ms=0.0,
     )

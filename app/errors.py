@@ -42,3 +42,7 @@ class PromptError(AssistantError):
 
 class TokenizerError(AssistantError):
     """A bundled tokenizer vocabulary is missing or does not match its expected hash."""
+
+
+class LlmUnavailable(AssistantError):
+    """The model could not be reached or kept answering garbage; the engine takes over."""

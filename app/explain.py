@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -189,6 +189,18 @@ def _num(v: Any) -> Decimal | int | float | None:
 
 def _q(d: Decimal, exp: str) -> Decimal:
     return d.quantize(Decimal(exp), rounding=ROUND_HALF_UP)
+
+
+def period_numbers(period: Period | None, as_of: date | None) -> list[Decimal]:
+    """Numbers prose may use besides the table: the days, months and years of the period."""
+    days = [as_of] if as_of else []
+    if period is not None:
+        days += [period.start, period.end - timedelta(days=1), period.end]
+        days += [period.point] if period.point else []
+    out: list[Decimal] = []
+    for d in days:
+        out += [Decimal(d.year), Decimal(d.month), Decimal(d.day)]
+    return out
 
 
 def check_numbers(

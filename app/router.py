@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.answer import Answer, Step
 from app.assistant import Assistant, Conversation
-from app.errors import AssistantError
+from app.errors import AssistantError, LlmUnavailable
 from app.plan import CannotAnswer
 from app.screen import SUGGESTIONS
 from app.settings import Settings
@@ -125,8 +125,6 @@ class Router:
         engine_answer: Answer,
         on_step: Callable[[Step], None] | None,
     ) -> Answer:
-        from app.agent import LlmUnavailable
-
         try:
             run = agent.run(
                 question, as_of=as_of, account=account, conversation=conversation, on_step=on_step

@@ -1,9 +1,9 @@
 """The accepted baseline (EVALS.md 5.6): the run's inputs and per-case verdicts, byte-stable.
 
 Inputs are hashes of everything a verdict depends on: the prompts (version, sha256, tokens), the
-agent's tool schemas (`tools/*.py` and `app/agent.py`), the semantic model (`data/semantic/*.yaml`),
-each case file, and each warehouse's fingerprint. The baseline holds no timestamps or latencies, and
-is written with sorted keys, so identical runs write identical bytes.
+agent's tool schemas (`tools/*.py`, `app/agent.py`, `app/agent_parts.py`), the semantic model
+(`data/semantic/*.yaml`), each case file, and each warehouse's fingerprint. The baseline holds no
+timestamps or latencies, and is written with sorted keys, so identical runs write identical bytes.
 
 `python -m evals.baseline accept [REPORT] [--baseline FILE]` (what `make eval-accept` runs) writes
 the baseline from the latest offline report after checking that nothing changed since that run.
@@ -51,8 +51,8 @@ def sha256_files(files: Iterable[Path]) -> str:
 def tool_files() -> list[Path]:
     """The files whose text defines the agent's tool schemas."""
     files = sorted((ROOT / "tools").glob("*.py"))
-    agent = ROOT / "app" / "agent.py"
-    return [*files, agent] if agent.exists() else files
+    agent = [ROOT / "app" / name for name in ("agent.py", "agent_parts.py")]
+    return [*files, *(p for p in agent if p.exists())]
 
 
 def prompt_inputs(directory: Path | None = None) -> dict[str, dict[str, Any]]:
