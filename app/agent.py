@@ -49,6 +49,7 @@ from app.executor import Result
 from app.explain import check_numbers, period_numbers
 from app.plan import CannotAnswer, QueryPlan
 from app.prompts import load_prompt, prompt_hashes
+from app.rawsql import answer_result
 from app.settings import Settings
 from app.tokens import count_messages, estimate_cost
 from tools.context import ToolContext
@@ -229,7 +230,8 @@ class Agent:
                 result = sql_result
             else:
                 assert sql_result.result is not None and sql_result.sql is not None
-                result = self.assistant.answer_result(
+                result = answer_result(
+                    self.assistant,
                     sql_result.result,
                     sql_result.sql,
                     question=question,

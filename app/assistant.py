@@ -127,14 +127,14 @@ class Assistant:
                 reason_class="too_long",
                 suggestions=SUGGESTIONS[:3],
             )
-            return self._finish(_refused(ref, base), t0, timings, conversation)
+            return self.finish(_refused(ref, base), t0, timings, conversation)
         try:
             info = self.account_info(account)
             if info is None:
                 ref = CannotAnswer(
                     reason=f"Unknown account {account}.", reason_class="other_tenant"
                 )
-                return self._finish(_refused(ref, base), t0, timings, conversation)
+                return self.finish(_refused(ref, base), t0, timings, conversation)
             lex = lexicon_for(self.model, self.data_values(account))
             ectx = EngineContext(
                 model=self.model,
@@ -149,11 +149,11 @@ class Assistant:
             except ValidationError as err:  # a plan part out of range (e.g. top 5000)
                 first = err.errors()[0] if err.errors() else {"msg": str(err)}
                 planned = CannotAnswer(reason=f"I can't answer that as asked: {first['msg']}.")
-            timings.understand_ms = _ms(t0)
+            timings.understand_ms = ms_since(t0)
             if isinstance(planned, CannotAnswer):
-                return self._finish(_refused(planned, base), t0, timings, conversation)
+                return self.finish(_refused(planned, base), t0, timings, conversation)
             if isinstance(planned, NeedsClarification):
-                return self._finish(
+                return self.finish(
                     Answer(
                         status="clarify",
                         clarification=planned,
@@ -167,7 +167,7 @@ class Assistant:
                 )
             return self._answer_plan(planned, info, as_of, base, t0, timings, conversation)
         except AssistantError as err:
-            return self._finish(
+            return self.finish(
                 Answer(
                     status="error",
                     error=str(err),
@@ -196,106 +196,9 @@ class Assistant:
         info = self.account_info(account)
         if info is None:
             ref = CannotAnswer(reason=f"Unknown account {account}.", reason_class="other_tenant")
-            return self._finish(_refused(ref, base), t0, Timings(), conversation)
+            return self.finish(_refused(ref, base), t0, Timings(), conversation)
         answer = self._answer_plan(plan, info, as_of, base, t0, Timings(), conversation)
         answer.backend = backend
-        return answer
-
-    def answer_sql(
-        self,
-        sql: str,
-        *,
-        as_of: date,
-        account: str | None = None,
-        question: str = "",
-        read_dialect: str = "duckdb",
-        conversation: Conversation | None = None,
-        backend: str = "sql",
-    ) -> Answer:
-        """Guard, run and describe one raw SELECT (pasted SQL, Sigma queries, the agent's SQL)."""
-        t0 = time.perf_counter()
-        account = account or self.settings.default_account
-        base: dict[str, Any] = {"question": question or sql, "account": account, "as_of": as_of}
-        timings = Timings()
-        try:
-            guarded = self.guard(sql, account, read_dialect=read_dialect)
-        except GuardError as err:
-            answer = Answer(
-                status="rejected",
-                error=str(err),
-                headline=f"This query was not run: {err.detail}",
-                backend=backend,
-                **base,
-            )
-            return self._finish(answer, t0, timings, conversation)
-        timings.guard_ms = _ms(t0)
-        t = time.perf_counter()
-        try:
-            result = self.executor.run(guarded)
-        except (QueryTimeout, ExecutionError) as err:
-            answer = Answer(
-                status="error",
-                error=str(err),
-                headline="The query could not finish.",
-                sql=guarded.sql,
-                backend=backend,
-                **base,
-            )
-            return self._finish(answer, t0, timings, conversation)
-        timings.execute_ms = _ms(t)
-        answer = self.answer_result(
-            result,
-            guarded.sql,
-            question=question or sql,
-            as_of=as_of,
-            account=account,
-            backend=backend,
-        )
-        return self._finish(answer, t0, timings, conversation)
-
-    def answer_result(
-        self,
-        result: Result,
-        sql: str,
-        *,
-        question: str,
-        as_of: date,
-        account: str,
-        backend: str,
-        conversation: Conversation | None = None,
-    ) -> Answer:
-        """Describe the result of an already guarded and executed raw SELECT."""
-        base: dict[str, Any] = {"question": question, "account": account, "as_of": as_of}
-        columns = [
-            Column(name=n, kind=_kind_of(t))
-            for n, t in zip(result.columns, result.types, strict=True)
-        ]
-        ex = explain(
-            columns, result.rows, metric_labels={}, period=None, truncated=result.truncated
-        )
-        answer = Answer(
-            status="answered",
-            headline=ex.headline,
-            value=ex.value,
-            columns=columns,
-            rows=[list(r) for r in result.rows],
-            truncated=result.truncated,
-            sql=sql,
-            explanation=ex.explanation if ex.numbers_verified else "",
-            numbers_verified=ex.numbers_verified,
-            assumptions=[
-                Assumption(
-                    key="raw_sql",
-                    text="Computed by the SQL shown, not by a semantic-model metric; amounts are "
-                    "as the query returns them (minor units unless the query converts them).",
-                )
-            ],
-            backend=backend,
-            freshness=self.freshness(account),
-            **base,
-        )
-        if conversation is not None:
-            conversation.answers.append(answer)
         return answer
 
     def _answer_plan(
@@ -317,28 +220,28 @@ class Assistant:
             ref = CannotAnswer(
                 reason=str(err), reason_class="out_of_scope", suggestions=SUGGESTIONS[:3]
             )
-            return self._finish(
+            return self.finish(
                 Answer(status="refused", refusal=ref, headline=str(err), plan=plan, **base),
                 t0,
                 timings,
                 conversation,
             )
-        timings.compile_ms = _ms(t)
+        timings.compile_ms = ms_since(t)
         t = time.perf_counter()
         try:
             guarded = self.guard(compiled.expression, info.id)
         except GuardError as err:
             failed = _failed("rejected", err, plan, "The generated query was rejected.", base)
-            return self._finish(failed, t0, timings, conversation)
-        timings.guard_ms = _ms(t)
+            return self.finish(failed, t0, timings, conversation)
+        timings.guard_ms = ms_since(t)
         t = time.perf_counter()
         try:
             result = self.executor.run(guarded)
         except (QueryTimeout, ExecutionError) as err:
             failed = _failed("error", err, plan, "The query could not finish.", base)
             failed.sql = guarded.sql
-            return self._finish(failed, t0, timings, conversation)
-        timings.execute_ms = _ms(t)
+            return self.finish(failed, t0, timings, conversation)
+        timings.execute_ms = ms_since(t)
         t = time.perf_counter()
         labels = {m: self.model.metrics[m].label for m in plan.metrics}
         ex = explain(
@@ -349,7 +252,7 @@ class Assistant:
             truncated=result.truncated,
             listing=plan.listing is not None,
         )
-        timings.explain_ms = _ms(t)
+        timings.explain_ms = ms_since(t)
         assumptions = _assumptions(
             plan, compiled.notes, compiled.period, compiled.currency, info, self.model
         )
@@ -386,13 +289,18 @@ class Assistant:
         )
         if conversation is not None:
             conversation.previous = plan
-        return self._finish(answer, t0, timings, conversation)
+        return self.finish(answer, t0, timings, conversation)
 
-    def _finish(
+    def finish(
         self, answer: Answer, t0: float, timings: Timings, conversation: Conversation | None
     ) -> Answer:
-        timings.total_ms = _ms(t0)
+        """Stamp the answer's timings, then remember it in the conversation."""
+        timings.total_ms = ms_since(t0)
         answer.timings = timings
+        return self.remember(answer, conversation)
+
+    def remember(self, answer: Answer, conversation: Conversation | None) -> Answer:
+        """Add the row-cap notice and keep the answer (only the newest turns are kept)."""
         if answer.truncated and not any("`max_rows`" in n for n in answer.notices):
             answer.notices.append(
                 f"Showing {len(answer.rows):,} rows of more; the rest is cut by the `max_rows` "
@@ -465,18 +373,8 @@ def _assumptions(
     return list(out.values())
 
 
-def _kind_of(duck_type: str) -> Literal["count", "number", "date", "label"]:
-    t = duck_type.upper()
-    if t in ("BIGINT", "INTEGER", "HUGEINT", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER"):
-        return "count"
-    if t.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL")):
-        return "number"
-    if t == "DATE":
-        return "date"
-    return "label"
-
-
-def _ms(t0: float) -> float:
+def ms_since(t0: float) -> float:
+    """Milliseconds since a perf_counter reading."""
     return round((time.perf_counter() - t0) * 1000, 3)
 
 

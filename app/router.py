@@ -12,6 +12,7 @@ from app.answer import Answer, Step
 from app.assistant import Assistant, Conversation
 from app.errors import AssistantError, LlmUnavailable
 from app.plan import CannotAnswer
+from app.rawsql import answer_sql
 from app.screen import SUGGESTIONS
 from app.settings import Settings
 
@@ -84,7 +85,8 @@ class Router:
         account = account or self.settings.default_account
         if is_pasted_sql(question) and len(question) <= self.settings.max_question_chars:
             dialect = "trino" if _TRINO.search(question) else "duckdb"
-            return self.assistant.answer_sql(
+            return answer_sql(
+                self.assistant,
                 question,
                 as_of=as_of,
                 account=account,
@@ -131,10 +133,12 @@ class Router:
             )
         except LlmUnavailable as err:
             log.warning("LLM unavailable, falling back to the engine: %s", err)
-            return _keep(_unavailable(engine_answer, str(err)), conversation)
+            return self.assistant.remember(_unavailable(engine_answer, str(err)), conversation)
         except AssistantError as err:
             log.warning("agent failed: %s", err)
-            return _keep(_unavailable(engine_answer, type(err).__name__), conversation)
+            return self.assistant.remember(
+                _unavailable(engine_answer, type(err).__name__), conversation
+            )
         if run.answer is not None:
             return run.answer
         refusal = run.refusal or CannotAnswer(reason="The AI assistant could not answer this.")
@@ -152,7 +156,7 @@ class Router:
             backend=f"llm:{self.settings.llm_model}",
             llm=run.usage,
         )
-        return _keep(refused, conversation)
+        return self.assistant.remember(refused, conversation)
 
     def _explain(self, answer: Answer, on_step: Callable[[Step], None] | None) -> None:
         if not self.settings.llm_explain:
@@ -176,9 +180,3 @@ def _unavailable(engine_answer: Answer, why: str) -> Answer:
     if not engine_answer.suggestions:
         update["suggestions"] = list(SUGGESTIONS[:3])
     return engine_answer.model_copy(update=update)
-
-
-def _keep(answer: Answer, conversation: Conversation | None) -> Answer:
-    if conversation is not None:
-        conversation.answers.append(answer)
-    return answer

@@ -23,6 +23,7 @@ from app.assistant import Assistant
 from app.errors import AssistantError, ExecutionError, QueryTimeout, WarehouseMissing
 from app.executor import Executor
 from app.guard import Guarded, Policy, check_sql, warehouse_tables
+from app.rawsql import answer_sql
 from app.settings import Settings
 
 AS_OF = date(2025, 12, 31)
@@ -146,7 +147,7 @@ def test_next_question_works_after_a_timeout(copy: Path, record_property: Record
     assistant = Assistant(Settings(warehouse_path=copy, query_timeout_ms=300))
     try:
         before = assistant.ask("refunds by customer this year", as_of=AS_OF, account=HOME)
-        stopped = assistant.answer_sql(CARTESIAN, as_of=AS_OF, account=HOME)
+        stopped = answer_sql(assistant, CARTESIAN, as_of=AS_OF, account=HOME)
         assert stopped.status == "error" and "query_timeout_ms" in (stopped.error or "")
         after = assistant.ask("refunds by customer this year", as_of=AS_OF, account=HOME)
         assert after.status == before.status == "answered"

@@ -21,6 +21,7 @@ from app.assistant import Assistant, Conversation
 from app.errors import ExecutionError
 from app.executor import Executor
 from app.guard import Guarded, Policy, check_sql, warehouse_tables
+from app.rawsql import answer_sql
 from app.settings import Settings
 
 AS_OF = date(2025, 12, 31)
@@ -75,7 +76,7 @@ def test_every_limit_is_a_documented_setting() -> None:
 def test_expensive_query_is_stopped_and_the_setting_named(make: Any) -> None:
     assistant = make(query_timeout_ms=300)
     started = time.perf_counter()
-    answer = assistant.answer_sql(CARTESIAN, as_of=AS_OF, account=HOME)
+    answer = answer_sql(assistant, CARTESIAN, as_of=AS_OF, account=HOME)
     elapsed = time.perf_counter() - started
     assert answer.status == "error"
     assert answer.error is not None and "query_timeout_ms" in answer.error
@@ -134,7 +135,7 @@ def test_query_over_a_tiny_memory_limit_fails_clearly(copy: Path) -> None:
 
 def test_memory_error_reaches_the_answer(make: Any) -> None:
     assistant = make(memory_limit="48MB", query_timeout_ms=20_000)
-    answer = assistant.answer_sql(HUNGRY, as_of=AS_OF, account=HOME)
+    answer = answer_sql(assistant, HUNGRY, as_of=AS_OF, account=HOME)
     assert answer.status == "error"
     assert answer.error is not None and "`memory_limit`" in answer.error
 
@@ -155,10 +156,10 @@ def test_row_cap_is_honest_in_the_answer(make: Any) -> None:
 
 def test_row_cap_applies_to_raw_sql(make: Any) -> None:
     assistant = make(max_rows=7)
-    answer = assistant.answer_sql("SELECT id FROM charges", as_of=AS_OF, account=HOME)
+    answer = answer_sql(assistant, "SELECT id FROM charges", as_of=AS_OF, account=HOME)
     assert (len(answer.rows), answer.truncated) == (7, True)
     assert any("`max_rows`" in n for n in answer.notices)
-    exact = assistant.answer_sql("SELECT id FROM charges LIMIT 7", as_of=AS_OF, account=HOME)
+    exact = answer_sql(assistant, "SELECT id FROM charges LIMIT 7", as_of=AS_OF, account=HOME)
     assert (len(exact.rows), exact.truncated) == (7, False)
 
 
