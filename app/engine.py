@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from app.followup import edit_plan
+from app.followup import WHY, edit_plan, why_metrics
 from app.lexicon import WEAK_METRIC_WORDS, Hit, Lexicon
 from app.plan import (
     Assumption,
@@ -67,11 +67,6 @@ _FOLLOW_UP = re.compile(
     re.I,
 )
 _FOLLOW_UP_MAX_WORDS = 7
-_WHY = re.compile(
-    r"\bwhy\b.*\b(drop|dropped|fall|fell|decrease|decreased|decline|declined|down|increase|"
-    r"increased|rise|rose|grow|grew|jump|jumped|spike|spiked|change|changed|go\s+up|went\s+up)\b",
-    re.I,
-)
 _CHART_WORDS = re.compile(r"\b(chart|graph|plot|table)\b", re.I)
 _COUNT_WORDS = re.compile(r"\b(how\s+many|number\s+of|count|total|sum|amount|how\s+much)\b", re.I)
 _LIST_WORDS = re.compile(r"\b(list|show|which|what|display|give|find)\b", re.I)
@@ -232,20 +227,10 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
     # Without a metric, only a short question edits the previous one ("by country?", "last
     # year?"); a long one names something the model doesn't know and must not reuse the old plan.
     short = len(re.findall(r"[\w']+", text)) <= _FOLLOW_UP_MAX_WORDS
-    why = bool(_WHY.search(text))
+    why = bool(WHY.search(text))
     # A short question edits the previous one only if it changes something we can read.
-    edits = bool(
-        dims
-        or filters
-        or trange
-        or point
-        or grain
-        or ranking_n
-        or comparison
-        or currency
-        or why
-        or _CHART_WORDS.search(text)
-    )
+    readable = (dims, filters, trange, point, grain, ranking_n, comparison, currency, why)
+    edits = any(readable) or bool(_CHART_WORDS.search(text))
     is_follow_up = ctx.previous is not None and (
         (not metrics and not listing and short and edits) or bool(_FOLLOW_UP.search(text))
     )
@@ -253,19 +238,9 @@ def _understand(text: str, masked: str, tm: object, ctx: EngineContext) -> PlanR
         comparison = comparison or Comparison(kind="previous_period")
         if is_follow_up and trange is None and point is None and ctx.previous is not None:
             trange = ctx.previous.time
-        base = metrics or (list(ctx.previous.metrics) if ctx.previous else [])
-        drivers = [d for m in base for d in model.metrics[m].drivers]
-        if drivers:
-            metrics = list(dict.fromkeys([*base, *drivers]))
-            grain = None
-        assumptions.append(
-            Assumption(
-                key="why_change",
-                text="'Why' is answered from the data: the change against the previous period"
-                + (" and its components" if drivers else "")
-                + "; causes outside this data are not known.",
-            )
-        )
+        metrics, by_component, note = why_metrics(metrics, ctx.previous, model)
+        grain = None if by_component else grain
+        assumptions.append(note)
     if clarify is not None and not is_follow_up:
         return clarify
     if is_follow_up and ctx.previous is not None:

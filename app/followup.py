@@ -6,6 +6,28 @@ import re
 from datetime import date, timedelta
 
 from app.plan import Assumption, Comparison, Filter, QueryPlan, Ranking, TimeRange
+from app.semantic import SemanticModel
+
+WHY = re.compile(
+    r"\bwhy\b.*\b(drop|dropped|fall|fell|decrease|decreased|decline|declined|down|increase|"
+    r"increased|rise|rose|grow|grew|jump|jumped|spike|spiked|change|changed|go\s+up|went\s+up)\b",
+    re.I,
+)
+
+
+def why_metrics(
+    metrics: list[str], previous: QueryPlan | None, model: SemanticModel
+) -> tuple[list[str], bool, Assumption]:
+    """'Why did it drop?': the metrics plus their components, and the assumption saying so."""
+    base = metrics or (list(previous.metrics) if previous else [])
+    drivers = [d for m in base for d in model.metrics[m].drivers]
+    note = Assumption(
+        key="why_change",
+        text="'Why' is answered from the data: the change against the previous period"
+        + (" and its components" if drivers else "")
+        + "; causes outside this data are not known.",
+    )
+    return (list(dict.fromkeys([*base, *drivers])) if drivers else metrics), bool(drivers), note
 
 
 def edit_plan(
