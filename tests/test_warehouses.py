@@ -27,7 +27,8 @@ from app.warehouses.export import (
     read_manifest,
 )
 from app.warehouses.options import add_engine_arguments, apply_engine, export_source
-from app.warehouses.spark import SparkUnavailable, open_spark_warehouse, spark_schema, spark_sql
+from app.warehouses.spark import SparkUnavailable, open_spark_warehouse, spark_schema
+from app.warehouses.spark_sql import spark_sql
 
 # ---------------------------------------------------------------------------------------------
 # Export
