@@ -1,13 +1,12 @@
 """The UI's one door to the backend: the cached router/assistant, questions, plans, lookups.
 
-Every page calls these functions and nothing else of the core's query path, so switching the
-question path (router or plain assistant) is an edit here only. Plan results are cached by
-(plan, warehouse path and modification time, account, as-of date).
+Every page calls these functions and nothing else of the core's query path: questions go through
+the router (engine, LLM agent, pasted SQL), page plans through the assistant. Plan results are
+cached by (plan, warehouse path and modification time, account, as-of date).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from app.answer import Answer
 from app.assistant import Assistant, Conversation
 from app.errors import AssistantError
 from app.plan import QueryPlan
+from app.router import Router
 from app.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -70,25 +70,13 @@ def get_assistant(s: Settings | None = None) -> Assistant:
     return _assistant(_key(s), s)
 
 
-def _router_class() -> Any | None:
-    try:
-        module = importlib.import_module("app.router")
-    except ImportError as err:
-        log.info("app.router not importable, using Assistant.ask: %s", err)
-        return None
-    return getattr(module, "Router", None)
-
-
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _router(key: str, _settings: Settings) -> Any | None:
-    cls = _router_class()
-    if cls is None:
-        return None
-    return cls(_settings, get_assistant(_settings))
+def _router(key: str, _settings: Settings) -> Router:
+    return Router(_settings, get_assistant(_settings))
 
 
-def get_router(s: Settings | None = None) -> Any | None:
-    """The shared Router (engine first, LLM agent when configured), or None if unavailable."""
+def get_router(s: Settings | None = None) -> Router:
+    """The shared Router (engine first, LLM agent when configured, pasted SQL to the guard)."""
     s = s or settings()
     get_assistant(s)  # a missing warehouse fails here, before any router is built
     return _router(_key(s), s)
@@ -103,17 +91,10 @@ def answer(
     currency: str | None = None,
     on_step: StepCallback | None = None,
 ) -> Answer:
-    """Answer a chat question (router if present, else the assistant) in the chosen currency."""
-    s = settings()
-    router = get_router(s)
-    if router is not None:
-        result: Answer = router.ask(
-            question, as_of=as_of, account=account, conversation=conversation, on_step=on_step
-        )
-    else:
-        result = get_assistant(s).ask(
-            question, as_of=as_of, account=account, conversation=conversation
-        )
+    """Answer a chat question through the router, in the chosen currency."""
+    result = get_router().ask(
+        question, as_of=as_of, account=account, conversation=conversation, on_step=on_step
+    )
     return _in_currency(result, currency, conversation)
 
 
@@ -203,16 +184,9 @@ def _latest(account: str, path: str, mtime: float) -> date | None:
 
 def llm_status() -> str:
     """One line for the sidebar: engine only, or which LLM is configured."""
-    s = settings()
-    router = get_router(s)
-    if router is not None:
-        return str(router.llm_status())
-    if s.llm_configured:
-        return f"Engine only (LLM {s.llm_model} configured, agent not installed)"
-    return "Engine only (no LLM configured)"
+    return get_router().llm_status()
 
 
 def llm_enabled() -> bool:
     """Whether questions may go to an LLM agent (then its steps are streamed)."""
-    router = get_router()
-    return bool(getattr(router, "llm_enabled", False)) if router is not None else False
+    return get_router().llm_enabled
