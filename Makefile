@@ -47,6 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tools
+	$(BIN)/lint-imports --no-logo
 
 # Evals (evals/README.md): reports go to evals/reports/ as <run id>.* and latest.*.
 REPORTS := evals/reports

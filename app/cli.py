@@ -14,11 +14,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from app.answer import Answer
-from app.errors import AssistantError, GuardError, WarehouseMissing
-from app.explain import format_value
-from app.settings import Settings
-from app.warehouses.options import add_engine_arguments, apply_engine
+from app.core.answer import Answer
+from app.core.errors import AssistantError, GuardError, WarehouseMissing
+from app.core.settings import Settings
+from app.explain.prose import format_value
+from app.run.options import add_engine_arguments, apply_engine
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
 
@@ -111,7 +111,7 @@ def _build(args: argparse.Namespace, console: Console) -> int:
 
 
 def _export(args: argparse.Namespace, console: Console) -> int:
-    from app.warehouses.export import export_parquet
+    from app.run.export import export_parquet
 
     warehouse = args.warehouse or Settings().warehouse_path
     manifest = export_parquet(warehouse, args.out)
@@ -130,7 +130,7 @@ def _latest_date(assistant: Any, account: str) -> date:
 
 
 def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from app.assistant import Conversation
+    from app.pipeline.assistant import Conversation
     from app.router import Router
 
     router = Router(settings)
@@ -154,7 +154,7 @@ def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
 
 
 def _interactive(assistant: Any, account: str, as_of: date, console: Console) -> int:
-    from app.assistant import Conversation
+    from app.pipeline.assistant import Conversation
 
     conv = Conversation()
     console.print(
@@ -218,7 +218,7 @@ def render_answer(answer: Answer, console: Console) -> None:
 
 
 def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from app.assistant import Assistant
+    from app.pipeline.assistant import Assistant
 
     assistant = Assistant(settings)
     account = args.account or settings.default_account

@@ -8,16 +8,16 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from app.answer import Answer, Step
-from app.assistant import Assistant, Conversation
-from app.errors import AssistantError, LlmUnavailable
-from app.plan import CannotAnswer
-from app.rawsql import answer_sql
-from app.screen import SUGGESTIONS
-from app.settings import Settings
+from app.core.answer import Answer, Step
+from app.core.errors import AssistantError, LlmUnavailable
+from app.core.plan import CannotAnswer
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.rawsql import answer_sql
+from app.understand.screen import SUGGESTIONS
 
 if TYPE_CHECKING:
-    from app.agent import Agent
+    from app.agent.loop import Agent
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class Router:
     def agent(self) -> Agent | None:
         """The LLM agent, built on first use (None when no LLM is configured)."""
         if self._agent is None and self.settings.llm_configured:
-            from app.agent import Agent
+            from app.agent.loop import Agent
 
             self._agent = Agent(self.settings, self.assistant)
         return self._agent

@@ -29,13 +29,13 @@ def _ms(t0: float) -> float:
 def main() -> None:
     """Run the measurements the spec asks for; print them as JSON."""
     spec = json.loads(Path(sys.argv[1]).read_text())
-    from app.assistant import Assistant, Conversation
-    from app.compiler import CompileContext, compile_plan
-    from app.engine import EngineContext, plan_question
-    from app.errors import AssistantError
-    from app.lexicon import lexicon_for
-    from app.plan import QueryPlan
-    from app.settings import Settings
+    from app.core.errors import AssistantError
+    from app.core.plan import QueryPlan
+    from app.core.settings import Settings
+    from app.pipeline.assistant import Assistant, Conversation
+    from app.sql.compile import CompileContext, compile_plan
+    from app.understand.engine import EngineContext, plan_question
+    from app.understand.lexicon import lexicon_for
 
     settings = Settings(warehouse_path=Path(spec["warehouse"]), **spec.get("settings", {}))
     assistant = Assistant(settings)
@@ -135,7 +135,10 @@ def _caches() -> list[Any]:
     import importlib
 
     found = []
-    for module, name in (("app.sqlbuild", "_skeleton"), ("app.guard", "_verified")):
+    for module, name in (
+        ("app.sql.compile.sqlbuild", "_skeleton"),
+        ("app.sql.guard.checks", "_verified"),
+    ):
         with contextlib.suppress(ImportError):
             fn = getattr(importlib.import_module(module), name, None)
             if fn is not None and hasattr(fn, "cache_clear"):

@@ -16,11 +16,11 @@ from pathlib import Path
 def main() -> None:
     """Plan, compile and guard every case; print {case name: SQL} as JSON."""
     spec = json.loads(Path(sys.argv[1]).read_text())
-    from app.assistant import Assistant, Conversation
-    from app.compiler import CompileContext, compile_plan
-    from app.engine import EngineContext, plan_question
-    from app.lexicon import lexicon_for
-    from app.settings import Settings
+    from app.core.settings import Settings
+    from app.pipeline.assistant import Assistant, Conversation
+    from app.sql.compile import CompileContext, compile_plan
+    from app.understand.engine import EngineContext, plan_question
+    from app.understand.lexicon import lexicon_for
 
     assistant = Assistant(Settings(warehouse_path=Path(spec["warehouse"])))
     out = {}

@@ -87,7 +87,7 @@ def measure(runs: int) -> list[dict[str, Any]]:
             assistant = backend.get_assistant()
             per_plan = []
             for plan_json, as_of, account in plans:
-                from app.plan import QueryPlan
+                from app.core.plan import QueryPlan
 
                 plan = QueryPlan.model_validate_json(plan_json)
                 times, status = [], ""

@@ -51,8 +51,8 @@ def _rows(path: Path, tables: list[str]) -> dict[str, int]:
 
 def measure(path: Path, runs: int) -> list[dict[str, Any]]:
     """Median warm ask() time (and DuckDB execute time) of each question on one warehouse."""
-    from app.assistant import Assistant, Conversation
-    from app.settings import Settings
+    from app.core.settings import Settings
+    from app.pipeline.assistant import Assistant, Conversation
 
     rows = _rows(path, [t for _, t in QUESTIONS])  # before the assistant opens the file
     assistant = Assistant(Settings(warehouse_path=path, **SETTINGS))  # type: ignore[arg-type]

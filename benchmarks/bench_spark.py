@@ -57,10 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR / "spark.md")
     args = parser.parse_args(argv)
 
-    from app.assistant import Assistant
-    from app.settings import Settings
-    from app.warehouses.export import export_parquet
-    from app.warehouses.spark import SparkWarehouse, spark_session
+    from app.core.settings import Settings
+    from app.pipeline.assistant import Assistant
+    from app.run.export import export_parquet
+    from app.run.spark import SparkWarehouse, spark_session
     from evals.warehouses import ensure_warehouse
 
     demo = ensure_warehouse("demo")

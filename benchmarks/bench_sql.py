@@ -86,11 +86,11 @@ def _load(names: tuple[str, ...]) -> list[Any]:
 
 def compiled_sql(assistant: Any, case: Any) -> Any:
     """The guarded statement the engine would run for the case's (final) question."""
-    from app.assistant import Conversation
-    from app.compiler import CompileContext, compile_plan
-    from app.engine import EngineContext, plan_question
-    from app.lexicon import lexicon_for
-    from app.plan import QueryPlan
+    from app.core.plan import QueryPlan
+    from app.pipeline.assistant import Conversation
+    from app.sql.compile import CompileContext, compile_plan
+    from app.understand.engine import EngineContext, plan_question
+    from app.understand.lexicon import lexicon_for
 
     i = case.inputs
     conv = Conversation()
@@ -157,9 +157,9 @@ def measure(
     warehouse: Path, names: tuple[str, ...], runs: int, baseline_ref: str | None = None
 ) -> list[dict[str, Any]]:
     """Per case: reference, generated (and baseline) run times (ms), alternating, one connection."""
-    from app.assistant import Assistant
-    from app.guard import Guarded
-    from app.settings import Settings
+    from app.core.settings import Settings
+    from app.pipeline.assistant import Assistant
+    from app.sql.guard.checks import Guarded
 
     cases = _load(names)
     before = baseline_sql(warehouse, cases, baseline_ref) if baseline_ref else {}

@@ -1,8 +1,9 @@
 """Tokens of the agent's first request vs LangChain's SQL-agent table info, for 10 questions.
 
-Ours: `app.context.first_messages` (system prompt with the token-budgeted semantic context, plus
-the plan request) and the JSON schemas of the four tools and `submit_plan` (parameters =
-`QueryPlan.model_json_schema()`), counted with `app.tokens.count_messages` (o200k_base).
+Ours: `app.agent.context.first_messages` (system prompt with the token-budgeted semantic
+context, plus the plan request) and the JSON schemas of the four tools and `submit_plan`
+(parameters = `QueryPlan.model_json_schema()`), counted with
+`app.agent.tokens.count_messages` (o200k_base).
 
 LangChain's: `SQLDatabase.get_table_info()` (CREATE TABLE of every table plus 3 sample rows), the
 schema text LangChain's SQL agent and query chain put in front of the model. duckdb-engine
@@ -28,12 +29,12 @@ import sqlalchemy as sa
 from langchain_community.utilities import SQLDatabase
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from app.catalog import warehouse_catalog
-from app.context import build_context, first_messages
-from app.plan import QueryPlan
-from app.semantic import semantic_model
-from app.settings import Settings
-from app.tokens import count_messages, count_tokens
+from app.agent.context import build_context, first_messages
+from app.agent.tokens import count_messages, count_tokens
+from app.core.plan import QueryPlan
+from app.core.settings import Settings
+from app.semantic.catalog import warehouse_catalog
+from app.semantic.model import semantic_model
 from benchmarks._common import ROOT, header_line, log, table
 from tools import TOOLS
 

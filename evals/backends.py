@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from app.answer import Answer
-from app.assistant import Assistant, Conversation
-from app.errors import AssistantError
-from app.settings import Settings
+from app.core.answer import Answer
+from app.core.errors import AssistantError
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant, Conversation
 from evals.run import Ask, Backend, BackendFailure, engine_backend
 
 BACKENDS = ("engine", "agent", "auto")
@@ -44,8 +44,8 @@ def _models(
     recorded_on: date | None,
     cassette_dir: Path | None,
 ) -> Models:
-    from app.agent import chat_model
-    from app.prompts import prompt_hashes
+    from app.agent.loop import chat_model
+    from app.agent.prompts import prompt_hashes
 
     if live and not record:
         model = chat_model(settings)
@@ -92,7 +92,7 @@ def _checked(model: Any, call: Callable[[], Answer]) -> Answer:
 
 
 def _agent_ask(assistant: Assistant, models: Models) -> Ask:
-    from app.agent import Agent
+    from app.agent.loop import Agent
 
     def ask(question: str, as_of: date, account: str, conversation: Conversation) -> Answer:
         model = models()
@@ -122,7 +122,7 @@ def _agent_ask(assistant: Assistant, models: Models) -> Ask:
 
 
 def _router_ask(assistant: Assistant, models: Models) -> Ask:
-    from app.agent import Agent
+    from app.agent.loop import Agent
     from app.router import Router
 
     def ask(question: str, as_of: date, account: str, conversation: Conversation) -> Answer:
@@ -157,12 +157,12 @@ def make_backend(
             raise BackendUnavailable("--live evaluates the LLM path; use --backend agent or auto.")
         return engine_backend
     try:
-        importlib.import_module("app.agent")
+        importlib.import_module("app.agent.loop")
         importlib.import_module("app.router")
     except ImportError as exc:
         raise BackendUnavailable(
-            f"The {name} backend needs the LLM agent (app/agent.py, app/router.py), which cannot "
-            f"be imported here ({exc}); use --backend engine."
+            f"The {name} backend needs the LLM agent (app/agent/loop.py, app/router.py), which "
+            f"cannot be imported here ({exc}); use --backend engine."
         ) from exc
     models = _models(settings, live, record, recorded_on, cassette_dir)
     build = _agent_ask if name == "agent" else _router_ask

@@ -1,7 +1,7 @@
 """The accepted baseline (EVALS.md 5.6): the run's inputs and per-case verdicts, byte-stable.
 
 Inputs are hashes of everything a verdict depends on: the prompts (version, sha256, tokens), the
-agent's tool schemas (`tools/*.py`, `app/agent.py`, `app/agent_parts.py`), the semantic model
+agent's tool schemas (`tools/*.py`, `app/agent/loop.py`, `app/agent/parts.py`), the semantic model
 (`data/semantic/*.yaml`), each case file, and each warehouse's fingerprint. The baseline holds no
 timestamps or latencies, and is written with sorted keys, so identical runs write identical bytes.
 
@@ -51,16 +51,14 @@ def sha256_files(files: Iterable[Path]) -> str:
 def tool_files() -> list[Path]:
     """The files whose text defines the agent's tool schemas."""
     files = sorted((ROOT / "tools").glob("*.py"))
-    agent = [ROOT / "app" / name for name in ("agent.py", "agent_parts.py")]
-    return [*files, *(p for p in agent if p.exists())]
+    agent = [ROOT / "app" / "agent" / name for name in ("loop.py", "parts.py")]
+    return [*files, *agent]
 
 
 def prompt_inputs(directory: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Prompt name → {version, sha256, tokens} from `app.prompts.all_prompts` ({} without it)."""
-    try:
-        from app.prompts import all_prompts
-    except ImportError:
-        return {}
+    """Prompt name → {version, sha256, tokens} from `app.agent.prompts.all_prompts`."""
+    from app.agent.prompts import all_prompts
+
     return {
         p.name: {"version": p.version, "sha256": p.sha256, "tokens": p.tokens}
         for p in all_prompts(directory)
@@ -140,7 +138,7 @@ def load_json(path: Path, what: str) -> dict[str, Any]:
 
 def accept(report_path: Path = LATEST_REPORT, baseline_path: Path = BASELINE) -> str:
     """Write the baseline from a full offline report whose inputs are still current."""
-    from app.semantic import semantic_model
+    from app.semantic.model import semantic_model
     from evals.cases import case_files
     from evals.run import CASES_DIR
 

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.plan import FilterOp, Grain, Ranking
+from app.core.plan import FilterOp, Grain, Ranking
 
 Outcome = Literal["answer", "refusal", "clarification"]
 Difficulty = Literal["simple", "moderate", "challenging"]

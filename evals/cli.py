@@ -20,9 +20,9 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.errors import AssistantError
-from app.settings import Settings
-from app.warehouses.options import add_engine_arguments, apply_engine, export_source
+from app.core.errors import AssistantError
+from app.core.settings import Settings
+from app.run.options import add_engine_arguments, apply_engine, export_source
 from evals.backends import BACKENDS, BackendUnavailable, make_backend
 from evals.baseline import (
     BASELINE,

@@ -46,7 +46,7 @@ class CaseError(ValueError):
 class Table:
     """A result: column names, rows, and optionally the engine's type names per column.
 
-    `app.executor.Result` fits as `Table(result.columns, result.rows, result.types)`.
+    `app.run.duckdb.Result` fits as `Table(result.columns, result.rows, result.types)`.
     """
 
     columns: Sequence[str]

@@ -29,7 +29,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from app.errors import AssistantError
+from app.core.errors import AssistantError
 
 CASSETTE_DIR = Path(__file__).resolve().parent / "cassettes"
 SCHEMA_VERSION = 1

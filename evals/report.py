@@ -121,7 +121,7 @@ def _sections(report: Mapping[str, Any]) -> list[Section]:
             "Prompts",
             ["name", "version", "sha256", "tokens", "Δ vs baseline"],
             prompts,
-            "" if prompts else "No prompts found (app/prompts.py or prompts/ missing).",
+            "" if prompts else "No prompts found (app/agent/prompts.py or prompts/ missing).",
         ),
         ("Summary", ["path", *(label for _, label in _SUMMARY_COLUMNS)], summary_rows, note),
         *_changes(report.get("gate")),

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from app.answer import Answer
-from app.assistant import Assistant, Conversation
-from app.errors import AssistantError
-from app.guard import Guarded
-from app.semantic import SemanticModel
-from app.settings import Settings
+from app.core.answer import Answer
+from app.core.errors import AssistantError
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant, Conversation
+from app.semantic.model import SemanticModel
+from app.sql.guard.checks import Guarded
 from evals.cases import Case, InvalidCase, load_cases
 from evals.compare import CaseError, Diff, Table
 from evals.scorers import Score, Status, result_matches, run_scorers, status_for
@@ -142,7 +142,7 @@ class Runner:
     @property
     def semantic_sha256(self) -> str:
         """Hash of the semantic model the assistants use."""
-        from app.semantic import semantic_model
+        from app.semantic.model import semantic_model
 
         return (self.semantic or semantic_model()).sha256
 

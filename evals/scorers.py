@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, Protocol
 
-from app.plan import Assumption, CannotAnswer, NeedsClarification, QueryPlan
+from app.core.plan import Assumption, CannotAnswer, NeedsClarification, QueryPlan
 from evals.cases import Case, PlanFilter
 from evals.compare import Diff, Table
 from evals.compare import result_matches as compare_results
@@ -34,7 +34,7 @@ _CASE_CLASS["too_long"] = "hostile_input"
 
 
 class AnswerLike(Protocol):
-    """The parts of `app.answer.Answer` the scorers read."""
+    """The parts of `app.core.answer.Answer` the scorers read."""
 
     @property
     def status(self) -> str: ...  # noqa: D102

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from app.assistant import Assistant
-from app.settings import Settings
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant
 from evals.run import Runner
 from evals.warehouses import ensure_warehouse
 from tests.network_guard import blocked_network_calls, network_guard  # noqa: F401 (fixtures)
@@ -21,7 +21,7 @@ def demo_path() -> Path:
 @pytest.fixture(scope="session")
 def demo_export(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo warehouse exported to Parquet once per session (what the Spark engine reads)."""
-    from app.warehouses.export import export_parquet
+    from app.run.export import export_parquet
 
     out = tmp_path_factory.mktemp("parquet") / "demo"
     export_parquet(demo_path, out)

@@ -8,11 +8,11 @@ from decimal import Decimal
 import duckdb
 from langchain_core.messages import AIMessage, ToolMessage
 
-from app.agent import Agent
-from app.answer import Step
-from app.assistant import Assistant, Conversation
+from app.agent.loop import Agent
+from app.core.answer import Step
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant, Conversation
 from app.router import Router
-from app.settings import Settings
 from tests.scripted_model import ScriptedChatModel, call, decision, text
 
 AS_OF = date(2025, 12, 31)

@@ -10,10 +10,10 @@ from datetime import date
 
 import pytest
 
-from app.agent import Agent
-from app.assistant import Assistant
+from app.agent.loop import Agent
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant
 from app.router import Router
-from app.settings import Settings
 from tests.scripted_model import ScriptedChatModel, call, decision, text
 
 AS_OF = date(2025, 12, 31)

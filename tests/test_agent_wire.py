@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
-from app.assistant import Assistant, Conversation
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant, Conversation
 from app.router import Router
-from app.settings import Settings
 from tests.openai_server import (
     OpenAIServer,
     delay,

@@ -31,12 +31,13 @@ import pytest
 import sqlglot
 import yaml
 
-from app.assistant import Assistant, Conversation
 from app.cli import render_answer
-from app.errors import ExecutionError, GuardError, QueryTimeout
-from app.executor import Executor, connection_config
-from app.guard import Policy, check_sql, warehouse_tables
-from app.settings import Settings
+from app.core.errors import ExecutionError, GuardError, QueryTimeout
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant, Conversation
+from app.run.duckdb import Executor, connection_config
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import Policy, check_sql
 
 ATTACKS = Path(__file__).parent / "fixtures" / "attacks"
 ACCOUNTS = ("acct_demo_01", "acct_demo_02", "acct_demo_03")

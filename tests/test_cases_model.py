@@ -10,8 +10,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from app.answer import Answer
-from app.plan import (
+from app.core.answer import Answer
+from app.core.plan import (
     Assumption,
     CannotAnswer,
     Choice,

@@ -3,11 +3,11 @@ from decimal import Decimal
 
 import pytest
 
-from app.assistant import Assistant
-from app.compiler import AccountInfo, CompileContext, compile_plan
-from app.errors import CompileError
-from app.plan import Filter, QueryPlan, TimeRange
-from app.semantic import semantic_model
+from app.core.errors import CompileError
+from app.core.plan import Filter, QueryPlan, TimeRange
+from app.pipeline.assistant import Assistant
+from app.semantic.model import semantic_model
+from app.sql.compile import AccountInfo, CompileContext, compile_plan
 
 CTX = CompileContext(
     account=AccountInfo("acct_demo_01", "America/New_York", "usd"),

@@ -6,10 +6,10 @@ from datetime import date
 
 import pytest
 
-from app.context import SchemaContext, build_context, first_messages
-from app.guard import warehouse_tables
-from app.semantic import semantic_model
-from app.tokens import encoding
+from app.agent.context import SchemaContext, build_context, first_messages
+from app.agent.tokens import encoding
+from app.semantic.catalog import warehouse_tables
+from app.semantic.model import semantic_model
 
 MODEL = semantic_model()
 

@@ -2,10 +2,10 @@ from datetime import date
 
 import pytest
 
-from app.engine import EngineContext, plan_question
-from app.lexicon import lexicon_for
-from app.plan import CannotAnswer, NeedsClarification, QueryPlan
-from app.semantic import semantic_model
+from app.core.plan import CannotAnswer, NeedsClarification, QueryPlan
+from app.semantic.model import semantic_model
+from app.understand.engine import EngineContext, plan_question
+from app.understand.lexicon import lexicon_for
 
 MODEL = semantic_model()
 LEX = lexicon_for(
@@ -123,7 +123,7 @@ def test_follow_ups_edit_the_previous_plan() -> None:
     ["mark every open invoice as paid", "set all invoices to paid", "create a table of customers"],
 )
 def test_write_requests_in_plain_words_are_refused(question: str) -> None:
-    from app.screen import screen_question
+    from app.understand.screen import screen_question
 
     refusal = screen_question(question, "acct_demo_01")
     assert refusal is not None and refusal.reason_class == "hostile_input"
@@ -133,6 +133,6 @@ def test_write_requests_in_plain_words_are_refused(question: str) -> None:
     "question", ["Which invoices are marked as paid?", "why did it drop in March?", "set of plans"]
 )
 def test_reporting_words_that_look_like_writes_are_not_refused(question: str) -> None:
-    from app.screen import screen_question
+    from app.understand.screen import screen_question
 
     assert screen_question(question, "acct_demo_01") is None

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from app.cli import main
-from app.settings import Settings
+from app.core.settings import Settings
 from evals.backends import LIVE_REFUSAL, BackendUnavailable, make_backend
 from evals.cases import Case
 from evals.gate import check_gate

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from app.prompts import prompts_dir
-from app.semantic import SEMANTIC_DIR, load_semantic_model
+from app.agent.prompts import prompts_dir
+from app.semantic.model import SEMANTIC_DIR, load_semantic_model
 from evals.baseline import BASELINE, BaselineError, accept, baseline_from_report, dumps, load_json
 from evals.cases import Case, load_cases
 from evals.gate import Gate, check_gate

@@ -13,10 +13,12 @@ import duckdb
 import pytest
 from sqlglot import exp
 
-from app.errors import ExecutionError, QueryTimeout, WarehouseMissing
-from app.executor import Executor, Result, connection_config, open_executor
-from app.guard import Guarded, Policy, check_sql, warehouse_tables
-from app.settings import Settings
+from app.core.errors import ExecutionError, QueryTimeout, WarehouseMissing
+from app.core.settings import Settings
+from app.run.duckdb import Executor, connection_config, open_executor
+from app.run.warehouse import Result
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import Guarded, Policy, check_sql
 from tests.test_guard import build_test_warehouse
 
 BIG_ROWS = 3000

@@ -19,12 +19,13 @@ from typing import Any
 import pytest
 import sqlglot
 
-from app.assistant import Assistant
-from app.errors import AssistantError, ExecutionError, QueryTimeout, WarehouseMissing
-from app.executor import Executor
-from app.guard import Guarded, Policy, check_sql, warehouse_tables
-from app.rawsql import answer_sql
-from app.settings import Settings
+from app.core.errors import AssistantError, ExecutionError, QueryTimeout, WarehouseMissing
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant
+from app.pipeline.rawsql import answer_sql
+from app.run.duckdb import Executor
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import Guarded, Policy, check_sql
 
 AS_OF = date(2025, 12, 31)
 HOME = "acct_demo_01"

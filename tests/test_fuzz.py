@@ -22,9 +22,10 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from app.assistant import Assistant, Conversation
-from app.errors import GuardError
-from app.guard import CHECKS, Policy, check_sql, warehouse_tables
+from app.core.errors import GuardError
+from app.pipeline.assistant import Assistant, Conversation
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import CHECKS, Policy, check_sql
 
 SCALE = int(os.environ.get("LEDGERLENS_FUZZ_EXAMPLES", "0"))
 HOME = "acct_demo_01"

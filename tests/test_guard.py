@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
-from app import guard
-from app.errors import GuardError
-from app.executor import Executor
-from app.guard import CHECKS, DDL_DIR, Guarded, Policy, check_sql, warehouse_tables
-from app.settings import Settings
+from app.core.errors import GuardError
+from app.core.settings import Settings
+from app.run.duckdb import Executor
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard import checks as guard
+from app.sql.guard.checks import CHECKS, DDL_DIR, Guarded, Policy, check_sql
 
 FIXTURES = Path(__file__).parent / "fixtures" / "guard"
 ACCOUNTS = ("acct_a", "acct_b", "acct_c")

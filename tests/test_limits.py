@@ -1,4 +1,4 @@
-"""Every limit in app/settings.py does what its help text says, and says so to the user.
+"""Every limit in app/core/settings.py does what its help text says, and says so to the user.
 
 Each test opens its own copy of the demo warehouse: DuckDB keeps one configuration per open file
 in a process, and these tests change the memory limit.
@@ -17,12 +17,13 @@ import duckdb
 import pytest
 import sqlglot
 
-from app.assistant import Assistant, Conversation
-from app.errors import ExecutionError
-from app.executor import Executor
-from app.guard import Guarded, Policy, check_sql, warehouse_tables
-from app.rawsql import answer_sql
-from app.settings import Settings
+from app.core.errors import ExecutionError
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.rawsql import answer_sql
+from app.run.duckdb import Executor
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import Guarded, Policy, check_sql
 
 AS_OF = date(2025, 12, 31)
 HOME = "acct_demo_01"

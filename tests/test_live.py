@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
+from app.core.settings import Settings
 from app.router import Router
-from app.settings import Settings
 
 pytestmark = pytest.mark.live
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import PromptError
-from app.prompts import Prompt, all_prompts, load_prompt, prompt_hashes, prompts_dir
+from app.agent.prompts import Prompt, all_prompts, load_prompt, prompt_hashes, prompts_dir
+from app.core.errors import PromptError
 
 SHIPPED = {
     "system": {"as_of", "account", "timezone", "currency", "context"},

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.errors import SemanticModelError
-from app.semantic import load_semantic_model, semantic_model
+from app.core.errors import SemanticModelError
+from app.semantic.model import load_semantic_model, semantic_model
 
 REQUIRED_METRICS = {
     "gross_volume",

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from app.settings import Settings
+from app.core.settings import Settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -3,9 +3,9 @@
 Each `tests/fixtures/sigma/NN_name.sql` holds one query in Sigma's dialect (Trino) with a
 `-- title:` and an `-- expect:` comment. For every file:
 
-1. `sqlglot.transpile(sql, read=Sigma, write="duckdb")` (`app.sigma`: sqlglot's Trino dialect plus
-   `format_datetime` and `cardinality(map)`, what the guard reads `trino` with) runs directly on the
-   demo warehouse
+1. `sqlglot.transpile(sql, read=Sigma, write="duckdb")` (`app.sql.dialects.sigma`: sqlglot's
+   Trino dialect plus `format_datetime` and `cardinality(map)`, what the guard reads `trino`
+   with) runs directly on the demo warehouse
    (read-only, all merchants) and the result must pass the file's `-- expect:` check below;
 2. the same Trino text goes through `guard.check_sql(..., read_dialect="trino")` for one account
    and the executor: the rows must be non-empty, pass the same check, belong to that account only
@@ -14,7 +14,8 @@ Each `tests/fixtures/sigma/NN_name.sql` holds one query in Sigma's dialect (Trin
 
 `test_known_trino_gaps` pins the Trino features that sqlglot 30.30 does not carry over to DuckDB,
 or carries over with a different meaning, next to the Sigma-style rewrite the fixtures use;
-`test_sigma_dialect_closes_gaps` pins the two that `app.sigma.Sigma` carries over itself.
+`test_sigma_dialect_closes_gaps` pins the two that `app.sql.dialects.sigma.Sigma` carries over
+itself.
 """
 
 from __future__ import annotations
@@ -35,11 +36,12 @@ import pytest
 import sqlglot
 from sqlglot.dialects.dialect import Dialect
 
-from app.errors import GuardError
-from app.executor import Executor, connection_config
-from app.guard import Policy, check_sql, warehouse_tables
-from app.settings import Settings
-from app.sigma import Sigma, joda_to_strftime
+from app.core.errors import GuardError
+from app.core.settings import Settings
+from app.run.duckdb import Executor, connection_config
+from app.semantic.catalog import warehouse_tables
+from app.sql.dialects.sigma import Sigma, joda_to_strftime
+from app.sql.guard.checks import Policy, check_sql
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sigma"
 ACCOUNT = "acct_demo_01"
@@ -795,7 +797,8 @@ def test_known_trino_gaps(name: str) -> None:
 
 @pytest.mark.parametrize("name", ["cardinality_of_map", "format_datetime"])
 def test_sigma_dialect_closes_gaps(name: str) -> None:
-    """The guard's `trino` dialect (app.sigma.Sigma) gives Trino's answer where sqlglot does not."""
+    """The guard's `trino` dialect (app.sql.dialects.sigma.Sigma) gives Trino's answer where
+    sqlglot does not."""
     gap = GAPS[name]
     [(value,)] = duckdb.sql(transpile(gap.trino_sql)).fetchall()
     assert value == gap.trino_value

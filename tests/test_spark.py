@@ -9,7 +9,7 @@ the demo warehouse; one SparkSession serves the whole test session. Checked here
   gives the same rows on both; and the eval verdict (`result_matches`) is the same;
 * every Stripe Sigma fixture (Trino → guard → DuckDB AST → Spark) returns DuckDB's rows, except
   that `approx_percentile` may pick a neighbouring value (each engine has its own sketch);
-* each rewrite of `app.warehouses.spark.SPARK_REWRITES`, executed on both engines;
+* each rewrite of `app.run.spark.SPARK_REWRITES`, executed on both engines;
 * the row cap, the time limit (job-group cancel) and tenant scoping on Spark.
 
 Per-question execute times are printed at the end of the module (`-rA` not needed).
@@ -27,12 +27,14 @@ from typing import Any
 
 import pytest
 
-from app.assistant import Assistant
-from app.errors import ExecutionError, QueryTimeout
-from app.executor import Executor, Result
-from app.guard import Guarded, Policy, check_sql, warehouse_tables
-from app.settings import Settings
-from app.warehouses.spark import SparkUnavailable, SparkWarehouse, find_java, stop_sessions
+from app.core.errors import ExecutionError, QueryTimeout
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant
+from app.run.duckdb import Executor
+from app.run.spark import SparkUnavailable, SparkWarehouse, find_java, stop_sessions
+from app.run.warehouse import Result
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import Guarded, Policy, check_sql
 from benchmarks.bench_spark import select_cases
 from evals.cases import Case
 from evals.compare import Table, result_matches
@@ -365,7 +367,7 @@ def test_incomplete_or_unreadable_export_is_an_error(spark: SparkWarehouse, tmp_
 
     import duckdb
 
-    from app.warehouses.export import export_parquet
+    from app.run.export import export_parquet
 
     source = tmp_path / "partial.duckdb"
     conn = duckdb.connect(str(source))

@@ -1,4 +1,4 @@
-"""Table-driven tests for app.timeparse, plus Hypothesis properties."""
+"""Table-driven tests for app.understand.timeparse, plus Hypothesis properties."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.plan import TimeRange
-from app.timeparse import (
+from app.core.plan import TimeRange
+from app.understand.timeparse import (
     TimeMatch,
     default_range,
     parse_time,

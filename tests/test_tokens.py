@@ -13,8 +13,7 @@ import pytest
 import tiktoken
 from pytest_socket import SocketBlockedError
 
-from app.errors import TokenizerError
-from app.tokens import (
+from app.agent.tokens import (
     count_messages,
     count_tokens,
     encoding,
@@ -26,6 +25,7 @@ from app.tokens import (
     price_table,
     vocabulary_dir,
 )
+from app.core.errors import TokenizerError
 
 SAMPLES = [
     "hello world",

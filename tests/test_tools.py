@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from app.assistant import Assistant
-from app.executor import Result
-from app.guard import Policy, check_sql, warehouse_tables
-from app.settings import Settings
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant
+from app.run.warehouse import Result
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import Policy, check_sql
 from tools import TOOLS, SqlToolResult, ToolContext
 from tools.describe_table import describe_table
 from tools.lookup_metric import lookup_metric

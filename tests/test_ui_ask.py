@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app.answer import Answer, ChartSpec, Column, Definition, Step
-from app.errors import QueryTimeout, WarehouseMissing
-from app.plan import QueryPlan
+from app.core.answer import Answer, ChartSpec, Column, Definition, Step
+from app.core.errors import QueryTimeout, WarehouseMissing
+from app.core.plan import QueryPlan
 from app.ui import backend
 from app.ui.text import escape_md
 from tests.ui_reference import GROSS_VOLUME, money, total

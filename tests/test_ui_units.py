@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from app.answer import Answer, Column
-from app.assistant import Assistant, Conversation
+from app.core.answer import Answer, Column
+from app.pipeline.assistant import Assistant, Conversation
 from app.ui.followups import follow_ups
 from app.ui.tables import csv_bytes, money_format
 from app.ui.text import escape_delta, escape_md, one_line
@@ -120,6 +120,6 @@ def test_only_app_ui_imports_streamlit() -> None:
         and re.search(r"^\s*(import|from)\s+streamlit\b", p.read_text(), re.M)
     ]
     assert offenders == []
-    code = "import sys, app, app.assistant, app.cli; print('streamlit' in sys.modules)"
+    code = "import sys, app, app.pipeline.assistant, app.cli; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

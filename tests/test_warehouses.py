@@ -13,12 +13,11 @@ import pytest
 import sqlglot
 
 from app.cli import main
-from app.errors import AssistantError
-from app.executor import Executor
-from app.guard import Policy, check_sql, warehouse_tables
-from app.settings import Settings
-from app.warehouses.base import DuckDBWarehouse, Warehouse, open_warehouse
-from app.warehouses.export import (
+from app.core.errors import AssistantError
+from app.core.settings import Settings
+from app.run.duckdb import DuckDBWarehouse, Executor
+from app.run.engines import open_warehouse
+from app.run.export import (
     MANIFEST,
     PARTITIONED,
     ExportError,
@@ -26,9 +25,12 @@ from app.warehouses.export import (
     export_parquet,
     read_manifest,
 )
-from app.warehouses.options import add_engine_arguments, apply_engine, export_source
-from app.warehouses.spark import SparkUnavailable, open_spark_warehouse, spark_schema
-from app.warehouses.spark_sql import spark_sql
+from app.run.options import add_engine_arguments, apply_engine, export_source
+from app.run.spark import SparkUnavailable, open_spark_warehouse, spark_schema
+from app.run.warehouse import Warehouse
+from app.semantic.catalog import warehouse_tables
+from app.sql.dialects.spark import spark_sql
+from app.sql.guard.checks import Policy, check_sql
 
 # ---------------------------------------------------------------------------------------------
 # Export
@@ -293,7 +295,7 @@ def test_spark_rendering(name: str) -> None:
 def test_compiled_plan_renders_without_duckdb_only_functions(assistant: object) -> None:
     from datetime import date
 
-    from app.assistant import Assistant
+    from app.pipeline.assistant import Assistant
 
     assert isinstance(assistant, Assistant)
     answer = assistant.ask("gross volume by month in 2025", as_of=date(2025, 12, 31))
@@ -351,3 +353,12 @@ def test_cli_spark_without_export_is_a_message(capsys: pytest.CaptureFixture[str
     code = main(["sql", "--engine", "spark", "SELECT 1"])
     assert code == 1
     assert "parquet_dir" in capsys.readouterr().err
+
+
+def test_every_engine_name_has_an_engine() -> None:
+    from typing import get_args
+
+    from app.core.settings import EngineName
+    from app.run.engines import ENGINES
+
+    assert set(ENGINES) == set(get_args(EngineName))

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from app.executor import connection_config
-from app.explain import format_money
-from app.settings import Settings
+from app.core.settings import Settings
+from app.explain.prose import format_money
+from app.run.duckdb import connection_config
 
 _CONVERT = """
 SELECT sum(CASE WHEN b.currency = $target THEN b.minor ELSE CAST(round(b.minor

@@ -1,18 +1,36 @@
-"""What every tool call needs: the assistant (guard, executor, model), the account and the date."""
+"""What every tool call needs: guarded SQL for one account, the semantic model, the date, limits."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Protocol
 
-from app.assistant import Assistant
+from app.run.warehouse import Result, Warehouse
+from app.semantic.model import SemanticModel
+from app.sql.guard.checks import Guarded
+
+
+class GuardedSql(Protocol):
+    """The part of the pipeline tools use (`app.pipeline.assistant.Assistant` provides it)."""
+
+    model: SemanticModel
+    executor: Warehouse
+
+    def guard(self, sql: Any, account: str | None, read_dialect: str = "duckdb") -> Guarded:
+        """Apply the guard for an account."""
+        ...
+
+    def run_sql(self, sql: Any, account: str | None, max_rows: int | None = None) -> Result:
+        """Guard then execute SQL for an account."""
+        ...
 
 
 @dataclass
 class ToolContext:
-    """The request a tool runs for: one assistant, one account, one as-of date, output limits."""
+    """The request a tool runs for: the guarded pipeline, one account, one as-of date, limits."""
 
-    assistant: Assistant
+    assistant: GuardedSql
     account: str
     as_of: date
     preview_rows: int = 20

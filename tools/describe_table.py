@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from app.catalog import TableInfo, is_tenant_column, warehouse_catalog
+from app.semantic.catalog import TableInfo, is_tenant_column, warehouse_catalog
 from tools.context import ToolContext
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from app.semantic import Metric, SemanticModel
+from app.semantic.model import Metric, SemanticModel
 from tools.context import ToolContext
 
 

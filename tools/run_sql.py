@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from app.errors import ExecutionError, GuardError, QueryTimeout
-from app.executor import Result
+from app.core.errors import ExecutionError, GuardError, QueryTimeout
+from app.run.warehouse import Result
 from tools.context import ToolContext
 
 MAX_CELL_CHARS = 60

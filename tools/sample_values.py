@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from app.catalog import ColumnInfo, is_tenant_column, warehouse_catalog
-from app.errors import ExecutionError, GuardError, QueryTimeout
+from app.core.errors import ExecutionError, GuardError, QueryTimeout
+from app.semantic.catalog import ColumnInfo, is_tenant_column, warehouse_catalog
 from tools.context import ToolContext
 
 MAX_VALUE_CHARS = 80

@@ -16,12 +16,12 @@ from typing import Any
 
 import streamlit as st
 
-from app.answer import Answer
-from app.assistant import Assistant, Conversation
-from app.errors import AssistantError
-from app.plan import QueryPlan
+from app.core.answer import Answer
+from app.core.errors import AssistantError
+from app.core.plan import QueryPlan
+from app.core.settings import Settings, load_settings
+from app.pipeline.assistant import Assistant, Conversation
 from app.router import Router
-from app.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 

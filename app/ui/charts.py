@@ -8,8 +8,8 @@ import altair as alt
 import pandas as pd
 from altair.utils.schemapi import UndefinedType
 
-from app.answer import Answer, ChartSpec, Column
-from app.explain import SYMBOLS, format_value
+from app.core.answer import Answer, ChartSpec, Column
+from app.explain.prose import SYMBOLS, format_value
 from app.ui.tables import answer_frame
 
 MAX_BARS = 20

@@ -13,10 +13,10 @@ from typing import Any
 
 import streamlit as st
 
-from app.answer import Answer
-from app.assistant import Conversation
-from app.errors import AssistantError, QueryTimeout, WarehouseMissing
-from app.plan import QueryPlan
+from app.core.answer import Answer
+from app.core.errors import AssistantError, QueryTimeout, WarehouseMissing
+from app.core.plan import QueryPlan
+from app.pipeline.assistant import Conversation
 from app.ui import backend
 from app.ui.ratelimit import RateLimiter
 from app.ui.sidebar import Selection

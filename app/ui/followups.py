@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from app.plan import QueryPlan
-from app.semantic import SemanticModel
+from app.core.plan import QueryPlan
+from app.semantic.model import SemanticModel
 
 # Breakdowns worth offering, most useful first; only those every metric of the plan can reach.
 _DIMENSIONS = ("plan", "customer_country", "payment_method_type", "tax_jurisdiction", "product")

@@ -14,9 +14,9 @@ from typing import Any
 
 import streamlit as st
 
-from app.answer import Answer, Column
-from app.explain import format_value
-from app.semantic import semantic_model
+from app.core.answer import Answer, Column
+from app.explain.prose import format_value
+from app.semantic.model import semantic_model
 from app.ui import backend
 from app.ui.charts import answer_chart
 from app.ui.chat import Turn

@@ -13,16 +13,16 @@ from typing import Any
 
 import streamlit as st
 
-from app.answer import Answer, Column
-from app.explain import format_value
-from app.plan import Comparison, QueryPlan, TimeRange
-from app.timeparse import parse_time, previous_period
+from app.core.answer import Answer, Column
+from app.core.plan import Comparison, QueryPlan, TimeRange
+from app.explain.prose import format_value
 from app.ui import backend
 from app.ui.charts import series_frame, time_chart
 from app.ui.render import comparison_delta
 from app.ui.sidebar import Selection, start_page
 from app.ui.tables import csv_bytes, render_table
 from app.ui.text import escape_delta, escape_md, one_line
+from app.understand.timeparse import parse_time, previous_period
 
 ONE_DAY = timedelta(days=1)
 # Series colours by metric: growth in greens, losses in orange/red, money flows in blues.

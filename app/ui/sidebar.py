@@ -7,8 +7,8 @@ from datetime import date
 
 import streamlit as st
 
-from app.errors import AssistantError, WarehouseMissing
-from app.semantic import semantic_model
+from app.core.errors import AssistantError, WarehouseMissing
+from app.semantic.model import semantic_model
 from app.ui import backend
 from app.ui.text import escape_md, one_line
 

@@ -11,8 +11,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app.answer import Answer, Column
-from app.explain import SYMBOLS
+from app.core.answer import Answer, Column
+from app.explain.prose import SYMBOLS
 
 _DATE_FORMATS = {
     "day": "YYYY-MM-DD",

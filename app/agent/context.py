@@ -1,0 +1,312 @@
+"""The agent's token-budgeted view of the semantic model, ranked by relevance to the question.
+
+The context is a short header (units, aggregation kinds, dimension and list names), then one line
+per metric and per table, most relevant first: each metric the question mentions (by name, label,
+synonym, ambiguous word or implied filter word, then by keyword overlap) is followed by the tables
+it reads, then the tables of the dimensions the question mentions, then everything else. Lines are
+added greedily while they fit; what did not fit is named on a closing line so the model knows to
+ask `lookup_metric` or `describe_table`. Table lines list the columns the semantic model uses
+(plus id, created, currency, status and amount), not every column. Token counts are exact for the
+chosen encoding, and the budget is never exceeded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import tiktoken
+from sqlglot import exp, parse_one
+
+from app.agent.prompts import load_prompt
+from app.agent.tokens import encoding
+from app.semantic.catalog import TableInfo, is_tenant_column, warehouse_catalog
+from app.semantic.model import Metric, SemanticModel, tables_in
+
+ALWAYS_COLUMNS = ("id", "created", "currency", "status", "amount")
+MAX_SYNONYMS = 4
+_WORD = re.compile(r"[a-z0-9]+")
+_STOPWORD_TEXT = """
+a an and are as at be by did do does for from how in is it last many me much of on or our per
+show the this to was we what when which who with year month quarter week day total
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+HEADER = (
+    "Money columns hold integers in minor units of the row's currency column; metrics convert to "
+    "the reporting currency. Timestamps are UTC.",
+    "Aggregation: flow = summed over the period; stock = balance at the end of the period; "
+    "snapshot = open documents on the as-of day; ratio = numerator / denominator.",
+)
+
+
+@dataclass(frozen=True)
+class SchemaContext:
+    """The rendered context, its token count, and the metrics and tables it describes in full."""
+
+    text: str
+    tokens: int
+    metrics: tuple[str, ...]
+    tables: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Item:
+    kind: str  # header | metric | table
+    name: str
+    text: str
+    primary: bool
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[\s_-]+", " ", text.lower()).strip()
+
+
+def _contains(question: str, phrase: str) -> bool:
+    return bool(phrase) and re.search(rf"(?<!\w){re.escape(phrase)}(?!\w)", question) is not None
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 2 and w not in _STOPWORDS}
+
+
+def _metric_tables(
+    model: SemanticModel, metric: Metric, seen: frozenset[str] = frozenset()
+) -> list[str]:
+    if metric.name in seen:
+        return []
+    out: list[str] = [metric.table] if metric.table else []
+    for sql in (metric.measure, metric.time, metric.currency, metric.entity, *metric.where):
+        if sql:
+            out.extend(sorted(tables_in(sql)))
+    for ref in (metric.numerator, metric.denominator):
+        if ref:
+            out.extend(_metric_tables(model, model.metrics[ref], seen | {metric.name}))
+    return list(dict.fromkeys(out))
+
+
+def _score_metrics(question: str, model: SemanticModel, dim_tables: list[str]) -> dict[str, float]:
+    q = _norm(question)
+    q_words = _words(q)
+    scores = dict.fromkeys(model.metrics, 0.0)
+    for m in model.metrics.values():
+        phrases = {_norm(p) for p in (m.name, m.label, *m.synonyms)}
+        phrases |= {_norm(w) for f in m.implied_filters for w in f.words}
+        for phrase in phrases:
+            if _contains(q, phrase):
+                scores[m.name] += 2 + len(phrase.split())
+        vocabulary = _words(" ".join((m.name, m.label, *m.synonyms)))
+        scores[m.name] += 0.5 * len(q_words & vocabulary)
+        scores[m.name] += 0.2 * len(q_words & (_words(m.definition) - vocabulary))
+    for amb in model.ambiguous:
+        if any(_contains(q, _norm(w)) for w in amb.words):
+            if amb.default in scores:
+                scores[amb.default] += 4
+            for alt in amb.alternatives:
+                if alt in scores:
+                    scores[alt] += 2
+    for table in dim_tables:  # a tie-breaker among the metrics the question mentions
+        for m in model.metrics.values():
+            if scores[m.name] <= 0 or not m.table:
+                continue
+            if m.table == table:
+                scores[m.name] += 1
+            elif model.join_path(m.table, table) is not None:
+                scores[m.name] += 0.25
+    return scores
+
+
+def _dimension_tables(question: str, model: SemanticModel) -> list[str]:
+    """Tables of the dimensions a question names, by dimension word or by filter value."""
+    q = _norm(question)
+    tables: list[str] = []
+    for d in model.dimensions.values():
+        words = [d.name, *d.synonyms]
+        if isinstance(d.values, dict):
+            words += [w for ws in d.values.values() for w in ws]
+        elif d.values in ("countries", "states"):
+            table: dict[str, tuple[str, ...]] = getattr(model, d.values)
+            words += [w for ws in table.values() for w in ws if len(w) > 2]
+        if d.table != "*" and any(_contains(q, _norm(w)) for w in words):
+            tables.append(d.table)
+    return list(dict.fromkeys(tables))
+
+
+def _columns_used(model: SemanticModel) -> dict[str, set[str]]:
+    """Columns the semantic model's expressions read, by table."""
+    used: dict[str, set[str]] = {}
+
+    def add(sql: str | None, default_table: str | None = None) -> None:
+        if not sql:
+            return
+        tree = parse_one(sql.replace("@", "__at_"), read="duckdb")
+        for col in tree.find_all(exp.Column):
+            table = col.table or default_table
+            if table and not col.name.startswith("__at_"):
+                used.setdefault(table.lower(), set()).add(col.name.lower())
+
+    for m in model.metrics.values():
+        for sql in (m.measure, m.time, m.currency, m.entity, *m.where):
+            add(sql)
+        add(m.template, m.table)
+    for d in model.dimensions.values():
+        if d.table != "*":
+            add(d.expr)
+            add(d.key)
+    for j in model.joins:
+        used.setdefault(j.from_, set()).add(j.column)
+        used.setdefault(j.to, set()).add("id")
+    for spec in model.lists.values():
+        for sql in (spec.time, spec.amount, spec.currency, *(c.expr for c in spec.columns)):
+            add(sql)
+    return used
+
+
+_TABLE_LINES: dict[str, dict[str, str]] = {}
+
+
+def _table_lines(model: SemanticModel) -> dict[str, str]:
+    """One compact line per warehouse table, cached per semantic model version."""
+    if model.sha256 not in _TABLE_LINES:
+        used = _columns_used(model)
+        _TABLE_LINES[model.sha256] = {
+            name: _table_line(info, used.get(name, set()) | used.get(info.view_of or name, set()))
+            for name, info in warehouse_catalog().items()
+        }
+    return _TABLE_LINES[model.sha256]
+
+
+def _table_line(info: TableInfo, used: set[str]) -> str:
+    wanted = used | set(ALWAYS_COLUMNS)
+    shown = [c for c in info.columns if c.name.lower() in wanted and not is_tenant_column(c.name)]
+    parts = [f"{c.name} {c.type}{' (minor units)' if c.money else ''}" for c in shown]
+    hidden = len(info.columns) - len(shown) - 1  # merchant_id is never shown
+    more = f", +{hidden} more" if hidden > 0 else ""
+    return f"table {info.name}: {info.comment} Columns: {', '.join(parts)}{more}"
+
+
+def _metric_line(m: Metric) -> str:
+    ratio = m.aggregation == "ratio"
+    shape = f"= {m.numerator} / {m.denominator}" if ratio else f"from {m.table}"
+    if m.grains != ("day", "week", "month", "quarter", "year"):
+        shape += f"; grains {'/'.join(m.grains)}"
+    label = m.label if _norm(m.label) != _norm(m.name) else ""
+    aka = [s for s in m.synonyms if _norm(s) not in (_norm(m.name), _norm(m.label))][:MAX_SYNONYMS]
+    head = f"metric {m.name}" + (f" ({label})" if label else "")
+    aka_text = f" Aka: {', '.join(aka)}." if aka else ""
+    return f"{head} [{m.unit}, {m.aggregation}; {shape}]: {m.definition}{aka_text}"
+
+
+def _items(question: str, model: SemanticModel) -> list[_Item]:
+    dim_tables = _dimension_tables(question, model)
+    scores = _score_metrics(question, model, dim_tables)
+    ranked = sorted((name for name, s in scores.items() if s > 0), key=lambda n: (-scores[n], n))
+    lines = _table_lines(model)
+    dims = ", ".join(d for d in model.dimensions if d != "account")
+    header = [
+        *HEADER,
+        f"Dimensions: {dims}.",
+        f"Lists (row by row): {', '.join(model.lists)}.",
+    ]
+    items = [_Item("header", "", h, True) for h in header]
+    placed: set[str] = set()
+
+    def table(name: str, primary: bool) -> None:
+        if name not in placed and name in lines:
+            placed.add(name)
+            items.append(_Item("table", name, lines[name], primary))
+
+    for i, name in enumerate(ranked):
+        items.append(_Item("metric", name, _metric_line(model.metrics[name]), True))
+        for t in _metric_tables(model, model.metrics[name]):
+            table(t, True)
+        if i == 0:  # the tables of the dimensions asked for come right after the top metric
+            for t in dim_tables:
+                table(t, True)
+    for t in dim_tables:
+        table(t, True)
+    for name, m in model.metrics.items():
+        if name not in ranked:
+            items.append(_Item("metric", name, _metric_line(m), False))
+    for t in lines:
+        table(t, False)
+    return items
+
+
+def _tail(model: SemanticModel, chosen: list[_Item], limit: int | None = None) -> list[str]:
+    metrics = {i.name for i in chosen if i.kind == "metric"}
+    tables = {i.name for i in chosen if i.kind == "table"}
+    out = []
+    for label, names in (
+        ("Other metrics (lookup_metric)", [m for m in model.metrics if m not in metrics]),
+        ("Other tables (describe_table)", [t for t in warehouse_catalog() if t not in tables]),
+    ):
+        shown = names if limit is None else names[:limit]
+        if shown:
+            end = ", ..." if len(shown) < len(names) else "."
+            out.append(f"{label}: {', '.join(shown)}{end}")
+    return out
+
+
+def build_context(
+    question: str, model: SemanticModel, budget_tokens: int, encoding_name: str = "o200k_base"
+) -> SchemaContext:
+    """The most relevant metrics and tables for the question, within budget_tokens tokens."""
+    enc = encoding(encoding_name)
+    budget_tokens = max(0, budget_tokens)
+    items = _items(question, model)
+    chosen: list[_Item] = []
+    used = 0
+    for item in items:
+        cost = _count(enc, item.text) + 1
+        if used + cost <= budget_tokens:
+            chosen.append(item)
+            used += cost
+        elif item.kind == "metric" and item.primary:
+            break  # never let a less relevant line in ahead of a more relevant one
+    limit: int | None = None
+    while True:
+        text = "\n".join([*(i.text for i in chosen), *_tail(model, chosen, limit)])
+        tokens = _count(enc, text)
+        if tokens <= budget_tokens:
+            break
+        secondary = [i for i, it in enumerate(chosen) if not it.primary]
+        if secondary:
+            chosen.pop(secondary[-1])
+        elif limit != 0:
+            limit = 8 if limit is None else max(0, limit - 4)
+        else:
+            chosen.pop()
+    return SchemaContext(
+        text=text,
+        tokens=tokens,
+        metrics=tuple(i.name for i in chosen if i.kind == "metric"),
+        tables=tuple(i.name for i in chosen if i.kind == "table"),
+    )
+
+
+def _count(enc: tiktoken.Encoding, text: str) -> int:
+    return len(enc.encode(text, disallowed_special=()))
+
+
+def first_messages(
+    question: str,
+    *,
+    model: SemanticModel,
+    as_of: date,
+    account: str,
+    timezone: str,
+    currency: str,
+    budget_tokens: int,
+) -> list[dict[str, str]]:
+    """The agent's first request in OpenAI format: the system prompt with context, the plan ask."""
+    context = build_context(question, model, budget_tokens)
+    system = load_prompt("system").render(
+        as_of=as_of.isoformat(),
+        account=account,
+        timezone=timezone,
+        currency=currency.upper(),
+        context=context.text,
+    )
+    user = load_prompt("plan").render(question=question)
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}]

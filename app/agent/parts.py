@@ -1,0 +1,114 @@
+"""The agent's LangChain-free parts: its decision schema, its tool registry and its texts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.plan import CannotAnswer, QueryPlan
+from app.pipeline.assistant import Conversation
+from tools.describe_table import describe_table
+from tools.lookup_metric import lookup_metric
+from tools.run_sql import run_sql
+from tools.sample_values import sample_values
+
+PREVIEW_ROWS = 20
+
+
+class AgentDecision(BaseModel):
+    """What the model decided for a question: a plan, raw SQL instead, or a refusal."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["plan", "sql", "cannot_answer"] = Field(
+        description="'plan' when the question fits the semantic metrics, 'sql' when it needs a "
+        "raw SELECT, 'cannot_answer' when the data cannot answer it."
+    )
+    plan: QueryPlan | None = Field(None, description="The plan, when action is 'plan'.")
+    reason: str = Field(
+        "", description="Why SQL is needed, or why the question cannot be answered."
+    )
+
+
+class SqlArgs(BaseModel):
+    """Arguments of a tool call."""
+
+    sql: str = Field(description="One DuckDB SELECT statement.")
+
+
+class WordArgs(BaseModel):
+    """Arguments of a tool call."""
+
+    word: str = Field(description="A metric name or the word the user used, e.g. 'churn'.")
+
+
+class TableArgs(BaseModel):
+    """Arguments of a tool call."""
+
+    table: str = Field(description="A warehouse table name, e.g. 'invoices'.")
+
+
+class ColumnArgs(BaseModel):
+    """Arguments of a tool call."""
+
+    table: str = Field(description="A warehouse table name.")
+    column: str = Field(description="A low-cardinality column of that table, e.g. 'status'.")
+
+
+# Tool name → (plain function taking a ToolContext first, its argument schema).
+TOOLS: dict[str, tuple[Callable[..., Any], type[BaseModel]]] = {
+    "lookup_metric": (lookup_metric, WordArgs),
+    "describe_table": (describe_table, TableArgs),
+    "sample_values": (sample_values, ColumnArgs),
+    "run_sql": (run_sql, SqlArgs),
+}
+
+
+def history(conversation: Conversation) -> str:
+    """The last turns of the conversation, compact, for a follow-up sent to the model."""
+    lines = ["Earlier in this conversation (most recent last):"]
+    for a in conversation.answers[-3:]:
+        lines.append(f"- Q: {a.question[:300]} → {a.status}: {a.headline[:200]}")
+        if a.plan is not None:
+            lines.append(f"  plan: {a.plan.model_dump_json(exclude_defaults=True)[:600]}")
+    return "\n".join(lines)
+
+
+def args_text(args: dict[str, Any]) -> str:
+    """A tool call's arguments, shortened for the step shown to the user."""
+    text = ", ".join(f"{k}={v!r}" for k, v in args.items())
+    return text if len(text) <= 300 else text[:297] + "…"
+
+
+def short(err: object) -> str:
+    """An error on one line, at most 400 characters, for the model."""
+    text = str(err).replace("\n", " ")
+    return text if len(text) <= 400 else text[:397] + "…"
+
+
+def describe(err: Exception) -> str:
+    """A client failure as the user sees it: its kind and HTTP status, never its payload."""
+    name = type(err).__name__
+    status = getattr(err, "status_code", None)
+    return f"{name} (HTTP {status})" if status else name
+
+
+def exhausted(corrections: int) -> CannotAnswer:
+    """The refusal when the model used up its corrections."""
+    return CannotAnswer(
+        reason=f"The AI assistant could not write a working query after {corrections - 1} "
+        "corrections (the `llm_correction_budget` setting), so there is no answer rather than "
+        "a guess.",
+        reason_class="out_of_scope",
+    )
+
+
+def out_of_tool_calls(budget: int) -> CannotAnswer:
+    """The refusal when the model used up its tool calls."""
+    return CannotAnswer(
+        reason=f"The AI assistant used its {budget} tool calls (the `llm_tool_call_budget` "
+        "setting) without an answer.",
+        reason_class="out_of_scope",
+    )

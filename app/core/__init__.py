@@ -1,0 +1,1 @@
+"""Types every stage shares (plan, answer, errors, settings); imports nothing of the product."""

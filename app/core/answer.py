@@ -1,0 +1,129 @@
+"""Answer: everything shown to the user for one question, as one typed value."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.plan import Assumption, CannotAnswer, NeedsClarification, QueryPlan
+
+Status = Literal["answered", "clarify", "refused", "rejected", "error"]
+ColumnKind = Literal["money", "count", "ratio", "label", "date", "number"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Column(_Model):
+    """A result column with the kind that decides how it is compared and formatted."""
+
+    name: str
+    kind: ColumnKind = "label"
+    currency: str | None = None
+    label: str = ""
+
+
+class ChartSpec(_Model):
+    """How to draw the result: line for time series, bar for breakdowns."""
+
+    type: Literal["line", "bar"]
+    x: str
+    y: list[str]
+    color: str | None = None
+
+
+class Definition(_Model):
+    """A metric definition shown to the user."""
+
+    metric: str
+    label: str
+    definition: str
+
+
+class Period(_Model):
+    """The exact half-open range the answer covers."""
+
+    start: date
+    end: date
+    timezone: str
+    label: str = ""
+    point: date | None = Field(None, description="For balances: the day whose end is measured.")
+
+    @property
+    def text(self) -> str:
+        """Render the range as `start ≤ t < end (tz)`, or the balance's point in time."""
+        if self.point is not None:
+            return f"at the end of {self.point.isoformat()} ({self.timezone})"
+        return f"{self.start.isoformat()} ≤ t < {self.end.isoformat()} ({self.timezone})"
+
+
+class Timings(_Model):
+    """Milliseconds spent per stage, measured in-process."""
+
+    understand_ms: float = 0.0
+    compile_ms: float = 0.0
+    guard_ms: float = 0.0
+    execute_ms: float = 0.0
+    explain_ms: float = 0.0
+    total_ms: float = 0.0
+
+
+class Step(_Model):
+    """One visible step of the LLM agent, streamed to the UI while it works."""
+
+    kind: Literal["model", "tool_call", "tool_result", "text", "notice"]
+    text: str
+    sql: str | None = None
+
+
+class LlmUsage(_Model):
+    """What the LLM path cost for one answer: calls, tokens, estimated price, prompt versions."""
+
+    model: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: Decimal | None = Field(None, description="Estimate from the dated price table.")
+    prompts: dict[str, str] = Field(
+        default_factory=dict, description="Prompt name → sha256 of the prompts used."
+    )
+    replayed: str | None = Field(None, description="Provenance when replayed from a cassette.")
+
+
+class Answer(_Model):
+    """The result of ask(): headline, table, chart, SQL, definitions, assumptions, explanation."""
+
+    status: Status
+    question: str
+    headline: str = ""
+    value: Decimal | int | float | None = None
+    columns: list[Column] = Field(default_factory=list)
+    rows: list[list[Any]] = Field(default_factory=list)
+    truncated: bool = False
+    chart: ChartSpec | None = None
+    sql: str | None = None
+    plan: QueryPlan | None = None
+    definitions: list[Definition] = Field(default_factory=list)
+    period: Period | None = None
+    currency: str | None = None
+    filters: list[str] = Field(default_factory=list)
+    assumptions: list[Assumption] = Field(default_factory=list)
+    explanation: str = ""
+    numbers_verified: bool = False
+    backend: str = "engine"
+    account: str | None = None
+    as_of: date | None = None
+    freshness: datetime | None = None
+    timings: Timings = Field(default_factory=Timings)
+    clarification: NeedsClarification | None = None
+    refusal: CannotAnswer | None = None
+    suggestions: list[str] = Field(default_factory=list)
+    error: str | None = None
+    notices: list[str] = Field(
+        default_factory=list, description="One-line notes for the user (fallbacks, limits)."
+    )
+    llm: LlmUsage | None = None

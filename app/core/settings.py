@@ -1,0 +1,104 @@
+"""Every limit and switch, with its default and help text, read once from the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EngineName = Literal["duckdb", "spark"]  # the engines of app.run.engines.ENGINES
+
+
+class Settings(BaseSettings):
+    """Ledgerlens settings; environment variables use the prefix LEDGERLENS_."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="LEDGERLENS_", extra="ignore", populate_by_name=True
+    )
+
+    warehouse_path: Path = Field(
+        Path("warehouse/demo.duckdb"),
+        description="DuckDB warehouse file to query (built by `ledgerlens data build`).",
+    )
+    default_account: str = Field(
+        "acct_demo_01", description="Merchant account (merchant_id) used when none is given."
+    )
+    reporting_currency: str | None = Field(
+        None,
+        description="Currency totals are converted into; empty means the account's default "
+        "currency.",
+    )
+    fiscal_year_start_month: int = Field(
+        1, ge=1, le=12, description="Month (1-12) in which the fiscal year starts."
+    )
+    query_timeout_ms: int = Field(
+        5000, gt=0, description="Longest a single query may run before it is interrupted (ms)."
+    )
+    memory_limit: str = Field("2GB", description="DuckDB memory limit for query execution.")
+    threads: int = Field(2, gt=0, description="DuckDB worker threads per query.")
+    max_rows: int = Field(
+        5000, gt=0, description="Row cap: results are cut at this many rows and marked truncated."
+    )
+    max_question_chars: int = Field(
+        2000, gt=0, description="Longest question accepted, in characters."
+    )
+    max_conversation_turns: int = Field(
+        200, gt=0, description="Most questions kept in one conversation; older turns are dropped."
+    )
+    ui_rate_limit_per_minute: int = Field(
+        30, gt=0, description="Questions one chat session may ask per minute in the app."
+    )
+    engine: EngineName = Field(
+        "duckdb", description="Query engine: embedded DuckDB (default) or Apache Spark."
+    )
+    parquet_dir: Path | None = Field(
+        None, description="Parquet export (from `ledgerlens data export`) that Spark reads."
+    )
+    spark_remote: str | None = Field(
+        None, description="Spark Connect URL (sc://host:15002); empty means local mode."
+    )
+    llm_model: str = Field(
+        "gpt-4.1-mini", description="Chat model name for the LLM agent (OpenAI-compatible)."
+    )
+    llm_base_url: str | None = Field(
+        None,
+        validation_alias=AliasChoices("LEDGERLENS_LLM_BASE_URL", "OPENAI_BASE_URL"),
+        description="OpenAI-compatible base URL (Ollama, vLLM, Azure...); also read from "
+        "OPENAI_BASE_URL.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("LEDGERLENS_LLM_API_KEY", "OPENAI_API_KEY"),
+        description="API key for the LLM; also read from OPENAI_API_KEY. Never logged.",
+    )
+    llm_timeout_s: float = Field(30.0, gt=0, description="Timeout of one LLM request (seconds).")
+    llm_max_retries: int = Field(
+        2, ge=0, description="Retries of a failed LLM request (429, timeouts) by the client."
+    )
+    llm_correction_budget: int = Field(
+        3, ge=0, description="Times the agent may correct its SQL after a guard or DuckDB error."
+    )
+    llm_tool_call_budget: int = Field(
+        8, gt=0, description="Most tool calls the agent may make for one question."
+    )
+    llm_context_token_budget: int = Field(
+        1500,
+        gt=0,
+        description="Most tokens of schema and metric context in the agent's first request.",
+    )
+    llm_explain: bool = Field(
+        True,
+        description="When an LLM is configured, let it write the (number-checked) explanation.",
+    )
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether an API key or an OpenAI-compatible base URL is set."""
+        return self.llm_api_key is not None or bool(self.llm_base_url)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Return settings from the environment, with explicit overrides applied."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Prose checked against the result, and the number formatting people see."""

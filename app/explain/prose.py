@@ -1,0 +1,236 @@
+"""Deterministic headline and explanation; every number in the text is checked against data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from app.core.answer import Column, Period
+
+SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
+_NUM = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def format_money(value: Any, currency: str | None) -> str:
+    """Money with thousands separators, two decimals and the currency symbol or code."""
+    if value is None:
+        return "—"
+    d = Decimal(str(value))
+    sign = "-" if d < 0 else ""
+    body = f"{abs(d):,.2f}"
+    cur = (currency or "").lower()
+    sym = SYMBOLS.get(cur)
+    return f"{sign}{sym}{body}" if sym else f"{sign}{body} {cur.upper()}".strip()
+
+
+def format_value(value: Any, col: Column, row_currency: str | None = None) -> str:
+    """Human formatting of one cell according to its column kind."""
+    if value is None:
+        return "—"
+    if col.kind == "money":
+        return format_money(value, col.currency or row_currency)
+    if col.kind == "ratio":
+        return f"{Decimal(str(value)) * 100:.2f}%"
+    if col.kind == "count":
+        return f"{int(value):,}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """Headline, prose, the headline value and whether the prose's numbers were verified."""
+
+    headline: str
+    explanation: str
+    value: Decimal | int | float | None
+    numbers_verified: bool
+
+
+def explain(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[Any]],
+    *,
+    metric_labels: dict[str, str],
+    period: Period | None,
+    truncated: bool,
+    listing: bool = False,
+) -> Explained:
+    """Write the headline and a short explanation from the result only."""
+    names = [c.name for c in columns]
+    value_cols = [i for i, c in enumerate(columns) if c.kind in ("money", "count", "ratio")]
+    label_cols = [
+        i for i, c in enumerate(columns) if c.kind == "label" and not c.name.endswith("_id")
+    ]
+    cur_idx = names.index("currency") if "currency" in names else None
+    when = f" ({period.text})" if period else ""
+    derived: list[Decimal] = []
+    if not rows:
+        text = f"No rows matched{when}."
+        return Explained(
+            headline="No data",
+            explanation=text,
+            value=None,
+            numbers_verified=check_numbers(text, columns, rows, derived),
+        )
+    if listing or not value_cols:
+        i = value_cols[-1] if value_cols else None
+        n = len(rows)
+        more = " (more exist; the list is truncated)" if truncated else ""
+        text = f"{n:,} row{'s' if n != 1 else ''} match{more}."
+        if i is not None:
+            top = rows[0]
+            text += (
+                f" The largest {columns[i].label.lower() or columns[i].name} is "
+                f"{format_value(top[i], columns[i], _cur(top, cur_idx))}."
+            )
+        return Explained(
+            headline=f"{n:,} {'rows' if n != 1 else 'row'}",
+            explanation=text,
+            value=n,
+            numbers_verified=check_numbers(text, columns, rows, [Decimal(n)]),
+        )
+    first = value_cols[0]
+    col = columns[first]
+    label = metric_labels.get(col.name, col.label or col.name)
+    if len(rows) == 1 and not label_cols and "period" not in names:
+        row = rows[0]
+        v = row[first]
+        headline = format_value(v, col, _cur(row, cur_idx))
+        text = f"{label} was {headline}{when}."
+        if f"{col.name}_previous" in names:
+            p = row[names.index(f"{col.name}_previous")]
+            pct = row[names.index(f"{col.name}_change_pct")]
+            ch = row[names.index(f"{col.name}_change")]
+            if p is not None and ch is not None:
+                direction = "up" if Decimal(str(ch)) >= 0 else "down"
+                pct_txt = "" if pct is None else f" ({abs(Decimal(str(pct))) * 100:.1f}%)"
+                if pct is not None:
+                    derived.append(_q(abs(Decimal(str(pct))) * 100, "0.1"))
+                absch = abs(Decimal(str(ch)))
+                derived.append(absch)
+                change_col = columns[names.index(f"{col.name}_change")]
+                change = format_value(absch, change_col, _cur(row, cur_idx))
+                text += (
+                    f" That is {direction} {change}{pct_txt} from "
+                    f"{format_value(p, col, _cur(row, cur_idx))} in the comparison period."
+                )
+        return Explained(
+            headline=headline,
+            explanation=text,
+            value=_num(v),
+            numbers_verified=check_numbers(text, columns, rows, derived),
+        )
+    if "period" in names:
+        pi = names.index("period")
+        series = [r for r in rows if r[first] is not None]
+        last = series[-1] if series else rows[-1]
+        hi = max(series, key=lambda r: Decimal(str(r[first]))) if series else last
+        lo = min(series, key=lambda r: Decimal(str(r[first]))) if series else last
+        cur = _cur(last, cur_idx)
+        text = (
+            f"{label}{when}: latest {format_value(last[first], col, cur)} "
+            f"({_d(last[pi])}); highest {format_value(hi[first], col, _cur(hi, cur_idx))} "
+            f"({_d(hi[pi])}); lowest {format_value(lo[first], col, _cur(lo, cur_idx))} "
+            f"({_d(lo[pi])})."
+        )
+        if label_cols:
+            text = (
+                f"{label}{when}, {len(rows):,} rows across {len({r[pi] for r in rows}):,} periods."
+            )
+            derived += [Decimal(len(rows)), Decimal(len({r[pi] for r in rows}))]
+        return Explained(
+            headline=format_value(last[first], col, cur),
+            explanation=text,
+            value=_num(last[first]),
+            numbers_verified=check_numbers(text, columns, rows, derived),
+        )
+    # breakdown
+    top = rows[0]
+    li = label_cols[0] if label_cols else None
+    name = str(top[li]) if li is not None else "the first row"
+    what = columns[li].label.lower() if li is not None else "rows"
+    text = f"{label}{when} across {len(rows):,} {what}"
+    derived.append(Decimal(len(rows)))
+    text += f"{' (truncated)' if truncated else ''}; {name} leads with "
+    text += f"{format_value(top[first], col, _cur(top, cur_idx))}"
+    if col.kind in ("money", "count") and cur_idx is None and len(rows) > 1:
+        total = sum((Decimal(str(r[first])) for r in rows if r[first] is not None), Decimal(0))
+        if total > 0 and top[first] is not None:
+            share = _q(Decimal(str(top[first])) / total * 100, "0.1")
+            derived += [share]
+            text += f" ({share}% of the total shown)"
+    text += "."
+    return Explained(
+        headline=f"{name}: {format_value(top[first], col, _cur(top, cur_idx))}",
+        explanation=text,
+        value=_num(top[first]),
+        numbers_verified=check_numbers(text, columns, rows, derived),
+    )
+
+
+def _cur(row: Sequence[Any], idx: int | None) -> str | None:
+    return None if idx is None else str(row[idx])
+
+
+def _d(v: Any) -> str:
+    return v.isoformat() if isinstance(v, date) else str(v)
+
+
+def _num(v: Any) -> Decimal | int | float | None:
+    return v if isinstance(v, Decimal | int | float) else None
+
+
+def _q(d: Decimal, exp: str) -> Decimal:
+    return d.quantize(Decimal(exp), rounding=ROUND_HALF_UP)
+
+
+def period_numbers(period: Period | None, as_of: date | None) -> list[Decimal]:
+    """Numbers prose may use besides the table: the days, months and years of the period."""
+    days = [as_of] if as_of else []
+    if period is not None:
+        days += [period.start, period.end - timedelta(days=1), period.end]
+        days += [period.point] if period.point else []
+    out: list[Decimal] = []
+    for d in days:
+        out += [Decimal(d.year), Decimal(d.month), Decimal(d.day)]
+    return out
+
+
+def check_numbers(
+    text: str, columns: Sequence[Column], rows: Sequence[Sequence[Any]], derived: Sequence[Decimal]
+) -> bool:
+    """True when every number in the text appears in the result (or is a declared derivation)."""
+    allowed: set[Decimal] = set()
+    for v in derived:
+        allowed |= _variants(v)
+    for row in rows:
+        for c, v in zip(columns, row, strict=False):
+            if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
+                d = Decimal(str(v))
+                allowed |= _variants(d)
+                if c.kind == "ratio":
+                    allowed |= _variants(d * 100)
+            elif isinstance(v, date):
+                allowed |= {Decimal(v.year), Decimal(v.month), Decimal(v.day)}
+    stripped = _DATE.sub(" ", text)
+    for m in _NUM.finditer(stripped):
+        token = m.group(0).replace(",", "").replace("−", "-")
+        d = Decimal(token)
+        if d not in allowed and abs(d) not in allowed:
+            return False
+    return True
+
+
+def _variants(d: Decimal) -> set[Decimal]:
+    out = {d, abs(d)}
+    for exp in ("1", "0.1", "0.01"):
+        out.add(_q(d, exp))
+        out.add(_q(abs(d), exp))
+    return out

@@ -1,0 +1,1 @@
+"""One question through the stages: understand → compile → guard → run → explain."""

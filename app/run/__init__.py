@@ -1,0 +1,1 @@
+"""The warehouse port and its engines (DuckDB, Spark), plus Parquet export."""

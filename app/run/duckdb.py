@@ -1,0 +1,262 @@
+"""Run guarded SQL on a read-only, locked-down DuckDB connection with a time limit and a row cap.
+
+The warehouse is opened once, read-only, with file and network access, extension auto-install and
+auto-load, and Python replacement scans switched off, then the configuration is locked, so even
+SQL that skipped the guard cannot `SET` its way back, read files, `COPY`, `ATTACH` or `INSTALL`.
+Each run gets its own cursor (DuckDB's rule for several Python threads) and runs in a worker
+thread; when the `query_timeout_ms` setting runs out the cursor is interrupted. DuckDB sees an
+interrupt only between vectors, so a statement stuck inside one long call gets half a second
+more, then the caller is answered with the timeout anyway and the call finishes alone; while
+`threads` such stragglers are still running, new queries are refused (the host is not piled on).
+Spilling to disk beside the warehouse is capped at `memory_limit`. Rows are fetched at cap + 1
+so `truncated` is known, not guessed. DECIMAL values stay `Decimal` (exact money); a value Python
+cannot hold (an interval of 10⁸ years) is an `ExecutionError`, not a crash.
+
+Timestamps: the warehouse stores naive UTC `TIMESTAMP`s. A `TIMESTAMP WITH TIME ZONE` result
+(e.g. from `AT TIME ZONE`) needs `pytz` to become Python values; when it is missing the
+run fails with an `ExecutionError` asking for a cast to `TIMESTAMP`, so compiled SQL should return
+local times as plain `TIMESTAMP`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from app.core.errors import ExecutionError, QueryTimeout, WarehouseMissing
+from app.core.settings import Settings
+from app.run.warehouse import Result, Warehouse, freshness_query, latest
+from app.semantic.catalog import warehouse_tables
+from app.sql.guard.checks import Guarded
+
+
+def connection_config(settings: Settings) -> dict[str, str | bool | int | float | list[str]]:
+    """DuckDB configuration for the shared read-only connection, locked last."""
+    return {
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "allow_community_extensions": False,
+        "python_enable_replacements": False,
+        "memory_limit": settings.memory_limit,
+        "max_temp_directory_size": settings.memory_limit,  # spill beside the file, bounded
+        "threads": settings.threads,
+        "lock_configuration": True,
+    }
+
+
+_GRACE_S = 0.5  # how long an interrupted query may take to notice before the caller moves on
+
+
+def _interrupt(cursor: duckdb.DuckDBPyConnection) -> None:
+    # The cursor may have finished and closed in the meantime.
+    with contextlib.suppress(duckdb.Error):
+        cursor.interrupt()
+
+
+def _timeout(timeout_ms: int) -> QueryTimeout:
+    return QueryTimeout(
+        f"The query ran longer than {timeout_ms} ms and was stopped; the time limit is "
+        "controlled by the `query_timeout_ms` setting."
+    )
+
+
+def _open_failure(path: Path, err: duckdb.Error) -> str:
+    """Say why the warehouse would not open, and what to do about it."""
+    text = str(err)
+    if "Could not set lock" in text:
+        holder = text.split("Conflicting lock is held in", 1)[-1].split(". See", 1)[0].strip()
+        return (
+            f"The warehouse {path} is locked by another process that has it open for writing "
+            f"({holder}); Ledgerlens reads it once that process closes it."
+        )
+    if "not a valid DuckDB database" in text or "Could not read enough bytes" in text:
+        return (
+            f"The warehouse {path} is not a readable DuckDB database (damaged or not a "
+            "warehouse); rebuild it with `ledgerlens data build` or point the `warehouse_path` "
+            f"setting at another file. ({text})"
+        )
+    return f"Could not open the warehouse {path}: {text}"
+
+
+class _Run:
+    """One statement executing on its own cursor in a worker thread."""
+
+    def __init__(self, cursor: duckdb.DuckDBPyConnection, sql: str, limit: int) -> None:
+        self.cursor, self.sql, self.limit = cursor, sql, limit
+        self.description: list[Any] = []
+        self.rows: list[Any] = []
+        self.error: Exception | None = None
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._work, daemon=True)
+
+    def _work(self) -> None:
+        try:
+            self.cursor.execute(self.sql)
+            self.description = list(self.cursor.description or [])
+            self.rows = self.cursor.fetchmany(self.limit + 1)
+        except Exception as err:  # handed to the caller's thread, which decides
+            self.error = err
+        finally:
+            with contextlib.suppress(duckdb.Error):
+                self.cursor.close()
+            self.done.set()
+
+
+class Executor:
+    """Runs `Guarded` statements on one shared read-only DuckDB connection."""
+
+    def __init__(self, path: Path, settings: Settings) -> None:
+        """Open the warehouse read-only; raise WarehouseMissing if the file does not exist."""
+        if not path.is_file():
+            raise WarehouseMissing(
+                f"No warehouse at {path}; build it with `ledgerlens data build` "
+                "or point the `warehouse_path` setting at one."
+            )
+        self.path = path
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._runaways = 0
+        try:
+            self._conn = duckdb.connect(
+                str(path), read_only=True, config=connection_config(settings)
+            )
+        except duckdb.Error as err:
+            raise ExecutionError(_open_failure(path, err)) from err
+
+    def run(
+        self, guarded: Guarded, *, max_rows: int | None = None, timeout_ms: int | None = None
+    ) -> Result:
+        """Run a guarded statement and return at most max_rows rows."""
+        if not isinstance(guarded, Guarded):
+            raise TypeError("Executor.run takes a Guarded; pass SQL through guard.check_sql first")
+        limit = self.settings.max_rows if max_rows is None else max_rows
+        if guarded.max_rows is not None:
+            limit = min(limit, guarded.max_rows)  # the guard already cut at its cap + 1
+        timeout = self.settings.query_timeout_ms if timeout_ms is None else timeout_ms
+        with self._lock:
+            if self._runaways >= self.settings.threads:
+                raise ExecutionError(
+                    "The warehouse is still finishing queries stopped by the `query_timeout_ms` "
+                    "setting; try again in a moment."
+                )
+            try:
+                cursor = self._conn.cursor()
+            except duckdb.Error as err:
+                raise ExecutionError(f"The warehouse connection is not usable: {err}") from err
+        run = _Run(cursor, guarded.sql, limit)
+        started = time.perf_counter()
+        try:
+            run.thread.start()
+        except RuntimeError as err:  # no thread left (the host is out of resources)
+            cursor.close()
+            raise ExecutionError(f"The query could not be started: {err}") from err
+        if not run.done.wait(timeout / 1000):
+            _interrupt(cursor)
+            if not run.done.wait(_GRACE_S):
+                self._abandon(run)  # stuck inside one call: answer now, let it finish alone
+            raise _timeout(timeout)  # over the limit, even if it ended after the interrupt
+        if isinstance(run.error, duckdb.InterruptException):
+            raise _timeout(timeout) from run.error
+        if isinstance(run.error, duckdb.OutOfMemoryException):
+            raise ExecutionError(
+                f"{str(run.error).splitlines()[0]} The memory limit ({self.settings.memory_limit}) "
+                "is controlled by the `memory_limit` setting."
+            ) from run.error
+        if isinstance(run.error, duckdb.Error):
+            message = str(run.error)
+            if "pytz" in message:
+                message += " (cast TIMESTAMP WITH TIME ZONE columns to TIMESTAMP)"
+            raise ExecutionError(message) from run.error
+        if isinstance(run.error, OverflowError | ValueError | TypeError):
+            raise ExecutionError(
+                f"A result value cannot be represented in Python: {run.error}"
+            ) from run.error
+        if run.error is not None:
+            raise run.error
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        return Result(
+            columns=tuple(str(d[0]) for d in run.description),
+            types=tuple(str(d[1]) for d in run.description),
+            rows=tuple(tuple(row) for row in run.rows[:limit]),
+            truncated=len(run.rows) > limit,
+            elapsed_ms=elapsed_ms,
+        )
+
+    def _abandon(self, run: _Run) -> None:
+        """Count a query that ignored the interrupt until its thread ends."""
+        with self._lock:
+            self._runaways += 1
+
+        def settle() -> None:
+            run.done.wait()
+            with self._lock:
+                self._runaways -= 1
+
+        threading.Thread(target=settle, daemon=True).start()
+
+    def freshness(self, account: str | None) -> datetime | None:
+        """Latest balance transaction time for the account (all accounts when None)."""
+        return latest(self.run(freshness_query(account), max_rows=1))
+
+    def close(self) -> None:
+        """Close the shared connection."""
+        self._conn.close()
+
+    def __enter__(self) -> Executor:
+        """Use the executor as a context manager that closes it."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the connection on leaving the block."""
+        self.close()
+
+
+def open_executor(settings: Settings) -> Executor:
+    """Open the warehouse named by the `warehouse_path` setting."""
+    return Executor(settings.warehouse_path, settings)
+
+
+class DuckDBWarehouse:
+    """The embedded default: the read-only, locked-down DuckDB executor."""
+
+    dialect = "duckdb"
+
+    def __init__(self, executor: Executor) -> None:
+        """Wrap an open executor."""
+        self.executor = executor
+
+    def run(
+        self, guarded: Guarded, *, max_rows: int | None = None, timeout_ms: int | None = None
+    ) -> Result:
+        """Run the guarded DuckDB SQL as is."""
+        return self.executor.run(guarded, max_rows=max_rows, timeout_ms=timeout_ms)
+
+    def tables(self) -> frozenset[str]:
+        """The DDL's tables and views, which every warehouse built by `data build` holds."""
+        return warehouse_tables()
+
+    def freshness(self, account: str | None) -> datetime | None:
+        """Latest balance transaction time for the account (all accounts when None)."""
+        return latest(self.run(freshness_query(account), max_rows=1))
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.executor.close()
+
+
+def open_duckdb_warehouse(settings: Settings) -> Warehouse:
+    """The embedded default: DuckDB over the `warehouse_path` file."""
+    return DuckDBWarehouse(open_executor(settings))

@@ -1,0 +1,1 @@
+"""The semantic model (metrics, dimensions, joins, vocabulary) and the warehouse catalog."""

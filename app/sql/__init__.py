@@ -1,0 +1,1 @@
+"""Plans and pasted SQL become guarded, dialect-correct SQL."""

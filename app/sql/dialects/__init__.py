@@ -1,0 +1,1 @@
+"""Dialect fixes: Sigma/Trino input, Spark SQL output."""

@@ -1,0 +1,1 @@
+"""The single gate every statement passes before it reaches a warehouse."""

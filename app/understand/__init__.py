@@ -1,0 +1,1 @@
+"""Question → plan, deterministically: time phrases, vocabulary, follow-ups, screening."""

@@ -1,0 +1,184 @@
+"""Find the semantic model's words (metrics, dimensions, filter values) in a question."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from app.semantic.model import SemanticModel
+
+# Metric words that more often name a dimension or an entity than the metric itself.
+WEAK_METRIC_WORDS = frozenset(
+    {
+        "customers",
+        "charges",
+        "payments",
+        "transactions",
+        "subscriptions",
+        "net",
+        "tax",
+        "taxes",
+        "overdue",
+        "disputes",
+        "refunds",
+        "payouts",
+        "churn",
+        "fees",
+    }
+)
+# Short country/state codes that are also English words: only matched when written in capitals.
+CASE_SENSITIVE = frozenset({"us", "in", "or", "on", "me", "de", "it", "ca", "al", "pa", "co", "ma"})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A phrase found in the question and what it means."""
+
+    start: int
+    end: int
+    kind: str  # metric | ambiguous | dimension | value | list
+    name: str  # metric name, dimension name, list name or ambiguity index
+    value: str = ""  # canonical filter value for kind == "value"
+    phrase: str = ""
+
+
+def _pattern(phrases: list[str]) -> re.Pattern[str]:
+    alts = sorted({p for p in phrases if p}, key=len, reverse=True)
+    body = "|".join(re.escape(p).replace(r"\ ", r"[\s-]+") for p in alts)
+    return re.compile(rf"(?<![\w$€£])(?:{body})(?![\w])", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Compiled phrase tables of one semantic model (plus values seen in the warehouse)."""
+
+    metric_words: dict[str, str]
+    ambiguous_words: dict[str, int]
+    dimension_words: dict[str, tuple[str, ...]]
+    value_words: dict[str, tuple[tuple[str, str], ...]]
+    list_words: dict[str, str]
+    metric_re: re.Pattern[str]
+    dimension_re: re.Pattern[str]
+    value_re: re.Pattern[str]
+    list_re: re.Pattern[str]
+
+    def metrics(self, text: str) -> list[Hit]:
+        """Non-overlapping metric or ambiguous-word hits, longest first."""
+        out = []
+        for m in self.metric_re.finditer(text):
+            word = _norm(m.group(0))
+            if word in self.metric_words:
+                out.append(Hit(m.start(), m.end(), "metric", self.metric_words[word], phrase=word))
+            elif word in self.ambiguous_words:
+                out.append(
+                    Hit(
+                        m.start(),
+                        m.end(),
+                        "ambiguous",
+                        str(self.ambiguous_words[word]),
+                        phrase=word,
+                    )
+                )
+        return out
+
+    def dimensions(self, text: str) -> list[tuple[Hit, tuple[str, ...]]]:
+        """Dimension-word hits with their candidate dimensions."""
+        return [
+            (
+                Hit(m.start(), m.end(), "dimension", "", phrase=_norm(m.group(0))),
+                self.dimension_words[_norm(m.group(0))],
+            )
+            for m in self.dimension_re.finditer(text)
+        ]
+
+    def values(self, text: str) -> list[tuple[Hit, tuple[tuple[str, str], ...]]]:
+        """Filter-value hits with their candidate (dimension, value) pairs."""
+        out = []
+        for m in self.value_re.finditer(text):
+            raw = m.group(0)
+            word = _norm(raw)
+            if word in CASE_SENSITIVE and raw != raw.upper():
+                continue
+            cands = self.value_words.get(word)
+            if cands:
+                out.append((Hit(m.start(), m.end(), "value", "", phrase=word), cands))
+        return out
+
+    def lists(self, text: str) -> list[Hit]:
+        """Hits of entity words that can be listed (invoices, disputes, charges)."""
+        return [
+            Hit(m.start(), m.end(), "list", self.list_words[_norm(m.group(0))])
+            for m in self.list_re.finditer(text)
+        ]
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[\s-]+", " ", s.lower()).strip()
+
+
+def build_lexicon(model: SemanticModel, data_values: dict[str, dict[str, str]]) -> Lexicon:
+    """Phrase tables from the semantic model and the warehouse's plan/product names."""
+    metric_words: dict[str, str] = {}
+    for m in model.metrics.values():
+        for w in (*m.synonyms, m.name.replace("_", " "), m.label):
+            metric_words.setdefault(_norm(w), m.name)
+        for f in m.implied_filters:
+            for w in f.words:
+                metric_words.setdefault(_norm(w), m.name)
+    ambiguous: dict[str, int] = {}
+    for i, a in enumerate(model.ambiguous):
+        for w in a.words:
+            ambiguous[_norm(w)] = i
+            metric_words.pop(_norm(w), None)
+    dim_words: dict[str, list[str]] = {}
+    for d in model.dimensions.values():
+        for w in (*d.synonyms, d.name.replace("_", " ")):
+            dim_words.setdefault(_norm(w), []).append(d.name)
+    values: dict[str, list[tuple[str, str]]] = {}
+
+    def add(word: str, dim: str, value: str) -> None:
+        key = _norm(word)
+        if (dim, value) not in values.setdefault(key, []):
+            values[key].append((dim, value))
+
+    for d in model.dimensions.values():
+        if isinstance(d.values, dict):
+            for value, words in d.values.items():
+                for w in words:
+                    add(w, d.name, value)
+        elif d.values in ("countries", "states", "currencies"):
+            table = getattr(model, d.values)
+            for code, words in table.items():
+                for w in words:
+                    add(w, d.name, code)
+                if d.values == "currencies":
+                    add(code, d.name, code)
+        elif d.values == "data":
+            for phrase, value in data_values.get(d.name, {}).items():
+                add(phrase, d.name, value)
+    list_words = {_norm(w): s.name for s in model.lists.values() for w in s.synonyms}
+    return Lexicon(
+        metric_words=metric_words,
+        ambiguous_words=ambiguous,
+        dimension_words={k: tuple(v) for k, v in dim_words.items()},
+        value_words={k: tuple(v) for k, v in values.items()},
+        list_words=list_words,
+        metric_re=_pattern([*metric_words, *ambiguous]),
+        dimension_re=_pattern(list(dim_words)),
+        value_re=_pattern(list(values)),
+        list_re=_pattern(list(list_words)),
+    )
+
+
+_CACHE: dict[tuple[str, object], Lexicon] = {}
+
+
+def lexicon_for(model: SemanticModel, data_values: dict[str, dict[str, str]]) -> Lexicon:
+    """A cached lexicon for this model and set of warehouse values."""
+    key = (
+        model.sha256,
+        tuple(sorted((d, tuple(sorted(v.items()))) for d, v in data_values.items())),
+    )
+    if key not in _CACHE:
+        _CACHE[key] = build_lexicon(model, data_values)
+    return _CACHE[key]

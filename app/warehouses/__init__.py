@@ -1,1 +1,0 @@
-"""Warehouse adapters: where guarded SQL runs (embedded DuckDB, or Apache Spark over Parquet)."""
