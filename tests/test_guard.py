@@ -17,9 +17,9 @@ from sqlglot import exp
 from app.core.errors import GuardError
 from app.core.settings import Settings
 from app.run.duckdb import Executor
-from app.semantic.catalog import warehouse_tables
+from app.semantic.catalog import DDL_DIR, warehouse_tables
 from app.sql.guard import checks as guard
-from app.sql.guard.checks import CHECKS, DDL_DIR, Guarded, Policy, check_sql
+from app.sql.guard.checks import CHECKS, Guarded, Policy, check_sql
 
 FIXTURES = Path(__file__).parent / "fixtures" / "guard"
 ACCOUNTS = ("acct_a", "acct_b", "acct_c")
