@@ -1,11 +1,15 @@
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlglot
+from sqlglot import exp
 
 from app.core.errors import CompileError
 from app.core.plan import Filter, QueryPlan, TimeRange
 from app.pipeline.assistant import Assistant
+from app.semantic.catalog import warehouse_tables
 from app.semantic.model import semantic_model
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
 
@@ -27,15 +31,62 @@ def test_dimension_that_would_multiply_rows_is_refused() -> None:
         )
 
 
-def test_joins_follow_only_many_to_one_edges() -> None:
-    sql = compile_plan(
-        QueryPlan(metrics=("refunds_amount",), dimensions=("customer_country",), time=Q2), CTX
-    ).expression.sql("duckdb")
-    assert "LEFT JOIN charges ON refunds.charge_id = charges.id" in sql
-    assert "LEFT JOIN customers ON charges.customer_id = customers.id" in sql
+@pytest.mark.parametrize(
+    ("plan", "message"),
+    [
+        (QueryPlan(metrics=("amount_due",), time=Q2, grain="month"), "known only as of now"),
+        (QueryPlan(metrics=("subscriber_churn_rate",), dimensions=("plan",)), "single total"),
+        (QueryPlan(metrics=("recognized_revenue",), time=Q2, grain="day"), "booked monthly"),
+        (QueryPlan(metrics=("gross_volume",), dimensions=("colour",)), "unknown dimension"),
+        (QueryPlan(metrics=("happiness",)), "unknown metric"),
+        (QueryPlan(metrics=("gross_volume",), listing="payouts"), "cannot list"),
+    ],
+)
+def test_plans_the_compiler_cannot_answer_are_refused(plan: QueryPlan, message: str) -> None:
+    with pytest.raises(CompileError, match=message):
+        compile_plan(plan, CTX)
 
 
-def test_user_values_enter_only_as_escaped_literals() -> None:
+def _rows(assistant: Assistant, plan: QueryPlan) -> tuple[tuple[object, ...], ...]:
+    return assistant.run_sql(compile_plan(plan, CTX).expression, "acct_demo_01").rows
+
+
+def test_joins_follow_only_many_to_one_edges(assistant: Assistant) -> None:
+    # refunds -> charges -> customers: every join is a child's key to its parent's id (an edge of
+    # joins.yaml), so the breakdown neither repeats nor drops a refund: per currency, the
+    # countries add up to the total exactly, and the countries' counts to the count.
+    plan = QueryPlan(metrics=("refunds_amount",), dimensions=("customer_country",), time=Q2)
+    expr = compile_plan(plan, CTX).expression
+    edges = {(j.from_, j.column, j.to) for j in CTX.model.joins}
+    tables = {t.alias_or_name: t.name for t in expr.find_all(exp.Table)}
+    joined = []
+    for join in expr.find_all(exp.Join):
+        table = join.this
+        if not isinstance(table, exp.Table) or table.name not in warehouse_tables():
+            continue  # a join of the query's own CTEs (conversion, keys)
+        on = join.args["on"]
+        assert isinstance(on, exp.EQ), on.sql("duckdb")
+        child, parent = on.this, on.expression
+        assert isinstance(child, exp.Column) and isinstance(parent, exp.Column)
+        assert parent.name == "id" and tables[parent.table] == table.name, on.sql("duckdb")
+        assert (tables[child.table], child.name, table.name) in edges, on.sql("duckdb")
+        joined.append(table.name)
+    assert sorted(joined) == ["charges", "customers"]
+
+    by_country = _rows(assistant, plan.model_copy(update={"by_currency": True}))
+    totals = _rows(assistant, plan.model_copy(update={"by_currency": True, "dimensions": ()}))
+    summed: Counter[object] = Counter()
+    for _country, currency, amount in by_country:
+        summed[currency] += amount
+    assert len(by_country) > len(totals) > 1
+    assert summed == Counter({currency: amount for currency, amount in totals})
+
+    counts = QueryPlan(metrics=("refunds_count",), dimensions=("customer_country",), time=Q2)
+    (total_count,) = _rows(assistant, counts.model_copy(update={"dimensions": ()}))[0]
+    assert sum(n for _, n in _rows(assistant, counts)) == total_count > 0
+
+
+def test_user_values_enter_only_as_escaped_literals(assistant: Assistant) -> None:
     hostile = "x') OR 1=1 --"
     plan = QueryPlan(
         metrics=("gross_volume",),
@@ -43,9 +94,15 @@ def test_user_values_enter_only_as_escaped_literals() -> None:
         filters=(Filter(dimension="customer_country", values=(hostile,)),),
     )
     expr = compile_plan(plan, CTX).expression
-    literals = [lit.this for lit in expr.find_all(__import__("sqlglot").exp.Literal)]
+    literals = [lit.this for lit in expr.find_all(exp.Literal)]
     assert hostile in literals  # kept whole, as one string literal
-    assert "OR 1=1" not in expr.sql("duckdb").replace("x'') OR 1=1 --", "")
+    # ... and still one literal once rendered and read back: the quote was escaped, not closed
+    rendered = sqlglot.parse_one(expr.sql("duckdb"), read="duckdb")
+    (country,) = [i for i in rendered.find_all(exp.In) if i.this.name == "address_country"]
+    assert country.expressions == [exp.Literal.string(hostile)]
+    # the value filters rows instead of widening the query: no customer is in that country
+    assert _rows(assistant, plan) == ((Decimal("0.00"),),)
+    assert _rows(assistant, plan.model_copy(update={"filters": ()}))[0][0] > 0
 
 
 def test_money_is_exact_decimal_and_converted(assistant: Assistant, demo_path) -> None:
