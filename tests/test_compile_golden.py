@@ -198,8 +198,14 @@ def test_golden_files_cover_every_kind_and_shape() -> None:
     cases = [p.values[0] for p in CASES]
     assert len({(c.file, c.title) for c in cases}) == len(cases), "titles repeat within a file"
     model = semantic_model()
-    kinds = {model.metrics[m].aggregation for c in cases for m in c.plan.metrics}
+    metrics = {m for c in cases for m in c.plan.metrics}
+    assert metrics >= set(model.metrics), "every metric of metrics.yaml has a golden case"
+    kinds = {model.metrics[m].aggregation for m in metrics}
     assert kinds >= {"flow", "stock", "snapshot", "ratio", "custom"}
+    dimensions = {
+        d for c in cases for d in (*c.plan.dimensions, *(f.dimension for f in c.plan.filters))
+    }
+    assert dimensions >= set(model.dimensions), "every dimension is broken down or filtered on"
     assert {c.plan.listing for c in cases} >= set(model.lists)
     assert {c.plan.grain for c in cases} >= {"day", "week", "month", "quarter", "year"}
     comparisons = {c.plan.comparison.kind for c in cases if c.plan.comparison}
