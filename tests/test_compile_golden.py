@@ -216,3 +216,26 @@ def test_golden_files_cover_every_kind_and_shape() -> None:
     assert any(c.plan.currency for c in cases)
     assert any(len(c.plan.metrics) > 1 for c in cases)
     assert sum(c.reference is not None for c in cases) * 2 >= len(cases)
+
+
+def test_regeneration_rewrites_only_the_compiled_sql(tmp_path: Path) -> None:
+    path = tmp_path / "sample.sql"
+    header = "-- a header\n\n# account: acct_demo_01\n# as_of: 2025-07-15\n\n"
+    new_case = '# title: new\n# plan: {"metrics": ["mrr"]}\n;\n\n'
+    old_case = (
+        '# title: old\n# plan: {"metrics": ["gross_volume"]}\nSELECT\n  1;\n'
+        "# reference:\nSELECT 1 AS v;\n"
+    )
+    path.write_text(header + new_case + old_case, encoding="utf-8")
+    rewrite_expected(path, "new", "SELECT\n  2")
+    rewrite_expected(path, "old", "SELECT\n  3")
+    new, old = load_cases(path)
+    assert (new.expected, new.reference, new.account) == ("SELECT\n  2", None, "acct_demo_01")
+    assert (old.expected, old.reference, old.as_of) == (
+        "SELECT\n  3",
+        "SELECT 1 AS v",
+        date(2025, 7, 15),
+    )
+    assert path.read_text(encoding="utf-8").startswith(header)
+    with pytest.raises(AssertionError, match="no case titled"):
+        rewrite_expected(path, "missing", "SELECT 4")
