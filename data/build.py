@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel, Field
 
+from app.core.resources import ddl_dir
 from data import _gen_config as cfg
 from data.generate import generate, make_config
 
-DDL_DIR = Path(__file__).resolve().parent / "ddl"
 DEMO_SEED = 7
 DEMO_END = dt.date(2025, 12, 31)
 
@@ -37,7 +37,7 @@ class BuildStats(BaseModel):
 
 def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Run every data/ddl/*.sql file in name order."""
-    for path in sorted(DDL_DIR.glob("*.sql")):
+    for path in sorted(ddl_dir().glob("*.sql")):
         conn.execute(path.read_text(encoding="utf-8"))
 
 

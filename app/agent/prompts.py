@@ -17,11 +17,11 @@ from string import Template
 import yaml
 
 from app.agent.tokens import encoding
+from app.core import resources
 from app.core.errors import PromptError
 
 __all__ = ["Prompt", "PromptError", "all_prompts", "load_prompt", "prompt_hashes", "prompts_dir"]
 
-PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 _FRONT_KEYS = frozenset({"name", "version", "variables", "description"})
 
 
@@ -60,8 +60,8 @@ class Prompt:
 
 
 def prompts_dir() -> Path:
-    """The repository's prompts/ folder."""
-    return PROMPTS_DIR
+    """The shipped prompts folder (package data of `prompts`)."""
+    return resources.prompts_dir()
 
 
 def _split(text: str, path: Path) -> tuple[dict[str, object], str]:

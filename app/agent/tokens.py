@@ -29,11 +29,12 @@ import yaml
 from tiktoken.model import encoding_name_for_model
 from tiktoken_ext import openai_public
 
+from app.core import resources
 from app.core.errors import TokenizerError
 
 SUPPORTED_ENCODINGS = ("o200k_base", "cl100k_base")
 DEFAULT_ENCODING = "o200k_base"
-PRICING_PATH = Path(__file__).resolve().parents[2] / "data" / "pricing.yaml"
+PRICING_PATH = resources.pricing_path()
 # OpenAI's cookbook "How to count tokens with tiktoken": every chat message costs 3 tokens of
 # framing, a `name` field 1 more, and every reply is primed with 3 (<|start|>assistant<|message|>).
 TOKENS_PER_MESSAGE = 3

@@ -9,7 +9,9 @@ from pathlib import Path
 import sqlglot
 from sqlglot import exp
 
-DDL_DIR = Path(__file__).resolve().parents[2] / "data" / "ddl"
+from app.core import resources
+
+DDL_DIR = resources.ddl_dir()
 TENANT_COLUMN = "merchant_id"  # on every table: the account a row belongs to
 MONEY_MARK = "minor units"  # DDL comments of money columns say "..., minor units"
 

@@ -13,10 +13,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlglot import exp
 
+from app.core import resources
 from app.core.errors import SemanticModelError
 from app.core.plan import Grain
 
-SEMANTIC_DIR = Path(__file__).resolve().parents[2] / "data" / "semantic"
+SEMANTIC_DIR = resources.semantic_dir()
 
 
 class _Model(BaseModel):
