@@ -17,7 +17,7 @@ from rich.text import Text
 from app.core.answer import Answer
 from app.core.errors import AssistantError, GuardError, WarehouseMissing
 from app.core.settings import Settings
-from app.explain.prose import format_value
+from app.explain.format import format_value
 from app.run.options import add_engine_arguments, apply_engine
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2

@@ -16,10 +16,8 @@ Run: python -m benchmarks.bench_tokens [--warehouse PATH] [--budget N]
 from __future__ import annotations
 
 import argparse
-import inspect
 import statistics
 import tempfile
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ from typing import Any
 import duckdb
 import sqlalchemy as sa
 from langchain_community.utilities import SQLDatabase
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from app.agent.context import build_context, first_messages
 from app.agent.tokens import count_messages, count_tokens
@@ -37,6 +34,7 @@ from app.semantic.catalog import warehouse_catalog
 from app.semantic.model import semantic_model
 from benchmarks._common import ROOT, header_line, log, table
 from tools import TOOLS
+from tools import tool_schemas as _tool_schemas
 
 MODEL = "gpt-4.1-mini"
 ACCOUNT, TIMEZONE, CURRENCY = "acct_demo_01", "America/New_York", "usd"
@@ -63,24 +61,9 @@ SQLITE_TYPES: dict[str, Any] = {
 }
 
 
-def _model_facing(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The tool as the model sees it: the same name, docstring and arguments, without `ctx`."""
-    sig = inspect.signature(fn, eval_str=True)
-    params = list(sig.parameters.values())[1:]
-
-    def tool(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    tool.__name__ = tool.__qualname__ = fn.__name__
-    tool.__doc__ = fn.__doc__
-    tool.__signature__ = sig.replace(parameters=params)  # type: ignore[attr-defined]
-    tool.__annotations__ = {p.name: p.annotation for p in params}
-    return tool
-
-
 def tool_schemas() -> list[dict[str, Any]]:
     """OpenAI tool schemas of the four tools and submit_plan, as the agent binds them."""
-    schemas = [convert_to_openai_tool(_model_facing(t)) for t in TOOLS]
+    schemas = _tool_schemas(TOOLS)
     schemas.append(
         {
             "type": "function",

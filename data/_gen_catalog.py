@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
@@ -302,11 +301,3 @@ def _exchange_rates(conn: duckdb.DuckDBPyConnection, config: cfg.GenConfig) -> N
                'usd' AS sell_currency
         FROM _fx f CROSS JOIN stg_accounts a""")
     conn.unregister("_fx")
-
-
-def window_dates(config: cfg.GenConfig) -> tuple[dt.date, dt.date]:
-    """First and last calendar day of the generated window (UTC)."""
-    return (
-        dt.datetime.fromtimestamp(config.start, dt.UTC).date(),
-        config.end,
-    )

@@ -271,8 +271,6 @@ CA_PROVINCE_NAMES = {"ON": "Ontario", "QC": "Quebec", "BC": "British Columbia", 
 COLLECTS_US = (True, False, False)
 COLLECTS_CA_AU = (True, False, True)
 FILING_CURRENCY = {c: "eur" for c in EU} | {"US": "usd", "GB": "gbp", "CA": "cad", "AU": "aud"}
-TAX_CODE_SAAS = "txcd_10103001"  # SaaS - business use
-TAX_CODE_SERVICES = "txcd_20030000"  # general services
 
 # --------------------------------------------------------------------------------------------
 # Synthetic names. Some rows carry hostile text on purpose (prompt-injection style).

@@ -14,8 +14,6 @@ LOCATIONS: tuple[tuple[str, str | None, str, str], ...] = tuple(
     for (country, state), cities in cfg.CITIES.items()
     for city, postal in cities
 )
-PM_TYPES = ("card", "sepa_debit", "us_bank_account", "bacs_debit")
-CARD_BRANDS = ("Visa", "MasterCard", "American Express", "Discover")
 
 
 def _location_sampler(country: str) -> tuple[np.ndarray, np.ndarray]:

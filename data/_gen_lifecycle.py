@@ -29,10 +29,8 @@ EVENT_TYPES = (
 E_START, E_END, E_UP, E_DOWN, E_QINC, E_QDEC = range(6)
 BILLING_REASONS = ("subscription_create", "subscription_cycle", "subscription_update", "manual")
 R_CREATE, R_CYCLE, R_UPDATE, R_MANUAL = range(4)
-INVOICE_KINDS = ("period", "proration", "onboarding")
-K_PERIOD, K_PRORATION, K_ONBOARDING = range(3)
-LINE_KINDS = ("plan", "seats", "usage", "onboarding")
-L_PLAN, L_SEATS, L_USAGE, L_ONBOARDING = range(4)
+K_PERIOD, K_PRORATION, K_ONBOARDING = range(3)  # invoice kinds
+L_PLAN, L_SEATS, L_USAGE, L_ONBOARDING = range(4)  # invoice line kinds
 ITEM_PLAN, ITEM_SEATS, ITEM_USAGE = range(3)
 SUB_STATUS = ("active", "trialing", "canceled", "unpaid")
 ST_ACTIVE, ST_TRIALING, ST_CANCELED, ST_UNPAID = range(4)
@@ -177,7 +175,7 @@ class _Sim:
         self.pend_iv = np.full(n, -1, dtype=np.int64)
         self.pend_seats = np.zeros(n, dtype=np.int64)
         self.ended_at = np.full(n, -1, dtype=np.int64)
-        self.end_kind = np.zeros(n, dtype=np.int64)
+        self.end_kind = np.full(n, END_NONE, dtype=np.int64)
         self.last_change = self.created.copy()
         self.first_paid_at = np.full(n, -1, dtype=np.int64)
         self.seat_created = np.where(self.seats > 0, self.created, -1)

@@ -11,7 +11,6 @@ import pyarrow as pa
 
 DAY = 86_400
 HOUR = 3_600
-NULL = -1  # int sentinel for "no value" in staging columns (turned into SQL NULL)
 
 # Ids are a bijective scramble of a 48-bit integer key, printed as 10 base-36 digits. The
 # scramble only uses BIGINT operations that cannot overflow (odd multipliers < 2**15, masks).
@@ -55,11 +54,6 @@ def add_months(ts: np.ndarray, months: np.ndarray | int) -> np.ndarray:
     return out + sod
 
 
-def day_floor(ts: np.ndarray) -> np.ndarray:
-    """Midnight UTC (unix seconds) of each timestamp."""
-    return ts - ts % DAY
-
-
 def categorical(rng: np.random.Generator, n: int, weights: Sequence[float]) -> np.ndarray:
     """Draw n category indices with the given (unnormalised) weights."""
     p = np.asarray(weights, dtype=float)
@@ -99,11 +93,3 @@ def _to_arrow(v: Any) -> pa.Array:
     if arr.dtype == object:
         return pa.array(list(arr), type=pa.string())
     return pa.array(arr)
-
-
-def strings(values: Sequence[str | None], idx: np.ndarray) -> pa.Array:
-    """Arrow string array of values[idx] (dictionary lookup, NULL where value is None)."""
-    dictionary = pa.array(list(values), type=pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), dictionary).cast(
-        pa.string()
-    )

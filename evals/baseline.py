@@ -1,7 +1,7 @@
 """The accepted baseline (EVALS.md 5.6): the run's inputs and per-case verdicts, byte-stable.
 
 Inputs are hashes of everything a verdict depends on: the prompts (version, sha256, tokens), the
-agent's tool schemas (`tools/*.py`, `app/agent/loop.py`, `app/agent/parts.py`), the semantic model
+agent's tool and decision schemas (`tools/*.py`, `app/agent/parts.py`), the semantic model
 (`data/semantic/*.yaml`), each case file, and each warehouse's fingerprint. The baseline holds no
 timestamps or latencies, and is written with sorted keys, so identical runs write identical bytes.
 
@@ -49,10 +49,12 @@ def sha256_files(files: Iterable[Path]) -> str:
 
 
 def tool_files() -> list[Path]:
-    """The files whose text defines the agent's tool schemas."""
-    files = sorted((ROOT / "tools").glob("*.py"))
-    agent = [ROOT / "app" / "agent" / name for name in ("loop.py", "parts.py")]
-    return [*files, *agent]
+    """The files whose text defines the schemas the agent's model sees.
+
+    The tools (`tools/*.py`: the functions, whose signatures and docstrings are the schemas, and
+    the derivation in `tools/schema.py`) and the decision schema (`app/agent/parts.py`).
+    """
+    return [*sorted((ROOT / "tools").glob("*.py")), ROOT / "app" / "agent" / "parts.py"]
 
 
 def prompt_inputs(directory: Path | None = None) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,7 @@ from app.core.settings import Settings
 from app.pipeline.assistant import Assistant, Conversation
 from app.router import Router
 from tests.scripted_model import ScriptedChatModel, call, decision, text
+from tools import TOOLS, tool_schemas
 
 AS_OF = date(2025, 12, 31)
 ACCT = "acct_demo_01"
@@ -79,6 +80,41 @@ def test_raw_sql_via_tool_call_answers_with_the_guarded_result(llm_settings, ass
         "describe_table",
         "sample_values",
     }
+
+
+def test_agent_binds_exactly_the_registered_tools_with_their_derived_schemas(
+    llm_settings, assistant
+):
+    router, model = _router(
+        llm_settings, assistant, [decision("sql"), call("run_sql", sql=LINES_SQL), text("")]
+    )
+    assert router.ask(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT).status == "answered"
+    # bound first: the decision schema (structured output); then the tools for the SQL loop
+    assert len(model.bound_tools) == 2 and model.bound_tools[-1] == tool_schemas(TOOLS)
+    assert [t["function"]["name"] for t in model.bound_tools[-1]] == [f.__name__ for f in TOOLS]
+
+
+def test_wrong_arguments_and_unknown_tools_are_reported_back(llm_settings, assistant):
+    router, model = _router(
+        llm_settings,
+        assistant,
+        [
+            decision("sql"),
+            call("sample_values", 1, table="charges"),
+            call("drop_everything", 2),
+            call("run_sql", 3, sql=LINES_SQL),
+            text(""),
+        ],
+    )
+    answer = router.ask(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT)
+    assert answer.status == "answered"
+    fed_back = [str(m.content) for m in model.seen[-1] if isinstance(m, ToolMessage)]
+    assert fed_back[0].startswith("Invalid arguments for sample_values:")
+    assert "column" in fed_back[0]
+    assert fed_back[1] == (
+        "Unknown tool 'drop_everything'; use one of lookup_metric, describe_table, "
+        "sample_values, run_sql."
+    )
 
 
 def test_drop_table_is_blocked_and_the_model_corrects(llm_settings, assistant):

@@ -2,7 +2,8 @@ from datetime import date
 from decimal import Decimal
 
 from app.core.answer import Column, Period
-from app.explain.prose import check_numbers, explain, format_money
+from app.explain.format import format_money
+from app.explain.prose import check_numbers, explain
 
 COLS = [Column(name="gross_volume", kind="money", currency="usd", label="Gross volume")]
 PERIOD = Period(start=date(2025, 4, 1), end=date(2025, 7, 1), timezone="America/New_York")

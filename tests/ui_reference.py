@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from app.core.settings import Settings
-from app.explain.prose import format_money
+from app.explain.format import format_money
 from app.run.duckdb import connection_config
 
 _CONVERT = """

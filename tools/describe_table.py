@@ -42,7 +42,7 @@ def describe_table(ctx: ToolContext, table: str) -> str:
     Use it before writing SQL, to check column names and which columns hold money.
 
     Args:
-        table: the table name, e.g. "charges" or "invoices".
+        table: A warehouse table name, e.g. 'charges' or 'invoices'.
 
     """
     catalog = warehouse_catalog()

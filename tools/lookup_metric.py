@@ -73,7 +73,7 @@ def lookup_metric(ctx: ToolContext, word: str) -> str:
     check what a metric counts exactly.
 
     Args:
-        word: the metric name or the user's word for it, e.g. "MRR", "chargebacks", "VAT".
+        word: A metric name or the user's word for it, e.g. 'MRR', 'churn' or 'VAT'.
 
     """
     model = ctx.assistant.model

@@ -81,7 +81,7 @@ def run_sql(ctx: ToolContext, sql: str) -> SqlToolResult:
     are integers in minor units. Errors come back as text: fix the SQL and try again.
 
     Args:
-        sql: a single DuckDB SELECT statement.
+        sql: One DuckDB SELECT statement.
 
     """
     try:

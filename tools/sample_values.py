@@ -77,8 +77,8 @@ def sample_values(ctx: ToolContext, table: str, column: str) -> str:
     filtering on it. Personal data, identifiers, free text, money and time columns are refused.
 
     Args:
-        table: the table name, e.g. "charges".
-        column: the column name, e.g. "card_brand" or "status".
+        table: A warehouse table name, e.g. 'charges'.
+        column: A low-cardinality column of that table, e.g. 'card_brand' or 'status'.
 
     """
     catalog = warehouse_catalog()

@@ -27,13 +27,11 @@ from langchain_core.messages import (
     ToolMessage,
     convert_to_openai_messages,
 )
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ValidationError
 
 from app.agent.context import first_messages
 from app.agent.parts import (
     PREVIEW_ROWS,
-    TOOLS,
     AgentDecision,
     args_text,
     describe,
@@ -52,22 +50,13 @@ from app.explain.prose import check_numbers, period_numbers
 from app.pipeline.assistant import Assistant, Conversation
 from app.pipeline.rawsql import answer_result
 from app.run.warehouse import Result
-from tools.context import ToolContext
-from tools.run_sql import SqlToolResult, preview
+from tools import TOOLS, SqlToolResult, ToolContext, ToolSpec, tool_schemas, tool_spec
+from tools.run_sql import preview
 
 log = logging.getLogger(__name__)
 
-
-def tool_schemas() -> list[dict[str, Any]]:
-    """The OpenAI tool schemas the agent binds (docstrings written for the model)."""
-    out = []
-    for name, (fn, args) in TOOLS.items():
-        schema = convert_to_openai_tool(args)
-        schema["function"]["name"] = name
-        doc = (fn.__doc__ or name).split("Args:")[0]
-        schema["function"]["description"] = " ".join(doc.split())
-        out.append(schema)
-    return out
+# The tools the agent binds: the registry in `tools`, by name (specs derived at import).
+TOOL_SPECS: dict[str, ToolSpec] = {spec.name: spec for spec in map(tool_spec, TOOLS)}
 
 
 def chat_model(settings: Settings) -> BaseChatModel:
@@ -311,7 +300,7 @@ class Agent:
             assistant=self.assistant, account=account, as_of=as_of, preview_rows=PREVIEW_ROWS
         )
         messages.append(HumanMessage(load_prompt("sql_fallback").render(question=question)))
-        bound = self.model.bind_tools(tool_schemas())
+        bound = self.model.bind_tools(tool_schemas(TOOLS))
         tool_calls = corrections = 0
         last_ok: SqlToolResult | None = None
         while True:
@@ -366,15 +355,13 @@ class Agent:
     def _run_tool(
         self, ctx: ToolContext, name: str, args: dict[str, Any]
     ) -> tuple[str, SqlToolResult | None]:
-        spec = TOOLS.get(name)
+        spec = TOOL_SPECS.get(name)
         if spec is None:
-            return f"Unknown tool {name!r}; use one of {', '.join(TOOLS)}.", None
-        fn, schema = spec
+            return f"Unknown tool {name!r}; use one of {', '.join(TOOL_SPECS)}.", None
         try:
-            parsed = schema.model_validate(args)
+            out = spec.call(ctx, args)
         except ValidationError as err:
             return f"Invalid arguments for {name}: {short(err)}", None
-        out = fn(ctx, **parsed.model_dump())
         if isinstance(out, SqlToolResult):
             return out.text, out
         return str(out), None

@@ -1,18 +1,13 @@
-"""The agent's LangChain-free parts: its decision schema, its tool registry and its texts."""
+"""The agent's LangChain-free parts: its decision schema and its texts (tools are in `tools`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.plan import CannotAnswer, QueryPlan
 from app.pipeline.assistant import Conversation
-from tools.describe_table import describe_table
-from tools.lookup_metric import lookup_metric
-from tools.run_sql import run_sql
-from tools.sample_values import sample_values
 
 PREVIEW_ROWS = 20
 
@@ -30,40 +25,6 @@ class AgentDecision(BaseModel):
     reason: str = Field(
         "", description="Why SQL is needed, or why the question cannot be answered."
     )
-
-
-class SqlArgs(BaseModel):
-    """Arguments of a tool call."""
-
-    sql: str = Field(description="One DuckDB SELECT statement.")
-
-
-class WordArgs(BaseModel):
-    """Arguments of a tool call."""
-
-    word: str = Field(description="A metric name or the word the user used, e.g. 'churn'.")
-
-
-class TableArgs(BaseModel):
-    """Arguments of a tool call."""
-
-    table: str = Field(description="A warehouse table name, e.g. 'invoices'.")
-
-
-class ColumnArgs(BaseModel):
-    """Arguments of a tool call."""
-
-    table: str = Field(description="A warehouse table name.")
-    column: str = Field(description="A low-cardinality column of that table, e.g. 'status'.")
-
-
-# Tool name → (plain function taking a ToolContext first, its argument schema).
-TOOLS: dict[str, tuple[Callable[..., Any], type[BaseModel]]] = {
-    "lookup_metric": (lookup_metric, WordArgs),
-    "describe_table": (describe_table, TableArgs),
-    "sample_values": (sample_values, ColumnArgs),
-    "run_sql": (run_sql, SqlArgs),
-}
 
 
 def history(conversation: Conversation) -> str:

@@ -10,37 +10,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from app.core.answer import Column, Period
+from app.explain.format import format_value
 
-SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
 _NUM = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def format_money(value: Any, currency: str | None) -> str:
-    """Money with thousands separators, two decimals and the currency symbol or code."""
-    if value is None:
-        return "—"
-    d = Decimal(str(value))
-    sign = "-" if d < 0 else ""
-    body = f"{abs(d):,.2f}"
-    cur = (currency or "").lower()
-    sym = SYMBOLS.get(cur)
-    return f"{sign}{sym}{body}" if sym else f"{sign}{body} {cur.upper()}".strip()
-
-
-def format_value(value: Any, col: Column, row_currency: str | None = None) -> str:
-    """Human formatting of one cell according to its column kind."""
-    if value is None:
-        return "—"
-    if col.kind == "money":
-        return format_money(value, col.currency or row_currency)
-    if col.kind == "ratio":
-        return f"{Decimal(str(value)) * 100:.2f}%"
-    if col.kind == "count":
-        return f"{int(value):,}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
 
 
 @dataclass(frozen=True)

@@ -300,12 +300,3 @@ def check_export(directory: Path) -> list[str]:
     present = {p.relative_to(directory).as_posix() for p in directory.rglob("*.parquet")}
     problems += [f"{p}: not in the manifest" for p in sorted(present - listed)]
     return problems
-
-
-def manifest_summary(manifest: Manifest) -> str:
-    """One line per table: rows, files and partitioning, for the CLI."""
-    lines = []
-    for t in manifest.tables.values():
-        parts = f" partitioned by {', '.join(t.partition_by)}" if t.partition_by else ""
-        lines.append(f"{t.name}: {t.rows:,} rows, {len(t.files)} file(s){parts}")
-    return "\n".join(lines)

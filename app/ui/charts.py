@@ -9,7 +9,7 @@ import pandas as pd
 from altair.utils.schemapi import UndefinedType
 
 from app.core.answer import Answer, ChartSpec, Column
-from app.explain.prose import SYMBOLS, format_value
+from app.explain.format import SYMBOLS, format_value
 from app.ui.tables import answer_frame
 
 MAX_BARS = 20

@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from app.core.answer import Answer, Column
-from app.explain.prose import format_value
+from app.explain.format import format_value
 from app.semantic.model import semantic_model
 from app.ui import backend
 from app.ui.charts import answer_chart

@@ -15,7 +15,7 @@ import streamlit as st
 
 from app.core.answer import Answer, Column
 from app.core.plan import Comparison, QueryPlan, TimeRange
-from app.explain.prose import format_value
+from app.explain.format import format_value
 from app.ui import backend
 from app.ui.charts import series_frame, time_chart
 from app.ui.render import comparison_delta

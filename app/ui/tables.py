@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app.core.answer import Answer, Column
-from app.explain.prose import SYMBOLS
+from app.explain.format import SYMBOLS
 
 _DATE_FORMATS = {
     "day": "YYYY-MM-DD",

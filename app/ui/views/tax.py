@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.core.answer import Answer
-from app.explain.prose import format_value
+from app.explain.format import format_value
 from app.ui import reports
 from app.ui.assistant_panel import PageContext, render_assistant
 from app.ui.charts import bar_breakdown, long_frame
