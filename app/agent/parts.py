@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.conversation import Conversation
 from app.core.plan import CannotAnswer, QueryPlan
-from app.pipeline.assistant import Conversation
 from tools.describe_table import describe_table
 from tools.lookup_metric import lookup_metric
 from tools.run_sql import run_sql
