@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,10 +15,16 @@ from rich.table import Table
 from rich.text import Text
 
 from app.core.answer import Answer
+from app.core.conversation import Conversation
 from app.core.errors import AssistantError, GuardError, WarehouseMissing
+from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.format import format_value
 from app.run.options import add_engine_arguments, apply_engine
+
+if TYPE_CHECKING:
+    from app.pipeline.session import Session
+    from app.router import Router
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
 
@@ -124,21 +130,20 @@ def _export(args: argparse.Namespace, console: Console) -> int:
     return EXIT_OK
 
 
-def _latest_date(assistant: Any, account: str) -> date:
-    fresh = assistant.executor.freshness(account)
+def _latest_date(session: Session, account: str) -> date:
+    fresh = session.freshness(account)
     return fresh.date() if fresh else date.today()  # allowed-clock: CLI edge
 
 
 def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from app.pipeline.assistant import Conversation
     from app.router import Router
 
     router = Router(settings)
     account = args.account or settings.default_account
-    as_of = args.as_of or _latest_date(router.assistant, account)
+    as_of = args.as_of or _latest_date(router.assistant.session, account)
     if args.interactive or not args.question:
         return _interactive(router, account, as_of, console)
-    answer = router.ask(args.question, as_of=as_of, account=account, conversation=Conversation())
+    answer = router.ask(Request(args.question, as_of=as_of, account=account))
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:
@@ -153,9 +158,7 @@ def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
     return EXIT_REFUSED
 
 
-def _interactive(assistant: Any, account: str, as_of: date, console: Console) -> int:
-    from app.pipeline.assistant import Conversation
-
+def _interactive(router: Router, account: str, as_of: date, console: Console) -> int:
     conv = Conversation()
     console.print(
         f"[bold]Ledgerlens[/bold] — account {account}, as of {as_of}. "
@@ -169,7 +172,8 @@ def _interactive(assistant: Any, account: str, as_of: date, console: Console) ->
             return EXIT_OK
         if not q.strip():
             return EXIT_OK
-        render_answer(assistant.ask(q, as_of=as_of, account=account, conversation=conv), console)
+        request = Request(q, as_of=as_of, account=account, conversation=conv)
+        render_answer(router.ask(request), console)
 
 
 def render_answer(answer: Answer, console: Console) -> None:
@@ -218,13 +222,13 @@ def render_answer(answer: Answer, console: Console) -> None:
 
 
 def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
-    from app.pipeline.assistant import Assistant
+    from app.pipeline.session import Session
 
-    assistant = Assistant(settings)
+    session = Session(settings)
     account = args.account or settings.default_account
     try:
-        guarded = assistant.guard(args.query, account, read_dialect=args.dialect)
-        result = assistant.executor.run(guarded)
+        guarded = session.guard(args.query, account, read_dialect=args.dialect)
+        result = session.executor.run(guarded)
     except GuardError as err:
         payload = {"status": "rejected", "rule": err.rule, "detail": err.detail}
         if args.json:

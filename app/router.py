@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from app.core.answer import Answer, Step
 from app.core.errors import AssistantError, LlmUnavailable
 from app.core.plan import CannotAnswer
+from app.core.request import Request
 from app.core.settings import Settings
-from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.assistant import Assistant
 from app.pipeline.rawsql import answer_sql
 from app.understand.screen import SUGGESTIONS
 
@@ -46,15 +46,20 @@ class Router:
         settings: Settings,
         assistant: Assistant | None = None,
         agent: Agent | None = None,
+        *,
+        engine_only: bool = False,
     ) -> None:
         """Use the given assistant (and agent); build the agent lazily when an LLM is set."""
         self.settings = settings
         self.assistant = assistant or Assistant(settings)
         self._agent = agent
+        self._engine_only = engine_only
 
     @property
     def llm_enabled(self) -> bool:
         """Whether questions the engine can't plan go to an LLM."""
+        if self._engine_only:
+            return False
         return self._agent is not None or self.settings.llm_configured
 
     def llm_status(self) -> str:
@@ -66,45 +71,43 @@ class Router:
 
     def agent(self) -> Agent | None:
         """The LLM agent, built on first use (None when no LLM is configured)."""
-        if self._agent is None and self.settings.llm_configured:
+        if self._agent is None and self.llm_enabled:
             from app.agent.loop import Agent
 
             self._agent = Agent(self.settings, self.assistant)
         return self._agent
 
-    def ask(
-        self,
-        question: str,
-        *,
-        as_of: date,
-        account: str | None = None,
-        conversation: Conversation | None = None,
-        on_step: Callable[[Step], None] | None = None,
-    ) -> Answer:
-        """Answer with the engine, the agent, or the guard for pasted SQL; never raises."""
-        account = account or self.settings.default_account
+    def ask(self, request: Request, on_step: Callable[[Step], None] | None = None) -> Answer:
+        """Answer with the engine, the agent, or the guard for pasted SQL; never raises.
+
+        The final answer joins the request's conversation here, and only here.
+        """
+        request = request.with_account(request.account or self.settings.default_account)
+        answer = self._answer(request, on_step)
+        if request.conversation is not None:
+            request.conversation.add(
+                answer, keep=self.settings.max_conversation_turns, page=request.page
+            )
+        return answer
+
+    def _answer(self, request: Request, on_step: Callable[[Step], None] | None) -> Answer:
+        question = request.question
         if is_pasted_sql(question) and len(question) <= self.settings.max_question_chars:
             dialect = "trino" if _TRINO.search(question) else "duckdb"
             return answer_sql(
-                self.assistant,
+                self.assistant.session,
                 question,
-                as_of=as_of,
-                account=account,
+                request,
                 read_dialect=dialect,
-                conversation=conversation,
                 backend=f"sql ({dialect})",
             )
-        answer = self.assistant.ask(
-            question, as_of=as_of, account=account, conversation=conversation
-        )
+        answer = self.assistant.ask(request)
         agent = self.agent() if self._hand_off(answer) else None
         if agent is None:
             if answer.status == "answered" and self.llm_enabled:
-                self._explain(answer, on_step)
+                return self._explain(answer, on_step)
             return answer
-        if conversation is not None and conversation.answers and conversation.answers[-1] is answer:
-            conversation.answers.pop()
-        return self._ask_agent(agent, question, as_of, account, conversation, answer, on_step)
+        return self._ask_agent(agent, request, answer, on_step)
 
     def _hand_off(self, answer: Answer) -> bool:
         if not self.llm_enabled:
@@ -120,56 +123,48 @@ class Router:
     def _ask_agent(
         self,
         agent: Agent,
-        question: str,
-        as_of: date,
-        account: str,
-        conversation: Conversation | None,
+        request: Request,
         engine_answer: Answer,
         on_step: Callable[[Step], None] | None,
     ) -> Answer:
         try:
-            run = agent.run(
-                question, as_of=as_of, account=account, conversation=conversation, on_step=on_step
-            )
+            run = agent.run(request, on_step=on_step)
         except LlmUnavailable as err:
             log.warning("LLM unavailable, falling back to the engine: %s", err)
-            return self.assistant.remember(_unavailable(engine_answer, str(err)), conversation)
+            return _unavailable(engine_answer, str(err))
         except AssistantError as err:
             log.warning("agent failed: %s", err)
-            return self.assistant.remember(
-                _unavailable(engine_answer, type(err).__name__), conversation
-            )
+            return _unavailable(engine_answer, type(err).__name__)
         if run.answer is not None:
             return run.answer
         refusal = run.refusal or CannotAnswer(reason="The AI assistant could not answer this.")
         suggestions = (
             list(refusal.suggestions) or list(engine_answer.suggestions) or list(SUGGESTIONS[:3])
         )
-        refused = Answer(
+        return Answer(
             status="refused",
-            question=question,
-            account=account,
-            as_of=as_of,
+            question=request.question,
+            account=request.account,
+            as_of=request.as_of,
             headline=refusal.reason,
             refusal=refusal.model_copy(update={"suggestions": tuple(suggestions)}),
             suggestions=suggestions,
             backend=f"llm:{self.settings.llm_model}",
             llm=run.usage,
         )
-        return self.assistant.remember(refused, conversation)
 
-    def _explain(self, answer: Answer, on_step: Callable[[Step], None] | None) -> None:
+    def _explain(self, answer: Answer, on_step: Callable[[Step], None] | None) -> Answer:
+        """The answer with LLM-written prose when `llm_explain` is on and the prose checks out."""
         if not self.settings.llm_explain:
-            return
+            return answer
         agent = self.agent()
         if agent is None:
-            return
+            return answer
         try:
-            for step in agent.explain(answer):
-                if on_step is not None:
-                    on_step(step)
+            return agent.explain(answer, on_step=on_step)
         except AssistantError as err:
             log.warning("LLM explanation unavailable: %s", err)
+            return answer
 
 
 def _unavailable(engine_answer: Answer, why: str) -> Answer:

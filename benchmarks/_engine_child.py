@@ -29,45 +29,45 @@ def _ms(t0: float) -> float:
 def main() -> None:
     """Run the measurements the spec asks for; print them as JSON."""
     spec = json.loads(Path(sys.argv[1]).read_text())
-    from app.core.errors import AssistantError
-    from app.core.plan import QueryPlan
-    from app.core.settings import Settings
-    from app.pipeline.assistant import Assistant, Conversation
-    from app.sql.compile import CompileContext, compile_plan
-    from app.understand.engine import EngineContext, plan_question
-    from app.understand.lexicon import lexicon_for
+    from _app_api import load  # run by path: benchmarks/ is sys.path[0]
 
-    settings = Settings(warehouse_path=Path(spec["warehouse"]), **spec.get("settings", {}))
-    assistant = Assistant(settings)
+    api = load({"warehouse_path": Path(spec["warehouse"]), **spec.get("settings", {})})
+    assistant, session = api.assistant, api.session
+    QueryPlan, AssistantError = api.QueryPlan, api.AssistantError
+    CompileContext, compile_plan = api.CompileContext, api.compile_plan
+    EngineContext, plan_question, lexicon_for = (
+        api.EngineContext,
+        api.plan_question,
+        api.lexicon_for,
+    )
     cases = spec["cases"]
     for c in cases:
         c["as_of"] = date.fromisoformat(c["as_of"])
 
-    def previous_plan(c: dict[str, Any]) -> QueryPlan | None:
+    def previous_plan(c: dict[str, Any]) -> Any:
         if not c["history"]:
             return None
-        conv = Conversation()
+        conv = api.conversation()
         for q in c["history"]:
-            assistant.ask(q, as_of=c["as_of"], account=c["account"], conversation=conv)
+            api.ask(q, c["as_of"], c["account"], conv)
         return conv.previous
 
     t_open = time.perf_counter()
     previous = [previous_plan(c) for c in cases]  # also warms account info and lexicons
     out: dict[str, Any] = {"warm_up_ms": _ms(t_open), "sqlglot_compiled": _compiled()}
 
-    def conversation(i: int) -> Conversation:
-        return Conversation(previous=previous[i])
+    def conversation(i: int) -> Any:
+        return api.conversation(previous[i])
 
     for i, c in enumerate(cases):  # warm DuckDB and every lazy cache once
-        assistant.ask(c["question"], as_of=c["as_of"], account=c["account"],
-                      conversation=conversation(i))  # fmt: skip
+        api.ask(c["question"], c["as_of"], c["account"], conversation(i))
 
     caches = _caches()
 
     def stages(i: int, c: dict[str, Any]) -> dict[str, float]:
         """Wall and CPU (this thread) ms of plan, compile and guard for one case."""
-        info = assistant.account_info(c["account"])
-        lex = lexicon_for(assistant.model, assistant.data_values(c["account"]))
+        info = session.account_info(c["account"])
+        lex = lexicon_for(assistant.model, session.data_values(c["account"]))
         ctx = EngineContext(
             model=assistant.model,
             lexicon=lex,
@@ -89,7 +89,7 @@ def main() -> None:
                 w2, c2 = time.perf_counter(), time.thread_time()
                 got |= {"compile": (w2 - w1) * 1000, "compile_cpu": (c2 - c1) * 1000}
                 got |= {"plan_compile": (w2 - w0) * 1000, "plan_compile_cpu": (c2 - c0) * 1000}
-                assistant.guard(compiled.expression, info.id)
+                session.guard(compiled.expression, info.id)
                 w3, c3 = time.perf_counter(), time.thread_time()
                 got |= {"guard": (w3 - w2) * 1000, "guard_cpu": (c3 - c2) * 1000}
         return got
@@ -114,12 +114,7 @@ def main() -> None:
         for _ in range(spec.get("ask_repeat", spec.get("repeat", 5))):
             for i, c in enumerate(cases):
                 t0 = time.perf_counter()
-                answer = assistant.ask(
-                    c["question"],
-                    as_of=c["as_of"],
-                    account=c["account"],
-                    conversation=conversation(i),
-                )
+                answer = api.ask(c["question"], c["as_of"], c["account"], conversation(i))
                 ask_ms.append(_ms(t0))
                 statuses[answer.status] = statuses.get(answer.status, 0) + 1
                 timings = getattr(answer, "timings", None)

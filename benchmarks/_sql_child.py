@@ -16,33 +16,30 @@ from pathlib import Path
 def main() -> None:
     """Plan, compile and guard every case; print {case name: SQL} as JSON."""
     spec = json.loads(Path(sys.argv[1]).read_text())
-    from app.core.settings import Settings
-    from app.pipeline.assistant import Assistant, Conversation
-    from app.sql.compile import CompileContext, compile_plan
-    from app.understand.engine import EngineContext, plan_question
-    from app.understand.lexicon import lexicon_for
+    from _app_api import load  # run by path: benchmarks/ is sys.path[0]
 
-    assistant = Assistant(Settings(warehouse_path=Path(spec["warehouse"])))
+    api = load({"warehouse_path": Path(spec["warehouse"])})
+    assistant, session = api.assistant, api.session
     out = {}
     for c in spec["cases"]:
         as_of = date.fromisoformat(c["as_of"])
-        conv = Conversation()
+        conv = api.conversation()
         for q in c["history"]:
-            assistant.ask(q, as_of=as_of, account=c["account"], conversation=conv)
-        info = assistant.account_info(c["account"])
-        lex = lexicon_for(assistant.model, assistant.data_values(c["account"]))
-        ctx = EngineContext(
+            api.ask(q, as_of, c["account"], conv)
+        info = session.account_info(c["account"])
+        lex = api.lexicon_for(assistant.model, session.data_values(c["account"]))
+        ctx = api.EngineContext(
             model=assistant.model,
             lexicon=lex,
             as_of=as_of,
             account=c["account"],
             previous=conv.previous,
         )
-        plan = plan_question(c["question"], ctx)
-        compiled = compile_plan(
-            plan, CompileContext(account=info, as_of=as_of, model=assistant.model)
-        )  # type: ignore[arg-type]
-        out[c["name"]] = assistant.guard(compiled.expression, c["account"]).sql
+        plan = api.plan_question(c["question"], ctx)
+        compiled = api.compile_plan(
+            plan, api.CompileContext(account=info, as_of=as_of, model=assistant.model)
+        )
+        out[c["name"]] = session.guard(compiled.expression, c["account"]).sql
     print(json.dumps(out))
 
 

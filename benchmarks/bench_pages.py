@@ -54,6 +54,7 @@ def measure(runs: int) -> list[dict[str, Any]]:
     """Per page: cold and warm page runs (median of `runs`), and each recorded plan's time."""
     import streamlit as st
 
+    from app.core.request import Request
     from app.ui import backend
     from evals.warehouses import ensure_warehouse
 
@@ -93,7 +94,7 @@ def measure(runs: int) -> list[dict[str, Any]]:
                 times, status = [], ""
                 for _ in range(runs):
                     t0 = time.perf_counter()
-                    ans = assistant.answer_plan(plan, as_of=as_of, account=account)
+                    ans = assistant.answer_plan(plan, Request("", as_of=as_of, account=account))
                     times.append((time.perf_counter() - t0) * 1000)
                     status = ans.status
                 per_plan.append(

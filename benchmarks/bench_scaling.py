@@ -51,20 +51,21 @@ def _rows(path: Path, tables: list[str]) -> dict[str, int]:
 
 def measure(path: Path, runs: int) -> list[dict[str, Any]]:
     """Median warm ask() time (and DuckDB execute time) of each question on one warehouse."""
+    from app.core.request import Request
     from app.core.settings import Settings
-    from app.pipeline.assistant import Assistant, Conversation
+    from app.pipeline.assistant import Assistant
 
     rows = _rows(path, [t for _, t in QUESTIONS])  # before the assistant opens the file
     assistant = Assistant(Settings(warehouse_path=path, **SETTINGS))  # type: ignore[arg-type]
     out = []
     for question, tbl in QUESTIONS:
-        first = assistant.ask(question, as_of=AS_OF, account=ACCOUNT, conversation=Conversation())
+        first = assistant.ask(Request(question, as_of=AS_OF, account=ACCOUNT))
         if first.status != "answered":
             raise SystemExit(f"{question!r} on {path.name}: {first.status} {first.error}")
         total, execute = [], []
         for _ in range(runs):
             t0 = time.perf_counter()
-            ans = assistant.ask(question, as_of=AS_OF, account=ACCOUNT, conversation=Conversation())
+            ans = assistant.ask(Request(question, as_of=AS_OF, account=ACCOUNT))
             total.append((time.perf_counter() - t0) * 1000)
             execute.append(float(ans.timings.execute_ms or 0.0))
         out.append(
@@ -76,7 +77,7 @@ def measure(path: Path, runs: int) -> list[dict[str, Any]]:
                 "execute_ms": execute,
             }
         )
-    assistant.executor.close()
+    assistant.session.executor.close()
     return out
 
 

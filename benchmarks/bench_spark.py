@@ -57,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT_DIR / "spark.md")
     args = parser.parse_args(argv)
 
+    from app.core.request import Request
     from app.core.settings import Settings
     from app.pipeline.assistant import Assistant
     from app.run.export import export_parquet
@@ -93,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 execute, total = [], []
                 for attempt in range(args.repeat + 1):
                     answer = assistant.ask(
-                        inputs.question, as_of=inputs.as_of, account=inputs.account
+                        Request(inputs.question, as_of=inputs.as_of, account=inputs.account)
                     )
                     if attempt and answer.timings:
                         execute.append(answer.timings.execute_ms or 0.0)

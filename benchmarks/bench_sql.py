@@ -86,18 +86,21 @@ def _load(names: tuple[str, ...]) -> list[Any]:
 
 def compiled_sql(assistant: Any, case: Any) -> Any:
     """The guarded statement the engine would run for the case's (final) question."""
+    from app.core.conversation import Conversation
     from app.core.plan import QueryPlan
-    from app.pipeline.assistant import Conversation
+    from app.core.request import Request
+    from app.router import Router
     from app.sql.compile import CompileContext, compile_plan
     from app.understand.engine import EngineContext, plan_question
     from app.understand.lexicon import lexicon_for
 
     i = case.inputs
     conv = Conversation()
+    router = Router(assistant.settings, assistant, engine_only=True)
     for q in i.history:
-        assistant.ask(q, as_of=i.as_of, account=i.account, conversation=conv)
-    info = assistant.account_info(i.account)
-    lex = lexicon_for(assistant.model, assistant.data_values(i.account))
+        router.ask(Request(q, as_of=i.as_of, account=i.account, conversation=conv))
+    info = assistant.session.account_info(i.account)
+    lex = lexicon_for(assistant.model, assistant.session.data_values(i.account))
     ctx = EngineContext(
         model=assistant.model, lexicon=lex, as_of=i.as_of, account=i.account, previous=conv.previous
     )
@@ -107,12 +110,12 @@ def compiled_sql(assistant: Any, case: Any) -> Any:
     compiled = compile_plan(
         plan, CompileContext(account=info, as_of=i.as_of, model=assistant.model)
     )
-    return assistant.guard(compiled.expression, info.id)
+    return assistant.session.guard(compiled.expression, info.id)
 
 
 def _time(assistant: Any, guarded: Any) -> tuple[float, int]:
     t0 = time.perf_counter()
-    result = assistant.executor.run(guarded)
+    result = assistant.session.executor.run(guarded)
     return (time.perf_counter() - t0) * 1000, len(result.rows)
 
 
@@ -167,7 +170,7 @@ def measure(
     out = []
     for case in cases:
         gen = compiled_sql(assistant, case)
-        ref = assistant.guard(case.expected.reference_sql, case.inputs.account)
+        ref = assistant.session.guard(case.expected.reference_sql, case.inputs.account)
         sides = {"reference": ref, "generated": gen}
         if case.name in before:  # already guarded by the baseline's own guard
             sides["before"] = Guarded(gen.expression, before[case.name], gen.tables, gen.max_rows)
@@ -194,7 +197,7 @@ def measure(
         ref_ms, gen_ms = p50(times["reference"]), p50(times["generated"])
         extra = f", before {p50(times['before']):.1f} ms" if "before" in times else ""
         log(f"  {case.name}: ref {ref_ms:.1f} ms, generated {gen_ms:.1f} ms{extra}")
-    assistant.executor.close()
+    assistant.session.executor.close()
     return out
 
 

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from app.core.answer import Answer
+from app.core.conversation import Conversation
 from app.core.errors import AssistantError
+from app.core.request import Request
 from app.core.settings import Settings
-from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.assistant import Assistant
 from evals.run import Ask, Backend, BackendFailure, engine_backend
 
 BACKENDS = ("engine", "agent", "auto")
@@ -87,7 +89,9 @@ def _checked(model: Any, call: Callable[[], Answer]) -> Answer:
         )
     label = getattr(model, "provenance_label", None)
     if answer.llm is not None and callable(label) and label():
-        answer.llm.replayed = label()
+        return answer.model_copy(
+            update={"llm": answer.llm.model_copy(update={"replayed": label()})}
+        )
     return answer
 
 
@@ -99,11 +103,10 @@ def _agent_ask(assistant: Assistant, models: Models) -> Ask:
         agent = Agent(assistant.settings, assistant, model=model)
 
         def call() -> Answer:
-            run = agent.run(question, as_of=as_of, account=account, conversation=conversation)
-            if run.answer is not None:
-                return run.answer
+            request = Request(question, as_of=as_of, account=account, conversation=conversation)
+            run = agent.run(request)
             refusal = run.refusal
-            answer = Answer(
+            answer = run.answer or Answer(
                 status="refused",
                 question=question,
                 account=account,
@@ -113,7 +116,8 @@ def _agent_ask(assistant: Assistant, models: Models) -> Ask:
                 backend=f"llm:{agent.model_name}",
                 llm=run.usage,
             )
-            conversation.answers.append(answer)
+            # The agent alone, without the router: this harness keeps the conversation itself.
+            conversation.add(answer, keep=assistant.settings.max_conversation_turns)
             return answer
 
         return _checked(model, call)
@@ -130,7 +134,9 @@ def _router_ask(assistant: Assistant, models: Models) -> Ask:
         router = Router(assistant.settings, assistant, Agent(assistant.settings, assistant, model))
         return _checked(
             model,
-            lambda: router.ask(question, as_of=as_of, account=account, conversation=conversation),
+            lambda: router.ask(
+                Request(question, as_of=as_of, account=account, conversation=conversation)
+            ),
         )
 
     return ask

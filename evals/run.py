@@ -11,9 +11,12 @@ from datetime import date
 from pathlib import Path
 
 from app.core.answer import Answer
+from app.core.conversation import Conversation
 from app.core.errors import AssistantError
+from app.core.request import Request
 from app.core.settings import Settings
-from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.assistant import Assistant
+from app.router import Router
 from app.semantic.model import SemanticModel
 from app.sql.guard.checks import Guarded
 from evals.cases import Case, InvalidCase, load_cases
@@ -31,10 +34,13 @@ Backend = Callable[[Assistant], Ask]
 
 
 def engine_backend(assistant: Assistant) -> Ask:
-    """The deterministic engine: `Assistant.ask`, exactly what users call."""
+    """The deterministic engine behind the router, exactly what users call (never an LLM)."""
+    router = Router(assistant.settings, assistant, engine_only=True)
 
     def ask(question: str, as_of: date, account: str, conversation: Conversation) -> Answer:
-        return assistant.ask(question, as_of=as_of, account=account, conversation=conversation)
+        return router.ask(
+            Request(question, as_of=as_of, account=account, conversation=conversation)
+        )
 
     return ask
 
@@ -202,7 +208,7 @@ class Runner:
         # The guard's verdict does not depend on the warehouse: check each reference once.
         key = (sql, account)
         if key not in self._guarded_sql:
-            self._guarded_sql[key] = assistant.guard(sql, account)
+            self._guarded_sql[key] = assistant.session.guard(sql, account)
         return self._guarded_sql[key]
 
     def _references(self, case: Case, wh: str, result: CaseResult) -> list[Table]:
@@ -211,7 +217,9 @@ class Runner:
         tables = []
         for number, sql in enumerate((case.expected.reference_sql, *case.expected.alternatives)):
             try:
-                ref = assistant.executor.run(self._guarded(assistant, sql, case.inputs.account))
+                ref = assistant.session.executor.run(
+                    self._guarded(assistant, sql, case.inputs.account)
+                )
             except AssistantError as exc:
                 which = "reference_sql" if number == 0 else f"alternatives[{number - 1}]"
                 raise _ReferenceFailed("reference_error", f"{which} failed: {exc}") from exc
@@ -252,14 +260,16 @@ class Runner:
         """Row count of a case's reference result (cases must be non-empty on demo)."""
         assert case.expected.reference_sql
         return len(
-            self.assistant(wh).run_sql(case.expected.reference_sql, case.inputs.account).rows
+            self.assistant(wh)
+            .session.run_sql(case.expected.reference_sql, case.inputs.account)
+            .rows
         )
 
     def close(self) -> None:
         """Close every warehouse connection (remembered results stay; later runs reopen them)."""
         with self._lock:
             for a in self._assistants.values():
-                a.executor.close()
+                a.session.close()
             self._assistants.clear()
             self._asks.clear()
 

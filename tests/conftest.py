@@ -32,7 +32,7 @@ def demo_export(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def assistant(demo_path: Path) -> Iterator[Assistant]:
     a = Assistant(Settings(warehouse_path=demo_path))
     yield a
-    a.executor.close()
+    a.session.close()
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from app.agent.loop import Agent
+from app.core.request import Request
 from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from app.router import Router
@@ -24,7 +25,7 @@ QUESTION = "What is the average number of line items per invoice in 2025?"
 def _ask(llm_settings: Settings, assistant: Assistant, script: list, question: str = QUESTION):
     model = ScriptedChatModel(script)
     router = Router(llm_settings, assistant, agent=Agent(llm_settings, assistant, model=model))
-    return router.ask(question, as_of=AS_OF, account=ACCT), model
+    return router.ask(Request(question, as_of=AS_OF, account=ACCT)), model
 
 
 CROSS_ACCOUNT = [
@@ -92,7 +93,9 @@ def test_injection_in_tool_output_does_not_widen_the_model_s_powers(llm_settings
         ],
     )
     assert answer.status == "answered"
-    assert answer.rows == [[assistant.run_sql("SELECT count(*) FROM charges", ACCT).rows[0][0]]]
+    assert answer.rows == [
+        [assistant.session.run_sql("SELECT count(*) FROM charges", ACCT).rows[0][0]]
+    ]
     tool_msgs = [str(m.content) for m in model.seen[-1] if type(m).__name__ == "ToolMessage"]
     assert any("SELECT" in t and "DROP" in t for t in tool_msgs[1:2])
 

@@ -32,9 +32,11 @@ import sqlglot
 import yaml
 
 from app.cli import render_answer
+from app.core.conversation import Conversation
 from app.core.errors import ExecutionError, GuardError, QueryTimeout
+from app.core.request import Request
 from app.core.settings import Settings
-from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.assistant import Assistant
 from app.run.duckdb import Executor, connection_config
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import Policy, check_sql
@@ -431,7 +433,9 @@ def test_hostile_question(
     foreign: dict[str, frozenset[str]],
     record_property: Record,
 ) -> None:
-    answer = assistant.ask(question, as_of=AS_OF, account=HOME, conversation=Conversation())
+    answer = assistant.ask(
+        Request(question, as_of=AS_OF, account=HOME, conversation=Conversation())
+    )
     leaks = _answer_leaks(answer, foreign[HOME], question)
     record_property("injection_outcome", answer.status)
     record_property("injection_leaked", bool(leaks))
@@ -500,7 +504,7 @@ def hostile(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         conn.close()
     a = Assistant(Settings(warehouse_path=path))
     yield a
-    a.executor.close()
+    a.session.close()
 
 
 def _planted(text: str) -> bool:
@@ -515,8 +519,8 @@ def test_hostile_data_is_carried_as_inert_values(
     foreign: dict[str, frozenset[str]],
     record_property: Record,
 ) -> None:
-    clean = assistant.ask(question, as_of=AS_OF, account=HOME, conversation=Conversation())
-    dirty = hostile.ask(question, as_of=AS_OF, account=HOME, conversation=Conversation())
+    clean = assistant.ask(Request(question, as_of=AS_OF, account=HOME, conversation=Conversation()))
+    dirty = hostile.ask(Request(question, as_of=AS_OF, account=HOME, conversation=Conversation()))
     record_property("injection_outcome", dirty.status)
     leaks = _answer_leaks(dirty, foreign[HOME], question)
     record_property("injection_leaked", bool(leaks))
@@ -537,7 +541,7 @@ def test_hostile_data_is_carried_as_inert_values(
 def test_hostile_values_print_verbatim_in_the_cli(hostile: Assistant) -> None:
     from rich.console import Console
 
-    answer = hostile.ask(HOSTILE_QUESTIONS[0], as_of=AS_OF, account=HOME)
+    answer = hostile.ask(Request(HOSTILE_QUESTIONS[0], as_of=AS_OF, account=HOME))
     console = Console(record=True, width=400, color_system=None)
     render_answer(answer, console)
     printed = console.export_text()

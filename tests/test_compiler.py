@@ -108,11 +108,11 @@ def test_user_values_enter_only_as_escaped_literals(assistant: Assistant) -> Non
 def test_money_is_exact_decimal_and_converted(assistant: Assistant, demo_path) -> None:
     plan = QueryPlan(metrics=("gross_volume",), time=Q2)
     compiled = compile_plan(plan, CTX)
-    res = assistant.run_sql(compiled.expression, "acct_demo_01")
+    res = assistant.session.run_sql(compiled.expression, "acct_demo_01")
     (value,) = res.rows[0]
     assert isinstance(value, Decimal) and value.as_tuple().exponent == -2
     per_currency = compile_plan(plan.model_copy(update={"by_currency": True}), CTX)
-    rows = assistant.run_sql(per_currency.expression, "acct_demo_01").rows
+    rows = assistant.session.run_sql(per_currency.expression, "acct_demo_01").rows
     usd = next(v for c, v in rows if c == "usd")
     assert len(rows) > 1 and value > usd  # other currencies were converted and added
 
@@ -123,7 +123,7 @@ def test_series_has_one_row_per_bucket_up_to_as_of(assistant: Assistant) -> None
         time=TimeRange(start=date(2025, 1, 1), end=date(2026, 1, 1)),
         grain="month",
     )
-    res = assistant.run_sql(compile_plan(plan, CTX).expression, "acct_demo_01")
+    res = assistant.session.run_sql(compile_plan(plan, CTX).expression, "acct_demo_01")
     assert [r[0] for r in res.rows] == [date(2025, m, 1) for m in range(1, 8)]
 
 

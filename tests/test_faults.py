@@ -20,6 +20,7 @@ import pytest
 import sqlglot
 
 from app.core.errors import AssistantError, ExecutionError, QueryTimeout, WarehouseMissing
+from app.core.request import Request
 from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from app.pipeline.rawsql import answer_sql
@@ -147,14 +148,16 @@ def test_cli_reports_a_broken_warehouse(
 def test_next_question_works_after_a_timeout(copy: Path, record_property: Record) -> None:
     assistant = Assistant(Settings(warehouse_path=copy, query_timeout_ms=300))
     try:
-        before = assistant.ask("refunds by customer this year", as_of=AS_OF, account=HOME)
-        stopped = answer_sql(assistant, CARTESIAN, as_of=AS_OF, account=HOME)
+        before = assistant.ask(Request("refunds by customer this year", as_of=AS_OF, account=HOME))
+        stopped = answer_sql(
+            assistant.session, CARTESIAN, Request(CARTESIAN, as_of=AS_OF, account=HOME)
+        )
         assert stopped.status == "error" and "query_timeout_ms" in (stopped.error or "")
-        after = assistant.ask("refunds by customer this year", as_of=AS_OF, account=HOME)
+        after = assistant.ask(Request("refunds by customer this year", as_of=AS_OF, account=HOME))
         assert after.status == before.status == "answered"
         assert after.rows == before.rows
     finally:
-        assistant.executor.close()
+        assistant.session.executor.close()
     record_property("fault", "interrupted_query")
 
 
@@ -211,17 +214,17 @@ def test_32_concurrent_questions_match_sequential_answers(
 
         def ask(job: tuple[str, str]) -> dict[str, Any]:
             barrier.wait(timeout=60)
-            return _comparable(cold.ask(job[0], as_of=AS_OF, account=job[1]))
+            return _comparable(cold.ask(Request(job[0], as_of=AS_OF, account=job[1])))
 
         with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
             together = list(pool.map(ask, jobs))
     finally:
-        cold.executor.close()
+        cold.session.close()
     alone = Assistant(Settings(warehouse_path=copy))
     try:
-        one_by_one = [_comparable(alone.ask(q, as_of=AS_OF, account=a)) for q, a in jobs]
+        one_by_one = [_comparable(alone.ask(Request(q, as_of=AS_OF, account=a))) for q, a in jobs]
     finally:
-        alone.executor.close()
+        alone.session.close()
     assert {a["status"] for a in together} >= {"answered", "refused"}
     for got, want in zip(together, one_by_one, strict=True):
         assert got == want, (got["question"], got["account"])

@@ -22,8 +22,11 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
 
+from app.core.conversation import Conversation
 from app.core.errors import GuardError
-from app.pipeline.assistant import Assistant, Conversation
+from app.core.request import Request
+from app.pipeline.assistant import Assistant
+from app.router import Router
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import CHECKS, Policy, check_sql
 
@@ -128,6 +131,7 @@ def _check_answer(answer: Any, question: str) -> None:
 def test_fuzz_ask(assistant: Assistant, record_property: Record) -> None:
     count = 0
     seen: set[str] = set()
+    router = Router(assistant.settings, assistant, engine_only=True)
 
     @examples(60)
     @given(question=QUESTIONS, as_of=AS_OF, follow_up=st.booleans())
@@ -137,8 +141,8 @@ def test_fuzz_ask(assistant: Assistant, record_property: Record) -> None:
         count += 1
         conversation = Conversation()
         if follow_up:
-            assistant.ask("MRR by plan", as_of=date(2025, 12, 31), conversation=conversation)
-        answer = assistant.ask(question, as_of=as_of, account=HOME, conversation=conversation)
+            router.ask(Request("MRR by plan", as_of=date(2025, 12, 31), conversation=conversation))
+        answer = router.ask(Request(question, as_of=as_of, account=HOME, conversation=conversation))
         seen.add(answer.status)
         _check_answer(answer, question)
 

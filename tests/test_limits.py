@@ -17,10 +17,13 @@ import duckdb
 import pytest
 import sqlglot
 
+from app.core.conversation import Conversation
 from app.core.errors import ExecutionError
+from app.core.request import Request
 from app.core.settings import Settings
-from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.assistant import Assistant
 from app.pipeline.rawsql import answer_sql
+from app.router import Router
 from app.run.duckdb import Executor
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import Guarded, Policy, check_sql
@@ -57,7 +60,7 @@ def make(copy: Path) -> Iterator[Any]:
 
     yield build
     for assistant in opened:
-        assistant.executor.close()
+        assistant.session.executor.close()
 
 
 def trusted(sql: str) -> Guarded:
@@ -77,7 +80,7 @@ def test_every_limit_is_a_documented_setting() -> None:
 def test_expensive_query_is_stopped_and_the_setting_named(make: Any) -> None:
     assistant = make(query_timeout_ms=300)
     started = time.perf_counter()
-    answer = answer_sql(assistant, CARTESIAN, as_of=AS_OF, account=HOME)
+    answer = answer_sql(assistant.session, CARTESIAN, Request(CARTESIAN, as_of=AS_OF, account=HOME))
     elapsed = time.perf_counter() - started
     assert answer.status == "error"
     assert answer.error is not None and "query_timeout_ms" in answer.error
@@ -87,14 +90,14 @@ def test_expensive_query_is_stopped_and_the_setting_named(make: Any) -> None:
 
 def test_timed_out_question_names_the_setting_then_the_next_works(make: Any) -> None:
     assistant = make(query_timeout_ms=10_000)
-    first = assistant.ask("MRR by plan", as_of=AS_OF, account=HOME)
+    first = assistant.ask(Request("MRR by plan", as_of=AS_OF, account=HOME))
     assert first.status == "answered"
     assistant.settings.query_timeout_ms = 1  # the executor reads the live setting per query
-    stopped = assistant.ask("MRR by plan", as_of=AS_OF, account=HOME)
+    stopped = assistant.ask(Request("MRR by plan", as_of=AS_OF, account=HOME))
     assert stopped.status == "error", stopped.headline
     assert stopped.error is not None and "query_timeout_ms" in stopped.error
     assistant.settings.query_timeout_ms = 10_000
-    again = assistant.ask("MRR by plan", as_of=AS_OF, account=HOME)
+    again = assistant.ask(Request("MRR by plan", as_of=AS_OF, account=HOME))
     assert again.status == "answered"
     assert again.rows == first.rows
 
@@ -136,7 +139,7 @@ def test_query_over_a_tiny_memory_limit_fails_clearly(copy: Path) -> None:
 
 def test_memory_error_reaches_the_answer(make: Any) -> None:
     assistant = make(memory_limit="48MB", query_timeout_ms=20_000)
-    answer = answer_sql(assistant, HUNGRY, as_of=AS_OF, account=HOME)
+    answer = answer_sql(assistant.session, HUNGRY, Request(HUNGRY, as_of=AS_OF, account=HOME))
     assert answer.status == "error"
     assert answer.error is not None and "`memory_limit`" in answer.error
 
@@ -146,21 +149,31 @@ def test_memory_error_reaches_the_answer(make: Any) -> None:
 
 def test_row_cap_is_honest_in_the_answer(make: Any) -> None:
     assistant = make(max_rows=10)
-    capped = assistant.ask("show charges with description", as_of=AS_OF, account=HOME)
+    capped = assistant.ask(Request("show charges with description", as_of=AS_OF, account=HOME))
     assert capped.status == "answered"
     assert (len(capped.rows), capped.truncated) == (10, True)
     assert any("Showing 10 rows of more" in n and "`max_rows`" in n for n in capped.notices)
-    small = assistant.ask("top 5 customers by revenue this year", as_of=AS_OF, account=HOME)
+    small = assistant.ask(
+        Request("top 5 customers by revenue this year", as_of=AS_OF, account=HOME)
+    )
     assert (len(small.rows), small.truncated) == (5, False)
     assert not any("max_rows" in n for n in small.notices)
 
 
 def test_row_cap_applies_to_raw_sql(make: Any) -> None:
     assistant = make(max_rows=7)
-    answer = answer_sql(assistant, "SELECT id FROM charges", as_of=AS_OF, account=HOME)
+    answer = answer_sql(
+        assistant.session,
+        "SELECT id FROM charges",
+        Request("SELECT id FROM charges", as_of=AS_OF, account=HOME),
+    )
     assert (len(answer.rows), answer.truncated) == (7, True)
     assert any("`max_rows`" in n for n in answer.notices)
-    exact = answer_sql(assistant, "SELECT id FROM charges LIMIT 7", as_of=AS_OF, account=HOME)
+    exact = answer_sql(
+        assistant.session,
+        "SELECT id FROM charges LIMIT 7",
+        Request("SELECT id FROM charges LIMIT 7", as_of=AS_OF, account=HOME),
+    )
     assert (len(exact.rows), exact.truncated) == (7, False)
 
 
@@ -171,8 +184,8 @@ def test_question_length_limit(make: Any) -> None:
     assistant = make(max_question_chars=40)
     at_limit = "gross volume last month".ljust(40, "?")
     assert len(at_limit) == 40
-    assert assistant.ask(at_limit, as_of=AS_OF, account=HOME).status == "answered"
-    over = assistant.ask(at_limit + "?", as_of=AS_OF, account=HOME)
+    assert assistant.ask(Request(at_limit, as_of=AS_OF, account=HOME)).status == "answered"
+    over = assistant.ask(Request(at_limit + "?", as_of=AS_OF, account=HOME))
     assert over.status == "refused"
     assert over.refusal is not None and over.refusal.reason_class == "too_long"
     assert "max_question_chars" in over.headline and "40" in over.headline
@@ -183,6 +196,7 @@ def test_question_length_limit(make: Any) -> None:
 
 def test_conversation_keeps_the_latest_turns(make: Any) -> None:
     assistant = make(max_conversation_turns=3)
+    router = Router(assistant.settings, assistant, engine_only=True)  # the conversation's owner
     conversation = Conversation()
     questions = [
         "gross volume last month",
@@ -192,9 +206,11 @@ def test_conversation_keeps_the_latest_turns(make: Any) -> None:
         "net revenue this year",
     ]
     for question in questions:
-        assistant.ask(question, as_of=AS_OF, account=HOME, conversation=conversation)
+        router.ask(Request(question, as_of=AS_OF, account=HOME, conversation=conversation))
     assert [a.question for a in conversation.answers] == questions[-3:]
     assert conversation.previous is not None  # follow-ups still edit the last plan
-    follow = assistant.ask("and last year?", as_of=AS_OF, account=HOME, conversation=conversation)
+    follow = router.ask(
+        Request("and last year?", as_of=AS_OF, account=HOME, conversation=conversation)
+    )
     assert follow.status == "answered"
     assert len(conversation.answers) == 3 and conversation.answers[-1] is follow

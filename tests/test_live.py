@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 
+from app.core.request import Request
 from app.core.settings import Settings
 from app.router import Router
 
@@ -43,13 +44,13 @@ def live_router(demo_path):
         pytest.skip(_REASON)
     router = Router(Settings(warehouse_path=demo_path))
     yield router
-    router.assistant.executor.close()
+    router.assistant.session.executor.close()
 
 
 @pytest.mark.enable_socket
 @pytest.mark.parametrize("question,reference", QUESTIONS, ids=["line_items", "paid_share"])
 def test_live_question_answers_or_refuses_honestly(live_router, question, reference):
-    answer = live_router.ask(question, as_of=date(2025, 12, 31), account="acct_demo_01")
+    answer = live_router.ask(Request(question, as_of=date(2025, 12, 31), account="acct_demo_01"))
     assert answer.status in ("answered", "refused")
     if answer.status == "answered":
         assert answer.sql and "merchant_id" in answer.sql

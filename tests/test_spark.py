@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 
 from app.core.errors import ExecutionError, QueryTimeout
+from app.core.request import Request
 from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from app.run.duckdb import Executor
@@ -145,8 +146,8 @@ def test_enough_cases_across_areas() -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_same_answer_on_spark(case: Case, assistant: Assistant, spark_assistant: Assistant) -> None:
     q = case.inputs
-    on_duck = assistant.ask(q.question, as_of=q.as_of, account=q.account)
-    on_spark = spark_assistant.ask(q.question, as_of=q.as_of, account=q.account)
+    on_duck = assistant.ask(Request(q.question, as_of=q.as_of, account=q.account))
+    on_spark = spark_assistant.ask(Request(q.question, as_of=q.as_of, account=q.account))
     assert on_spark.status == on_duck.status, on_spark.error
     assert on_duck.status == "answered", on_duck.error
     assert on_spark.sql == on_duck.sql  # the guarded DuckDB statement Spark transpiled
@@ -162,8 +163,8 @@ def test_same_answer_on_spark(case: Case, assistant: Assistant, spark_assistant:
     )
 
     assert case.expected.reference_sql and case.expected.compare
-    ref_duck = assistant.run_sql(case.expected.reference_sql, q.account)
-    ref_spark = spark_assistant.run_sql(case.expected.reference_sql, q.account)
+    ref_duck = assistant.session.run_sql(case.expected.reference_sql, q.account)
+    ref_spark = spark_assistant.session.run_sql(case.expected.reference_sql, q.account)
     assert ref_spark.columns == ref_duck.columns
     assert_same_rows(list(ref_spark.rows), list(ref_duck.rows), ordered=False)
     verdicts = []

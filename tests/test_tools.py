@@ -16,6 +16,7 @@ from app.run.warehouse import Result
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import Policy, check_sql
 from tools import TOOLS, SqlToolResult, ToolContext
+from tools.context import GuardedSql
 from tools.describe_table import describe_table
 from tools.lookup_metric import lookup_metric
 from tools.run_sql import preview, run_sql
@@ -26,13 +27,13 @@ AS_OF = date(2025, 12, 31)
 
 @pytest.fixture
 def ctx(assistant: Assistant) -> ToolContext:
-    return ToolContext(assistant=assistant, account="acct_demo_02", as_of=AS_OF)
+    return ToolContext(assistant=assistant.session, account="acct_demo_02", as_of=AS_OF)
 
 
-def _direct(assistant: Assistant, sql: str) -> list[tuple[object, ...]]:
+def _direct(session: GuardedSql, sql: str) -> list[tuple[object, ...]]:
     """Run SQL with no tenant scoping (the test states the account itself)."""
     policy = Policy(account=None, tables=warehouse_tables(), max_rows=10_000)
-    return list(assistant.executor.run(check_sql(sql, policy)).rows)
+    return list(session.executor.run(check_sql(sql, policy)).rows)
 
 
 def test_tools_tuple_and_signatures() -> None:
@@ -142,12 +143,14 @@ def test_sample_values_most_frequent_first(ctx: ToolContext) -> None:
 
 
 def test_sample_values_capped(assistant: Assistant) -> None:
-    ctx = ToolContext(assistant=assistant, account="acct_demo_01", as_of=AS_OF, sample_cap=5)
+    ctx = ToolContext(
+        assistant=assistant.session, account="acct_demo_01", as_of=AS_OF, sample_cap=5
+    )
     text = sample_values(ctx, "customers", "address_country")
     assert len(_listed(text)) == 5
     assert "Only the 5 most frequent are shown." in text
     [(total,)] = _direct(
-        assistant,
+        assistant.session,
         "SELECT count(DISTINCT address_country) FROM customers WHERE merchant_id = 'acct_demo_01'",
     )
     assert int(str(total)) > 5
@@ -213,7 +216,9 @@ def test_run_sql_ok_preview(ctx: ToolContext) -> None:
 
 
 def test_run_sql_preview_is_capped(assistant: Assistant) -> None:
-    ctx = ToolContext(assistant=assistant, account="acct_demo_02", as_of=AS_OF, preview_rows=3)
+    ctx = ToolContext(
+        assistant=assistant.session, account="acct_demo_02", as_of=AS_OF, preview_rows=3
+    )
     out = run_sql(ctx, "SELECT id, created FROM charges ORDER BY created, id LIMIT 10")
     assert out.ok and out.result is not None and len(out.result.rows) == 10
     assert out.text.splitlines()[0] == "OK: 10 rows. Columns: id VARCHAR, created TIMESTAMP."
@@ -281,11 +286,11 @@ def slow_assistant(
     shutil.copy(demo_path, copy)
     a = Assistant(Settings(warehouse_path=copy, query_timeout_ms=50))
     yield a
-    a.executor.close()
+    a.session.close()
 
 
 def test_run_sql_timeout_is_text(slow_assistant: Assistant) -> None:
-    ctx = ToolContext(assistant=slow_assistant, account="acct_demo_02", as_of=AS_OF)
+    ctx = ToolContext(assistant=slow_assistant.session, account="acct_demo_02", as_of=AS_OF)
     out = run_sql(ctx, "SELECT count(*) FROM charges a, charges b, charges c")
     assert not out.ok and out.rule == "timeout"
     assert out.text.startswith("Timed out: ") and "query_timeout_ms" in out.text

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from app.core.conversation import Conversation
 from app.ui.assistant_panel import PageContext
 from tests.ui_reference import (
     GROSS_VOLUME,
@@ -186,7 +187,9 @@ def test_every_panel_example_is_answered_from_the_page_plan(
     at = page(monkeypatch, demo_path, path)
     examples = [b for b in at.button if b.key and b.key.startswith(f"panel-{key}-example-")]
     assert len(examples) == 3
-    seed = chat(at, f"panel:{key}").conversation.previous
+    page_context = chat(at, f"panel:{key}").page
+    assert page_context is not None
+    seed = page_context.plan
     for i in range(3):
         at.button(key=f"panel-{key}-example-{i}").click().run()
         assert_no_failure(at)
@@ -195,5 +198,5 @@ def test_every_panel_example_is_answered_from_the_page_plan(
         assert answer.plan is not None and answer.plan != seed
         state = chat(at, f"panel:{key}")  # each example starts again from the page's plan
         state.turns.clear()
-        state.conversation.previous = seed
+        state.conversation = Conversation()
         at.run()

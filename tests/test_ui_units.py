@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from app.core.answer import Answer, Column
-from app.pipeline.assistant import Assistant, Conversation
+from app.core.conversation import Conversation
+from app.core.request import Request
+from app.pipeline.assistant import Assistant
 from app.ui.followups import follow_ups
 from app.ui.tables import csv_bytes, money_format
 from app.ui.text import escape_delta, escape_md, one_line
@@ -92,20 +94,22 @@ QUESTIONS = [
 def test_every_offered_follow_up_is_answered_by_editing_the_plan(
     assistant: Assistant, question: str
 ) -> None:
-    first = assistant.ask(question, as_of=AS_OF, account="acct_demo_01", conversation=None)
+    first = assistant.ask(Request(question, as_of=AS_OF, account="acct_demo_01", conversation=None))
     assert first.status == "answered" and first.plan is not None
     offered = follow_ups(first.plan, assistant.model)
     assert 1 <= len(offered) <= 3
     for follow_up in offered:
         conv = Conversation(previous=first.plan)
-        ans = assistant.ask(follow_up, as_of=AS_OF, account="acct_demo_01", conversation=conv)
+        ans = assistant.ask(
+            Request(follow_up, as_of=AS_OF, account="acct_demo_01", conversation=conv)
+        )
         assert ans.status == "answered", (question, follow_up, ans.headline)
         assert ans.plan is not None and ans.plan != first.plan
         assert ans.plan.metrics == first.plan.metrics
 
 
 def test_no_follow_ups_for_lists_or_raw_sql(assistant: Assistant) -> None:
-    ans = assistant.ask("unpaid invoices over $1,000", as_of=AS_OF, account="acct_demo_01")
+    ans = assistant.ask(Request("unpaid invoices over $1,000", as_of=AS_OF, account="acct_demo_01"))
     assert ans.plan is not None and ans.plan.listing is not None
     assert follow_ups(ans.plan, assistant.model) == []
     assert follow_ups(None, assistant.model) == []

@@ -295,10 +295,11 @@ def test_spark_rendering(name: str) -> None:
 def test_compiled_plan_renders_without_duckdb_only_functions(assistant: object) -> None:
     from datetime import date
 
+    from app.core.request import Request
     from app.pipeline.assistant import Assistant
 
     assert isinstance(assistant, Assistant)
-    answer = assistant.ask("gross volume by month in 2025", as_of=date(2025, 12, 31))
+    answer = assistant.ask(Request("gross volume by month in 2025", as_of=date(2025, 12, 31)))
     assert answer.sql
     rendered = spark_sql(sqlglot.parse_one(answer.sql, read="duckdb"))
     for duckdb_only in ("TIMEZONE(", "INT128", "HUGEINT", "TRUNC(", " AT TIME ZONE "):

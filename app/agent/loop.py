@@ -45,9 +45,10 @@ from app.agent.tokens import count_messages, estimate_cost
 from app.core.answer import Answer, LlmUsage, Step
 from app.core.errors import AssistantError, LlmUnavailable
 from app.core.plan import CannotAnswer, QueryPlan
+from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.prose import check_numbers, period_numbers
-from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.assistant import Assistant
 from app.pipeline.rawsql import answer_result
 from app.run.warehouse import Result
 from tools import TOOLS, SqlToolResult, ToolContext, ToolSpec, tool_schemas, tool_spec
@@ -126,18 +127,10 @@ class Agent:
         self.model_name = settings.llm_model
 
     # ------------------------------------------------------------------ public API
-    def run(
-        self,
-        question: str,
-        *,
-        as_of: date,
-        account: str,
-        conversation: Conversation | None = None,
-        on_step: Callable[[Step], None] | None = None,
-    ) -> AgentRun:
+    def run(self, request: Request, on_step: Callable[[Step], None] | None = None) -> AgentRun:
         """Run the agent to completion, reporting each step to `on_step`."""
         outcome = AgentRun()
-        for item in self.stream(question, as_of=as_of, account=account, conversation=conversation):
+        for item in self.stream(request):
             if isinstance(item, Step):
                 outcome.steps.append(item)
                 if on_step is not None:
@@ -150,16 +143,13 @@ class Agent:
                 )
         return outcome
 
-    def stream(
-        self,
-        question: str,
-        *,
-        as_of: date,
-        account: str,
-        conversation: Conversation | None = None,
-    ) -> Iterator[Step | AgentRun]:
+    def stream(self, request: Request) -> Iterator[Step | AgentRun]:
         """Yield the agent's steps as they happen, then one final AgentRun."""
-        info = self.assistant.account_info(account)
+        question, as_of = request.question, request.as_of
+        account = request.account or self.settings.default_account
+        request = request.with_account(account)
+        conversation = request.conversation
+        info = self.assistant.session.account_info(account)
         if info is None:
             yield AgentRun(refusal=CannotAnswer(reason=f"Unknown account {account}."))
             return
@@ -197,7 +187,7 @@ class Agent:
             elif decision.action == "sql" or decision.plan is None:
                 wants_sql = True
             else:
-                answer = self._answer_plan(decision.plan, question, as_of, account, conversation)
+                answer = self._answer_plan(decision.plan, request)
                 yield Step(kind="tool_result", text=answer.headline, sql=answer.sql)
                 if answer.status == "answered":
                     result = answer
@@ -220,28 +210,32 @@ class Agent:
             else:
                 assert sql_result.result is not None and sql_result.sql is not None
                 result = answer_result(
-                    self.assistant,
+                    self.assistant.session,
                     sql_result.result,
                     sql_result.sql,
-                    question=question,
-                    as_of=as_of,
-                    account=account,
-                    conversation=conversation,
+                    request,
                     backend=f"llm:{self.model_name}",
                 )
         if isinstance(result, Answer):
-            yield from self._explain(result, usage)
-            result.llm = usage.report()
-            yield AgentRun(answer=result, usage=result.llm)
+            explained = yield from self._explain(result, usage)
+            report = usage.report()
+            yield AgentRun(answer=explained.model_copy(update={"llm": report}), usage=report)
         else:
             yield AgentRun(refusal=result, usage=usage.report())
 
-    def explain(self, answer: Answer) -> Iterator[Step]:
-        """Let the model rewrite an answer's prose; keep it only if every number checks out."""
+    def explain(self, answer: Answer, on_step: Callable[[Step], None] | None = None) -> Answer:
+        """The answer with model-written prose, kept only if every number in it checks out."""
         usage = _Usage(self.model_name)
-        yield from self._explain(answer, usage)
-        if usage.calls:
-            answer.llm = usage.report()
+        steps = self._explain(answer, usage)
+        while True:
+            try:
+                step = next(steps)
+            except StopIteration as done:
+                explained: Answer = done.value
+                break
+            if on_step is not None:
+                on_step(step)
+        return explained.model_copy(update={"llm": usage.report()}) if usage.calls else explained
 
     # ------------------------------------------------------------------ phases
     def _decide(
@@ -264,29 +258,15 @@ class Agent:
         failure = out.get("parsing_error") if isinstance(out, dict) else None
         return None, short(failure) if failure else "no structured reply"
 
-    def _answer_plan(
-        self,
-        plan: QueryPlan,
-        question: str,
-        as_of: date,
-        account: str,
-        conversation: Conversation | None,
-    ) -> Answer:
+    def _answer_plan(self, plan: QueryPlan, request: Request) -> Answer:
         unknown = [m for m in plan.metrics if m not in self.assistant.model.metrics]
         if unknown:
             return Answer(
                 status="error",
-                question=question,
+                question=request.question,
                 error=f"unknown metric(s) {', '.join(unknown)}; use lookup names from the context",
             )
-        return self.assistant.answer_plan(
-            plan,
-            as_of=as_of,
-            account=account,
-            question=question,
-            conversation=conversation,
-            backend=f"llm:{self.model_name}",
-        )
+        return self.assistant.answer_plan(plan, request, backend=f"llm:{self.model_name}")
 
     def _sql_loop(
         self,
@@ -297,7 +277,10 @@ class Agent:
         account: str,
     ) -> Generator[Step, None, SqlToolResult | CannotAnswer]:
         ctx = ToolContext(
-            assistant=self.assistant, account=account, as_of=as_of, preview_rows=PREVIEW_ROWS
+            assistant=self.assistant.session,
+            account=account,
+            as_of=as_of,
+            preview_rows=PREVIEW_ROWS,
         )
         messages.append(HumanMessage(load_prompt("sql_fallback").render(question=question)))
         bound = self.model.bind_tools(tool_schemas(TOOLS))
@@ -366,9 +349,9 @@ class Agent:
             return out.text, out
         return str(out), None
 
-    def _explain(self, answer: Answer, usage: _Usage) -> Iterator[Step]:
+    def _explain(self, answer: Answer, usage: _Usage) -> Generator[Step, None, Answer]:
         if not self.settings.llm_explain or answer.status != "answered" or not answer.rows:
-            return
+            return answer
         prompt = load_prompt("explain").render(
             question=answer.question,
             plan=answer.plan.model_dump_json(exclude_defaults=True) if answer.plan else "raw SQL",
@@ -381,19 +364,18 @@ class Agent:
             reply = self._stream_reply(self.model, messages, usage)
         except LlmUnavailable as err:
             log.warning("LLM explanation skipped: %s", err)
-            return
+            return answer
         text = reply.message.text.strip()
         if text and check_numbers(
             text, answer.columns, answer.rows, period_numbers(answer.period, answer.as_of)
         ):
-            answer.explanation = text
-            answer.numbers_verified = True
-        else:
-            log.warning("LLM explanation replaced: a number is not in the result (%r)", text[:200])
-            answer.notices.append(
-                "The AI-written explanation cited a number not in the result; showing the "
-                "checked explanation instead."
-            )
+            return answer.model_copy(update={"explanation": text, "numbers_verified": True})
+        log.warning("LLM explanation replaced: a number is not in the result (%r)", text[:200])
+        notice = (
+            "The AI-written explanation cited a number not in the result; showing the "
+            "checked explanation instead."
+        )
+        return answer.model_copy(update={"notices": [*answer.notices, notice]})
 
     # ------------------------------------------------------------------ model calls
     def _call(self, fn: Callable[[], Any]) -> Any:

@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.conversation import Conversation
 from app.core.plan import CannotAnswer, QueryPlan
-from app.pipeline.assistant import Conversation
 
 PREVIEW_ROWS = 20
 

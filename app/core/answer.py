@@ -95,7 +95,12 @@ class LlmUsage(_Model):
 
 
 class Answer(_Model):
-    """The result of ask(): headline, table, chart, SQL, definitions, assumptions, explanation."""
+    """The result of ask(): headline, table, chart, SQL, definitions, assumptions, explanation.
+
+    Built once and never changed (frozen): a variant is a `model_copy(update=...)`.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     status: Status
     question: str

@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     )
     reporting_currency: str | None = Field(
         None,
-        description="Currency totals are converted into; empty means the account's default "
-        "currency.",
+        description="Currency totals are converted into when neither the question nor the "
+        "request names one; empty means the account's default currency.",
     )
     fiscal_year_start_month: int = Field(
         1, ge=1, le=12, description="Month (1-12) in which the fiscal year starts."

@@ -3,95 +3,90 @@
 from __future__ import annotations
 
 import time
-from datetime import date
 from typing import Any, Literal
 
 from app.core.answer import Answer, Column, Timings
 from app.core.errors import ExecutionError, GuardError, QueryTimeout
 from app.core.plan import Assumption
+from app.core.request import Request
 from app.explain.prose import explain
-from app.pipeline.assistant import Assistant, Conversation, ms_since
+from app.pipeline.assistant import ms_since, row_cap_notices
+from app.pipeline.session import Session
 from app.run.warehouse import Result
 
 
 def answer_sql(
-    assistant: Assistant,
+    session: Session,
     sql: str,
+    request: Request,
     *,
-    as_of: date,
-    account: str | None = None,
-    question: str = "",
     read_dialect: str = "duckdb",
-    conversation: Conversation | None = None,
     backend: str = "sql",
 ) -> Answer:
     """Guard, run and describe one raw SELECT (pasted SQL, Sigma queries, the agent's SQL)."""
     t0 = time.perf_counter()
-    account = account or assistant.settings.default_account
-    base: dict[str, Any] = {"question": question or sql, "account": account, "as_of": as_of}
+    account = request.account or session.settings.default_account
+    base: dict[str, Any] = {
+        "question": request.question or sql,
+        "account": account,
+        "as_of": request.as_of,
+        "backend": backend,
+    }
     timings = Timings()
     try:
-        guarded = assistant.guard(sql, account, read_dialect=read_dialect)
+        guarded = session.guard(sql, account, read_dialect=read_dialect)
     except GuardError as err:
-        answer = Answer(
+        return Answer(
             status="rejected",
             error=str(err),
             headline=f"This query was not run: {err.detail}",
-            backend=backend,
+            timings=timings.model_copy(update={"total_ms": ms_since(t0)}),
             **base,
         )
-        return assistant.finish(answer, t0, timings, conversation)
     timings.guard_ms = ms_since(t0)
     t = time.perf_counter()
     try:
-        result = assistant.executor.run(guarded)
+        result = session.executor.run(guarded)
     except (QueryTimeout, ExecutionError) as err:
-        answer = Answer(
+        return Answer(
             status="error",
             error=str(err),
             headline="The query could not finish.",
             sql=guarded.sql,
-            backend=backend,
+            timings=timings.model_copy(update={"total_ms": ms_since(t0)}),
             **base,
         )
-        return assistant.finish(answer, t0, timings, conversation)
     timings.execute_ms = ms_since(t)
-    answer = answer_result(
-        assistant,
-        result,
-        guarded.sql,
-        question=question or sql,
-        as_of=as_of,
-        account=account,
-        backend=backend,
-    )
-    return assistant.finish(answer, t0, timings, conversation)
+    timings.total_ms = ms_since(t0)
+    return answer_result(session, result, guarded.sql, request, backend=backend, timings=timings)
 
 
 def answer_result(
-    assistant: Assistant,
+    session: Session,
     result: Result,
     sql: str,
+    request: Request,
     *,
-    question: str,
-    as_of: date,
-    account: str,
     backend: str,
-    conversation: Conversation | None = None,
+    timings: Timings | None = None,
 ) -> Answer:
     """Describe the result of an already guarded and executed raw SELECT."""
-    base: dict[str, Any] = {"question": question, "account": account, "as_of": as_of}
+    account = request.account or session.settings.default_account
     columns = [
         Column(name=n, kind=_kind_of(t)) for n, t in zip(result.columns, result.types, strict=True)
     ]
     ex = explain(columns, result.rows, metric_labels={}, period=None, truncated=result.truncated)
-    answer = Answer(
+    return Answer(
         status="answered",
+        question=request.question or sql,
+        account=account,
+        as_of=request.as_of,
         headline=ex.headline,
         value=ex.value,
         columns=columns,
         rows=[list(r) for r in result.rows],
         truncated=result.truncated,
+        notices=row_cap_notices(result),
         sql=sql,
         explanation=ex.explanation if ex.numbers_verified else "",
         numbers_verified=ex.numbers_verified,
@@ -103,10 +98,9 @@ def answer_result(
             )
         ],
         backend=backend,
-        freshness=assistant.freshness(account),
-        **base,
+        freshness=session.freshness(account),
+        timings=timings or Timings(),
     )
-    return assistant.remember(answer, conversation)
 
 
 def _kind_of(duck_type: str) -> Literal["count", "number", "date", "label"]:

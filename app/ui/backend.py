@@ -17,10 +17,12 @@ from typing import Any
 import streamlit as st
 
 from app.core.answer import Answer
+from app.core.conversation import Conversation, PageContext
 from app.core.errors import AssistantError
 from app.core.plan import QueryPlan
+from app.core.request import Request
 from app.core.settings import Settings, load_settings
-from app.pipeline.assistant import Assistant, Conversation
+from app.pipeline.assistant import Assistant
 from app.router import Router
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def _key(s: Settings) -> str:
 
 
 def _close(assistant: Assistant) -> None:
-    assistant.executor.close()
+    assistant.session.close()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=_close)
@@ -89,44 +91,19 @@ def answer(
     account: str,
     conversation: Conversation,
     currency: str | None = None,
+    page: PageContext | None = None,
     on_step: StepCallback | None = None,
 ) -> Answer:
-    """Answer a chat question through the router, in the chosen currency."""
-    result = get_router().ask(
-        question, as_of=as_of, account=account, conversation=conversation, on_step=on_step
+    """Answer a chat question through the router, in the chosen reporting currency."""
+    request = Request(
+        question,
+        as_of=as_of,
+        account=account,
+        currency=currency,
+        page=page,
+        conversation=conversation,
     )
-    return _in_currency(result, currency, conversation)
-
-
-def _in_currency(ans: Answer, currency: str | None, conversation: Conversation) -> Answer:
-    """Re-run an answered plan in the sidebar's reporting currency when the question named none."""
-    plan = ans.plan
-    if (
-        not currency
-        or ans.status != "answered"
-        or plan is None
-        or plan.currency is not None
-        or plan.by_currency
-        or plan.listing is not None
-        or not ans.currency
-        or ans.currency.lower() == currency.lower()
-        or ans.as_of is None
-    ):
-        return ans
-    redo = get_assistant().answer_plan(
-        plan.model_copy(update={"currency": currency.lower()}),
-        as_of=ans.as_of,
-        account=ans.account,
-        question=ans.question,
-        backend=ans.backend,
-    )
-    if redo.status != "answered":
-        return ans
-    redo = redo.model_copy(update={"notices": ans.notices, "llm": ans.llm})
-    if conversation.answers and conversation.answers[-1] is ans:
-        conversation.answers[-1] = redo
-    conversation.previous = redo.plan
-    return redo
+    return get_router().ask(request, on_step=on_step)
 
 
 def run_plan(plan: QueryPlan, *, as_of: date, account: str) -> Answer:
@@ -141,7 +118,7 @@ def run_plan(plan: QueryPlan, *, as_of: date, account: str) -> Answer:
 def _cached_plan(plan_json: str, as_of: date, account: str, path: str, mtime: float) -> Answer:
     plan = QueryPlan.model_validate_json(plan_json)
     try:
-        return get_assistant().answer_plan(plan, as_of=as_of, account=account)
+        return get_assistant().answer_plan(plan, Request("", as_of=as_of, account=account))
     except AssistantError as err:  # e.g. the account lookup itself failed
         return Answer(
             status="error",
@@ -162,7 +139,7 @@ def accounts() -> list[AccountRow]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _accounts(path: str, mtime: float) -> list[AccountRow]:
-    res = get_assistant().run_sql(
+    res = get_assistant().session.run_sql(
         "SELECT id, business_profile_name, default_currency, settings_dashboard_timezone "
         "FROM accounts ORDER BY id",
         None,
@@ -178,7 +155,7 @@ def latest_date(account: str) -> date | None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _latest(account: str, path: str, mtime: float) -> date | None:
-    fresh = get_assistant().freshness(account)
+    fresh = get_assistant().session.freshness(account)
     return fresh.date() if fresh else None
 
 

@@ -14,9 +14,9 @@ from typing import Any
 import streamlit as st
 
 from app.core.answer import Answer
+from app.core.conversation import Conversation, PageContext
 from app.core.errors import AssistantError, QueryTimeout, WarehouseMissing
 from app.core.plan import QueryPlan
-from app.pipeline.assistant import Conversation
 from app.ui import backend
 from app.ui.ratelimit import RateLimiter
 from app.ui.sidebar import Selection
@@ -43,9 +43,9 @@ class ChatState:
     account: str
     conversation: Conversation
     limiter: RateLimiter
+    page: PageContext | None = None
     turns: list[Turn] = field(default_factory=list)
     pending: str | None = None
-    context_key: str = ""
 
     def queue(self, question: str) -> None:
         """Ask `question` on the next run (suggestion and choice buttons call this)."""
@@ -67,15 +67,13 @@ def chat_state(
         limit = backend.settings().ui_rate_limit_per_minute
         state = ChatState(
             account=sel.account,
-            conversation=Conversation(previous=seed),
+            conversation=Conversation(),
             limiter=_shared_limiter(limit),
-            context_key=context_key,
         )
         st.session_state[name] = state
-    elif context_key != state.context_key:
-        # The page's period or filters changed: follow-ups now edit the page's new plan.
-        state.conversation.previous = seed
-        state.context_key = context_key
+    # A page's plan travels with each question; when the page's period or filters change (a new
+    # key), the conversation restarts follow-ups from the page's new plan.
+    state.page = PageContext(name=key, plan=seed, key=context_key) if seed is not None else None
     return state
 
 
@@ -114,6 +112,7 @@ def ask(
                 account=sel.account,
                 conversation=state.conversation,
                 currency=sel.currency,
+                page=state.page,
                 on_step=step,
             )
         except WarehouseMissing as err:
@@ -139,5 +138,3 @@ def _trim(state: ChatState) -> None:
     keep = backend.settings().max_conversation_turns
     if len(state.turns) > keep:
         del state.turns[: len(state.turns) - keep]
-    if len(state.conversation.answers) > keep:
-        del state.conversation.answers[: len(state.conversation.answers) - keep]

@@ -47,7 +47,9 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
                 "the reporting currency was used.",
             )
         )
-    target = None if by_currency else (plan.currency or ctx.account.currency).lower()
+    target = (
+        None if by_currency else (plan.currency or ctx.currency or ctx.account.currency).lower()
+    )
     q = CompileState(ctx=ctx, plan=plan, frame=frame, target=target, notes=notes)
     q.dim_names = [d for d in plan.dimensions if d != "currency"]
     for d in q.dim_names:

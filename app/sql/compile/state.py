@@ -32,6 +32,7 @@ class CompileContext:
     account: AccountInfo
     as_of: date
     model: SemanticModel
+    currency: str | None = None  # reporting currency of plans that name none (None: the account's)
 
 
 @dataclass

@@ -1,0 +1,85 @@
+"""A session over one warehouse: the guarded way to run SQL, and caches of account lookups."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.core.settings import Settings
+from app.run.engines import open_warehouse
+from app.run.warehouse import Result, Warehouse
+from app.semantic.catalog import warehouse_tables
+from app.semantic.model import SemanticModel, semantic_model
+from app.sql.compile import AccountInfo
+from app.sql.guard.checks import Guarded, Policy, check_sql
+
+
+class Session:
+    """One open warehouse with its limits and cached lookups; safe to share between threads."""
+
+    def __init__(self, settings: Settings, executor: Warehouse | None = None) -> None:
+        """Open (or reuse) the warehouse: read-only DuckDB, or Spark (the `engine` setting)."""
+        self.settings = settings
+        self.executor: Warehouse = executor or open_warehouse(settings)
+        self.model: SemanticModel = semantic_model()
+        self._accounts: dict[str, AccountInfo] = {}
+        self._values: dict[str, dict[str, dict[str, str]]] = {}
+        self._fresh: dict[str, datetime | None] = {}
+
+    def guard(self, sql: Any, account: str | None, read_dialect: str = "duckdb") -> Guarded:
+        """Apply the guard with this session's limits."""
+        policy = Policy(
+            account=account,
+            tables=warehouse_tables(),
+            max_rows=self.settings.max_rows,
+            read_dialect=read_dialect,
+        )
+        return check_sql(sql, policy)
+
+    def run_sql(self, sql: Any, account: str | None, max_rows: int | None = None) -> Result:
+        """Guard then execute SQL for an account (the only path to the warehouse)."""
+        return self.executor.run(self.guard(sql, account), max_rows=max_rows)
+
+    def account_info(self, account: str) -> AccountInfo | None:
+        """Time zone, currency and name of an account (None when it does not exist)."""
+        if account not in self._accounts:
+            res = self.run_sql(
+                "SELECT id, settings_dashboard_timezone, default_currency, business_profile_name "
+                "FROM accounts",
+                account,
+            )
+            if not res.rows:
+                return None
+            r = res.rows[0]
+            self._accounts[account] = AccountInfo(
+                id=str(r[0]), timezone=str(r[1]), currency=str(r[2]), name=str(r[3] or "")
+            )
+        return self._accounts[account]
+
+    def freshness(self, account: str) -> datetime | None:
+        """Latest loaded balance-transaction time of the account (the warehouse is read-only)."""
+        if account not in self._fresh:
+            self._fresh[account] = self.executor.freshness(account)
+        return self._fresh[account]
+
+    def data_values(self, account: str) -> dict[str, dict[str, str]]:
+        """Plan and product names of the account, so the engine recognises them as filters."""
+        if account not in self._values:
+            plans = self.run_sql(
+                "SELECT DISTINCT nickname FROM prices WHERE nickname IS NOT NULL", account
+            )
+            prods = self.run_sql(
+                "SELECT DISTINCT name FROM products WHERE name IS NOT NULL", account
+            )
+            values: dict[str, dict[str, str]] = {"plan": {}, "product": {}}
+            for (n,) in plans.rows:
+                values["plan"][str(n).lower()] = str(n)
+            for (n,) in prods.rows:
+                values["product"][str(n).lower()] = str(n)
+                values["product"][f"{str(n).lower()} plan"] = str(n)
+            self._values[account] = values
+        return self._values[account]
+
+    def close(self) -> None:
+        """Release the warehouse connection."""
+        self.executor.close()
