@@ -139,7 +139,7 @@ def check_gate(
     old, new = baseline.get("inputs", {}), report["inputs"]
     _prompt_changes(old.get("prompts", {}), new["prompts"], gate)
     for key, what in (
-        ("tool_schemas_sha256", "tool schemas (tools/*.py, app/agent/loop.py, app/agent/parts.py)"),
+        ("tool_schemas_sha256", "tool schemas (tools/*.py, app/agent/parts.py)"),
         ("semantic_model_sha256", "semantic model (data/semantic/*.yaml)"),
     ):
         if old.get(key) != new[key]:

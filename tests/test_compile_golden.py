@@ -161,14 +161,14 @@ def _orders(sql: str) -> bool:
 
 
 def _run(assistant: Assistant, sql: str, account: str) -> Result:
-    result = assistant.run_sql(sql, account)
+    result = assistant.session.run_sql(sql, account)
     assert not result.truncated, "the row cap cut the result: narrow the case"
     return result
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_compile_golden(assistant: Assistant, case: Case) -> None:
-    info = assistant.account_info(case.account)
+    info = assistant.session.account_info(case.account)
     assert info is not None, f"no account {case.account} in the demo warehouse"
     ctx = CompileContext(account=info, as_of=case.as_of, model=semantic_model())
     sql = compile_plan(case.plan, ctx).expression.sql("duckdb", pretty=True)

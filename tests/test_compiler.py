@@ -48,7 +48,7 @@ def test_plans_the_compiler_cannot_answer_are_refused(plan: QueryPlan, message: 
 
 
 def _rows(assistant: Assistant, plan: QueryPlan) -> tuple[tuple[object, ...], ...]:
-    return assistant.run_sql(compile_plan(plan, CTX).expression, "acct_demo_01").rows
+    return assistant.session.run_sql(compile_plan(plan, CTX).expression, "acct_demo_01").rows
 
 
 def test_joins_follow_only_many_to_one_edges(assistant: Assistant) -> None:

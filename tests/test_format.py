@@ -9,6 +9,7 @@ import pytest
 
 from app.core.answer import Column
 from app.core.plan import QueryPlan, TimeRange
+from app.core.request import Request
 from app.explain.format import currency_decimals, format_money, format_value
 from app.explain.prose import check_numbers, explain
 from app.pipeline.assistant import Assistant
@@ -64,9 +65,8 @@ def test_a_plan_reported_in_yen_prints_whole_yen_that_match_the_result(
         time=TimeRange(start=date(2025, 11, 1), end=date(2025, 12, 1)),
         currency="jpy",
     )
-    answer = assistant.answer_plan(
-        plan, as_of=date(2025, 12, 31), account="acct_demo_01", question="gross volume in yen"
-    )
+    request = Request("gross volume in yen", as_of=date(2025, 12, 31), account="acct_demo_01")
+    answer = assistant.answer_plan(plan, request)
     assert answer.status == "answered", answer.headline
     value = answer.rows[0][0]
     assert isinstance(value, Decimal) and value == value.to_integral_value() and value > 0
