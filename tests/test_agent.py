@@ -90,7 +90,7 @@ def test_agent_binds_exactly_the_registered_tools_with_their_derived_schemas(
     router, model = _router(
         llm_settings, assistant, [decision("sql"), call("run_sql", sql=LINES_SQL), text("")]
     )
-    assert router.ask(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT).status == "answered"
+    assert router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT)).status == "answered"
     # bound first: the decision schema (structured output); then the tools for the SQL loop
     assert len(model.bound_tools) == 2 and model.bound_tools[-1] == tool_schemas(TOOLS)
     assert [t["function"]["name"] for t in model.bound_tools[-1]] == [f.__name__ for f in TOOLS]
@@ -108,7 +108,7 @@ def test_wrong_arguments_and_unknown_tools_are_reported_back(llm_settings, assis
             text(""),
         ],
     )
-    answer = router.ask(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT)
+    answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
     assert answer.status == "answered"
     fed_back = [str(m.content) for m in model.seen[-1] if isinstance(m, ToolMessage)]
     assert fed_back[0].startswith("Invalid arguments for sample_values:")
