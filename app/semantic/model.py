@@ -8,13 +8,14 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+import pydantic
 import sqlglot
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlglot import exp
 
 from app.core.errors import SemanticModelError
 from app.core.plan import Grain
+from app.semantic.cache import cache_key, read_cached, write_cached
 
 SEMANTIC_DIR = Path(__file__).resolve().parents[2] / "data" / "semantic"
 
@@ -199,6 +200,8 @@ def _check(model: SemanticModel) -> None:
 
 def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
     """Load, validate and hash the semantic model YAML files."""
+    import yaml  # only here: the packaged model usually comes from the parse cache
+
     files = sorted(directory.glob("*.yaml"))
     raw: dict[str, object] = {}
     digest = hashlib.sha256()
@@ -230,5 +233,22 @@ def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
 
 @cache
 def semantic_model() -> SemanticModel:
-    """The packaged semantic model, loaded once."""
-    return load_semantic_model()
+    """The packaged semantic model, loaded once (and kept, validated, in the parse cache)."""
+    sources = [
+        f.name.encode() + b"\0" + f.read_bytes() for f in sorted(SEMANTIC_DIR.glob("*.yaml"))
+    ]
+    code = [
+        Path(__file__).read_bytes(),
+        pydantic.VERSION.encode(),
+        str(getattr(sqlglot, "__version__", "")).encode(),
+    ]
+    key = cache_key([*sources, *code])
+    cached = read_cached("semantic", key)
+    if cached is not None:
+        try:  # types are validated again; the cross-checks passed when the entry was written
+            return SemanticModel.model_validate_json(cached)
+        except ValidationError:  # a damaged entry is a miss
+            pass
+    model = load_semantic_model()
+    write_cached("semantic", key, model.model_dump_json(by_alias=True))
+    return model
