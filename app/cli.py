@@ -9,11 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
-from rich.text import Text
-
 from app.core.answer import Answer
 from app.core.conversation import Conversation
 from app.core.errors import AssistantError, GuardError, WarehouseMissing
@@ -23,13 +18,18 @@ from app.explain.format import format_value
 from app.run.options import add_engine_arguments, apply_engine
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from app.pipeline.session import Session
     from app.router import Router
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
+# `ledgerlens --help` lists `eval` with this line; the eval suite builds the real subcommand only
+# when it is asked for, so that `ask` and `sql` never import it (a test keeps the two in step).
+EVAL_HELP = "run the eval cases, write reports and apply the regression gate"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(with_eval: bool = True) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="ledgerlens",
         description="Ask finance questions about "
@@ -72,21 +72,28 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["parquet"], default="parquet")
     export.add_argument("--out", type=Path, required=True, help="directory for the export")
     export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
-    from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
+    if with_eval:
+        from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
 
-    add_eval_parser(sub)
+        add_eval_parser(sub)
+    else:
+        sub.add_parser("eval", help=EVAL_HELP)
     return p
+
+
+def _console() -> Console:
+    from rich.console import Console  # rich only when something is printed for a person
+
+    return Console(stderr=False)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `ledgerlens` console script."""
-    args = _parser().parse_args(argv)
-    console = Console(stderr=False)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(with_eval=argv[:1] == ["eval"]).parse_args(argv)
     try:
         if args.command == "data":
-            return (
-                _export(args, console) if args.data_command == "export" else _build(args, console)
-            )
+            return _export(args) if args.data_command == "export" else _build(args)
         if args.command == "eval":
             from evals.cli import run_eval
 
@@ -95,8 +102,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.warehouse:
             settings = settings.model_copy(update={"warehouse_path": args.warehouse})
         if args.command == "sql":
-            return _sql(args, settings, console)
-        return _ask(args, settings, console)
+            return _sql(args, settings)
+        return _ask(args, settings)
     except WarehouseMissing as err:
         print(f"{err} Build it with: ledgerlens data build --out <path>", file=sys.stderr)
         return EXIT_INTERNAL
@@ -105,24 +112,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
-def _build(args: argparse.Namespace, console: Console) -> int:
+def _build(args: argparse.Namespace) -> int:
     from data.build import build_warehouse
 
     stats = build_warehouse(args.scale, args.seed, args.end, args.out, progress=not args.quiet)
-    console.print(
+    _console().print(
         f"Built {args.out} in {stats.seconds:.1f} s "
         f"({stats.total_rows:,} rows, {stats.rows_per_second:,.0f} rows/s)."
     )
     return EXIT_OK
 
 
-def _export(args: argparse.Namespace, console: Console) -> int:
+def _export(args: argparse.Namespace) -> int:
     from app.run.export import export_parquet
 
     warehouse = args.warehouse or Settings().warehouse_path
     manifest = export_parquet(warehouse, args.out)
     files = sum(len(t.files) for t in manifest.tables.values())
-    console.print(
+    _console().print(
         f"Exported {len(manifest.tables)} tables ({manifest.total_rows:,} rows, {files} Parquet "
         f"files) from {warehouse} to {args.out} in {manifest.seconds:.1f} s; "
         f"manifest: {args.out / 'manifest.json'}."
@@ -131,23 +138,23 @@ def _export(args: argparse.Namespace, console: Console) -> int:
 
 
 def _latest_date(session: Session, account: str) -> date:
-    fresh = session.freshness(account)
+    fresh = session.freshness(account)  # cached: ask() reads the same value again
     return fresh.date() if fresh else date.today()  # allowed-clock: CLI edge
 
 
-def _ask(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from app.router import Router
 
     router = Router(settings)
     account = args.account or settings.default_account
     as_of = args.as_of or _latest_date(router.assistant.session, account)
     if args.interactive or not args.question:
-        return _interactive(router, account, as_of, console)
+        return _interactive(router, account, as_of, _console())
     answer = router.ask(Request(args.question, as_of=as_of, account=account))
     if args.json:
         print(answer.model_dump_json(indent=2))
     else:
-        render_answer(answer, console)
+        render_answer(answer, _console())
     if answer.status == "answered":
         return EXIT_OK
     if answer.status == "error":
@@ -178,6 +185,10 @@ def _interactive(router: Router, account: str, as_of: date, console: Console) ->
 
 def render_answer(answer: Answer, console: Console) -> None:
     """Print an Answer: headline, table, explanation, SQL and assumptions."""
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
     console.print(Text(answer.headline, style="bold"), highlight=False)
     for notice in answer.notices:
         console.print(f"[yellow]{escape(notice)}[/yellow]")
@@ -221,7 +232,7 @@ def render_answer(answer: Answer, console: Console) -> None:
     console.print(answer.sql or "", markup=False, highlight=False, soft_wrap=True)
 
 
-def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
+def _sql(args: argparse.Namespace, settings: Settings) -> int:
     from app.pipeline.session import Session
 
     session = Session(settings)
@@ -254,6 +265,10 @@ def _sql(args: argparse.Namespace, settings: Settings, console: Console) -> int:
             )
         )
         return EXIT_OK
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = _console()
     table = Table()
     for c in result.columns:
         table.add_column(escape(c))

@@ -36,6 +36,7 @@ SECTIONS = (
     ("generate", "6. Warehouse generation"),
     ("scaling", "7. Scaling curve"),
     ("spark", "DuckDB vs Spark (same questions)"),
+    ("cli", "8. One-shot CLI start-up (issue 13)"),
 )
 
 
@@ -55,6 +56,8 @@ def _args(name: str, quick: bool) -> list[str] | None:
         return ["--quick"] if quick else []
     if name == "spark":
         return None if quick else ["--repeat", "3"]
+    if name == "cli":
+        return ["--runs", "7"] if quick else []
     return []
 
 
@@ -276,6 +279,19 @@ def goals_summary(suffix: str = "") -> str:
                 "see section 7",
             ]
         )
+    cli = _load("cli.json")
+    if cli:
+        from benchmarks.bench_cli import GOAL_RATIO, cpu_ratio, ratio
+
+        r = ratio(cli)
+        rows.append(
+            [
+                "13.7",
+                f"one-shot `ask --json` ≤ {GOAL_RATIO:.0f}× `python -c 'import duckdb'` (wall)",
+                f"{r:.2f}× (CPU time {cpu_ratio(cli):.2f}×)",
+                "met" if r <= GOAL_RATIO else "not met",
+            ]
+        )
     notes = [
         "",
         "Why a goal is not met (when it is not):",
@@ -293,6 +309,11 @@ def goals_summary(suffix: str = "") -> str:
         "- 7: fixed per-query costs dominate at 1x, so growth is sub-linear until the scan "
         "dominates; the invoice listing is a filtered scan of invoices, not a key lookup, so "
         "it grows with the table too.",
+        "- 13.7: the CLI imports neither the eval suite nor rich for `--json`, and reads the DDL "
+        "catalog and the semantic model from a parse cache; what remains is import and first-use "
+        "work below the CLI: regex compilation in app/understand (timeparse's rules at import, "
+        "the lexicon on the first question), pydantic-settings importing asyncio, and sqlglot "
+        "and DuckDB themselves (section 8 lists import time by package).",
     ]
     head = ["#", "goal", "measured", "verdict"]
     return "\n".join(["## Goals", "", table(head, rows, "llll"), *notes])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import sqlglot
 from sqlglot import exp
 
 from app.core import resources
+from app.semantic.cache import cache_key, read_cached, write_cached
 
 DDL_DIR = resources.ddl_dir()
 TENANT_COLUMN = "merchant_id"  # on every table: the account a row belongs to
@@ -100,10 +102,39 @@ def load_catalog(ddl_dir: Path = DDL_DIR) -> dict[str, TableInfo]:
     return dict(sorted(catalog.items()))
 
 
+def _to_json(catalog: dict[str, TableInfo]) -> str:
+    return json.dumps(
+        [
+            [t.name, t.comment, [[c.name, c.type, c.comment] for c in t.columns], t.view_of]
+            for t in catalog.values()
+        ]
+    )
+
+
+def _from_json(text: str) -> dict[str, TableInfo]:
+    tables = (
+        TableInfo(name, comment, tuple(ColumnInfo(*c) for c in cols), view_of)
+        for name, comment, cols, view_of in json.loads(text)
+    )
+    return {t.name: t for t in tables}
+
+
 @functools.cache
 def warehouse_catalog() -> dict[str, TableInfo]:
-    """The packaged warehouse catalog, parsed once."""
-    return load_catalog()
+    """The packaged warehouse catalog, parsed once (and kept in the parse cache)."""
+    sources = [p.name.encode() + b"\0" + p.read_bytes() for p in sorted(DDL_DIR.glob("*.sql"))]
+    key = cache_key(
+        [*sources, Path(__file__).read_bytes(), str(getattr(sqlglot, "__version__", "")).encode()]
+    )
+    cached = read_cached("catalog", key)
+    if cached is not None:
+        try:
+            return _from_json(cached)
+        except (ValueError, TypeError):  # a damaged entry is a miss
+            pass
+    catalog = load_catalog()
+    write_cached("catalog", key, _to_json(catalog))
+    return catalog
 
 
 def is_tenant_column(name: str) -> bool:
