@@ -1,6 +1,6 @@
 """Tokens of the agent's first request vs LangChain's SQL-agent table info, for 10 questions.
 
-Ours: `app.agent.context.first_messages` (system prompt with the token-budgeted semantic
+Ours: `app.agent.briefing.first_messages` (system prompt with the token-budgeted semantic
 context, plus the plan request) and the JSON schemas of the four tools and `submit_plan`
 (parameters = `QueryPlan.model_json_schema()`), counted with
 `app.agent.tokens.count_messages` (o200k_base).
@@ -26,7 +26,7 @@ import duckdb
 import sqlalchemy as sa
 from langchain_community.utilities import SQLDatabase
 
-from app.agent.context import build_context, first_messages
+from app.agent.briefing import build_context, first_messages
 from app.agent.tokens import count_messages, count_tokens
 from app.core.plan import QueryPlan
 from app.core.settings import Settings

@@ -29,7 +29,7 @@ from langchain_core.messages import (
 )
 from pydantic import ValidationError
 
-from app.agent.context import first_messages
+from app.agent.briefing import first_messages
 from app.agent.parts import (
     PREVIEW_ROWS,
     AgentDecision,

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from app.agent.context import SchemaContext, build_context, first_messages
+from app.agent.briefing import SchemaContext, build_context, first_messages
 from app.agent.tokens import encoding
 from app.semantic.catalog import warehouse_tables
 from app.semantic.model import semantic_model

@@ -1,4 +1,4 @@
-"""The agent's token-budgeted view of the semantic model, ranked by relevance to the question.
+"""The briefing the agent sends first: a token-budgeted view of the semantic model, by relevance.
 
 The context is a short header (units, aggregation kinds, dimension and list names), then one line
 per metric and per table, most relevant first: each metric the question mentions (by name, label,
