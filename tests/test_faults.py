@@ -173,7 +173,7 @@ def test_a_query_stuck_past_the_interrupt_is_left_behind(
     copy: Path, record_property: Record
 ) -> None:
     """Statements held deaf to interrupts (a test double, see tests/held_statements.py): each is
-    answered with the timeout while it is still running and counted as a runaway; while
+    answered with the timeout while it is still running and counted as a straggler; while
     `threads` of them run, new queries are refused; each one that ends frees its place."""
     settings = Settings(warehouse_path=copy, threads=2)
     quick = check_sql("SELECT count(*) FROM disputes", Policy(HOME, warehouse_tables(), 10))
