@@ -27,7 +27,26 @@ run: $(STAMP) $(WAREHOUSE)
 ask: $(STAMP) $(WAREHOUSE)
 	$(BIN)/ledgerlens ask --interactive --warehouse $(WAREHOUSE)
 
+# The browser test drives Debian's Chromium, the Spark equivalence test a Java runtime. As root with
+# apt-get, `make test` installs whichever is missing; otherwise it says first which tests will skip.
+CHROMIUM := /usr/bin/chromium
+JAVA_FOUND := { [ -n "$$JAVA_HOME" ] && [ -x "$$JAVA_HOME/bin/java" ]; } || command -v java >/dev/null
+
 test: $(STAMP)
+	@missing=""; [ -x $(CHROMIUM) ] || missing="chromium"; \
+	$(JAVA_FOUND) || missing="$${missing:+$$missing }default-jre-headless"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "make test: installing $$missing with apt-get (for the browser and Spark tests)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) \
+	    >/dev/null || { echo "make test: apt-get install $$missing failed" >&2; exit 1; }; \
+	fi; \
+	skip=""; [ -x $(CHROMIUM) ] || skip="tests/test_browser.py (no $(CHROMIUM))"; \
+	$(JAVA_FOUND) || skip="$${skip:+$$skip and }tests/test_spark.py (no java, no JAVA_HOME)"; \
+	if [ "$$(id -u)" != 0 ]; then why="not root, so not installed"; \
+	elif ! command -v apt-get >/dev/null; then why="no apt-get, so not installed"; \
+	else why="still missing after apt-get install"; fi; \
+	[ -z "$$skip" ] || echo "make test: will SKIP $$skip: $$why" \
+	  "(as root on Debian: apt-get install -y chromium default-jre-headless)"
 	$(BIN)/python -m pytest -q
 
 # Only the DuckDB-vs-Spark equivalence test (also part of `make test`; needs Java 17+).

@@ -5,7 +5,7 @@
   `scoped` cases are accepted and must return exactly what the same query returns on the raw
   warehouse with the tenant filter written by hand (the `oracle`), and never a value that belongs
   to another account; `stopped` cases are accepted and must end by the time or memory limit with
-  a message naming the setting, within the timeout plus a margin.
+  a message naming the setting, and the statement must really end (no straggler left running).
 * Hostile questions go through `Assistant.ask`: refused, or answered for the asking account only.
 * Hostile data: a copy of the demo warehouse whose names and descriptions carry injection text,
   SQL and markup; answers carry them as inert values.
@@ -40,13 +40,13 @@ from app.pipeline.assistant import Assistant
 from app.run.duckdb import Executor, connection_config
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import Policy, check_sql
+from tests.held_statements import eventually, stragglers
 
 ATTACKS = Path(__file__).parent / "fixtures" / "attacks"
 ACCOUNTS = ("acct_demo_01", "acct_demo_02", "acct_demo_03")
 HOME = "acct_demo_01"
 AS_OF = date(2025, 12, 31)
 TIMEOUT_MS = 800
-MARGIN_S = 2.0  # interrupt latency + the executor's grace period + a busy 2-core machine
 OUTCOMES = ("rejected", "scoped", "stopped")
 
 Record = Callable[[str, object], None]
@@ -296,9 +296,7 @@ def test_attack(
     foreign: dict[str, frozenset[str]],
     record_property: Record,
 ) -> None:
-    started = time.perf_counter()
     outcome, leaks, detail = run_case(case, executor, raw, foreign[case.account])
-    elapsed = time.perf_counter() - started
     record_property("attack_family", case.family)
     record_property("attack_outcome", outcome)
     record_property("attack_leaked", bool(leaks))
@@ -309,7 +307,7 @@ def test_attack(
     elif case.expect == "stopped":
         assert outcome == "stopped", detail
         assert "query_timeout_ms" in detail or "memory_limit" in detail, detail
-        assert elapsed < TIMEOUT_MS / 1000 + MARGIN_S, detail
+        eventually(lambda: stragglers(executor) == 0, f"{case.id} ends after the stop")
     elif case.error:
         assert outcome == "error", detail
     else:

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evals.cases import Case, load_cases
-from evals.run import CASES_DIR, Runner
+from evals.cases import Case
+from evals.run import Runner
+from tests.eval_corpus import CASES
 
 KNOWN = Path(__file__).resolve().parent.parent / "evals" / "known_failures.yaml"
-CASES = load_cases([CASES_DIR]) if any(CASES_DIR.glob("*.yaml")) else []
 KNOWN_FAILURES: dict[str, str] = (yaml.safe_load(KNOWN.read_text()) or {}) if KNOWN.exists() else {}
 
 

@@ -18,12 +18,12 @@ import yaml
 from app.agent.prompts import prompts_dir
 from app.semantic.model import SEMANTIC_DIR, load_semantic_model
 from evals.baseline import BASELINE, BaselineError, accept, baseline_from_report, dumps, load_json
-from evals.cases import Case, load_cases
+from evals.cases import Case
 from evals.gate import Gate, check_gate
 from evals.run import CASES_DIR, Runner
 from evals.summary import build_report, inputs_for, run_metadata
+from tests.eval_corpus import CASES
 
-CASES = load_cases([CASES_DIR])
 KNOWN = yaml.safe_load((CASES_DIR.parent / "known_failures.yaml").read_text()) or {}
 # Questions that say "monthly recurring revenue": the synonym the tests below move to ARR.
 MRR_WORDED = [c for c in CASES if "monthly recurring revenue" in c.inputs.question.lower()]

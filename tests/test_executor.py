@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -19,6 +18,7 @@ from app.run.duckdb import Executor, connection_config, open_executor
 from app.run.warehouse import Result
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import Guarded, Policy, check_sql
+from tests.held_statements import eventually, stragglers
 from tests.test_guard import build_test_warehouse
 
 BIG_ROWS = 3000
@@ -222,10 +222,9 @@ SLOW = (
 
 
 def test_slow_query_is_interrupted(executor: Executor) -> None:
-    started = time.perf_counter()
     with pytest.raises(QueryTimeout, match="query_timeout_ms"):
-        executor.run(guarded(SLOW, "acct_big"), timeout_ms=200)
-    assert time.perf_counter() - started < 5
+        executor.run(guarded(SLOW, "acct_big"), timeout_ms=200)  # 2.7e10 rows: never ends alone
+    eventually(lambda: stragglers(executor) == 0, "the interrupted query ends")
     assert executor.run(guarded("SELECT count(*) FROM charges")).rows == ((3,),)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import time
 from pathlib import Path
 
 import openai
@@ -20,14 +19,13 @@ def test_openai_public_api_is_blocked_before_any_lookup(blocked_network_calls: l
     client = openai.OpenAI(
         base_url="https://api.openai.com/v1", api_key="sk-test", max_retries=0, timeout=5.0
     )
-    started = time.perf_counter()
+    # Refused on the spot: the blocked lookup itself is raised (a connect or read timeout would be
+    # openai.APITimeoutError), and nothing but the one lookup was attempted.
     with client, pytest.raises(SocketConnectBlockedError, match=r"api\.openai\.com"):
         client.chat.completions.create(
             model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
         )
-    elapsed = time.perf_counter() - started
     assert blocked_network_calls == ["resolve api.openai.com"]
-    assert elapsed < 1.0  # refused on the spot, not a connect/read timeout (5 s)
 
 
 def test_chatopenai_default_endpoint_is_blocked(blocked_network_calls: list[str]) -> None:

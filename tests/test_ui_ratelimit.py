@@ -1,7 +1,10 @@
 """The per-session question rate limit: a sliding one-minute window over an injected clock."""
 
+from types import SimpleNamespace
+
 import pytest
 
+from app.ui import ratelimit
 from app.ui.ratelimit import RateLimiter
 
 
@@ -58,8 +61,13 @@ def test_rejects_a_non_positive_limit() -> None:
         RateLimiter(0)
 
 
-def test_default_clock_is_monotonic_time() -> None:
+def test_default_clock_is_monotonic_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = FakeClock()
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(monotonic=clock))
     limiter = RateLimiter(1)
     assert limiter.allow()
     assert not limiter.allow()
-    assert 59.0 < limiter.retry_after() <= 60.0
+    clock.now += 59.5
+    assert limiter.retry_after() == pytest.approx(0.5)
+    clock.now += 0.5
+    assert limiter.allow()

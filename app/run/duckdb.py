@@ -4,10 +4,13 @@ The warehouse is opened once, read-only, with file and network access, extension
 auto-load, and Python replacement scans switched off, then the configuration is locked, so even
 SQL that skipped the guard cannot `SET` its way back, read files, `COPY`, `ATTACH` or `INSTALL`.
 Each run gets its own cursor (DuckDB's rule for several Python threads) and runs in a worker
-thread; when the `query_timeout_ms` setting runs out the cursor is interrupted. DuckDB sees an
-interrupt only between vectors, so a statement stuck inside one long call gets half a second
-more, then the caller is answered with the timeout anyway and the call finishes alone; while
-`threads` such stragglers are still running, new queries are refused (the host is not piled on).
+thread; when the `query_timeout_ms` setting runs out the cursor is interrupted, again and again
+until the statement ends: DuckDB drops an interrupt that arrives before the statement has started
+(a worker thread not yet scheduled on a busy host) and sees one only between vectors. A statement
+stuck inside one long call gets half a second more, then the caller is answered with the timeout
+anyway and the call finishes alone, still interrupted until it notices; while `threads` such
+stragglers are still running, new queries are refused (the host is not piled on), and `close`
+waits for them (DuckDB refuses to close a connection while one of its cursors runs).
 Spilling to disk beside the warehouse is capped at `memory_limit`. Rows are fetched at cap + 1
 so `truncated` is known, not guessed. DECIMAL values stay `Decimal` (exact money); a value Python
 cannot hold (an interval of 10⁸ years) is an `ExecutionError`, not a crash.
@@ -21,6 +24,7 @@ local times as plain `TIMESTAMP`.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 from datetime import datetime
@@ -53,6 +57,7 @@ def connection_config(settings: Settings) -> dict[str, str | bool | int | float 
 
 
 _GRACE_S = 0.5  # how long an interrupted query may take to notice before the caller moves on
+_NUDGE_S = 0.05  # how often the interrupt is sent again: DuckDB drops one sent before the start
 
 
 def _interrupt(cursor: duckdb.DuckDBPyConnection) -> None:
@@ -109,6 +114,15 @@ class _Run:
                 self.cursor.close()
             self.done.set()
 
+    def stop(self, seconds: float | None) -> bool:
+        """Interrupt until the statement ends (True) or `seconds` pass (False; None: no limit)."""
+        rounds = itertools.count() if seconds is None else range(max(1, round(seconds / _NUDGE_S)))
+        for _ in rounds:
+            _interrupt(self.cursor)
+            if self.done.wait(_NUDGE_S):
+                return True
+        return False
+
 
 class Executor:
     """Runs `Guarded` statements on one shared read-only DuckDB connection."""
@@ -123,7 +137,7 @@ class Executor:
         self.path = path
         self.settings = settings
         self._lock = threading.Lock()
-        self._runaways = 0
+        self._stragglers: set[_Run] = set()  # timed out, still running: interrupted until they end
         try:
             self._conn = duckdb.connect(
                 str(path), read_only=True, config=connection_config(settings)
@@ -142,7 +156,7 @@ class Executor:
             limit = min(limit, guarded.max_rows)  # the guard already cut at its cap + 1
         timeout = self.settings.query_timeout_ms if timeout_ms is None else timeout_ms
         with self._lock:
-            if self._runaways >= self.settings.threads:
+            if len(self._stragglers) >= self.settings.threads:
                 raise ExecutionError(
                     "The warehouse is still finishing queries stopped by the `query_timeout_ms` "
                     "setting; try again in a moment."
@@ -159,8 +173,7 @@ class Executor:
             cursor.close()
             raise ExecutionError(f"The query could not be started: {err}") from err
         if not run.done.wait(timeout / 1000):
-            _interrupt(cursor)
-            if not run.done.wait(_GRACE_S):
+            if not run.stop(_GRACE_S):
                 self._abandon(run)  # stuck inside one call: answer now, let it finish alone
             raise _timeout(timeout)  # over the limit, even if it ended after the interrupt
         if isinstance(run.error, duckdb.InterruptException):
@@ -191,14 +204,14 @@ class Executor:
         )
 
     def _abandon(self, run: _Run) -> None:
-        """Count a query that ignored the interrupt until its thread ends."""
+        """Count a query that ignored the interrupt, interrupting it again until its thread ends."""
         with self._lock:
-            self._runaways += 1
+            self._stragglers.add(run)
 
         def settle() -> None:
-            run.done.wait()
+            run.stop(None)
             with self._lock:
-                self._runaways -= 1
+                self._stragglers.discard(run)
 
         threading.Thread(target=settle, daemon=True).start()
 
@@ -207,7 +220,11 @@ class Executor:
         return latest(self.run(freshness_query(account), max_rows=1))
 
     def close(self) -> None:
-        """Close the shared connection."""
+        """Close the shared connection once the queries left running have ended."""
+        with self._lock:
+            left = list(self._stragglers)
+        for run in left:  # DuckDB refuses to close a connection while one of its cursors runs
+            run.stop(None)
         self._conn.close()
 
     def __enter__(self) -> Executor:
