@@ -26,7 +26,7 @@ from app.semantic.model import SemanticModel
 from app.understand.followup import WHY, edit_plan, why_metrics
 from app.understand.lexicon import WEAK_METRIC_WORDS, Hit, Lexicon
 from app.understand.screen import SUGGESTIONS, screen_question
-from app.understand.timeparse import parse_time, same_period_last_year
+from app.understand.time import parse_time, same_period_last_year
 
 _FORECAST = re.compile(
     r"\b(forecast|predict|prediction|projected|projection|will\s+(we|it|our|be)|"
