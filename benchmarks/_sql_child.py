@@ -19,8 +19,7 @@ def main() -> None:
     from app.core.settings import Settings
     from app.pipeline.assistant import Assistant, Conversation
     from app.sql.compile import CompileContext, compile_plan
-    from app.understand.engine import EngineContext, plan_question
-    from app.understand.lexicon import lexicon_for
+    from app.understand import EngineContext, lexicon_for, plan_question
 
     assistant = Assistant(Settings(warehouse_path=Path(spec["warehouse"])))
     out = {}

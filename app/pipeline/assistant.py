@@ -26,9 +26,7 @@ from app.semantic.catalog import warehouse_tables
 from app.semantic.model import SemanticModel, semantic_model
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
 from app.sql.guard.checks import Guarded, Policy, check_sql
-from app.understand.engine import EngineContext, plan_question
-from app.understand.lexicon import lexicon_for
-from app.understand.screen import SUGGESTIONS
+from app.understand import SUGGESTIONS, EngineContext, lexicon_for, plan_question
 
 
 @dataclass

@@ -48,7 +48,7 @@ Resolver = Callable[[re.Match[str], Ctx], Period | None]
 _T = TypeVar("_T")
 
 
-def _r_of_year(m: re.Match[str], ctx: Ctx) -> Period | None:
+def _resolve_of_year(m: re.Match[str], ctx: Ctx) -> Period | None:
     """Resolve a yearless month/day plus 'last year', 'this fiscal year' ('March last year')."""
     p = parse_period(m["a"], ctx)
     spec = year_spec(m, ctx)
@@ -58,7 +58,7 @@ def _r_of_year(m: re.Match[str], ctx: Ctx) -> Period | None:
     return None if r is None else Period(r, day=p.day)
 
 
-def _r_rel_yearless(m: re.Match[str], ctx: Ctx) -> Period | None:
+def _resolve_rel_yearless(m: re.Match[str], ctx: Ctx) -> Period | None:
     """'last March', 'this Q3', 'last H2': the most recent complete one / the current year's."""
     p = parse_period(m["a"], ctx)
     if p is None or p.make is None:
@@ -85,13 +85,13 @@ ATOMS: Final[tuple[_Atom, ...]] = (
     _Atom(
         r"(?P<a>" + "|".join(unnamed(x) for x in (MONTH_DAY, DAY_MONTH, MONTH_BARE)) + r")"
         r"\s*,?\s+(?:of\s+)?(?:the\s+)?" + YS_REL,
-        _r_of_year,
+        _resolve_of_year,
     ),
     _Atom(
         r"(?P<rel>last|this|previous)\s+(?P<a>"
         + "|".join(unnamed(x) for x in (QTOK, HTOK, MONTH_BARE))
         + ")",
-        _r_rel_yearless,
+        _resolve_rel_yearless,
     ),
     _Atom(r"(?P<y>20\d\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)(?!\d)", resolve_iso),
     _Atom(r"(?<![\d/])(?P<m>[0-3]?\d)/(?P<d>[0-3]?\d)/(?P<y>20\d\d|\d\d)(?![\d/])", resolve_slash),
