@@ -9,7 +9,7 @@ from app.core.plan import Assumption, QueryPlan, Ranking, TimeRange
 from app.understand.reading import Reading
 
 _INSTEAD = re.compile(r"\binstead\b", re.I)
-_CHART = re.compile(r"\bchart|graph|plot\b", re.I)  # sic: see the chart-words fix
+_CHART = re.compile(r"\b(?:chart|graph|plot)\b", re.I)
 _BAR = re.compile(r"\bbar\b", re.I)
 _LINE = re.compile(r"\bline\b", re.I)
 
