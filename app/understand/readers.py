@@ -133,7 +133,7 @@ def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
     # one only if it changes something we can read.
     short = len(re.findall(r"[\w']+", r.text)) <= _FOLLOW_UP_MAX_WORDS
     readable = (r.dimensions, r.filters, r.range, r.point, r.grain, r.ranking_n, r.comparison)
-    edits = any((*readable, r.currency, why)) or r.chart_words
+    edits = any(readable) or bool(r.currency) or why or r.chart_words
     follow_up = (not r.metrics and not r.listing and short and edits) or bool(
         _FOLLOW_UP.search(r.text)
     )
@@ -147,7 +147,7 @@ def read_why(r: Reading, ctx: EngineContext) -> Reading:
     trange = r.range
     if r.follow_up and trange is None and r.point is None and ctx.previous is not None:
         trange = ctx.previous.time
-    metrics, by_component, note = why_metrics(r.metrics, ctx.previous, ctx.model)
+    metrics, by_component, note = _why_metrics(r.metrics, ctx.previous, ctx.model)
     return replace(
         r,
         comparison=r.comparison or Comparison(kind="previous_period"),
@@ -158,7 +158,7 @@ def read_why(r: Reading, ctx: EngineContext) -> Reading:
     )
 
 
-def why_metrics(
+def _why_metrics(
     metrics: tuple[str, ...], previous: QueryPlan | None, model: SemanticModel
 ) -> tuple[tuple[str, ...], bool, Assumption]:
     """'Why did it drop?': the metrics plus their components, and the assumption saying so."""
