@@ -91,8 +91,7 @@ def compiled_sql(assistant: Any, case: Any) -> Any:
     from app.core.request import Request
     from app.router import Router
     from app.sql.compile import CompileContext, compile_plan
-    from app.understand.engine import EngineContext, plan_question
-    from app.understand.lexicon import lexicon_for
+    from app.understand import EngineContext, lexicon_for, plan_question
 
     i = case.inputs
     conv = Conversation()

@@ -4,8 +4,7 @@ import pytest
 
 from app.core.plan import CannotAnswer, NeedsClarification, QueryPlan
 from app.semantic.model import semantic_model
-from app.understand.engine import EngineContext, plan_question
-from app.understand.lexicon import lexicon_for
+from app.understand import EngineContext, lexicon_for, plan_question
 
 MODEL = semantic_model()
 LEX = lexicon_for(

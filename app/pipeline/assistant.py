@@ -23,9 +23,7 @@ from app.pipeline.session import Session
 from app.run.warehouse import Result, Warehouse
 from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
-from app.understand.engine import EngineContext, plan_question
-from app.understand.lexicon import lexicon_for
-from app.understand.screen import SUGGESTIONS
+from app.understand import SUGGESTIONS, EngineContext, lexicon_for, plan_question
 
 
 class Assistant:

@@ -22,7 +22,7 @@ from app.ui.render import comparison_delta
 from app.ui.sidebar import Selection, start_page
 from app.ui.tables import csv_bytes, render_table
 from app.ui.text import escape_delta, escape_md, one_line
-from app.understand.timeparse import parse_time, previous_period
+from app.understand.time import parse_time, previous_period
 
 ONE_DAY = timedelta(days=1)
 # Series colours by metric: growth in greens, losses in orange/red, money flows in blues.

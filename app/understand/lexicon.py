@@ -38,7 +38,6 @@ class Hit:
     end: int
     kind: str  # metric | ambiguous | dimension | value | list
     name: str  # metric name, dimension name, list name or ambiguity index
-    value: str = ""  # canonical filter value for kind == "value"
     phrase: str = ""
 
 

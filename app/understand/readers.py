@@ -1,0 +1,173 @@
+"""Readers of a question's shape: time, an amount threshold, a comparison, a chart, follow-ups."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
+
+from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan
+from app.semantic.model import SemanticModel
+from app.understand.reading import Chart, EngineContext, Reading, blank
+from app.understand.time import parse_time, same_period_last_year
+
+_THRESHOLD = re.compile(
+    r"\b(over|above|more\s+than|greater\s+than|exceeding|at\s+least|under|below|less\s+than)\s+"
+    r"([$€£])?\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*(usd|eur|gbp|cad|aud|dollars|euros|pounds)?",
+    re.IGNORECASE,
+)
+_GREATER = frozenset({"over", "above", "more than", "greater than", "exceeding"})
+_CURRENCY_WORDS = {
+    "$": "usd",
+    "€": "eur",
+    "£": "gbp",
+    "dollars": "usd",
+    "euros": "eur",
+    "pounds": "gbp",
+}
+_YOY = re.compile(
+    r"\b(year[\s-]+over[\s-]+year|yoy|y/y|same\s+period\s+last\s+year|"
+    r"vs\.?\s+last\s+year|compared\s+(to|with)\s+last\s+year)\b",
+    re.I,
+)
+_VS = re.compile(
+    r"\b(vs\.?|versus|compared?\s+(it\s+|this\s+)?(to|with)|against|than|growth|grow|grew|change|"
+    r"changed|month[\s-]+over[\s-]+month|mom|qoq|quarter[\s-]+over[\s-]+quarter|"
+    r"increase|decrease|drop|dropped)\b",
+    re.I,
+)
+WHY = re.compile(
+    r"\bwhy\b.*\b(drop|dropped|fall|fell|decrease|decreased|decline|declined|down|increase|"
+    r"increased|rise|rose|grow|grew|jump|jumped|spike|spiked|change|changed|go\s+up|went\s+up)\b",
+    re.I,
+)
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|what\s+about|how\s+about|only|just|now|same|also|instead|"
+    r"show|make\s+it|as\s+a|but)\b",
+    re.I,
+)
+_FOLLOW_UP_MAX_WORDS = 7
+_CHART_WORDS = re.compile(r"\b(chart|graph|plot|table)\b", re.I)
+_BAR_CHART = re.compile(r"\bbar\s+chart\b", re.I)
+_LINE_CHART = re.compile(r"\bline\s+chart\b", re.I)
+
+
+def read_time(r: Reading, ctx: EngineContext) -> Reading:
+    """Read the time phrases: range, grain, point in time; blank them out of the masked text."""
+    tm = parse_time(r.text, ctx.as_of, fiscal_year_start_month=ctx.fiscal_year_start_month)
+    masked = r.masked
+    for start, end in tm.spans:
+        masked = blank(masked, start, end)
+    notes = tuple(
+        Assumption(key="time_reading", text=a)
+        for a in tm.assumptions
+        # the compiler states the exact to-date range it used
+        if "not only to date" not in a and "not over yet" not in a
+    )
+    return replace(
+        r,
+        masked=masked,
+        time=tm,
+        range=tm.range,
+        grain=tm.grain,
+        point=tm.point_in_time,
+        assumptions=(*r.assumptions, *notes),
+    )
+
+
+def read_threshold(r: Reading, ctx: EngineContext) -> Reading:
+    """Read an amount threshold ("over $1,000"); blank it so "$" and numbers don't read as words."""
+    m = _THRESHOLD.search(r.masked)
+    if m is None:
+        return r
+    return replace(r, threshold=_threshold(m), masked=blank(r.masked, m.start(), m.end()))
+
+
+def _threshold(m: re.Match[str]) -> Filter | None:
+    word, sym, num, mult, cur = m.groups()
+    try:
+        value = Decimal(num.replace(",", ""))
+    except InvalidOperation:
+        return None
+    value *= {"k": 1000, "m": 1_000_000}.get((mult or "").lower(), 1)
+    currency = _CURRENCY_WORDS.get((sym or cur or "").lower(), (cur or "").lower() or None)
+    op: FilterOp = (
+        "gt" if word.lower() in _GREATER else "gte" if word.lower() == "at least" else "lt"
+    )
+    return Filter(dimension="amount", op=op, values=(value,), currency=currency)
+
+
+def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
+    """Read a comparison: year over year, two periods, or "vs"/"growth" against the previous one."""
+    ranges = r.time.all_ranges
+    if _YOY.search(r.masked):
+        comparison = Comparison(kind="same_period_last_year")
+    elif len(ranges) >= 2:
+        yoy = ranges[1] == same_period_last_year(ranges[0])
+        comparison = Comparison(kind="same_period_last_year" if yoy else "previous_period")
+    elif _VS.search(r.masked) and (r.range is not None or ctx.previous is not None):
+        comparison = Comparison(kind="previous_period")
+    else:
+        return r
+    trange = r.range
+    if trange is None and ctx.previous is not None:
+        trange = ctx.previous.time
+    return replace(r, comparison=comparison, range=trange)
+
+
+def read_chart(r: Reading, ctx: EngineContext) -> Reading:
+    """Read the chart asked for ("as a bar chart") and whether chart words appear at all."""
+    chart: Chart = (
+        "bar" if _BAR_CHART.search(r.text) else "line" if _LINE_CHART.search(r.text) else "auto"
+    )
+    return replace(r, chart=chart, chart_words=bool(_CHART_WORDS.search(r.text)))
+
+
+def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
+    """Decide whether the question edits the previous plan ("and by country?", "last year?")."""
+    why = bool(WHY.search(r.text))
+    if ctx.previous is None:
+        return replace(r, why=why)
+    # Without a metric, only a short question edits the previous one; a long one names something
+    # the model doesn't know and must not reuse the old plan. A short question edits the previous
+    # one only if it changes something we can read.
+    short = len(re.findall(r"[\w']+", r.text)) <= _FOLLOW_UP_MAX_WORDS
+    readable = (r.dimensions, r.filters, r.range, r.point, r.grain, r.ranking_n, r.comparison)
+    edits = any(readable) or bool(r.currency) or why or r.chart_words
+    follow_up = (not r.metrics and not r.listing and short and edits) or bool(
+        _FOLLOW_UP.search(r.text)
+    )
+    return replace(r, why=why, follow_up=follow_up)
+
+
+def read_why(r: Reading, ctx: EngineContext) -> Reading:
+    """'Why did it drop?': compare with the previous period and add the metrics' components."""
+    if not (r.why and not r.listing and (r.metrics or r.follow_up)):
+        return r
+    trange = r.range
+    if r.follow_up and trange is None and r.point is None and ctx.previous is not None:
+        trange = ctx.previous.time
+    metrics, by_component, note = _why_metrics(r.metrics, ctx.previous, ctx.model)
+    return replace(
+        r,
+        comparison=r.comparison or Comparison(kind="previous_period"),
+        range=trange,
+        metrics=metrics,
+        grain=None if by_component else r.grain,
+        assumptions=(*r.assumptions, note),
+    )
+
+
+def _why_metrics(
+    metrics: tuple[str, ...], previous: QueryPlan | None, model: SemanticModel
+) -> tuple[tuple[str, ...], bool, Assumption]:
+    """'Why did it drop?': the metrics plus their components, and the assumption saying so."""
+    base = metrics or (previous.metrics if previous else ())
+    drivers = [d for m in base for d in model.metrics[m].drivers]
+    note = Assumption(
+        key="why_change",
+        text="'Why' is answered from the data: the change against the previous period"
+        + (" and its components" if drivers else "")
+        + "; causes outside this data are not known.",
+    )
+    return (tuple(dict.fromkeys([*base, *drivers])) if drivers else metrics), bool(drivers), note

@@ -1,0 +1,194 @@
+"""Readers of the semantic model's words: ranking, metrics, lists, filter values, breakdowns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from app.core.plan import Assumption, Choice, Filter, FilterOp, NeedsClarification
+from app.semantic.model import SemanticModel
+from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
+from app.understand.reading import Direction, EngineContext, Reading, blank
+
+_TOP = re.compile(
+    r"\b(?:(top|best|largest|biggest|highest|most)|(bottom|worst|smallest|lowest|least))"
+    r"(?:\s+(\d{1,4}|one|two|three|five|ten|twenty))?\b",
+    re.IGNORECASE,
+)
+_WHICH_N = re.compile(r"\bwhich\s+(\d{1,4})\b", re.IGNORECASE)
+_SHOW_TOP = re.compile(r"\b(?:show|give|only)\s+(?:me\s+)?(?:the\s+)?top\s+(\d{1,4})\b", re.I)
+_WORD_NUM = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
+_BY = re.compile(
+    r"\b(?:by|per|for\s+each|for\s+every|in\s+each|across|split\s+by|broken\s+down\s+by|"
+    r"breakdown\s+by|grouped\s+by|group\s+by|which)\s+",
+    re.IGNORECASE,
+)
+_COUNT_WORDS = re.compile(r"\b(how\s+many|number\s+of|count|total|sum|amount|how\s+much)\b", re.I)
+_LIST_WORDS = re.compile(r"\b(list|show|which|what|display|give|find)\b", re.I)
+_CONVERT = re.compile(
+    r"\b(reported|converted|convert|expressed|shown|translated)\s+"
+    r"(in|to|into)\s+(us\s+)?$",
+    re.I,
+)
+_EXCLUDE = re.compile(r"\b(excluding|except|exclude|without|other\s+than|not)\s+$", re.I)
+
+
+def read_ranking(r: Reading, ctx: EngineContext) -> Reading:
+    """Read "top 10", "worst 3", "which 5": how many to rank and in which direction."""
+    n: int | None = None
+    direction: Direction = "top"
+    if (t := _TOP.search(r.masked)) is not None:
+        direction = "bottom" if t.group(2) else "top"
+        word = t.group(3)
+        count = int(_WORD_NUM.get(word.lower(), word)) if word else 0
+        n = count or (10 if (t.group(1) or "").lower() == "top" else 1)
+    if (w := _WHICH_N.search(r.masked)) is not None:
+        n = int(w.group(1))
+    if (s := _SHOW_TOP.search(r.masked)) is not None:
+        n = int(s.group(1))
+    return replace(r, ranking_n=n, direction=direction)
+
+
+def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
+    """Read the metrics; an ambiguous word gets its default (an assumption) or a clarification."""
+    model, text = ctx.model, r.text
+    hits = ctx.lexicon.metrics(r.masked)
+    strong = [h for h in hits if h.kind == "metric" and h.phrase not in WEAK_METRIC_WORDS]
+    weak = [h for h in hits if h.kind == "metric" and h.phrase in WEAK_METRIC_WORDS]
+    ambiguous = [h for h in hits if h.kind == "ambiguous"]
+    metrics: list[str] = []
+    notes: list[Assumption] = []
+    clarify: NeedsClarification | None = None
+    chosen = strong
+    if not chosen and ambiguous:
+        word = ambiguous[0]
+        amb = model.ambiguous[int(word.name)]
+        if amb.clarify:
+            clarify = NeedsClarification(
+                question=amb.question or f"Which {word.phrase} do you mean?",
+                choices=tuple(
+                    Choice(label=model.metrics[a].label, question=_swap(text, word, a, model))
+                    for a in amb.alternatives
+                ),
+            )
+        else:
+            assert amb.default
+            metrics.append(amb.default)
+            alts = ", ".join(model.metrics[a].label for a in amb.alternatives)
+            key = f"default_{word.phrase.replace(' ', '_')}"
+            notes.append(Assumption(key=key, text=f"{amb.note}. Alternatives: {alts}."))
+    if not chosen and not metrics and weak and clarify is None:
+        chosen = weak[:1]
+    for h in chosen:
+        if h.name not in metrics:
+            metrics.append(h.name)
+    masked = r.masked
+    for h in [*chosen, *ambiguous]:
+        masked = blank(masked, h.start, h.end)
+    return replace(
+        r,
+        masked=masked,
+        metrics=tuple(metrics),
+        named_metric=bool(strong) or bool(ambiguous and metrics),
+        clarify=clarify,
+        assumptions=(*r.assumptions, *notes),
+    )
+
+
+def _swap(text: str, hit: Hit, metric: str, model: SemanticModel) -> str:
+    return text[: hit.start] + model.metrics[metric].label.lower() + text[hit.end :]
+
+
+def read_listing(r: Reading, ctx: EngineContext) -> Reading:
+    """Read a row-by-row list: an entity word with a state word or a list verb, no aggregation."""
+    text, model = r.text, ctx.model
+    hits = ctx.lexicon.lists(text)
+    if not hits or _COUNT_WORDS.search(text) or _BY.search(r.masked.replace("which", "")):
+        return r
+    explicit = bool(_LIST_WORDS.search(text))
+    for h in hits:
+        spec = model.lists[h.name]
+        states = [s for s in spec.states if re.search(rf"\b{re.escape(s)}\b", text, re.I)]
+        if r.named_metric and (not explicit or not states):
+            return r
+        if states or explicit:
+            state = (Filter(dimension="state", values=(states[0],)),) if states else ()
+            return replace(r, listing=h.name, list_filters=state)
+    return r
+
+
+def read_filters(r: Reading, ctx: EngineContext) -> Reading:
+    """Read filter values ("in Germany", "excluding EUR"), the currency and implied filters."""
+    model, masked = ctx.model, r.masked
+    filters: list[Filter] = []
+    currency = None
+    tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
+    for hit, cands in ctx.lexicon.values(masked):
+        dim, value = _pick_value(cands, tables, model)
+        if dim is None:
+            continue
+        before = masked[max(0, hit.start - 25) : hit.start]
+        op: FilterOp = "neq" if _EXCLUDE.search(before) else "eq"
+        if dim == "currency":
+            currency = value if op == "eq" else currency
+            if _CONVERT.search(masked[max(0, hit.start - 30) : hit.start]):
+                continue  # "reported in EUR": a reporting currency, not a filter
+        existing = next((f for f in filters if f.dimension == dim and f.op == op), None)
+        if existing:
+            filters.remove(existing)
+            values = (*existing.values, value)
+            filters.append(
+                Filter(dimension=dim, op="in" if op == "eq" else "not_in", values=values)
+            )
+        else:
+            filters.append(Filter(dimension=dim, op=op, values=(value,)))
+    implied: dict[str, list[str]] = {}
+    for name in r.metrics:
+        for f in model.metrics[name].implied_filters:
+            if any(x.dimension == f.dimension for x in filters):
+                continue
+            if any(re.search(rf"\b{re.escape(w)}\b", r.text, re.I) for w in f.words):
+                implied.setdefault(f.dimension, []).extend(f.values)
+    filters += [Filter(dimension=dim, values=tuple(values)) for dim, values in implied.items()]
+    return replace(r, filters=tuple(filters), currency=currency)
+
+
+def _pick_value(
+    cands: tuple[tuple[str, str], ...], tables: set[str | None], model: SemanticModel
+) -> tuple[str | None, str]:
+    """Prefer the dimension on the metric's own table (tax country for tax metrics)."""
+    reachable = []
+    for dim, value in cands:
+        d = model.dimensions[dim]
+        if d.table == "*":
+            reachable.append((0, dim, value))
+            continue
+        for t in tables:
+            if t == d.table:
+                reachable.append((0, dim, value))
+            elif t and model.join_path(t, d.table) is not None:
+                reachable.append((1, dim, value))
+    if not reachable and cands:
+        return cands[0]
+    if not reachable:
+        return None, ""
+    reachable.sort()
+    return reachable[0][1], reachable[0][2]
+
+
+def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
+    """Read the breakdowns: dimension words after "by", "per", "top N", or "and" after one."""
+    model, masked = ctx.model, r.masked
+    dims: list[str] = []
+    tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
+    markers = [m.end() for m in _BY.finditer(masked)]
+    top = [m.end() for m in _TOP.finditer(masked)] + [m.end() for m in _WHICH_N.finditer(masked)]
+    for hit, cands in ctx.lexicon.dimensions(masked):
+        near = any(0 <= hit.start - p <= 12 for p in markers + top)
+        after_and = bool(re.search(r"\band\s+$", masked[max(0, hit.start - 6) : hit.start]))
+        if not (near or (after_and and dims)):
+            continue
+        dim, _ = _pick_value(tuple((c, "") for c in cands), tables, model)
+        if dim and dim not in dims:
+            dims.append(dim)
+    return replace(r, dimensions=tuple(dims))

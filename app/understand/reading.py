@@ -1,0 +1,77 @@
+"""What the engine's readers found in a question: the typed value passed from reader to reader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+from app.core.plan import (
+    Assumption,
+    Comparison,
+    Filter,
+    Grain,
+    NeedsClarification,
+    QueryPlan,
+    TimeRange,
+)
+from app.semantic.model import SemanticModel
+from app.understand.lexicon import Lexicon
+from app.understand.time import TimeMatch
+
+Direction = Literal["top", "bottom"]
+Chart = Literal["auto", "line", "bar"]
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """What the engine knows besides the question."""
+
+    model: SemanticModel
+    lexicon: Lexicon
+    as_of: date
+    account: str
+    fiscal_year_start_month: int = 1
+    previous: QueryPlan | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question and what the readers found in it so far; each reader returns a new Reading.
+
+    ``masked`` is the question with what earlier readers consumed (time phrases, a threshold,
+    metric words) blanked out, so that later readers do not read it twice.
+    """
+
+    text: str
+    masked: str
+    time: TimeMatch = field(default_factory=TimeMatch)
+    range: TimeRange | None = None  # the period asked about (may come from the previous plan)
+    grain: Grain | None = None
+    point: date | None = None  # a point in time: balances at the end of that day
+    threshold: Filter | None = None  # "over $1,000": an amount filter for lists
+    comparison: Comparison | None = None
+    ranking_n: int | None = None
+    direction: Direction = "top"
+    metrics: tuple[str, ...] = ()
+    named_metric: bool = False  # a metric was named by more than a weak word ("refunds")
+    clarify: NeedsClarification | None = None
+    listing: str | None = None
+    list_filters: tuple[Filter, ...] = ()
+    filters: tuple[Filter, ...] = ()
+    currency: str | None = None
+    dimensions: tuple[str, ...] = ()
+    chart: Chart = "auto"
+    chart_words: bool = False  # "chart", "graph", "plot" or "table" appears: a follow-up edit
+    why: bool = False  # "why did it drop?"
+    follow_up: bool = False  # the question edits the previous plan
+    assumptions: tuple[Assumption, ...] = ()
+
+
+Reader = Callable[[Reading, EngineContext], Reading]
+
+
+def blank(text: str, start: int, end: int) -> str:
+    """``text`` with ``[start, end)`` replaced by spaces (positions stay valid)."""
+    return text[:start] + " " * (end - start) + text[end:]

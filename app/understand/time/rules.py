@@ -1,0 +1,198 @@
+"""The rule table of time phrases, in priority order, compiled on first use."""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from app.core.plan import Grain
+from app.understand.time.atoms import ATOMS, PERIOD
+from app.understand.time.dates import GRAIN_OF, Ctx
+from app.understand.time.hits import (
+    Handler,
+    Hit,
+    atom_handler,
+    handle_last_n,
+    handle_list_head,
+    handle_n_to,
+    handle_now,
+    handle_period_end,
+    handle_point,
+    handle_range,
+    handle_since,
+    handle_to_date,
+    handle_week_of,
+)
+from app.understand.time.patterns import (
+    DAY_MONTH,
+    HTOK,
+    LIST_SEP,
+    MONTH_BARE,
+    MONTH_DAY,
+    NUM,
+    PERIOD_UNIT,
+    QTOK,
+    UNITS,
+    unit_of,
+    unnamed,
+    word_before,
+    word_set,
+)
+
+_ADJ_GRAIN: Final[dict[str, Grain]] = {
+    "daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter",
+    "yearly": "year", "annually": "year",
+}  # fmt: skip
+_NOT_GRAIN_AFTER: Final = re.compile(
+    r"[\s-]+(?:recurring|plans?|subscriptions?|subscribers?|billing|billed|prices?|pricing"
+    r"|intervals?|active|contracts?|tiers?|fees?|installments?|commitments?|cadence|renewals?)\b",
+    re.IGNORECASE,
+)
+_NOT_GRAIN_BEFORE: Final = word_set(
+    "billed paid charged invoiced renewed renews renewing renew bill pay charge recurs recurring "
+    "subscribed"
+)
+
+
+def _handle_grain(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    found = m.groupdict()
+    if found.get("adj"):
+        if _NOT_GRAIN_AFTER.match(m.string, m.end("adj")):
+            return None
+        if word_before(m.string, m.start()) in _NOT_GRAIN_BEFORE:
+            return None
+        return Hit(grain=_ADJ_GRAIN[found["adj"].lower()])
+    if abbr := found.get("abbr") or found.get("abbr2"):
+        return Hit(grain=GRAIN_OF[unit_of(abbr)])
+    if found.get("conn") and found["u"].lower() == "year" and found["conn"].lower() != "by":
+        return None  # "year over year" is a comparison, not a grain
+    word = found["u"].lower()
+    grain = GRAIN_OF.get(unit_of(word))
+    if grain is None:
+        return None
+    notes: tuple[str, ...] = ()
+    if (found.get("kind") or "").lower() == "fiscal" and ctx.fy_start != 1:
+        notes = (f"'by fiscal {word}' is returned as grain '{grain}' (calendar buckets)",)
+    return Hit(grain=grain, notes=notes)
+
+
+def _handle_block(m: re.Match[str], ctx: Ctx) -> Hit:
+    return Hit(blocked=True)
+
+
+def _handle_anaphor(m: re.Match[str], ctx: Ctx) -> Hit:
+    return Hit(anaphor=m.group(0).lower())
+
+
+_FILLER = r"(?:(?P<pre>in|during|for|over|within|throughout|on|of)\s+)?(?:the\s+)?"
+_AS_OF = r"as\s+(?:of|at)"
+_END_OF = r"(?:(?:" + _AS_OF + r"|at|by)\s+)?(?:the\s+)?(?:end|close)\s+of"
+
+_YEARLESS: Final = "|".join(unnamed(x) for x in (MONTH_DAY, DAY_MONTH, QTOK, HTOK, MONTH_BARE))
+_COMPOSITE_RULES: Final[tuple[tuple[str, Handler], ...]] = (
+    (
+        r"(?P<mode>" + _AS_OF + r"(?:\s+the\s+(?:end|close)\s+of)?|" + _END_OF + r")\s+"
+        r"(?:the\s+)?(?P<a>" + PERIOD + ")",
+        handle_point,
+    ),
+    (
+        r"(?:" + _END_OF + r"\s+(?:the\s+)?(?P<f1>fiscal\s+)?(?P<u1>" + PERIOD_UNIT + r")"
+        r"|(?:(?:"
+        + _AS_OF
+        + r"|at|by)\s+)?(?:the\s+)?(?P<f2>fiscal\s+)?(?P<u2>"
+        + PERIOD_UNIT
+        + r")[\s-]?end|eo(?P<u3>[yqm]))(?!\w)(?:\s+(?:of\s+)?(?P<a>"
+        + PERIOD
+        + "))?",
+        handle_period_end,
+    ),
+    (
+        r"(?:currently|right\s+now|(?:as\s+of|at)\s+(?:right\s+)?now|as\s+of\s+the\s+present"
+        r"|at\s+(?:present|the\s+moment|this\s+(?:moment|point(?:\s+in\s+time)?))"
+        r"|as\s+(?:it|things)\s+stands?)",
+        handle_now,
+    ),
+    (
+        r"(?:(?P<kw>from|between)\s+(?:the\s+)?)?(?P<a>" + PERIOD + r")(?P<conn>\s*[-–—]\s*"
+        r"|\s+(?:to|through|thru|until|till|and)\s+)(?:the\s+)?(?P<b>" + PERIOD + r")"
+        r"(?:\s+inclusive)?",
+        handle_range,
+    ),
+    (
+        r"(?P<n>" + NUM + r")\s+(?P<u>" + UNITS + r")\s+(?:to|ending|ended|through|up\s+to)\s+"
+        r"(?:the\s+)?(?:(?:end|close)\s+of\s+(?:the\s+)?)?(?P<a>" + PERIOD + ")",
+        handle_n_to,
+    ),
+    (
+        r"week\s+(?:of|starting|beginning|commencing)\s+(?:the\s+)?(?P<a>" + PERIOD + ")",
+        handle_week_of,
+    ),
+    (
+        r"(?:since|from|starting(?:\s+(?:from|in|on|with))?|beginning(?:\s+(?:in|on|with))?)\s+"
+        r"(?:the\s+)?(?:(?:start|beginning)\s+of\s+(?:the\s+)?)?(?P<a>" + PERIOD + r")"
+        r"(?:\s+(?:onwards?|forward|on|(?:until|till|through)\s+(?:now|today)"
+        r"|(?:up\s+)?to\s+(?:date|now|today|the\s+present)))?",
+        handle_since,
+    ),
+    (
+        r"(?:(?P<f1>fiscal\s+)?(?P<u1>" + PERIOD_UNIT + r")[\s-]+to[\s-]+date"
+        r"|(?P<abbr>fytd|ytd|qtd|mtd|wtd)|(?P<f2>fiscal\s+)(?P<abbr2>ytd|qtd)"
+        r"|so\s+far\s+this\s+(?P<f3>fiscal\s+)?(?P<u3>" + PERIOD_UNIT + r")"
+        r"|(?:this\s+)?(?P<f4>fiscal\s+)?(?P<u4>" + PERIOD_UNIT + r")\s+(?:so\s+far|to\s+date)"
+        r"|since\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<f5>fiscal\s+)?"
+        r"(?P<u5>" + PERIOD_UNIT + r"))",
+        handle_to_date,
+    ),
+    (
+        r"(?:(?:last|past|previous|prior|trailing|rolling)\s+(?P<n>" + NUM + r")(?:\s+|-)"
+        r"(?:(?P<kind>fiscal|calendar|full|complete|whole)\s+)?(?P<u>" + UNITS + r")"
+        r"(?:\s+(?:period|window))?|(?P<ttm>ttm|ltm|t12m|l12m))",
+        handle_last_n,
+    ),
+)
+_GRAIN_RULES: Final[tuple[tuple[str, Handler], ...]] = (
+    (
+        r"(?:(?:broken\s+down|grouped|split|bucketed|aggregated|rolled\s+up|summari[sz]ed)\s+)?"
+        r"(?:by|per|each|every|for\s+(?:each|every))\s+(?:the\s+)?(?:(?P<kind>fiscal|calendar)\s+)?"
+        r"(?P<u>day|week|month|quarter|year|qtr|wk|yr)",
+        _handle_grain,
+    ),
+    (r"(?:on\s+an?\s+)?(?P<adj>" + "|".join(_ADJ_GRAIN) + r")(?:\s+basis)?", _handle_grain),
+    (r"(?P<u>day|week|month|quarter|year)[\s-]+(?P<conn>by|over|on)[\s-]+(?P=u)", _handle_grain),
+    (r"(?-i:(?P<abbr>MoM|MOM|QoQ|QOQ|WoW))|(?P<abbr2>[mqw])/(?P=abbr2)", _handle_grain),
+)
+_BLOCK_RULES: Final[tuple[str, ...]] = (
+    r"(?:before|until|till|up\s+to|prior\s+to|after|earlier\s+than|later\s+than|ahead\s+of|pre|post)"
+    r"[\s-]+(?:the\s+)?(?:(?:start|end|beginning|close)\s+of\s+(?:the\s+)?)?" + PERIOD,
+    r"(?:next|coming|upcoming|following)\s+(?:(?:" + NUM + r")\s+)?(?:fiscal\s+|calendar\s+)?"
+    r"(?:" + UNITS + "|" + PERIOD + ")",
+    r"tomorrow",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A compiled time-phrase pattern and the handler of its matches."""
+
+    regex: re.Pattern[str]
+    handle: Handler
+
+
+def _rule(core: str, handle: Handler, *, filler: bool = True) -> Rule:
+    rx = r"(?<!\w)" + (_FILLER if filler else "") + r"(?:" + core + r")(?!\w)"
+    return Rule(re.compile(rx, re.IGNORECASE), handle)
+
+
+@functools.cache
+def rules() -> tuple[Rule, ...]:
+    """Every rule, compiled; a lower index wins a tie between equally long matches."""
+    return (
+        _rule(r"(?P<a>" + _YEARLESS + r")(?=" + LIST_SEP + ")", handle_list_head),
+        *(_rule(a.core, atom_handler(a.resolve)) for a in ATOMS),
+        *(_rule(core, handle) for core, handle in _COMPOSITE_RULES),
+        *(_rule(core, handle, filler=False) for core, handle in _GRAIN_RULES),
+        _rule(r"the\s+one\s+before(?:\s+(?:last|that))?", _handle_anaphor, filler=False),
+        *(_rule(core, _handle_block, filler=False) for core in _BLOCK_RULES),
+    )

@@ -1,0 +1,73 @@
+"""Follow-up edits of the previous plan (app.understand.followup)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from app.core.plan import QueryPlan
+from app.semantic.model import semantic_model
+from app.understand import EngineContext, lexicon_for, plan_question, read_question
+from app.understand.followup import edit_plan
+
+MODEL = semantic_model()
+LEX = lexicon_for(MODEL, {})
+AS_OF = date(2025, 7, 15)
+
+
+def ctx(previous: QueryPlan | None = None) -> EngineContext:
+    return EngineContext(
+        model=MODEL, lexicon=LEX, as_of=AS_OF, account="acct_demo_01", previous=previous
+    )
+
+
+def plan(question: str, previous: QueryPlan | None = None) -> QueryPlan:
+    p = plan_question(question, ctx(previous))
+    assert isinstance(p, QueryPlan), p
+    return p
+
+
+def keys(p: QueryPlan) -> set[str]:
+    return {a.key for a in p.assumptions}
+
+
+@pytest.mark.parametrize("question", ["as a chart", "plot it", "graph this"])
+def test_chart_words_on_a_single_number_say_it_has_no_chart(question: str) -> None:
+    single = plan("gross volume last month")
+    assert "chart_single_number" in keys(plan(question, single))
+
+
+@pytest.mark.parametrize(
+    "question", ["as a photograph?", "show it as a paragraph", "and the autograph?"]
+)
+def test_words_that_only_contain_graph_are_not_chart_requests(question: str) -> None:
+    single = plan("gross volume last month")
+    edited = plan(question, single)
+    assert "chart_single_number" not in keys(edited)
+    assert edited.chart == single.chart
+
+
+def test_bar_or_line_sets_the_chart_of_a_series() -> None:
+    series = plan("gross volume by month this year")
+    assert plan("as a bar chart", series).chart == "bar"
+    assert plan("plot it as a line", series).chart == "line"
+    assert "chart_single_number" not in keys(plan("as a chart", series))
+
+
+def test_edit_plan_takes_the_reading() -> None:
+    previous = plan("gross volume by month this year")
+    reading = read_question("and by country instead, top 5", ctx(previous))
+    edited = edit_plan(reading, previous)
+    assert edited.dimensions == ("customer_country",)
+    assert edited.ranking is not None and edited.ranking.n == 5
+    assert edited.metrics == previous.metrics and edited.time == previous.time
+    assert edited.grain == previous.grain
+    assert not any(a.key.endswith("_definition") for a in edited.assumptions)
+
+
+def test_added_dimensions_and_replaced_filters() -> None:
+    previous = plan("gross volume by plan in Germany last month")
+    edited = plan("and by country in France?", previous)
+    assert edited.dimensions == ("plan", "customer_country")
+    assert [(f.dimension, f.values) for f in edited.filters] == [("customer_country", ("FR",))]

@@ -1,0 +1,85 @@
+"""The engine's readers: what each adds to the Reading (app.understand.readers*, reading)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from app.core.plan import Comparison, Filter, QueryPlan
+from app.semantic.model import semantic_model
+from app.understand import (
+    READERS,
+    EngineContext,
+    Reading,
+    lexicon_for,
+    plan_question,
+    read_question,
+)
+
+MODEL = semantic_model()
+LEX = lexicon_for(MODEL, {})
+AS_OF = date(2025, 7, 15)
+
+
+def ctx(previous: QueryPlan | None = None) -> EngineContext:
+    return EngineContext(
+        model=MODEL, lexicon=LEX, as_of=AS_OF, account="acct_demo_01", previous=previous
+    )
+
+
+def test_ranking_metric_and_breakdown() -> None:
+    r = read_question("top 5 customers by net revenue last month", ctx())
+    assert (r.ranking_n, r.direction) == (5, "top")
+    assert r.metrics == ("net_revenue",) and r.named_metric
+    assert r.dimensions == ("customer",)
+    assert r.range is not None and (r.range.start, r.range.end) == (
+        date(2025, 6, 1),
+        date(2025, 7, 1),
+    )
+
+
+def test_time_phrases_and_metric_words_are_blanked_for_later_readers() -> None:
+    r = read_question("gross volume in May 2025 vs April 2025", ctx())
+    assert len(r.masked) == len(r.text)
+    assert r.masked.split() == ["vs"]
+    assert r.comparison == Comparison(kind="previous_period")
+
+
+def test_list_with_state_and_threshold() -> None:
+    r = read_question("list open invoices over $1,000 in June", ctx())
+    assert r.listing == "invoices" and not r.named_metric
+    assert r.list_filters == (Filter(dimension="state", values=("open",)),)
+    assert r.threshold == Filter(
+        dimension="amount", op="gt", values=(Decimal("1000"),), currency="usd"
+    )
+    assert "$" not in r.masked
+
+
+def test_a_comparison_without_a_period_reuses_the_previous_one() -> None:
+    previous = plan_question("gross volume last month", ctx())
+    assert isinstance(previous, QueryPlan)
+    r = read_question("how did it change?", ctx(previous))
+    assert r.follow_up and r.range == previous.time
+    assert r.comparison == Comparison(kind="previous_period")
+    assert not read_question("how did it change?", ctx()).follow_up
+
+
+def test_why_compares_with_the_previous_period() -> None:
+    r = read_question("why did gross volume drop in June?", ctx())
+    assert r.why and r.comparison == Comparison(kind="previous_period")
+    assert "why_change" in {a.key for a in r.assumptions}
+
+
+@pytest.mark.parametrize("question", ["MRR by plan last quarter", "top 3 plans", "and by country?"])
+def test_each_reader_returns_a_new_reading_and_keeps_the_text(question: str) -> None:
+    reading = Reading(text=question, masked=question)
+    for read in READERS:
+        after = read(reading, ctx())
+        assert isinstance(after, Reading) and after.text == question
+        assert len(after.masked) == len(question)
+        reading = after
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        reading.metrics = ()  # type: ignore[misc]
