@@ -62,6 +62,10 @@ class CaseFileError(ValueError):
     """A case file cannot be loaded; the message names the file and the case."""
 
 
+# libyaml's safe loader when PyYAML was built with it (same data, ~9x faster), else Python's.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _iso_date(value: Any) -> Any:
     if isinstance(value, datetime) or not isinstance(value, date | str):
         raise ValueError("expected a date written 'YYYY-MM-DD'")
@@ -344,7 +348,7 @@ def _field_errors(exc: ValidationError) -> str:
 
 def _read_file(path: Path) -> tuple[list[Case], list[InvalidCase]]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
         shaped = _CaseFile(cases=raw) if isinstance(raw, list) else _CaseFile.model_validate(raw)
     except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
         reason = _field_errors(exc) if isinstance(exc, ValidationError) else str(exc)
