@@ -1,17 +1,21 @@
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from typing import get_args
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from app.core.errors import CompileError
-from app.core.plan import Filter, QueryPlan, TimeRange
+from app.core.plan import Comparison, Filter, QueryPlan, Ranking, TimeRange
 from app.pipeline.assistant import Assistant
 from app.semantic.catalog import warehouse_tables
-from app.semantic.model import semantic_model
+from app.semantic.model import Metric, semantic_model
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
+from app.sql.compile.compiler import COMPILERS
+from app.sql.compile.sqlbuild import fragment, literal
+from app.sql.compile.state import Aggregation
 
 CTX = CompileContext(
     account=AccountInfo("acct_demo_01", "America/New_York", "usd"),
@@ -125,6 +129,53 @@ def test_series_has_one_row_per_bucket_up_to_as_of(assistant: Assistant) -> None
     )
     res = assistant.session.run_sql(compile_plan(plan, CTX).expression, "acct_demo_01")
     assert [r[0] for r in res.rows] == [date(2025, m, 1) for m in range(1, 8)]
+
+
+def test_every_metric_kind_has_a_compiler() -> None:
+    kinds = set(get_args(Metric.model_fields["aggregation"].annotation))
+    assert set(COMPILERS) == kinds == set(get_args(Aggregation))
+
+
+def test_model_fragment_tokens_become_fresh_literal_nodes() -> None:
+    end = literal(datetime(2025, 7, 16, 4))
+    first = fragment("invoices.due_date < @as_of_end", as_of_end=end)
+    second = fragment("invoices.due_date < @as_of_end", as_of_end=end)
+    assert first.sql("duckdb") == ("invoices.due_date < CAST('2025-07-16 04:00:00' AS TIMESTAMP)")
+    assert first == second and first is not second
+    assert first.expression is not end and second.expression is not end  # copies, never shared
+    with pytest.raises(ValueError, match="unbound token"):
+        fragment("invoices.due_date < @as_of_end")
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        QueryPlan(
+            metrics=("gross_volume", "refund_rate"),
+            dimensions=("card_brand",),
+            time=Q2,
+            comparison=Comparison(kind="previous_period"),
+            ranking=Ranking(metric="refund_rate", n=3, direction="bottom"),
+        ),
+        QueryPlan(metrics=("mrr",), dimensions=("plan",), grain="month", time=Q2, by_currency=True),
+        QueryPlan(metrics=("subscriber_churn_rate",), time=Q2),
+        QueryPlan(
+            metrics=("gross_volume",),
+            listing="invoices",
+            filters=(Filter(dimension="amount", op="gt", values=(Decimal(1000),), currency="eur"),),
+        ),
+    ],
+)
+def test_compiled_tree_shares_no_node(plan: QueryPlan) -> None:
+    # every node is its children's only parent: a node reused in two places would be rewritten
+    # in both by the guard's and the Spark dialect's transforms
+    expression = compile_plan(plan, CTX).expression
+    nodes = list(expression.walk())
+    assert len({id(n) for n in nodes}) == len(nodes)
+    for node in nodes:
+        for child in node.iter_expressions():
+            assert child.parent is node
+    assert not list(expression.find_all(exp.Placeholder))
 
 
 def test_no_clock_in_core_modules() -> None:

@@ -5,12 +5,31 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlglot import exp
+
 from app.core.answer import Column, Period
 from app.core.errors import CompileError
 from app.core.plan import QueryPlan
-from app.sql.compile.sqlbuild import Params, model_sql
-from app.sql.compile.state import CompileContext, Compiled, from_clause
+from app.sql.compile.money import FX_SOURCE
+from app.sql.compile.sqlbuild import (
+    Type,
+    all_of,
+    cast,
+    col,
+    decimal,
+    fragment,
+    in_list,
+    literal,
+    literals,
+    named,
+    ordered,
+    scan,
+    table,
+)
+from app.sql.compile.state import CompileContext, Compiled
 from app.sql.compile.timeframe import time_filter, to_utc
+
+_COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 
 
 def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
@@ -19,11 +38,9 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     spec = model.lists.get(plan.listing or "")
     if spec is None:
         raise CompileError(f"cannot list {plan.listing}")
-    params = Params()
     tz = ctx.account.timezone
-    as_of_end = params.add(to_utc(ctx.as_of + timedelta(days=1), tz))
-    zero = params.add_list(list(model.zero_decimal_currencies))
-    where: list[str] = []
+    as_of_end = literal(to_utc(ctx.as_of + timedelta(days=1), tz))
+    where: list[exp.Expr] = []
     filter_exprs: list[str] = []
     for f in plan.filters:
         if f.dimension == "state":
@@ -31,42 +48,39 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
                 frags = spec.states.get(str(v))
                 if frags is None:
                     raise CompileError(f"{spec.label} have no state '{v}'")
-                where += [model_sql(w, {"as_of_end": as_of_end}) for w in frags]
+                where += [fragment(w, as_of_end=as_of_end) for w in frags]
         elif f.dimension == "amount":
-            where.append(
-                _threshold(spec.amount, spec.currency, f.op, f.values[0], f.currency, ctx, params)
-            )
+            where.append(_threshold(spec.amount, spec.currency, f.op, f.values[0], f.currency, ctx))
         else:
             dim = model.dimensions.get(f.dimension)
             if dim is None or dim.table == "*":
                 raise CompileError(f"cannot filter {spec.label.lower()} by {f.dimension}")
-            col = spec.currency if f.dimension == "currency" else dim.expr
-            vals = (
+            column = spec.currency if f.dimension == "currency" else dim.expr
+            values = (
                 tuple(str(v).lower() for v in f.values) if f.dimension == "currency" else f.values
             )
-            op = "NOT IN" if f.op in ("neq", "not_in") else "IN"
-            where.append(f"{col} {op} ({params.add_list(vals)})")
-            filter_exprs.append(col)
+            negate = f.op in ("neq", "not_in")
+            where.append(in_list(fragment(column), literals(values), negate=negate))
+            filter_exprs.append(column)
     if plan.time is not None:
-        where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end), params)
-    select = []
+        where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))
+    select: list[exp.Expr] = []
     for c in spec.columns:
-        expr = c.expr
+        value = fragment(c.expr)
         if c.kind == "money":
-            expr = (
-                f"CASE WHEN {spec.currency} IN ({zero}) THEN CAST({c.expr} AS DECIMAL(38, 2)) "
-                f"ELSE {c.expr} * 0.01 END"
-            )
-        select.append(f"{expr} AS {c.name}")
+            whole = in_list(fragment(spec.currency), literals(model.zero_decimal_currencies))
+            cents = exp.Mul(this=fragment(c.expr), expression=exp.Literal.number("0.01"))
+            value = exp.case().when(whole, cast(value, decimal(38, 2)), copy=False)
+            value = value.else_(cents, copy=False)
+        select.append(named(value, c.name))
     exprs = [c.expr for c in spec.columns] + filter_exprs + [spec.amount, spec.currency]
-    from_sql = from_clause(model, spec.table, exprs)
-    limit = plan.ranking.n if plan.ranking else (plan.limit or None)
-    sql = (
-        f"SELECT {', '.join(select)} FROM {from_sql} WHERE {' AND '.join(where) or 'TRUE'} "
-        f"ORDER BY {spec.order} DESC, {spec.columns[0].name}"
+    query = scan(exp.select(*select), model, spec.table, exprs).where(all_of(where), copy=False)
+    query = query.order_by(
+        ordered(col(spec.order), desc=True), ordered(col(spec.columns[0].name)), copy=False
     )
+    limit = plan.ranking.n if plan.ranking else (plan.limit or None)
     if limit:
-        sql += f" LIMIT {params.add(limit)}"
+        query = query.limit(literal(limit), copy=False)
     columns = [
         Column(name=c.name, kind=c.kind, label=c.name.replace("_", " ").capitalize())
         for c in spec.columns
@@ -77,7 +91,7 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
             start=plan.time.start, end=plan.time.end, timezone=tz, label=plan.time.label
         )
     return Compiled(
-        expression=params.bind(sql),
+        expression=query,
         columns=columns,
         chart=None,
         period=period,
@@ -93,22 +107,28 @@ def _threshold(
     value: object,
     thr_currency: str | None,
     ctx: CompileContext,
-    params: Params,
-) -> str:
+) -> exp.Expr:
     """Amount threshold in a currency; other currencies converted with the as-of day's rate."""
-    sym = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}.get(op, ">")
+    compare = _COMPARE.get(op, exp.GT)
     cur = (thr_currency or ctx.account.currency).lower()
     exp10 = 0 if cur in ctx.model.zero_decimal_currencies else 2
     minor = int(Decimal(str(value)).scaleb(exp10))
-    path = params.add(f"$.{cur}")
-    fx = (
-        f"(SELECT exchange_rates_from_usd.buy_currency_exchange_rates "
-        f"FROM exchange_rates_from_usd WHERE CAST(exchange_rates_from_usd.date AS DATE) = "
-        f"{params.add(ctx.as_of)} LIMIT 1)"
+
+    def rates() -> exp.Expr:
+        """`(SELECT rates FROM exchange_rates_from_usd WHERE day = as_of LIMIT 1)`."""
+        on_day = exp.EQ(this=cast(col("date", FX_SOURCE), Type.DATE), expression=literal(ctx.as_of))
+        query = exp.select(col("buy_currency_exchange_rates", FX_SOURCE))
+        query = query.from_(table(FX_SOURCE), copy=False).where(on_day, copy=False)
+        return query.limit(exp.Literal.number(1), copy=False).subquery(copy=False)
+
+    def rate(path: exp.Expr) -> exp.Expr:
+        return cast(exp.JSONExtractScalar(this=rates(), expression=path), Type.DOUBLE)
+
+    source = exp.DPipe(this=exp.Literal.string("$."), expression=fragment(currency), safe=True)
+    converted = exp.Div(
+        this=exp.Mul(this=fragment(amount), expression=rate(literal(f"$.{cur}"))),
+        expression=rate(source),
     )
-    converted = (
-        f"CASE WHEN {currency} = {params.add(cur)} THEN {amount} ELSE {amount} * "
-        f"CAST(json_extract_string({fx}, {path}) AS DOUBLE) / "
-        f"CAST(json_extract_string({fx}, '$.' || {currency}) AS DOUBLE) END"
-    )
-    return f"{converted} {sym} {params.add(minor)}"
+    same = exp.EQ(this=fragment(currency), expression=literal(cur))
+    case = exp.case().when(same, fragment(amount), copy=False).else_(converted, copy=False)
+    return compare(this=case, expression=literal(minor))

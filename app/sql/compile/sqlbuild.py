@@ -1,131 +1,176 @@
-"""Assemble SQL from the semantic model's trusted fragments; every value enters as a literal node.
+"""Small builders over sqlglot's expression API, and the semantic model's fragments parsed once.
 
-The compiler writes query skeletons that contain only semantic-model expressions, identifiers it
-chose, and placeholders (`__v0`, `__v1`, ...). `Params.bind` parses the skeleton with sqlglot and
-replaces each placeholder with a literal node, so no user text is ever spliced into SQL text.
+The compiler writes no SQL text: it builds expressions from identifiers it chose, literal nodes for
+every value, and the semantic model's `sql:` fragments. A fragment is data (data/semantic/*.yaml):
+it is parsed once, cached, and copied for each use, with its `@name` tokens bound to literal nodes.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 
 import sqlglot
 from sqlglot import exp
 
-_PREFIX = "__v"
-_POSITIONS = ("line", "col", "start", "end")
+from app.core.errors import CompileError
+from app.semantic.model import SemanticModel, tables_in
+
+DIALECT = "duckdb"
+_TOKEN = re.compile(r"@(\w+)")
+Type = exp.DataType.Type
 
 
-@dataclass
-class Params:
-    """Values waiting to be bound into a skeleton as literal nodes."""
-
-    values: list[exp.Expression] = field(default_factory=list)
-
-    def add(self, value: str | int | Decimal | date | datetime | None) -> str:
-        """Register a value; return the placeholder to write in the skeleton."""
-        self.values.append(literal(value))
-        return f"{_PREFIX}{len(self.values) - 1}"
-
-    def add_list(self, values: tuple[str | int | Decimal, ...] | list[str]) -> str:
-        """Register several values; return a comma-separated list of placeholders."""
-        return ", ".join(self.add(v) for v in values)
-
-    def bind(self, skeleton: str) -> exp.Expression:
-        """Parse the skeleton and replace placeholders by their literal nodes."""
-        tree, slots = _skeleton(skeleton)
-        return _bound_copy(tree, slots, self.values)
-
-
-@functools.lru_cache(maxsize=512)
-def _skeleton(skeleton: str) -> tuple[exp.Expression, dict[int, int]]:
-    """The parsed skeleton and its placeholders (node id -> value index), cached.
-
-    The same plan shape gives the same text whatever its values, so a shape is parsed once.
-    Source positions are dropped: nothing reads them, and every later copy would copy them.
-    """
-    tree = sqlglot.parse_one(skeleton, read="duckdb")
-    assert isinstance(tree, exp.Expression)  # a SELECT
-    slots: dict[int, int] = {}
-    for node in tree.walk():
-        if node._meta is not None:
-            for key in _POSITIONS:
-                node._meta.pop(key, None)
-            if not node._meta:
-                node._meta = None
-        if isinstance(node, exp.Column) and not node.table and node.name.startswith(_PREFIX):
-            slots[id(node)] = int(node.name[len(_PREFIX) :])
-    return tree, slots
-
-
-def _bound_copy(
-    tree: exp.Expression, slots: dict[int, int], values: list[exp.Expression]
-) -> exp.Expression:
-    """Copy the cached tree in one pass, putting a copy of its literal in each placeholder's place.
-
-    The same walk as sqlglot's own deep copy (Expression.__deepcopy__), with the substitution
-    done on the way instead of by a second transform() over the copy.
-    """
-    root = tree.__class__()
-    stack: list[tuple[exp.Expr, exp.Expr]] = [(tree, root)]
-    while stack:
-        node, new = stack.pop()
-        if node.comments is not None:
-            new.comments = list(node.comments)
-        if node._meta is not None:
-            new._meta = dict(node._meta)
-        for key, value in node.args.items():
-            if isinstance(value, exp.Expr):
-                new.set(key, _child(value, slots, values, stack))
-            elif type(value) is list:
-                new.args[key] = []
-                for v in value:
-                    item = _child(v, slots, values, stack) if isinstance(v, exp.Expr) else v
-                    new.append(key, item)
-            else:
-                new.args[key] = value
-    return root
-
-
-def _child(
-    node: exp.Expr,
-    slots: dict[int, int],
-    values: list[exp.Expression],
-    stack: list[tuple[exp.Expr, exp.Expr]],
-) -> exp.Expr:
-    slot = slots.get(id(node))
-    if slot is not None:
-        return values[slot].copy()
-    new = node.__class__()
-    stack.append((node, new))
-    return new
-
-
-def literal(value: str | int | Decimal | date | datetime | None) -> exp.Expression:
+def literal(value: str | int | Decimal | date | datetime | None) -> exp.Expr:
     """A sqlglot literal for a Python value (timestamps and dates typed)."""
     if value is None:
         return exp.Null()
     if isinstance(value, bool):
         return exp.Boolean(this=value)
-    if isinstance(value, datetime):  # Cast built directly: exp.cast would parse the type name
-        timestamp = exp.DataType(this=exp.DataType.Type.TIMESTAMP)
-        return exp.Cast(this=exp.Literal.string(value.isoformat(sep=" ")), to=timestamp)
+    if isinstance(value, datetime):
+        return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), Type.TIMESTAMP, copy=False)
     if isinstance(value, date):
-        day = exp.DataType(this=exp.DataType.Type.DATE)
-        return exp.Cast(this=exp.Literal.string(value.isoformat()), to=day)
+        return exp.cast(exp.Literal.string(value.isoformat()), Type.DATE, copy=False)
     if isinstance(value, int | Decimal):
         return exp.Literal.number(str(value))
     return exp.Literal.string(str(value))
 
 
-def model_sql(fragment: str, specials: dict[str, str]) -> str:
-    """Substitute `@name` tokens of a model fragment by already-registered placeholders."""
-    out = fragment
-    for name, placeholder in sorted(specials.items(), key=lambda kv: -len(kv[0])):
-        out = out.replace(f"@{name}", placeholder)
-    if "@" in out:
-        raise ValueError(f"unbound token in model fragment: {fragment}")
-    return out
+def literals(values: Iterable[str | int | Decimal]) -> list[exp.Expr]:
+    """One literal node per value."""
+    return [literal(v) for v in values]
+
+
+def fragment(sql: str, **values: exp.Expr) -> exp.Expr:
+    """A fresh copy of a model fragment, each `@name` token replaced by a copy of values[name]."""
+    tree = _parsed(sql)
+    if not tree.find(exp.Placeholder):
+        return tree.copy()
+
+    def bind(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Placeholder):
+            if node.name not in values:
+                raise ValueError(f"unbound token in model fragment: {sql}")
+            return values[node.name].copy()
+        return node
+
+    bound = tree.transform(bind)
+    assert isinstance(bound, exp.Expr)
+    return bound
+
+
+@functools.cache
+def _parsed(sql: str) -> exp.Expr:
+    """A model fragment's tree, its `@name` tokens read as named placeholders; parsed once."""
+    tree = sqlglot.parse_one(_TOKEN.sub(r":\1", sql), read=DIALECT)
+    assert isinstance(tree, exp.Expr)
+    return tree
+
+
+def col(name: str, table: str | None = None) -> exp.Column:
+    """The column `table.name` (or a bare `name`)."""
+    return exp.column(name, table)
+
+
+def named(expression: exp.Expr, name: str) -> exp.Alias:
+    """`expression AS name`."""
+    return exp.Alias(this=expression, alias=exp.to_identifier(name))
+
+
+def fn(name: str, *args: exp.Expr) -> exp.Expr:
+    """A function call as DuckDB's parser builds it (`sum` → exp.Sum, unknown → Anonymous)."""
+    return exp.func(name, *args, dialect=DIALECT, copy=False)
+
+
+def date_trunc(grain: str, expression: exp.Expr) -> exp.Expr:
+    """`date_trunc(grain, expression)` as DuckDB's parser reads it on a timestamp column."""
+    return exp.TimestampTrunc(this=expression, unit=exp.Var(this=grain.upper()))
+
+
+def decimal(precision: int, scale: int) -> exp.DataType:
+    """The type `DECIMAL(precision, scale)`."""
+    params = [exp.DataTypeParam(this=exp.Literal.number(n)) for n in (precision, scale)]
+    return exp.DataType(this=Type.DECIMAL, expressions=params)
+
+
+def cast(expression: exp.Expr, to: exp.DataType | exp.DType) -> exp.Cast:
+    """`CAST(expression AS to)`."""
+    return exp.cast(expression, to, copy=False)
+
+
+def paren(expression: exp.Expr) -> exp.Paren:
+    """`(expression)`."""
+    return exp.paren(expression, copy=False)
+
+
+def all_of(conditions: list[exp.Expr]) -> exp.Expr:
+    """`c1 AND c2 AND ...` (TRUE when there is none)."""
+    return exp.and_(*conditions, copy=False) if conditions else exp.true()
+
+
+def in_list(column: exp.Expr, values: list[exp.Expr], negate: bool = False) -> exp.Expr:
+    """`column IN (values)`, or `NOT column IN (values)`."""
+    test = exp.In(this=column, expressions=values)
+    return exp.Not(this=test) if negate else test
+
+
+def null_safe_equal(keys: list[str], left: str, right: str) -> exp.Expr:
+    """`left.k IS NOT DISTINCT FROM right.k AND ...` over the keys (TRUE when there is none)."""
+    return all_of([exp.NullSafeEQ(this=col(k, left), expression=col(k, right)) for k in keys])
+
+
+def table(name: str, alias: str | None = None) -> exp.Table:
+    """The table or CTE `name`, optionally aliased."""
+    return exp.table_(name, alias=alias)
+
+
+def join(
+    source: exp.Expr, on: exp.Expr, side: str | None = None, kind: str | None = None
+) -> exp.Join:
+    """`[side] [kind] JOIN source ON on`."""
+    return exp.Join(this=source, on=on, side=side, kind=kind)
+
+
+def ordered(expression: exp.Expr, desc: bool | None = None) -> exp.Ordered:
+    """An ORDER BY item, nulls last; `desc` True: DESC, False: an explicit ASC, None: neither."""
+    return exp.Ordered(this=expression, desc=desc, nulls_first=False)
+
+
+def group_by_all(select: exp.Select) -> exp.Select:
+    """The select with `GROUP BY ALL`."""
+    return select.group_by(exp.Group(all=True), copy=False)
+
+
+def scan(
+    select: exp.Select,
+    model: SemanticModel,
+    base: str,
+    exprs: list[str],
+    alias_source: str | None = None,
+) -> exp.Select:
+    """FROM base plus the many-to-one joins needed by the fragments `exprs` (no fan-out)."""
+    needed: list[str] = []
+    for e in exprs:
+        for t in sorted(tables_in(e)):
+            if t != base and t not in needed:
+                needed.append(t)
+    source = table(alias_source, alias=base) if alias_source else table(base)
+    select = select.from_(source, copy=False)
+    joined: set[str] = {base}
+    for t in needed:
+        path = model.join_path(base, t)
+        if path is None:
+            raise CompileError(
+                f"{t} cannot be reached from {base} without multiplying rows; "
+                "pick a dimension of the metric's own table or its parents"
+            )
+        for j in path:
+            if j.to in joined:
+                continue
+            on = exp.EQ(this=col(j.column, j.from_), expression=col("id", j.to))
+            select = select.join(join(table(j.to), on, side="LEFT"), copy=False)
+            joined.add(j.to)
+    return select

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from sqlglot import exp
 
 from app.core.answer import ChartSpec, Column, Period
-from app.core.errors import CompileError
 from app.core.plan import Assumption, QueryPlan
-from app.semantic.model import SemanticModel, tables_in
-from app.sql.compile.sqlbuild import Params
+from app.semantic.model import Metric, SemanticModel
 from app.sql.compile.timeframe import Frame
+
+Aggregation = Literal["flow", "stock", "snapshot", "ratio", "custom"]
 
 
 @dataclass(frozen=True)
@@ -49,18 +51,22 @@ class Compiled:
 
 @dataclass
 class CompileState:
-    """One compilation's state: parameters, CTEs, dimensions, notes and the output key columns."""
+    """One compilation's state: the plan, its CTEs so far, dimensions, notes and output keys.
+
+    `compilers` is the dispatch table by metric kind (compiler.COMPILERS): a metric built on
+    others (a ratio) compiles them through `metric()`.
+    """
 
     ctx: CompileContext
     plan: QueryPlan
     frame: Frame
     target: str | None
-    params: Params = field(default_factory=Params)
-    ctes: list[tuple[str, str]] = field(default_factory=list)
+    compilers: Mapping[Aggregation, MetricCompiler]
+    ctes: list[tuple[str, exp.Query]] = field(default_factory=list)
     dim_names: list[str] = field(default_factory=list)
     notes: list[Assumption] = field(default_factory=list)
     fx_added: bool = False
-    memo: dict[tuple[str, ...], str] = field(default_factory=dict)
+    memo: dict[tuple[object, ...], str] = field(default_factory=dict)
 
     @property
     def dim_cols(self) -> list[str]:
@@ -77,33 +83,14 @@ class CompileState:
         """Output key columns of every metric CTE."""
         return ["period", *self.dim_cols, *(["currency"] if self.target is None else [])]
 
-    def cte(self, name: str, sql: str) -> str:
+    def cte(self, name: str, query: exp.Query) -> str:
         """Add a CTE and return its name."""
-        self.ctes.append((name, sql))
+        self.ctes.append((name, query))
         return name
 
+    def metric(self, m: Metric) -> str:
+        """Add the CTEs computing metric m per key; return the name of the CTE holding its value."""
+        return self.compilers[m.aggregation](self, m)
 
-def from_clause(
-    model: SemanticModel, table: str, exprs: list[str], alias_source: str | None = None
-) -> str:
-    """FROM table plus the many-to-one joins needed by the expressions (no fan-out)."""
-    needed: list[str] = []
-    for e in exprs:
-        for t in sorted(tables_in(e)):
-            if t != table and t not in needed:
-                needed.append(t)
-    clause = f"{alias_source} AS {table}" if alias_source else table
-    joined: set[str] = {table}
-    for t in needed:
-        path = model.join_path(table, t)
-        if path is None:
-            raise CompileError(
-                f"{t} cannot be reached from {table} without multiplying rows; "
-                "pick a dimension of the metric's own table or its parents"
-            )
-        for j in path:
-            if j.to in joined:
-                continue
-            clause += f" LEFT JOIN {j.to} ON {j.from_}.{j.column} = {j.to}.id"
-            joined.add(j.to)
-    return clause
+
+MetricCompiler = Callable[[CompileState, Metric], str]

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlglot import exp
+
 from app.core.errors import CompileError
 from app.core.plan import Assumption, Grain, QueryPlan, TimeRange
 from app.semantic.model import Metric
-from app.sql.compile.sqlbuild import Params
-
-_GRAINS: dict[str, str] = {g: g for g in ("day", "week", "month", "quarter", "year")}
+from app.sql.compile.sqlbuild import Type, all_of, cast, date_trunc, fn, fragment, literal, paren
 
 
 @dataclass(frozen=True)
@@ -36,23 +36,25 @@ class Frame:
     shift: tuple[str, int] | None = None
     notes: list[Assumption] = field(default_factory=list)
 
-    def bucket_expr(self, col: str, zone: str, tz: str, params: Params) -> str:
-        """SQL giving each row's bucket label."""
+    def bucket_expr(self, column: str, zone: str, tz: str) -> exp.Expr:
+        """Each row's bucket label, from the time column (a model fragment)."""
         if self.grain:
-            grain = _GRAINS[self.grain]
-            return f"CAST(date_trunc('{grain}', {local_expr(col, zone, tz, params)}) AS DATE)"
+            return cast(date_trunc(self.grain, local_expr(column, zone, tz)), Type.DATE)
         if len(self.buckets) == 1 and (self.buckets[0].start, self.buckets[0].end) == tuple(
             self.scan_range
         ):  # the scan's own time filter already keeps exactly this bucket's rows
-            return params.add(self.buckets[0].label)
-        whens = []
+            return literal(self.buckets[0].label)
+        case = exp.case()
         for b in self.buckets:
             lo, hi = bounds(b.start, b.end, zone, tz)
-            whens.append(
-                f"WHEN {col} >= {params.add(lo)} AND {col} < {params.add(hi)} "
-                f"THEN {params.add(b.label)}"
+            within = all_of(
+                [
+                    exp.GTE(this=fragment(column), expression=literal(lo)),
+                    exp.LT(this=fragment(column), expression=literal(hi)),
+                ]
             )
-        return f"(CASE {' '.join(whens)} END)"
+            case = case.when(within, literal(b.label), copy=False)
+        return paren(case)
 
 
 def to_utc(d: date, tz: str) -> datetime:
@@ -67,17 +69,21 @@ def bounds(start: date, end: date, zone: str, tz: str) -> tuple[datetime, dateti
     return datetime.combine(start, time()), datetime.combine(end, time())
 
 
-def local_expr(col: str, zone: str, tz: str, params: Params) -> str:
-    """SQL for the column's value in the account's local time."""
+def local_expr(column: str, zone: str, tz: str) -> exp.Expr:
+    """The time column (a model fragment) in the account's local time."""
     if zone == "utc":
-        return f"timezone({params.add(tz)}, {col} AT TIME ZONE 'UTC')"
-    return col
+        utc = exp.AtTimeZone(this=fragment(column), zone=exp.Literal.string("UTC"))
+        return fn("timezone", literal(tz), utc)
+    return fragment(column)
 
 
-def time_filter(col: str, zone: str, tz: str, scan: tuple[date, date], params: Params) -> list[str]:
-    """WHERE fragments keeping rows whose time falls in the local range (pushdown friendly)."""
+def time_filter(column: str, zone: str, tz: str, scan: tuple[date, date]) -> list[exp.Expr]:
+    """Conditions keeping rows whose time falls in the local range (pushdown friendly)."""
     lo, hi = bounds(scan[0], scan[1], zone, tz)
-    return [f"{col} >= {params.add(lo)}", f"{col} < {params.add(hi)}"]
+    return [
+        exp.GTE(this=fragment(column), expression=literal(lo)),
+        exp.LT(this=fragment(column), expression=literal(hi)),
+    ]
 
 
 def trunc(d: date, grain: Grain) -> date:

@@ -1,0 +1,38 @@
+"""Flow metrics: the measure over the rows whose time falls in each bucket."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from app.semantic.model import Metric
+from app.sql.compile.breakdown import dim_exprs, dim_fragments, filter_conditions, filter_fragments
+from app.sql.compile.money import convert, sum_by_keys
+from app.sql.compile.sqlbuild import Type, cast, fragment, group_by_all, literal, named, scan
+from app.sql.compile.state import CompileState
+from app.sql.compile.timeframe import time_filter
+
+
+def flow(q: CompileState, m: Metric) -> str:
+    """Add the CTEs of a flow metric per (period, dims[, currency]); return the last one's name."""
+    assert m.table and m.measure and m.time
+    name = f"m_{m.name}"
+    tz = q.ctx.account.timezone
+    money = m.unit == "money"
+    period = q.frame.bucket_expr(m.time, m.time_zone, tz)
+    select = [named(period, "period"), *(named(e, n) for n, e in dim_exprs(q, m))]
+    sources = [*dim_fragments(q), m.measure, m.time, *m.where, *filter_fragments(q)]
+    if money:
+        assert m.currency
+        day = cast(fragment(m.time), Type.DATE)
+        select += [named(fragment(m.currency), "currency"), named(day, "day")]
+        sources.append(m.currency)
+    select.append(named(fragment(m.measure), "v"))
+    as_of_end = literal(q.frame.as_of_end_utc)
+    where = [fragment(w, as_of_end=as_of_end) for w in m.where]
+    where += time_filter(m.time, m.time_zone, tz, q.frame.scan_range)
+    where += filter_conditions(q, m)
+    rows = scan(exp.select(*select), q.ctx.model, m.table, sources).where(*where, copy=False)
+    base = q.cte(f"{name}_rows", group_by_all(rows))
+    if not money:
+        return q.cte(name, sum_by_keys(q, base))
+    return convert(q, base, name)

@@ -1,0 +1,91 @@
+"""Sum a metric's rows per output key; convert money with the previous day's exchange rate."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from app.sql.compile.sqlbuild import (
+    Type,
+    cast,
+    col,
+    fn,
+    group_by_all,
+    in_list,
+    join,
+    literal,
+    literals,
+    named,
+    paren,
+    table,
+)
+from app.sql.compile.state import CompileState
+
+FX_SOURCE = "exchange_rates_from_usd"
+
+
+def sum_by_keys(q: CompileState, base: str) -> exp.Select:
+    """`SELECT keys, sum(v) AS v FROM base GROUP BY ALL`."""
+    select = exp.select(*(col(k) for k in q.keys), named(fn("sum", col("v")), "v"))
+    return group_by_all(select.from_(table(base), copy=False))
+
+
+def _ensure_fx(q: CompileState) -> None:
+    """Add the `fx` CTE once: each day's rates, keyed by the day they apply to (the next one)."""
+    if q.fx_added:
+        return
+    day = exp.Add(this=cast(col("date", FX_SOURCE), Type.DATE), expression=exp.Literal.number(1))
+    rates = col("buy_currency_exchange_rates", FX_SOURCE)
+    fx = exp.select(named(day, "day"), named(rates, "rates"))
+    q.cte("fx", fx.from_(table(FX_SOURCE), copy=False))
+    q.fx_added = True
+
+
+def _rate(path: exp.Expr) -> exp.Expr:
+    """`CAST(json_extract_string(fx.rates, path) AS DOUBLE)`: units of a currency per USD."""
+    return cast(exp.JSONExtractScalar(this=col("rates", "fx"), expression=path), Type.DOUBLE)
+
+
+def convert(q: CompileState, base: str, name: str) -> str:
+    """Sum minor units per key; convert to the target currency with the previous day's rate."""
+    if q.target is None:
+        return q.cte(name, sum_by_keys(q, base))
+    _ensure_fx(q)
+    zero = q.ctx.model.zero_decimal_currencies
+    currency = col("currency", "b")
+    factor = paren(
+        exp.case()
+        .when(in_list(currency, literals(zero)), exp.Literal.number(100), copy=False)
+        .else_(exp.Literal.number(1), copy=False)
+    )
+    rate_target = _rate(literal(f"$.{q.target}"))
+    source_path = exp.DPipe(
+        this=exp.Literal.string("$."), expression=col("currency", "b"), safe=True
+    )
+    scaled: exp.Expr = exp.Mul(this=col("v", "b"), expression=factor)
+    scaled = exp.Mul(this=scaled, expression=rate_target)
+    scaled = exp.Div(this=scaled, expression=_rate(source_path))
+    target_factor = 100 if q.target in zero else 1
+    scaled = exp.Div(this=scaled, expression=exp.Literal.number(target_factor))
+    converted = (
+        exp.case()
+        .when(
+            exp.EQ(this=col("currency", "b"), expression=literal(q.target)),
+            col("v", "b"),
+            copy=False,
+        )
+        .else_(cast(fn("round", scaled), Type.INT128), copy=False)
+    )
+    select = exp.select(*(col(k, "b") for k in q.keys), named(fn("sum", converted), "v"))
+    select = select.from_(table(base, alias="b"), copy=False)
+    on = exp.EQ(this=col("day", "fx"), expression=col("day", "b"))
+    select = select.join(join(table("fx"), on, side="LEFT"), copy=False)
+    return q.cte(name, group_by_all(select))
+
+
+def convert_stock(q: CompileState, base: str, name: str) -> str:
+    """Convert a stock at its point with the rate published for the point day."""
+    if q.target is None:
+        return q.cte(name, sum_by_keys(q, base))
+    day = exp.Add(this=col("point"), expression=exp.Literal.number(1))
+    shifted = exp.select(exp.Star(), named(day, "day")).from_(table(base), copy=False)
+    return convert(q, q.cte(f"{name}_day", shifted), name)
