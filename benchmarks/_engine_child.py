@@ -131,8 +131,10 @@ def _caches() -> list[Any]:
 
     found = []
     for module, name in (
-        ("app.sql.compile.sqlbuild", "_skeleton"),
+        ("app.sql.compile.sqlbuild", "_parsed"),  # parsed semantic-model fragments (today)
         ("app.sql.guard.checks", "_verified"),
+        ("app.sqlbuild", "_skeleton"),  # the flat layout before issue 13
+        ("app.guard", "_verified"),
     ):
         with contextlib.suppress(ImportError):
             fn = getattr(importlib.import_module(module), name, None)

@@ -204,9 +204,9 @@ def markdown(
     parts = [
         f"{n_cases} eval cases (follow-ups replayed, final question timed) x {repeat} runs each, "
         "after one warm-up pass; each variant in its own process on the same machine, same run. "
-        "`first time` rows: one pass with the caches of compiled query shapes "
-        "(app/sql/compile/sqlbuild.py) and of verified SQL (app/sql/guard/checks.py) emptied "
-        "before every question, "
+        "`first time` rows: one pass with the caches of parsed SQL (query skeletons before issue "
+        "13, semantic-model fragments after it: app/sql/compile/sqlbuild.py) and of verified SQL "
+        "(app/sql/guard/checks.py) emptied before every question, "
         "i.e. a question whose shape nobody asked before. Wall = elapsed time; CPU = this "
         "thread's CPU time (time.thread_time), which the other processes sharing the machine "
         "inflate far less than wall time. ask() is wall time only (DuckDB uses its own threads).",

@@ -296,13 +296,12 @@ def goals_summary(suffix: str = "") -> str:
         "",
         "Why a goal is not met (when it is not):",
         "",
-        "- 1, first-time shape: a plan shape seen before reuses its parsed skeleton (the cache in "
-        "app/sql/compile/sqlbuild.py); a shape never seen pays sqlglot's pure-Python parse of the "
-        "skeleton, "
-        "about three quarters of compile time. sqlglot's compiled build (`sqlglot[c]`, sqlglotc) "
-        "parses about 3x faster but cannot load app/sql/dialects/sigma.py's dialect, which "
-        "subclasses sqlglot's "
-        'parser (mypyc: "interpreted classes cannot inherit from compiled").',
+        "- 1, first-time shape: the compiler builds sqlglot expressions directly and parses only "
+        "the semantic model's SQL fragments, once each (the cache in app/sql/compile/sqlbuild.py); "
+        "a first question pays those parses and the guard's re-verification parse. sqlglot's "
+        "compiled build (`sqlglot[c]`, sqlglotc) parses about 3x faster but cannot load "
+        "app/sql/dialects/sigma.py's dialect, which subclasses sqlglot's parser (mypyc: "
+        '"interpreted classes cannot inherit from compiled").',
         "- 3: the per-case table of section 3 names any case above 2x.",
         "- 6: the generator was not changed (its output must stay identical); the write floor "
         "in section 6 bounds what any generator writing the same tables can reach here.",
