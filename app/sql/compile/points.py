@@ -9,7 +9,7 @@ from sqlglot import exp
 from app.semantic.model import Metric
 from app.sql.compile.sqlbuild import fragment, literal, named
 from app.sql.compile.state import CompileState
-from app.sql.compile.timeframe import bounds
+from app.sql.compile.timeframe import utc_bounds
 
 
 def points(q: CompileState, at: str) -> list[date]:
@@ -34,5 +34,5 @@ def before_last_point(q: CompileState, m: Metric, at: str) -> exp.Expr:
     """`time < end of the last point` (local days): no row after every point can count."""
     assert m.time
     nxt = max(points(q, at)) + timedelta(days=1)
-    upper = bounds(nxt, nxt, m.time_zone, q.ctx.account.timezone)[0]
+    upper = utc_bounds(nxt, nxt, m.time_zone, q.ctx.account.timezone)[0]
     return exp.LT(this=fragment(m.time), expression=literal(upper))

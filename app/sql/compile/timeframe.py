@@ -46,7 +46,7 @@ class Frame:
             return literal(self.buckets[0].label)
         case = exp.case()
         for b in self.buckets:
-            lo, hi = bounds(b.start, b.end, zone, tz)
+            lo, hi = utc_bounds(b.start, b.end, zone, tz)
             within = all_of(
                 [
                     exp.GTE(this=fragment(column), expression=literal(lo)),
@@ -62,7 +62,7 @@ def to_utc(d: date, tz: str) -> datetime:
     return datetime.combine(d, time(), ZoneInfo(tz)).astimezone(UTC).replace(tzinfo=None)
 
 
-def bounds(start: date, end: date, zone: str, tz: str) -> tuple[datetime, datetime]:
+def utc_bounds(start: date, end: date, zone: str, tz: str) -> tuple[datetime, datetime]:
     """Timestamp bounds for a local date range on a column stored in UTC or local time."""
     if zone == "utc":
         return to_utc(start, tz), to_utc(end, tz)
@@ -79,7 +79,7 @@ def local_expr(column: str, zone: str, tz: str) -> exp.Expr:
 
 def time_filter(column: str, zone: str, tz: str, scan: tuple[date, date]) -> list[exp.Expr]:
     """Conditions keeping rows whose time falls in the local range (pushdown friendly)."""
-    lo, hi = bounds(scan[0], scan[1], zone, tz)
+    lo, hi = utc_bounds(scan[0], scan[1], zone, tz)
     return [
         exp.GTE(this=fragment(column), expression=literal(lo)),
         exp.LT(this=fragment(column), expression=literal(hi)),
