@@ -139,9 +139,9 @@ _LEADING_THE = re.compile(r"^\s*(?:the\s+)?", re.IGNORECASE)
 
 
 @functools.cache
-def _atom_patterns() -> tuple[tuple[re.Pattern[str], Resolver], ...]:
-    """The atoms compiled for whole-phrase matches (compiled on first use, not at import)."""
-    return tuple((re.compile(a.core, re.IGNORECASE), a.resolve) for a in ATOMS)
+def _atom_regex(i: int) -> re.Pattern[str]:
+    """Atom ``i`` compiled for whole-phrase matches (on first use, not at import)."""
+    return re.compile(ATOMS[i].core, re.IGNORECASE)
 
 
 def safe(fn: Callable[[re.Match[str], Ctx], _T | None], m: re.Match[str], ctx: Ctx) -> _T | None:
@@ -155,8 +155,8 @@ def safe(fn: Callable[[re.Match[str], Ctx], _T | None], m: re.Match[str], ctx: C
 def parse_period(text: str, ctx: Ctx) -> Period | None:
     """Resolve a sub-phrase (a range endpoint, the X of 'since X') as a single atom."""
     t = _LEADING_THE.sub("", text).strip()
-    for rx, resolve in _atom_patterns():
-        m = rx.fullmatch(t)
-        if m is not None and (p := safe(resolve, m, ctx)) is not None:
+    for i, atom in enumerate(ATOMS):
+        m = _atom_regex(i).fullmatch(t)
+        if m is not None and (p := safe(atom.resolve, m, ctx)) is not None:
             return p
     return None
