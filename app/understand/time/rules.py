@@ -155,7 +155,7 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler, str], ...]] = (
         r"|since\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<f5>fiscal\s+)?"
         r"(?P<u5>" + PERIOD_UNIT + r"))",
         handle_to_date,
-        "",
+        r"td|so\s+far|to[\s-]+date|since\s",
     ),
     (
         r"(?:(?:last|past|previous|prior|trailing|rolling)\s+(?P<n>" + NUM + r")(?:\s+|-)"
@@ -230,7 +230,7 @@ def rules() -> tuple[Rule, ...]:
     """Every rule (not yet compiled); a lower index wins a tie between equally long matches."""
     return (
         _rule(r"(?P<a>" + _YEARLESS + r")(?=" + LIST_SEP + ")", handle_list_head, _LIST_GATE),
-        *(_rule(a.core, atom_handler(a.resolve)) for a in ATOMS),
+        *(_rule(a.core, atom_handler(a.resolve), a.gate) for a in ATOMS),
         *(_rule(core, handle, gate) for core, handle, gate in _COMPOSITE_RULES),
         *(_rule(core, handle, filler=False) for core, handle in _GRAIN_RULES),
         _rule(r"the\s+one\s+before(?:\s+(?:last|that))?", _handle_anaphor, filler=False),
