@@ -37,8 +37,10 @@ def test_longest_phrase_wins_and_a_space_matches_spaces_and_hyphens() -> None:
 
 
 def test_phrases_outside_the_trie_fall_back_to_the_regex() -> None:
-    for phrases in (["café"], ["Net"], ["e-mail"], ["a  b"]):
-        _same(phrases, "Café, net, e-mail, e mail, a  b, a b, A-b")
+    for phrases in (["café"], ["Net"], ["e-mail"], ["a  b"], ["ſ"]):
+        _same(phrases, "Café, net, e-mail, e mail, a  b, a b, A-b, s, S, ſ")
+    assert PhraseTable(["café"])._regex is not None
+    assert PhraseTable(["€", "£ gbp"])._regex is None  # characters without case stay in the trie
 
 
 def test_characters_outside_ascii_fold_as_the_regex_folds_them() -> None:
@@ -47,7 +49,7 @@ def test_characters_outside_ascii_fold_as_the_regex_folds_them() -> None:
     assert list(PhraseTable(["kpi"]).spans("\u212aPI")) == [(0, 3)]  # the Kelvin sign
 
 
-_LETTERS = st.sampled_from([*"abks1(", "ab", "ks"])
+_LETTERS = st.sampled_from([*"abks1(€", "ab", "ks"])
 _PHRASES = st.lists(
     st.lists(_LETTERS, min_size=1, max_size=3)
     .map("".join)
@@ -56,7 +58,7 @@ _PHRASES = st.lists(
     max_size=6,
 )
 _TEXT = st.lists(
-    st.sampled_from([*"abkKsS1( -_$£.", "\u212a", "\u017f", "\u0130", "\u00a0", "\t", "é"]),
+    st.sampled_from([*"abkKsS1( -_$£€.", "\u212a", "\u017f", "\u0130", "\u00a0", "\t", "é"]),
     max_size=30,
 ).map("".join)
 

@@ -9,7 +9,8 @@ phrases, walked from each position where a match may start. The walk is exact be
 character can follow at most one branch (a space or hyphen only the gap, anything else only the
 letter it folds to), so the phrases that match at a position lie on one path and the regex's
 choice, the longest, is the deepest end that is not followed by a word character. A table with
-any other phrase (non-ASCII, upper case, a hyphen, doubled spaces) is the compiled regex instead.
+any other phrase (upper case, a hyphen, doubled spaces, a non-ASCII letter) is the compiled
+regex instead.
 """
 
 from __future__ import annotations
@@ -33,13 +34,15 @@ def _is_gap(c: str) -> bool:
 
 
 def _plain(phrase: str) -> bool:
-    """Lower-case ASCII words without hyphens, one space apart: what the trie handles exactly."""
-    return (
-        phrase.isascii()
-        and phrase == phrase.lower()
-        and "-" not in phrase
-        and phrase == " ".join(phrase.split())
-    )
+    """Words one space apart whose characters the trie matches as ``re`` would (see _trie_char)."""
+    return phrase == " ".join(phrase.split()) and all(map(_trie_char, phrase.replace(" ", "")))
+
+
+def _trie_char(c: str) -> bool:
+    """Lower-case ASCII but a hyphen, or a caseless character (€, £): re.I matches it alone."""
+    if c == "-":
+        return False
+    return c == c.lower() if c.isascii() else c == c.lower() == c.upper()
 
 
 def _regex(phrases: list[str]) -> re.Pattern[str]:
