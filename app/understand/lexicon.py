@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from app.semantic.model import SemanticModel
+from app.understand.phrases import PhraseTable
 
 # Metric words that more often name a dimension or an entity than the metric itself.
 WEAK_METRIC_WORDS = frozenset(
@@ -41,12 +42,6 @@ class Hit:
     phrase: str = ""
 
 
-def _pattern(phrases: list[str]) -> re.Pattern[str]:
-    alts = sorted({p for p in phrases if p}, key=len, reverse=True)
-    body = "|".join(re.escape(p).replace(r"\ ", r"[\s-]+") for p in alts)
-    return re.compile(rf"(?<![\w$€£])(?:{body})(?![\w])", re.IGNORECASE)
-
-
 @dataclass(frozen=True)
 class Lexicon:
     """Compiled phrase tables of one semantic model (plus values seen in the warehouse)."""
@@ -56,27 +51,21 @@ class Lexicon:
     dimension_words: dict[str, tuple[str, ...]]
     value_words: dict[str, tuple[tuple[str, str], ...]]
     list_words: dict[str, str]
-    metric_re: re.Pattern[str]
-    dimension_re: re.Pattern[str]
-    value_re: re.Pattern[str]
-    list_re: re.Pattern[str]
+    metric_table: PhraseTable
+    dimension_table: PhraseTable
+    value_table: PhraseTable
+    list_table: PhraseTable
 
     def metrics(self, text: str) -> list[Hit]:
         """Non-overlapping metric or ambiguous-word hits, longest first."""
         out = []
-        for m in self.metric_re.finditer(text):
-            word = _norm(m.group(0))
+        for start, end in self.metric_table.spans(text):
+            word = _norm(text[start:end])
             if word in self.metric_words:
-                out.append(Hit(m.start(), m.end(), "metric", self.metric_words[word], phrase=word))
+                out.append(Hit(start, end, "metric", self.metric_words[word], phrase=word))
             elif word in self.ambiguous_words:
                 out.append(
-                    Hit(
-                        m.start(),
-                        m.end(),
-                        "ambiguous",
-                        str(self.ambiguous_words[word]),
-                        phrase=word,
-                    )
+                    Hit(start, end, "ambiguous", str(self.ambiguous_words[word]), phrase=word)
                 )
         return out
 
@@ -84,30 +73,30 @@ class Lexicon:
         """Dimension-word hits with their candidate dimensions."""
         return [
             (
-                Hit(m.start(), m.end(), "dimension", "", phrase=_norm(m.group(0))),
-                self.dimension_words[_norm(m.group(0))],
+                Hit(start, end, "dimension", "", phrase=_norm(text[start:end])),
+                self.dimension_words[_norm(text[start:end])],
             )
-            for m in self.dimension_re.finditer(text)
+            for start, end in self.dimension_table.spans(text)
         ]
 
     def values(self, text: str) -> list[tuple[Hit, tuple[tuple[str, str], ...]]]:
         """Filter-value hits with their candidate (dimension, value) pairs."""
         out = []
-        for m in self.value_re.finditer(text):
-            raw = m.group(0)
+        for start, end in self.value_table.spans(text):
+            raw = text[start:end]
             word = _norm(raw)
             if word in CASE_SENSITIVE and raw != raw.upper():
                 continue
             cands = self.value_words.get(word)
             if cands:
-                out.append((Hit(m.start(), m.end(), "value", "", phrase=word), cands))
+                out.append((Hit(start, end, "value", "", phrase=word), cands))
         return out
 
     def lists(self, text: str) -> list[Hit]:
         """Hits of entity words that can be listed (invoices, disputes, charges)."""
         return [
-            Hit(m.start(), m.end(), "list", self.list_words[_norm(m.group(0))])
-            for m in self.list_re.finditer(text)
+            Hit(start, end, "list", self.list_words[_norm(text[start:end])])
+            for start, end in self.list_table.spans(text)
         ]
 
 
@@ -162,10 +151,10 @@ def build_lexicon(model: SemanticModel, data_values: dict[str, dict[str, str]]) 
         dimension_words={k: tuple(v) for k, v in dim_words.items()},
         value_words={k: tuple(v) for k, v in values.items()},
         list_words=list_words,
-        metric_re=_pattern([*metric_words, *ambiguous]),
-        dimension_re=_pattern(list(dim_words)),
-        value_re=_pattern(list(values)),
-        list_re=_pattern(list(list_words)),
+        metric_table=PhraseTable([*metric_words, *ambiguous]),
+        dimension_table=PhraseTable(list(dim_words)),
+        value_table=PhraseTable(list(values)),
+        list_table=PhraseTable(list(list_words)),
     )
 
 

@@ -109,6 +109,8 @@ def default_range(as_of: date) -> TimeRange:
 def _candidates(text: str, ctx: Ctx) -> Iterator[tuple[int, int, int, Hit]]:
     """Every accepted match of every rule as (start, -length, rule priority, hit)."""
     for priority, rule in enumerate(rules()):
+        if not rule.may_match(text):
+            continue
         pos = 0
         while (m := rule.regex.search(text, pos)) is not None:
             hit = safe(rule.handle, m, ctx)

@@ -77,6 +77,11 @@ def _resolve_rel_yearless(m: re.Match[str], ctx: Ctx) -> Period | None:
 class _Atom:
     core: str
     resolve: Resolver
+    gate: str = ""  # a small pattern that every match of ``core`` contains (see rules.Rule)
+
+
+_MONTH_GATE: Final = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+_ISO_GATE: Final = r"20\d\d[-/]"
 
 
 # Order matters inside the range/since/as-of unions (first alternative that fits wins), so the
@@ -86,34 +91,44 @@ ATOMS: Final[tuple[_Atom, ...]] = (
         r"(?P<a>" + "|".join(unnamed(x) for x in (MONTH_DAY, DAY_MONTH, MONTH_BARE)) + r")"
         r"\s*,?\s+(?:of\s+)?(?:the\s+)?" + YS_REL,
         _resolve_of_year,
+        unnamed(YS_REL),
     ),
     _Atom(
         r"(?P<rel>last|this|previous)\s+(?P<a>"
         + "|".join(unnamed(x) for x in (QTOK, HTOK, MONTH_BARE))
         + ")",
         _resolve_rel_yearless,
+        r"(?:last|this|previous)\s+(?:fiscal\s|f?q[1-4]|h[12]|first|second|third|fourth|last|final"
+        r"|1st|2nd|3rd|4th|month\s+of\s|" + _MONTH_GATE + ")",
     ),
-    _Atom(r"(?P<y>20\d\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)(?!\d)", resolve_iso),
-    _Atom(r"(?<![\d/])(?P<m>[0-3]?\d)/(?P<d>[0-3]?\d)/(?P<y>20\d\d|\d\d)(?![\d/])", resolve_slash),
-    _Atom(MONTH_DAY, resolve_month_day),
-    _Atom(DAY_MONTH, resolve_month_day),
-    _Atom(r"(?:month\s+of\s+)?" + MON + r"(?:\s+of)?" + YEAR_AFTER, resolve_month_year),
-    _Atom(r"(?P<y>20\d\d)[-/](?P<m>0[1-9]|1[0-2])(?!\d|[-/]\d)", resolve_year_month),
+    _Atom(r"(?P<y>20\d\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)(?!\d)", resolve_iso, _ISO_GATE),
+    _Atom(
+        r"(?<![\d/])(?P<m>[0-3]?\d)/(?P<d>[0-3]?\d)/(?P<y>20\d\d|\d\d)(?![\d/])", resolve_slash, "/"
+    ),
+    _Atom(MONTH_DAY, resolve_month_day, _MONTH_GATE),
+    _Atom(DAY_MONTH, resolve_month_day, _MONTH_GATE),
+    _Atom(
+        r"(?:month\s+of\s+)?" + MON + r"(?:\s+of)?" + YEAR_AFTER, resolve_month_year, _MONTH_GATE
+    ),
+    _Atom(r"(?P<y>20\d\d)[-/](?P<m>0[1-9]|1[0-2])(?!\d|[-/]\d)", resolve_year_month, _ISO_GATE),
     _Atom(
         r"(?:(?P<y4>20\d\d)|(?:fy|fiscal(?:\s+year)?)\s*['’]?\s*(?P<fy>20\d\d|\d\d))\s*[-/]?\s*"
         r"(?:(?P<fq>f)?q(?P<q>[1-4])|h(?P<h>[12]))(?!\w)",
         resolve_part,
+        r"q[1-4]|h[12]",
     ),
-    _Atom(QTOK + r"(?:" + YS_SEP + YS + r")?", resolve_part),
-    _Atom(HTOK + r"(?:" + YS_SEP + YS + r")?", resolve_part),
+    _Atom(QTOK + r"(?:" + YS_SEP + YS + r")?", resolve_part, r"q[1-4]|quarter|qtr"),
+    _Atom(HTOK + r"(?:" + YS_SEP + YS + r")?", resolve_part, r"h[12]|half"),
     _Atom(
         r"(?:fy|fiscal(?:\s+year)?)\s*['’]?\s*(?P<fy>20\d\d|\d\d)(?:[/-](?P<fy2>(?:20)?\d\d))?(?!\d)",
         resolve_fiscal_year,
+        r"fy|fiscal",
     ),
     _Atom(
         r"(?:(?:calendar\s+)?year\s+(?P<y1>20\d\d)|cy\s*(?P<y2>20\d\d)"
         r"|(?<![\w$€£./])(?<!\d,)(?P<y>20\d\d))(?![\d%]|[.,]\d|-\d{1,2}(?!\d))",
         resolve_year,
+        r"20\d\d",
     ),
     _Atom(
         r"(?P<rel>this|current|last|previous|prior|past|next[\s-]+to[\s-]+last"
@@ -125,23 +140,25 @@ ATOMS: Final[tuple[_Atom, ...]] = (
     _Atom(
         r"(?P<kind>fiscal\s+|calendar\s+)?(?P<u>" + UNIT1 + r")\s+before\s+(?:the\s+)?last",
         resolve_before_last,
+        r"before\s",
     ),
     _Atom(
         r"(?P<n>" + NUM + r"|an?)\s+(?P<kind>fiscal\s+|calendar\s+)?(?P<u>"
         r"days?|weeks?|months?|quarters?|years?)\s+ago",
         resolve_ago,
+        r"\sago",
     ),
-    _Atom(r"(?P<w>today|yesterday|day\s+before\s+yesterday)", resolve_today),
-    _Atom(MONTH_BARE, resolve_month),
+    _Atom(r"(?P<w>today|yesterday|day\s+before\s+yesterday)", resolve_today, r"today|yesterday"),
+    _Atom(MONTH_BARE, resolve_month, _MONTH_GATE),
 )
 PERIOD: Final = "(?:" + "|".join(unnamed(a.core) for a in ATOMS) + ")"
 _LEADING_THE = re.compile(r"^\s*(?:the\s+)?", re.IGNORECASE)
 
 
 @functools.cache
-def _atom_patterns() -> tuple[tuple[re.Pattern[str], Resolver], ...]:
-    """The atoms compiled for whole-phrase matches (compiled on first use, not at import)."""
-    return tuple((re.compile(a.core, re.IGNORECASE), a.resolve) for a in ATOMS)
+def _atom_regex(i: int) -> re.Pattern[str]:
+    """Atom ``i`` compiled for whole-phrase matches (on first use, not at import)."""
+    return re.compile(ATOMS[i].core, re.IGNORECASE)
 
 
 def safe(fn: Callable[[re.Match[str], Ctx], _T | None], m: re.Match[str], ctx: Ctx) -> _T | None:
@@ -155,8 +172,8 @@ def safe(fn: Callable[[re.Match[str], Ctx], _T | None], m: re.Match[str], ctx: C
 def parse_period(text: str, ctx: Ctx) -> Period | None:
     """Resolve a sub-phrase (a range endpoint, the X of 'since X') as a single atom."""
     t = _LEADING_THE.sub("", text).strip()
-    for rx, resolve in _atom_patterns():
-        m = rx.fullmatch(t)
-        if m is not None and (p := safe(resolve, m, ctx)) is not None:
+    for i, atom in enumerate(ATOMS):
+        m = _atom_regex(i).fullmatch(t)
+        if m is not None and (p := safe(atom.resolve, m, ctx)) is not None:
             return p
     return None

@@ -91,11 +91,16 @@ _AS_OF = r"as\s+(?:of|at)"
 _END_OF = r"(?:(?:" + _AS_OF + r"|at|by)\s+)?(?:the\s+)?(?:end|close)\s+of"
 
 _YEARLESS: Final = "|".join(unnamed(x) for x in (MONTH_DAY, DAY_MONTH, QTOK, HTOK, MONTH_BARE))
-_COMPOSITE_RULES: Final[tuple[tuple[str, Handler], ...]] = (
+_LIST_GATE: Final = r"[,&]|\band\b|\bor\b"  # LIST_SEP, which the list head's lookahead needs
+# The rules that embed the whole period union are costly to compile; each has a gate, a small
+# pattern that every match of the rule contains (or, for a lookahead, is followed by), so that the
+# rule is compiled and searched only when its gate is in the question.
+_COMPOSITE_RULES: Final[tuple[tuple[str, Handler, str], ...]] = (
     (
         r"(?P<mode>" + _AS_OF + r"(?:\s+the\s+(?:end|close)\s+of)?|" + _END_OF + r")\s+"
         r"(?:the\s+)?(?P<a>" + PERIOD + ")",
         handle_point,
+        r"as\s+(?:of|at)|(?:end|close)\s+of",
     ),
     (
         r"(?:" + _END_OF + r"\s+(?:the\s+)?(?P<f1>fiscal\s+)?(?P<u1>" + PERIOD_UNIT + r")"
@@ -107,27 +112,32 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler], ...]] = (
         + PERIOD
         + "))?",
         handle_period_end,
+        r"(?:end|close)\s+of|(?:year|quarter|month|week)[\s-]?end|eo[yqm]",
     ),
     (
         r"(?:currently|right\s+now|(?:as\s+of|at)\s+(?:right\s+)?now|as\s+of\s+the\s+present"
         r"|at\s+(?:present|the\s+moment|this\s+(?:moment|point(?:\s+in\s+time)?))"
         r"|as\s+(?:it|things)\s+stands?)",
         handle_now,
+        "",
     ),
     (
         r"(?:(?P<kw>from|between)\s+(?:the\s+)?)?(?P<a>" + PERIOD + r")(?P<conn>\s*[-–—]\s*"
         r"|\s+(?:to|through|thru|until|till|and)\s+)(?:the\s+)?(?P<b>" + PERIOD + r")"
         r"(?:\s+inclusive)?",
         handle_range,
+        r"[-–—]|\s(?:to|through|thru|until|till|and)\s",
     ),
     (
         r"(?P<n>" + NUM + r")\s+(?P<u>" + UNITS + r")\s+(?:to|ending|ended|through|up\s+to)\s+"
         r"(?:the\s+)?(?:(?:end|close)\s+of\s+(?:the\s+)?)?(?P<a>" + PERIOD + ")",
         handle_n_to,
+        r"\s(?:to|ending|ended|through|up\s+to)\s",
     ),
     (
         r"week\s+(?:of|starting|beginning|commencing)\s+(?:the\s+)?(?P<a>" + PERIOD + ")",
         handle_week_of,
+        r"week\s+(?:of|starting|beginning|commencing)\s",
     ),
     (
         r"(?:since|from|starting(?:\s+(?:from|in|on|with))?|beginning(?:\s+(?:in|on|with))?)\s+"
@@ -135,6 +145,7 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler], ...]] = (
         r"(?:\s+(?:onwards?|forward|on|(?:until|till|through)\s+(?:now|today)"
         r"|(?:up\s+)?to\s+(?:date|now|today|the\s+present)))?",
         handle_since,
+        r"(?:since|from|starting|beginning)\s",
     ),
     (
         r"(?:(?P<f1>fiscal\s+)?(?P<u1>" + PERIOD_UNIT + r")[\s-]+to[\s-]+date"
@@ -144,12 +155,14 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler], ...]] = (
         r"|since\s+the\s+(?:start|beginning)\s+of\s+(?:the\s+|this\s+)?(?P<f5>fiscal\s+)?"
         r"(?P<u5>" + PERIOD_UNIT + r"))",
         handle_to_date,
+        r"td|so\s+far|to[\s-]+date|since\s",
     ),
     (
         r"(?:(?:last|past|previous|prior|trailing|rolling)\s+(?P<n>" + NUM + r")(?:\s+|-)"
         r"(?:(?P<kind>fiscal|calendar|full|complete|whole)\s+)?(?P<u>" + UNITS + r")"
         r"(?:\s+(?:period|window))?|(?P<ttm>ttm|ltm|t12m|l12m))",
         handle_last_n,
+        "",
     ),
 )
 _GRAIN_RULES: Final[tuple[tuple[str, Handler], ...]] = (
@@ -163,36 +176,63 @@ _GRAIN_RULES: Final[tuple[tuple[str, Handler], ...]] = (
     (r"(?P<u>day|week|month|quarter|year)[\s-]+(?P<conn>by|over|on)[\s-]+(?P=u)", _handle_grain),
     (r"(?-i:(?P<abbr>MoM|MOM|QoQ|QOQ|WoW))|(?P<abbr2>[mqw])/(?P=abbr2)", _handle_grain),
 )
-_BLOCK_RULES: Final[tuple[str, ...]] = (
-    r"(?:before|until|till|up\s+to|prior\s+to|after|earlier\s+than|later\s+than|ahead\s+of|pre|post)"
-    r"[\s-]+(?:the\s+)?(?:(?:start|end|beginning|close)\s+of\s+(?:the\s+)?)?" + PERIOD,
-    r"(?:next|coming|upcoming|following)\s+(?:(?:" + NUM + r")\s+)?(?:fiscal\s+|calendar\s+)?"
-    r"(?:" + UNITS + "|" + PERIOD + ")",
-    r"tomorrow",
+_BLOCK_RULES: Final[tuple[tuple[str, str], ...]] = (
+    (
+        r"(?:before|until|till|up\s+to|prior\s+to|after|earlier\s+than|later\s+than|ahead\s+of"
+        r"|pre|post)[\s-]+(?:the\s+)?(?:(?:start|end|beginning|close)\s+of\s+(?:the\s+)?)?"
+        + PERIOD,
+        r"(?:before|until|till|up\s+to|prior\s+to|after|earlier\s+than|later\s+than|ahead\s+of"
+        r"|pre|post)[\s-]",
+    ),
+    (
+        r"(?:next|coming|upcoming|following)\s+(?:(?:" + NUM + r")\s+)?(?:fiscal\s+|calendar\s+)?"
+        r"(?:" + UNITS + "|" + PERIOD + ")",
+        r"(?:next|coming|upcoming|following)\s",
+    ),
+    (r"tomorrow", ""),
 )
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A compiled time-phrase pattern and the handler of its matches."""
+    """A time-phrase pattern, the handler of its matches and its gate, compiled on first use.
 
-    regex: re.Pattern[str]
+    The gate is a small pattern found in every question the rule can match ("" = no gate): a
+    question without it skips the rule, and never pays for compiling it.
+    """
+
+    pattern: str
     handle: Handler
+    gate: str = ""
+
+    @functools.cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The rule's pattern, compiled."""
+        return re.compile(self.pattern, re.IGNORECASE)
+
+    @functools.cached_property
+    def gate_regex(self) -> re.Pattern[str] | None:
+        """The gate, compiled, or None when the rule has none."""
+        return re.compile(self.gate, re.IGNORECASE) if self.gate else None
+
+    def may_match(self, text: str) -> bool:
+        """False when ``text`` lacks the gate, so that the rule cannot match it."""
+        return self.gate_regex is None or self.gate_regex.search(text) is not None
 
 
-def _rule(core: str, handle: Handler, *, filler: bool = True) -> Rule:
+def _rule(core: str, handle: Handler, gate: str = "", *, filler: bool = True) -> Rule:
     rx = r"(?<!\w)" + (_FILLER if filler else "") + r"(?:" + core + r")(?!\w)"
-    return Rule(re.compile(rx, re.IGNORECASE), handle)
+    return Rule(rx, handle, gate)
 
 
 @functools.cache
 def rules() -> tuple[Rule, ...]:
-    """Every rule, compiled; a lower index wins a tie between equally long matches."""
+    """Every rule (not yet compiled); a lower index wins a tie between equally long matches."""
     return (
-        _rule(r"(?P<a>" + _YEARLESS + r")(?=" + LIST_SEP + ")", handle_list_head),
-        *(_rule(a.core, atom_handler(a.resolve)) for a in ATOMS),
-        *(_rule(core, handle) for core, handle in _COMPOSITE_RULES),
+        _rule(r"(?P<a>" + _YEARLESS + r")(?=" + LIST_SEP + ")", handle_list_head, _LIST_GATE),
+        *(_rule(a.core, atom_handler(a.resolve), a.gate) for a in ATOMS),
+        *(_rule(core, handle, gate) for core, handle, gate in _COMPOSITE_RULES),
         *(_rule(core, handle, filler=False) for core, handle in _GRAIN_RULES),
         _rule(r"the\s+one\s+before(?:\s+(?:last|that))?", _handle_anaphor, filler=False),
-        *(_rule(core, _handle_block, filler=False) for core in _BLOCK_RULES),
+        *(_rule(core, _handle_block, gate, filler=False) for core, gate in _BLOCK_RULES),
     )
