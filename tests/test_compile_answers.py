@@ -36,6 +36,48 @@ def _rows(assistant: Assistant, sql: str) -> list[list[Any]]:
     return rows
 
 
+def test_excluding_a_value_keeps_rows_without_one(assistant: Assistant) -> None:
+    answer = _ask(assistant, "gross volume excluding visa last quarter")
+    want = _rows(
+        assistant,
+        f"""
+        WITH c AS (
+          SELECT currency, CAST(created AS DATE) AS day, sum(amount) AS minor
+          FROM charges
+          WHERE status = 'succeeded' AND (card_brand IS NULL OR card_brand <> 'Visa') AND {Q2}
+          GROUP BY ALL
+        )
+        SELECT CAST(0.01 * sum({TO_USD}) AS DECIMAL(18, 2)) AS gross_volume
+        FROM c LEFT JOIN exchange_rates_from_usd AS fx ON CAST(fx.date AS DATE) = c.day - 1
+        """,
+    )
+    assert answer.rows == want and isinstance(answer.value, Decimal)
+    debits = _rows(
+        assistant,
+        f"SELECT count(*) FROM charges WHERE status = 'succeeded' AND card_brand IS NULL AND {Q2}",
+    )
+    assert debits[0][0] > 0, "no charge without a card brand: the question checks nothing"
+
+
+def test_a_list_excluding_a_value_keeps_rows_without_one(assistant: Assistant) -> None:
+    answer = _ask(assistant, "list refunded charges excluding visa last quarter")
+    want = _rows(
+        assistant,
+        """
+        SELECT ch.id AS charge, cu.name AS customer, ch.status, CAST(ch.created AS DATE) AS created,
+               ch.failure_code, ch.card_brand, ch.currency,
+               CAST(0.01 * ch.amount AS DECIMAL(18, 2)) AS amount
+        FROM charges AS ch LEFT JOIN customers AS cu ON cu.id = ch.customer_id
+        WHERE ch.amount_refunded > 0 AND (ch.card_brand IS NULL OR ch.card_brand <> 'Visa')
+          AND ch.created >= TIMESTAMP '2025-04-01 04:00:00'
+          AND ch.created < TIMESTAMP '2025-07-01 04:00:00'
+        ORDER BY ch.amount DESC, charge
+        """,
+    )
+    assert answer.rows == want
+    assert any(r[5] is None for r in answer.rows), "no bank debit in the list: it checks nothing"
+
+
 def test_a_metric_beside_a_ratio_built_on_it(assistant: Assistant) -> None:
     answer = _ask(assistant, "gross volume and refund rate last quarter")
     want = _rows(
