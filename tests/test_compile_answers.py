@@ -36,6 +36,38 @@ def _rows(assistant: Assistant, sql: str) -> list[list[Any]]:
     return rows
 
 
+def test_a_ranked_series_ranks_within_each_period(assistant: Assistant) -> None:
+    answer = _ask(assistant, "top 2 payment methods by gross volume by month last quarter")
+    want = _rows(
+        assistant,
+        f"""
+        WITH charged AS (
+          SELECT CAST(date_trunc('month', timezone('America/New_York', created AT TIME ZONE 'UTC'))
+                      AS DATE) AS period,
+                 payment_method_type, currency, CAST(created AS DATE) AS day, sum(amount) AS minor
+          FROM charges WHERE status = 'succeeded' AND {Q2}
+          GROUP BY ALL
+        ), monthly AS (
+          SELECT c.period, c.payment_method_type, sum({TO_USD}) AS minor
+          FROM charged AS c
+          LEFT JOIN exchange_rates_from_usd AS fx ON CAST(fx.date AS DATE) = c.day - 1
+          GROUP BY ALL
+        ), ranked AS (
+          SELECT *, row_number() OVER (
+            PARTITION BY period ORDER BY minor DESC, payment_method_type
+          ) AS n
+          FROM monthly
+        )
+        SELECT period, payment_method_type, CAST(0.01 * minor AS DECIMAL(18, 2)) AS gross_volume
+        FROM ranked WHERE n <= 2 ORDER BY period, n
+        """,
+    )
+    assert [c.name for c in answer.columns] == ["period", "payment_method_type", "gross_volume"]
+    assert answer.rows == want
+    assert [r[0] for r in answer.rows] == [date(2025, m, 1) for m in (4, 4, 5, 5, 6, 6)]
+    assert all(isinstance(r[2], Decimal) for r in answer.rows)
+
+
 def test_excluding_a_value_keeps_rows_without_one(assistant: Assistant) -> None:
     answer = _ask(assistant, "gross volume excluding visa last quarter")
     want = _rows(

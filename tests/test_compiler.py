@@ -182,6 +182,14 @@ def test_model_fragment_tokens_become_fresh_literal_nodes() -> None:
         QueryPlan(metrics=("subscriber_churn_rate",), time=Q2),
         QueryPlan(
             metrics=("gross_volume",),
+            dimensions=("payment_method_type",),
+            filters=(Filter(dimension="card_brand", op="not_in", values=("Visa", "Amex")),),
+            grain="month",
+            time=Q2,
+            ranking=Ranking(metric="gross_volume", n=2),
+        ),
+        QueryPlan(
+            metrics=("gross_volume",),
             listing="invoices",
             filters=(Filter(dimension="amount", op="gt", values=(Decimal(1000),), currency="eur"),),
         ),
