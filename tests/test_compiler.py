@@ -131,6 +131,27 @@ def test_series_has_one_row_per_bucket_up_to_as_of(assistant: Assistant) -> None
     assert [r[0] for r in res.rows] == [date(2025, m, 1) for m in range(1, 8)]
 
 
+@pytest.mark.parametrize(
+    "metrics",
+    [
+        ("gross_volume", "refund_rate"),  # a metric beside a ratio built on it
+        ("mrr", "arpu", "active_customers"),  # a stock beside a ratio of it and its denominator
+        ("payment_success_rate", "failed_payment_rate"),  # two ratios, one denominator
+        ("revenue_churn_rate", "net_revenue_retention"),  # one denominator read at the start
+    ],
+)
+def test_a_part_shared_by_metrics_is_compiled_once(
+    assistant: Assistant, metrics: tuple[str, ...]
+) -> None:
+    plan = QueryPlan(metrics=metrics, time=Q2)
+    expression = compile_plan(plan, CTX).expression
+    assert isinstance(expression, exp.Query)
+    names = [cte.alias for cte in expression.ctes]
+    assert len(names) == len(set(names)), Counter(names).most_common(3)
+    alone = [_rows(assistant, QueryPlan(metrics=(m,), time=Q2))[0][0] for m in metrics]
+    assert list(_rows(assistant, plan)[0]) == alone
+
+
 def test_every_metric_kind_has_a_compiler() -> None:
     kinds = set(get_args(Metric.model_fields["aggregation"].annotation))
     assert set(COMPILERS) == kinds == set(get_args(Aggregation))
@@ -159,6 +180,14 @@ def test_model_fragment_tokens_become_fresh_literal_nodes() -> None:
         ),
         QueryPlan(metrics=("mrr",), dimensions=("plan",), grain="month", time=Q2, by_currency=True),
         QueryPlan(metrics=("subscriber_churn_rate",), time=Q2),
+        QueryPlan(
+            metrics=("gross_volume",),
+            dimensions=("payment_method_type",),
+            filters=(Filter(dimension="card_brand", op="not_in", values=("Visa", "Amex")),),
+            grain="month",
+            time=Q2,
+            ranking=Ranking(metric="gross_volume", n=2),
+        ),
         QueryPlan(
             metrics=("gross_volume",),
             listing="invoices",

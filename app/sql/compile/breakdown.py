@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from app.core.errors import CompileError
 from app.semantic.model import Dimension, Metric
-from app.sql.compile.sqlbuild import fragment, in_list, literal, literals
+from app.sql.compile.sqlbuild import fragment, in_list, literal, literals, none_of
 from app.sql.compile.state import CompileState
 
 _COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
@@ -63,7 +63,8 @@ def filter_conditions(q: CompileState, metric: Metric) -> list[exp.Expr]:
         if f.op in _COMPARE:
             out.append(_COMPARE[f.op](this=column, expression=literal(values[0])))
         else:
-            out.append(in_list(column, literals(values), negate=f.op in _NEGATED))
+            test = none_of if f.op in _NEGATED else in_list
+            out.append(test(column, literals(values)))
     return out
 
 

@@ -168,8 +168,32 @@ def _totals(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
     return select.join(join(previous, on, side="FULL", kind="OUTER"), copy=False)
 
 
+def _ranked_series(select: exp.Select, rank: list[exp.Ordered], n: int) -> exp.Select:
+    """The first n rows of each period by `rank`, ordered by period then rank.
+
+    `SELECT cols FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY period ORDER BY rank) AS
+    period_rank FROM (series) AS s) AS r WHERE period_rank <= n ORDER BY period, period_rank`.
+    """
+    outputs = select.named_selects
+    window = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[col("period")],
+        order=exp.Order(expressions=rank),
+    )
+    numbered = exp.select(exp.Star(), named(window, "period_rank"))
+    numbered = numbered.from_(select.subquery("s", copy=False), copy=False)
+    top = exp.LTE(this=col("period_rank"), expression=literal(n))
+    ranked = exp.select(*(col(c) for c in outputs))
+    ranked = ranked.from_(numbered.subquery("r", copy=False), copy=False)
+    ranked = ranked.where(top, copy=False)
+    return ranked.order_by(ordered(col("period")), ordered(col("period_rank")), copy=False)
+
+
 def final_select(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Select:
-    """The outer SELECT over the metric CTEs, ordered and limited as the plan asks."""
+    """The outer SELECT over the metric CTEs, ordered and limited as the plan asks.
+
+    A ranking ranks the rows of the whole period, or within each period of a series.
+    """
     plan, dims = q.plan, [d for d in q.keys if d != "period"]
     select = _series(q, metrics, names) if q.frame.grain else _totals(q, metrics, names)
     order: list[exp.Ordered] = []
@@ -179,9 +203,13 @@ def final_select(q: CompileState, metrics: list[Metric], names: list[str]) -> ex
         order = [ordered(col(metrics[0].name), desc=True), *(ordered(col(d)) for d in dims)]
     if plan.ranking is not None:
         by = plan.ranking.metric if plan.ranking.metric in plan.metrics else metrics[0].name
-        keys = [ordered(col("period"))] if q.frame.grain else []
-        rank = ordered(col(by), desc=plan.ranking.direction == "top")
-        order = [*keys, rank, *(ordered(col(d)) for d in dims)]
+        rank = [
+            ordered(col(by), desc=plan.ranking.direction == "top"),
+            *(ordered(col(d)) for d in dims),
+        ]
+        if q.frame.grain:
+            return _ranked_series(select, rank, plan.ranking.n)
+        order = rank
     if order:
         select = select.order_by(*order, copy=False)
     limit = plan.ranking.n if plan.ranking else plan.limit

@@ -22,6 +22,7 @@ from app.sql.compile.sqlbuild import (
     literal,
     literals,
     named,
+    none_of,
     ordered,
     scan,
     table,
@@ -59,8 +60,8 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
             values = (
                 tuple(str(v).lower() for v in f.values) if f.dimension == "currency" else f.values
             )
-            negate = f.op in ("neq", "not_in")
-            where.append(in_list(fragment(column), literals(values), negate=negate))
+            test = none_of if f.op in ("neq", "not_in") else in_list
+            where.append(test(fragment(column), literals(values)))
             filter_exprs.append(column)
     if plan.time is not None:
         where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))

@@ -27,7 +27,7 @@ def ratio(q: CompileState, m: Metric) -> str:
     num_m, den_m = model.metrics[m.numerator], model.metrics[m.denominator]
     num = q.metric(num_m)
     if m.denominator_at == "start" and den_m.aggregation == "stock":
-        den = stock(q, den_m, at="start")
+        den = q.once(("metric", den_m.name, "start"), lambda: stock(q, den_m, at="start"))
     else:
         den = q.metric(den_m)
     numerator = fn("coalesce", col("v", "n"), exp.Literal.number(0))

@@ -111,10 +111,20 @@ def all_of(conditions: list[exp.Expr]) -> exp.Expr:
     return exp.and_(*conditions, copy=False) if conditions else exp.true()
 
 
-def in_list(column: exp.Expr, values: list[exp.Expr], negate: bool = False) -> exp.Expr:
-    """`column IN (values)`, or `NOT column IN (values)`."""
-    test = exp.In(this=column, expressions=values)
-    return exp.Not(this=test) if negate else test
+def in_list(column: exp.Expr, values: list[exp.Expr]) -> exp.Expr:
+    """`column IN (values)`."""
+    return exp.In(this=column, expressions=values)
+
+
+def none_of(column: exp.Expr, values: list[exp.Expr]) -> exp.Expr:
+    """`column` is none of the values; a row without a value (NULL) is kept, not dropped.
+
+    One value: `column IS DISTINCT FROM value`; several: `(column IS NULL OR NOT column IN (...))`.
+    """
+    if len(values) == 1:
+        return exp.NullSafeNEQ(this=column, expression=values[0])
+    missing = exp.Is(this=column.copy(), expression=exp.Null())
+    return paren(exp.or_(missing, exp.Not(this=in_list(column, values)), copy=False))
 
 
 def null_safe_equal(keys: list[str], left: str, right: str) -> exp.Expr:

@@ -89,8 +89,18 @@ class CompileState:
         return name
 
     def metric(self, m: Metric) -> str:
-        """Add the CTEs computing metric m per key; return the name of the CTE holding its value."""
-        return self.compilers[m.aggregation](self, m)
+        """Add the CTEs computing metric m per key once; return the CTE holding its value.
+
+        A metric listed beside a ratio built on it (gross volume and refund rate) is compiled
+        once: the second request returns the first one's CTE.
+        """
+        return self.once(("metric", m.name), lambda: self.compilers[m.aggregation](self, m))
+
+    def once(self, key: tuple[object, ...], build: Callable[[], str]) -> str:
+        """The CTE name memoised under key, calling build() to add its CTEs the first time."""
+        if key not in self.memo:
+            self.memo[key] = build()
+        return self.memo[key]
 
 
 MetricCompiler = Callable[[CompileState, Metric], str]
