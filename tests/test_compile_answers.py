@@ -168,3 +168,46 @@ def test_a_stock_beside_a_ratio_built_on_it(assistant: Assistant) -> None:
     assert answer.rows == want and all(isinstance(v, Decimal) for v in answer.rows[0])
     alone = [_ask(assistant, f"{m} this month").rows[0][0] for m in ("MRR", "ARPU")]
     assert answer.rows == [alone]
+
+
+def _volume_where(assistant: Assistant, where: str) -> Decimal:
+    """Q2 gross volume in USD of the charges matching `where` (hand-written, per-day FX)."""
+    [[value]] = _rows(
+        assistant,
+        f"""
+        WITH charged AS (
+          SELECT currency, CAST(created AS DATE) AS day, sum(amount) AS minor
+          FROM charges WHERE status = 'succeeded' AND {Q2} AND ({where})
+          GROUP BY ALL
+        )
+        SELECT CAST(0.01 * coalesce(sum({TO_USD}), 0) AS DECIMAL(18, 2))
+        FROM charged AS c
+        LEFT JOIN exchange_rates_from_usd AS fx ON CAST(fx.date AS DATE) = c.day - 1
+        """,
+    )
+    return Decimal(value)
+
+
+def test_an_excluded_list_excludes_every_value_in_it(assistant: Assistant) -> None:
+    answer = _ask(assistant, "gross volume excluding visa and mastercard last quarter")
+    assert answer.plan is not None
+    assert [(f.dimension, f.op, f.values) for f in answer.plan.filters] == [
+        ("card_brand", "not_in", ("Visa", "MasterCard"))
+    ]
+    want = _volume_where(
+        assistant, "card_brand IS NULL OR card_brand NOT IN ('Visa', 'MasterCard')"
+    )
+    assert answer.value == want and want > 0
+
+
+def test_a_list_of_three_values_is_one_filter(assistant: Assistant) -> None:
+    answer = _ask(assistant, "gross volume in Germany, France and Spain last quarter")
+    assert answer.plan is not None
+    assert [(f.dimension, f.op, f.values) for f in answer.plan.filters] == [
+        ("customer_country", "in", ("DE", "FR", "ES"))
+    ]
+    countries = "SELECT id FROM customers WHERE address_country IN ('DE', 'FR', 'ES')"
+    want = _volume_where(assistant, f"customer_id IN ({countries})")
+    assert answer.value == want and want > 0
+    spain = _ask(assistant, "gross volume in Spain last quarter").value
+    assert isinstance(spain, Decimal) and 0 < spain < want  # the third value is not dropped

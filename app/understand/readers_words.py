@@ -30,6 +30,8 @@ _CONVERT = re.compile(
     r"(in|to|into)\s+(us\s+)?$",
     re.I,
 )
+# Between two values of one list: "Visa and Mastercard", "DE, FR or ES".
+_LIST_JOIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?$|^\s*,\s*$", re.I)
 _EXCLUDE = re.compile(r"\b(excluding|except|exclude|without|other\s+than|not)\s+$", re.I)
 
 
@@ -121,6 +123,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     """Read filter values ("in Germany", "excluding EUR"), the currency and implied filters."""
     model, masked = ctx.model, r.masked
     filters: list[Filter] = []
+    listed: dict[str, tuple[int, FilterOp]] = {}  # dimension → (end of its last value, its op)
     currency = None
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
     for hit, cands in ctx.lexicon.values(masked):
@@ -129,17 +132,20 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
             continue
         before = masked[max(0, hit.start - 25) : hit.start]
         op: FilterOp = "neq" if _EXCLUDE.search(before) else "eq"
+        last = listed.get(dim)
+        if last is not None and _LIST_JOIN.match(masked[last[0] : hit.start]):
+            op = last[1]  # "excluding Visa and Mastercard": the list keeps its first word's sense
+        listed[dim] = (hit.end, op)
         if dim == "currency":
             currency = value if op == "eq" else currency
             if _CONVERT.search(masked[max(0, hit.start - 30) : hit.start]):
                 continue  # "reported in EUR": a reporting currency, not a filter
-        existing = next((f for f in filters if f.dimension == dim and f.op == op), None)
+        several: FilterOp = "in" if op == "eq" else "not_in"
+        existing = next((f for f in filters if f.dimension == dim and f.op in (op, several)), None)
         if existing:
             filters.remove(existing)
             values = (*existing.values, value)
-            filters.append(
-                Filter(dimension=dim, op="in" if op == "eq" else "not_in", values=values)
-            )
+            filters.append(Filter(dimension=dim, op=several, values=values))
         else:
             filters.append(Filter(dimension=dim, op=op, values=(value,)))
     implied: dict[str, list[str]] = {}
