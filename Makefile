@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 WAREHOUSE ?= warehouse/demo.duckdb
+# Where `make run` serves the app: `make run PORT=8600 HOST=0.0.0.0`, or LEDGERLENS_PORT/HOST.
+PORT ?= $(or $(LEDGERLENS_PORT),8501)
+HOST ?= $(or $(LEDGERLENS_HOST),127.0.0.1)
 
 .PHONY: run ask test test-spark lint eval eval-accept eval-live bench warehouse clean security fuzz
 
@@ -11,20 +15,25 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# Running needs only the runtime dependencies; tests, lint and benchmarks add the dev extras.
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-$(WAREHOUSE): | $(STAMP)
+$(WAREHOUSE): | $(RUN_STAMP)
 	$(BIN)/ledgerlens data build --scale demo --seed 7 --end 2025-12-31 --out $(WAREHOUSE)
 
 warehouse: $(WAREHOUSE)
 
-run: $(STAMP) $(WAREHOUSE)
-	@echo "Ledgerlens app: http://127.0.0.1:8501  (Ctrl-C stops it)"
-	LEDGERLENS_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/streamlit run app/ui/main.py --server.headless true --server.address 127.0.0.1 --server.port 8501 --browser.gatherUsageStats false
+run: $(RUN_STAMP) $(WAREHOUSE)
+	@echo "Ledgerlens app: http://$(HOST):$(PORT)  (Ctrl-C stops it; the CLI is $(BIN)/ledgerlens)"
+	LEDGERLENS_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/streamlit run app/ui/main.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
-ask: $(STAMP) $(WAREHOUSE)
+ask: $(RUN_STAMP) $(WAREHOUSE)
 	$(BIN)/ledgerlens ask --interactive --warehouse $(WAREHOUSE)
 
 # The browser test drives Debian's Chromium, the Spark equivalence test a Java runtime. As root with
