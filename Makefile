@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 WAREHOUSE ?= warehouse/demo.duckdb
-# Where `make run` serves the app: `make run PORT=8600 HOST=0.0.0.0`, or LEDGERLENS_PORT/HOST.
+# Where `make run` serves the app: `make run PORT=8600`, or LEDGERLENS_PORT (HOST likewise; the
+# app has no sign-in yet, so keep it on loopback).
 PORT ?= $(or $(LEDGERLENS_PORT),8501)
 HOST ?= $(or $(LEDGERLENS_HOST),127.0.0.1)
 
