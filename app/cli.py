@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from app.core.answer import Answer
 from app.core.conversation import Conversation
-from app.core.errors import AssistantError, GuardError, WarehouseMissing
+from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
 from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.format import format_value
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from app.router import Router
 
 EXIT_OK, EXIT_INTERNAL, EXIT_REFUSED = 0, 1, 2
+EXIT_USER = EXIT_REFUSED  # the user's to fix (no warehouse at that path, a mistake in pasted SQL)
 # `ledgerlens --help` lists `eval` with this line; the eval suite builds the real subcommand only
 # when it is asked for, so that `ask` and `sql` never import it (a test keeps the two in step).
 EVAL_HELP = "run the eval cases, write reports and apply the regression gate"
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return _ask(args, settings)
     except WarehouseMissing as err:
         print(f"{err} Build it with: ledgerlens data build --out <path>", file=sys.stderr)
-        return EXIT_INTERNAL
+        return EXIT_USER
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INTERNAL
@@ -246,6 +247,11 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps(payload))
         print(f"rejected: {err}", file=sys.stderr)
         return EXIT_REFUSED
+    except ExecutionError as err:  # the query itself: an unknown column, a type error, the limit
+        if args.json:
+            print(json.dumps({"status": "error", "error": str(err)}))
+        print(f"error in the query: {err}", file=sys.stderr)
+        return EXIT_USER
     except AssistantError as err:
         if args.json:
             print(json.dumps({"status": "error", "error": str(err)}))

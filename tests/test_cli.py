@@ -87,4 +87,13 @@ def test_sql_trino_dialect_runs_scoped(capsys, demo_path) -> None:
 def test_missing_warehouse_is_a_clear_error(capsys, tmp_path) -> None:
     code = main(["ask", "mrr", "--warehouse", str(tmp_path / "nope.duckdb")])
     _, err = capsys.readouterr()
-    assert code == 1 and "ledgerlens data build" in err
+    assert code == 2 and "ledgerlens data build" in err  # the user's to fix, not an internal error
+
+
+def test_a_mistake_in_pasted_sql_is_the_users_to_fix(capsys, demo_path) -> None:
+    code = main(["sql", "SELECT amunt FROM charges", "--warehouse", str(demo_path)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "amunt" in err and "Traceback" not in err
+    code = main(["sql", "SELECT amount * FROM charges", "--warehouse", str(demo_path)])
+    _, err = capsys.readouterr()
+    assert code == 2 and "line 1, column" in err and "<class" not in err

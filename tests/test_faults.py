@@ -142,7 +142,8 @@ def test_cli_reports_a_broken_warehouse(
 ) -> None:
     path = request.getfixturevalue("writer") if kind == "locked" else None
     done = _cli(path or _broken(kind, tmp_path, demo_path))
-    assert done.returncode == 1, done.stderr
+    # No file at that path is the user's to fix (2); a damaged or locked file is a fault (1).
+    assert done.returncode == (2 if kind == "missing" else 1), done.stderr
     assert "Traceback" not in done.stderr + done.stdout
     words = "locked by another process" if kind == "locked" else BROKEN[kind][1]
     assert words in done.stderr

@@ -330,6 +330,15 @@ def test_parse_error_names_the_position() -> None:
     assert "line 1" in caught.value.detail and "column" in caught.value.detail
 
 
+@pytest.mark.parametrize("sql", ["SELECT amount * FROM charges", "SELCT 1", "SELECT (1 +"])
+def test_parse_errors_are_in_plain_words(sql: str) -> None:
+    with pytest.raises(GuardError) as caught:
+        check_sql(sql, policy())
+    detail = caught.value.detail
+    assert caught.value.rule == "parse_error" and "line 1, column" in detail
+    assert "<class" not in detail and "sqlglot" not in detail and "Required keyword" not in detail
+
+
 def test_guard_error_names_the_offending_fragment() -> None:
     with pytest.raises(GuardError) as caught:
         check_sql("SELECT id FROM charges WHERE id = getenv('HOME')", policy("acct_a"))

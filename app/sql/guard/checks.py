@@ -99,6 +99,19 @@ def _fragment(node: exp.Expr) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+_PARSER_CLASS = re.compile(r"\s*for <class '[\w.]+'>")  # sqlglot's node class, not for people
+
+
+def _plain(description: str) -> str:
+    """A parser message in the user's words: what is wrong, without the parser's internals."""
+    text = _PARSER_CLASS.sub("", description).strip()
+    if text.startswith("Required keyword"):
+        return "something is missing here (an operator or keyword without what must follow it)"
+    if text.startswith("Invalid expression / Unexpected token"):
+        return "unexpected word or symbol"
+    return text
+
+
 def parse(sql: str, policy: Policy) -> exp.Expression:
     """Parse SQL in the policy's dialect; several statements come back as one `exp.Block`."""
     if len(sql) > MAX_SQL_CHARS:
@@ -109,7 +122,7 @@ def parse(sql: str, policy: Policy) -> exp.Expression:
         first = err.errors[0] if err.errors else {}
         where = f"line {first.get('line')}, column {first.get('col')}"
         near = f"{first.get('start_context', '')}{first.get('highlight', '')}"
-        detail = f"{first.get('description', err)} at {where}: {near}"
+        detail = f"{_plain(str(first.get('description', err)))} at {where}: {near}"
         raise GuardError("parse_error", detail) from err
     except TokenError as err:
         raise GuardError("parse_error", str(err)) from err
