@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.core.answer import Answer
 from app.core.conversation import Conversation
@@ -275,18 +275,48 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
     from rich.table import Table
 
     console = _console()
-    table = Table()
-    for c in result.columns:
-        table.add_column(escape(c))
-    for row in result.rows[:100]:
-        table.add_row(*["—" if v is None else escape(str(v)) for v in row])
-    console.print(table)
+    if _too_wide(result.columns, result.rows, console.width):
+        _print_records(result.columns, result.rows[:100], console)
+    else:
+        table = Table()
+        for c in result.columns:
+            table.add_column(escape(c))
+        for row in result.rows[:100]:
+            table.add_row(*["—" if v is None else escape(str(v)) for v in row])
+        console.print(table)
     console.print(
         f"[dim]{len(result.rows)} rows{' (truncated)' if result.truncated else ''}. "
         f"SQL run:[/dim] {escape(guarded.sql)}",
         highlight=False,
     )
     return EXIT_OK
+
+
+def _too_wide(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], width: int) -> bool:
+    """Whether a grid of these rows would not fit the terminal (then each row is printed down)."""
+    widths = [len(c) for c in columns]
+    for row in rows[:100]:
+        widths = [max(w, len(str(v))) for w, v in zip(widths, row, strict=True)]
+    return sum(w + 3 for w in widths) + 1 > width
+
+
+def _print_records(
+    columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], console: Console
+) -> None:
+    """Each row as `column  value` lines, empty columns left out and counted."""
+    from rich.markup import escape
+
+    pad = max(len(c) for c in columns)
+    for n, row in enumerate(rows, start=1):
+        console.print(f"[bold]── row {n} ──[/bold]")
+        empty = 0
+        for c, v in zip(columns, row, strict=True):
+            if v is None or v == "":
+                empty += 1
+                continue
+            console.print(f"{escape(c.ljust(pad))}  {escape(str(v))}", highlight=False)
+        if empty:
+            console.print(f"[dim]({empty} empty column{'s' if empty != 1 else ''} not shown)[/dim]")
 
 
 if __name__ == "__main__":

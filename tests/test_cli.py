@@ -97,3 +97,15 @@ def test_a_mistake_in_pasted_sql_is_the_users_to_fix(capsys, demo_path) -> None:
     code = main(["sql", "SELECT amount * FROM charges", "--warehouse", str(demo_path)])
     _, err = capsys.readouterr()
     assert code == 2 and "line 1, column" in err and "<class" not in err
+
+
+def test_a_wide_result_prints_each_row_down(capsys, demo_path, monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "100")
+    code = main(["sql", "SELECT * FROM charges ORDER BY id LIMIT 2", "--warehouse", str(demo_path)])
+    out, _ = capsys.readouterr()
+    assert code == 0 and out.count("── row ") == 2
+    assert "merchant_id" in out and "empty column" in out and "┃" not in out
+    narrow_sql = "SELECT id, amount FROM charges ORDER BY id LIMIT 2"
+    main(["sql", narrow_sql, "--warehouse", str(demo_path)])
+    narrow, _ = capsys.readouterr()
+    assert "┃ id" in narrow and "── row " not in narrow  # a narrow result stays a grid
