@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -237,4 +238,21 @@ def test_page_embeds_in_an_iframe(server: str, browser: object) -> None:
     frame.get_by_test_id("stVegaLiteChart").first.wait_for(timeout=WAIT_MS)
     page.wait_for_timeout(1500)
     page.screenshot(path=str(REPORTS / "embedded-revenue.png"))
+    page.close()
+
+
+def test_no_request_leaves_the_machine(server: str, browser: object) -> None:
+    """Every page and an answer load only from the app itself: the product works offline."""
+    page = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlparse(r.url).netloc))  # type: ignore[attr-defined]
+    for path in ("", "revenue", "payments", "tax", "revenue_recognition"):
+        page.goto(f"{server}/{path}", wait_until="networkidle")
+        if path:  # a reporting page: wait for its first KPI
+            page.get_by_test_id("stMetricValue").first.wait_for(timeout=WAIT_MS)
+    page.goto(server + "/", wait_until="networkidle")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
+    _ask(page, "refund rate by month this year", 0)
+    _settle(page)
+    assert hosts == {urlparse(server).netloc}, sorted(hosts)
     page.close()

@@ -10,11 +10,12 @@ import streamlit as st
 log = logging.getLogger(__name__)
 # Not "pages/": Streamlit would also list that directory as old-style pages in embed mode.
 PAGES = Path(__file__).resolve().parent / "views"
+ICON = Path(__file__).resolve().parent / "icon.png"
 EMBEDDED = bool(st.context.is_embedded)
 
 st.set_page_config(
     page_title="Ledgerlens",
-    page_icon=":material/query_stats:",
+    page_icon=str(ICON),  # a local file: a material icon here becomes a favicon from Google's CDN
     layout="wide",
     initial_sidebar_state="collapsed" if EMBEDDED else "auto",
 )
