@@ -154,7 +154,7 @@ def test_malformed_tool_arguments_are_fed_back(wire, openai_server):
     answer = wire().ask(Request(QUESTION, as_of=AS_OF, account=ACCT))
     assert answer.status == "answered"
     tool_msgs = [m for m in openai_server.requests[2].body["messages"] if m["role"] == "tool"]
-    assert tool_msgs and "Invalid" in tool_msgs[-1]["content"]
+    assert tool_msgs and "parse_error" in tool_msgs[-1]["content"]  # the model hears why
 
 
 def test_model_asking_for_another_account_gets_only_ours(wire, openai_server):

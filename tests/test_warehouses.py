@@ -233,7 +233,7 @@ def test_cli_export_errors_are_messages(
     assert main(busy) == 1
     assert "error:" in capsys.readouterr().err
     missing = ["data", "export", "--out", str(tmp_path / "o"), "--warehouse", str(tmp_path / "n")]
-    assert main(missing) == 1
+    assert main(missing) == 2  # no warehouse at that path: the user's to fix
     assert "No warehouse at" in capsys.readouterr().err
 
 
