@@ -370,3 +370,19 @@ def test_missing_warehouse_says_how_to_build_it(
     assert not at.exception
     assert "No warehouse at" in plain(at.error[0].value)
     assert at.code[0].value == "make warehouse"
+
+
+def test_a_too_long_paste_is_answered_with_the_limit_not_dropped(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path
+) -> None:
+    at = open_app(monkeypatch, demo_path)
+    assert at.chat_input(key="ask-input").proto.max_chars == 0  # the browser must not cut it
+    question = "What was gross volume last month? " + "x" * 2966
+    at = ask(at, question)
+    assert_no_failure(at)
+    turn = chat(at).turns[-1]
+    assert turn.question == question  # kept whole in the conversation
+    assert turn.answer is not None and turn.answer.status == "refused"
+    assert "`max_question_chars`" in (turn.answer.headline or "")
+    shown = plain(" ".join(texts(at)))
+    assert "(2,400 more characters)" in shown and "max_question_chars" in shown

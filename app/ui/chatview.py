@@ -9,7 +9,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from app.ui import backend
 from app.ui.chat import ChatState, Turn, ask
-from app.ui.render import ASSISTANT, USER, render_reply, render_turn, step_text
+from app.ui.render import ASSISTANT, USER, render_reply, render_turn, shown_question, step_text
 from app.ui.sidebar import Selection
 from app.ui.text import escape_md
 
@@ -27,7 +27,7 @@ def run_chat(
         if question is None:
             return None
         with st.chat_message("user", avatar=USER):
-            st.markdown(escape_md(question))
+            st.markdown(escape_md(shown_question(question)))
         with st.chat_message("assistant", avatar=ASSISTANT):
             turn = _answer(state, question, sel)
             render_reply(turn, key=f"{key}-{len(state.turns) - 1}", on_ask=state.queue)

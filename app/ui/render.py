@@ -42,14 +42,23 @@ _COMPARISON = {
 Ask = Callable[[str], None]
 USER = ":material/person:"
 ASSISTANT = ":material/query_stats:"
+QUESTION_SHOWN = 600  # characters of a question drawn in its bubble
 
 
 def render_turn(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
     """Draw the question and the reply; buttons (when `on_ask` is given) queue a new question."""
     with st.chat_message("user", avatar=USER):
-        st.markdown(escape_md(turn.question))
+        st.markdown(escape_md(shown_question(turn.question)))
     with st.chat_message("assistant", avatar=ASSISTANT):
         render_reply(turn, key=key, on_ask=on_ask)
+
+
+def shown_question(question: str, limit: int = QUESTION_SHOWN) -> str:
+    """The question as its bubble shows it: a very long paste is cut, saying how much was."""
+    if len(question) <= limit:
+        return question
+    rest = len(question) - limit
+    return f"{question[:limit]}… ({rest:,} more characters)"
 
 
 def render_reply(turn: Turn, *, key: str, on_ask: Ask | None) -> None:

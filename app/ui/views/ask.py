@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import backend
 from app.ui.chat import chat_state
 from app.ui.chatview import run_chat
 from app.ui.sidebar import start_page
@@ -27,10 +26,8 @@ if not state.turns and state.pending is None:
         for i, q in enumerate(STARTERS):
             st.button(escape_md(q), key=f"ask-starter-{i}", on_click=state.queue, args=(q,))
 history = st.container()
-prompt = st.chat_input(
-    "Ask about revenue, payments, tax…",
-    key="ask-input",
-    max_chars=backend.settings().max_question_chars,
-)
+# No max_chars: the browser would silently drop a longer paste; the pipeline answers it with
+# the `max_question_chars` limit instead, and the text stays in the conversation.
+prompt = st.chat_input("Ask about revenue, payments, tax…", key="ask-input")
 if run_chat(state, key="ask", sel=sel, prompt=prompt, history=history) is not None:
     starters.empty()
