@@ -82,7 +82,6 @@ class Router:
 
         The final answer joins the request's conversation here, and only here.
         """
-        request = request.with_account(request.account or self.settings.default_account)
         answer = self._answer(request, on_step)
         if request.conversation is not None:
             request.conversation.add(
@@ -144,7 +143,7 @@ class Router:
         return Answer(
             status="refused",
             question=request.question,
-            account=request.account,
+            account=self.assistant.session.account(request),
             as_of=request.as_of,
             headline=refusal.reason,
             refusal=refusal.model_copy(update={"suggestions": tuple(suggestions)}),

@@ -102,7 +102,7 @@ def test_types_defaults_and_validation_follow_the_signature() -> None:
         "default": 3,
         "description": "At most this many times.",
     }
-    ctx = ToolContext(assistant=None, account="acct", as_of=date(2025, 1, 1))  # type: ignore[arg-type]
+    ctx = ToolContext(session=None, account="acct", as_of=date(2025, 1, 1))  # type: ignore[arg-type]
     assert spec.call(ctx, {"word": "hi", "limit": 2}) == "hi hi"
     with pytest.raises(ValidationError):
         spec.call(ctx, {"limit": 2})

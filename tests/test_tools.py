@@ -27,7 +27,7 @@ AS_OF = date(2025, 12, 31)
 
 @pytest.fixture
 def ctx(assistant: Assistant) -> ToolContext:
-    return ToolContext(assistant=assistant.session, account="acct_demo_02", as_of=AS_OF)
+    return ToolContext(session=assistant.session, account="acct_demo_02", as_of=AS_OF)
 
 
 def _direct(session: GuardedSql, sql: str) -> list[tuple[object, ...]]:
@@ -63,7 +63,7 @@ def test_tools_tuple_and_signatures() -> None:
 )
 def test_lookup_metric_by_name_or_synonym(ctx: ToolContext, word: str, metric: str) -> None:
     text = lookup_metric(ctx, word)
-    m = ctx.assistant.model.metrics[metric]
+    m = ctx.session.model.metrics[metric]
     assert text.startswith(f"{metric} ({m.label}): {m.definition}")
     assert "Aggregation:" in text
 
@@ -124,13 +124,13 @@ def _listed(text: str) -> dict[str, int]:
 def test_sample_values_scoped_to_the_account(ctx: ToolContext) -> None:
     text = sample_values(ctx, "disputes", "reason")
     expected = _direct(
-        ctx.assistant,
+        ctx.session,
         "SELECT reason, count(*) FROM disputes WHERE merchant_id = 'acct_demo_02' "
         "AND reason IS NOT NULL GROUP BY 1",
     )
     assert _listed(text) == {str(v): int(str(n)) for v, n in expected}
     other = _direct(
-        ctx.assistant, "SELECT DISTINCT reason FROM disputes WHERE merchant_id = 'acct_demo_01'"
+        ctx.session, "SELECT DISTINCT reason FROM disputes WHERE merchant_id = 'acct_demo_01'"
     )
     only_other = {str(r) for (r,) in other} - set(_listed(text))
     assert only_other  # the demo data has a reason only acct_demo_01 uses
@@ -143,9 +143,7 @@ def test_sample_values_most_frequent_first(ctx: ToolContext) -> None:
 
 
 def test_sample_values_capped(assistant: Assistant) -> None:
-    ctx = ToolContext(
-        assistant=assistant.session, account="acct_demo_01", as_of=AS_OF, sample_cap=5
-    )
+    ctx = ToolContext(session=assistant.session, account="acct_demo_01", as_of=AS_OF, sample_cap=5)
     text = sample_values(ctx, "customers", "address_country")
     assert len(_listed(text)) == 5
     assert "Only the 5 most frequent are shown." in text
@@ -201,7 +199,7 @@ def test_run_sql_ok_preview(ctx: ToolContext) -> None:
     assert isinstance(out.result, Result)
     assert out.sql is not None and "merchant_id = 'acct_demo_02'" in out.sql
     expected = _direct(
-        ctx.assistant,
+        ctx.session,
         "SELECT currency, count(*), sum(amount) * 0.01 FROM charges WHERE merchant_id = "
         "'acct_demo_02' AND status = 'succeeded' GROUP BY 1 ORDER BY 1",
     )
@@ -217,7 +215,7 @@ def test_run_sql_ok_preview(ctx: ToolContext) -> None:
 
 def test_run_sql_preview_is_capped(assistant: Assistant) -> None:
     ctx = ToolContext(
-        assistant=assistant.session, account="acct_demo_02", as_of=AS_OF, preview_rows=3
+        session=assistant.session, account="acct_demo_02", as_of=AS_OF, preview_rows=3
     )
     out = run_sql(ctx, "SELECT id, created FROM charges ORDER BY created, id LIMIT 10")
     assert out.ok and out.result is not None and len(out.result.rows) == 10
@@ -243,7 +241,7 @@ def test_run_sql_preview_fits_a_character_budget(ctx: ToolContext) -> None:
 def test_run_sql_row_cap_is_reported(ctx: ToolContext) -> None:
     out = run_sql(ctx, "SELECT id FROM charges")
     assert out.ok and out.result is not None and out.result.truncated
-    cap = ctx.assistant.settings.max_rows
+    cap = ctx.session.settings.max_rows
     assert out.text.startswith(f"OK: {cap} rows or more.")
     assert "hit the row cap" in out.text
 
@@ -290,7 +288,7 @@ def slow_assistant(
 
 
 def test_run_sql_timeout_is_text(slow_assistant: Assistant) -> None:
-    ctx = ToolContext(assistant=slow_assistant.session, account="acct_demo_02", as_of=AS_OF)
+    ctx = ToolContext(session=slow_assistant.session, account="acct_demo_02", as_of=AS_OF)
     out = run_sql(ctx, "SELECT count(*) FROM charges a, charges b, charges c")
     assert not out.ok and out.rule == "timeout"
     assert out.text.startswith("Timed out: ") and "query_timeout_ms" in out.text

@@ -12,7 +12,7 @@ from app.sql.guard.checks import Guarded
 
 
 class GuardedSql(Protocol):
-    """The part of the pipeline tools use (`app.pipeline.assistant.Assistant` provides it)."""
+    """What tools use of a session: guarded SQL and the model (`app.pipeline.session.Session`)."""
 
     model: SemanticModel
     executor: Warehouse
@@ -28,9 +28,9 @@ class GuardedSql(Protocol):
 
 @dataclass
 class ToolContext:
-    """The request a tool runs for: the guarded pipeline, one account, one as-of date, limits."""
+    """The request a tool runs for: the guarded session, one account, one as-of date, limits."""
 
-    assistant: GuardedSql
+    session: GuardedSql
     account: str
     as_of: date
     preview_rows: int = 20

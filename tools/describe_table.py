@@ -10,7 +10,7 @@ from tools.context import ToolContext
 
 def _joins(ctx: ToolContext, table: str) -> list[str]:
     out = []
-    for j in ctx.assistant.model.joins:
+    for j in ctx.session.model.joins:
         if j.from_ == table:
             out.append(f"{table}.{j.column} → {j.to}.id")
         elif j.to == table:

@@ -76,7 +76,7 @@ def lookup_metric(ctx: ToolContext, word: str) -> str:
         word: A metric name or the user's word for it, e.g. 'MRR', 'churn' or 'VAT'.
 
     """
-    model = ctx.assistant.model
+    model = ctx.session.model
     key = _norm(word)
     if not key:
         return "Give a metric name or word, e.g. 'gross volume' or 'MRR'."

@@ -85,7 +85,7 @@ def run_sql(ctx: ToolContext, sql: str) -> SqlToolResult:
 
     """
     try:
-        guarded = ctx.assistant.guard(sql, ctx.account)
+        guarded = ctx.session.guard(sql, ctx.account)
     except GuardError as err:
         return SqlToolResult(
             ok=False,
@@ -95,7 +95,7 @@ def run_sql(ctx: ToolContext, sql: str) -> SqlToolResult:
             rule=err.rule,
         )
     try:
-        result = ctx.assistant.executor.run(guarded)
+        result = ctx.session.executor.run(guarded)
     except QueryTimeout as err:
         return SqlToolResult(
             ok=False,

@@ -62,7 +62,7 @@ def refusal_reason(table: str, column: ColumnInfo, category_columns: set[str]) -
 
 def _catalog_categories(ctx: ToolContext) -> set[str]:
     """Columns of dimensions whose values are catalog data (products, plans), not people."""
-    return {d.expr.lower() for d in ctx.assistant.model.dimensions.values() if d.values == "data"}
+    return {d.expr.lower() for d in ctx.session.model.dimensions.values() if d.values == "data"}
 
 
 def _shown(value: object) -> str:
@@ -103,7 +103,7 @@ def sample_values(ctx: ToolContext, table: str, column: str) -> str:
         .limit(cap + 1)
     )
     try:
-        result = ctx.assistant.run_sql(query, ctx.account, max_rows=cap + 1)
+        result = ctx.session.run_sql(query, ctx.account, max_rows=cap + 1)
     except (GuardError, ExecutionError, QueryTimeout) as err:
         return f"Could not sample {info.name}.{col.name}: {err}"
     rows = result.rows[:cap]

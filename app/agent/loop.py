@@ -146,8 +146,7 @@ class Agent:
     def stream(self, request: Request) -> Iterator[Step | AgentRun]:
         """Yield the agent's steps as they happen, then one final AgentRun."""
         question, as_of = request.question, request.as_of
-        account = request.account or self.settings.default_account
-        request = request.with_account(account)
+        account = self.assistant.session.account(request)
         conversation = request.conversation
         info = self.assistant.session.account_info(account)
         if info is None:
@@ -277,7 +276,7 @@ class Agent:
         account: str,
     ) -> Generator[Step, None, SqlToolResult | CannotAnswer]:
         ctx = ToolContext(
-            assistant=self.assistant.session,
+            session=self.assistant.session,
             account=account,
             as_of=as_of,
             preview_rows=PREVIEW_ROWS,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 from app.core.conversation import Conversation, PageContext
@@ -15,10 +15,8 @@ class Request:
 
     question: str
     as_of: date
-    account: str | None = None
-    currency: str | None = field(
-        default=None, metadata={"doc": "Reporting currency; None: the setting, else the account's."}
-    )
+    account: str | None = None  # None: the `default_account` setting
+    currency: str | None = None  # reporting currency; None: the setting's, else the account's
     page: PageContext | None = None
     conversation: Conversation | None = field(default=None, compare=False)
 
@@ -28,7 +26,3 @@ class Request:
         if self.conversation is not None:
             return self.conversation.previous_for(self.page)
         return self.page.plan if self.page is not None else None
-
-    def with_account(self, account: str) -> Request:
-        """The same request for an explicit account."""
-        return replace(self, account=account)

@@ -38,7 +38,7 @@ class Assistant:
     def ask(self, request: Request) -> Answer:
         """Answer one question for one account as of a date; never raises for bad input."""
         t0 = time.perf_counter()
-        account = request.account or self.settings.default_account
+        account = self.session.account(request)
         timings = Timings()
         base = {"question": request.question, "account": account, "as_of": request.as_of}
         if len(request.question) > self.settings.max_question_chars:
@@ -96,7 +96,7 @@ class Assistant:
     def answer_plan(self, plan: QueryPlan, request: Request, *, backend: str = "engine") -> Answer:
         """Compile, guard, run and explain a ready QueryPlan (reporting pages and the agent)."""
         t0 = time.perf_counter()
-        account = request.account or self.settings.default_account
+        account = self.session.account(request)
         base: dict[str, Any] = {
             "question": request.question,
             "account": account,

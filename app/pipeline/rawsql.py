@@ -25,7 +25,7 @@ def answer_sql(
 ) -> Answer:
     """Guard, run and describe one raw SELECT (pasted SQL, Sigma queries, the agent's SQL)."""
     t0 = time.perf_counter()
-    account = request.account or session.settings.default_account
+    account = session.account(request)
     base: dict[str, Any] = {
         "question": request.question or sql,
         "account": account,
@@ -71,7 +71,7 @@ def answer_result(
     timings: Timings | None = None,
 ) -> Answer:
     """Describe the result of an already guarded and executed raw SELECT."""
-    account = request.account or session.settings.default_account
+    account = session.account(request)
     columns = [
         Column(name=n, kind=_kind_of(t)) for n, t in zip(result.columns, result.types, strict=True)
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from app.core.request import Request
 from app.core.settings import Settings
 from app.run.engines import open_warehouse
 from app.run.warehouse import Result, Warehouse
@@ -25,6 +26,10 @@ class Session:
         self._accounts: dict[str, AccountInfo] = {}
         self._values: dict[str, dict[str, dict[str, str]]] = {}
         self._fresh: dict[str, datetime | None] = {}
+
+    def account(self, request: Request) -> str:
+        """The account a request is for: its own, else the `default_account` setting."""
+        return request.account or self.settings.default_account
 
     def guard(self, sql: Any, account: str | None, read_dialect: str = "duckdb") -> Guarded:
         """Apply the guard with this session's limits."""
