@@ -13,8 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def cache_dir() -> Path:
@@ -54,3 +57,25 @@ def write_cached(kind: str, key: str, text: str) -> None:
     except OSError:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+
+
+def cached_parse(
+    kind: str,
+    sources: Iterable[Path],
+    code: Iterable[bytes],
+    parse: Callable[[], T],
+    dump: Callable[[T], str],
+    load: Callable[[str], T],
+) -> T:
+    """`parse()`'s value from the entry named by its sources and code, else parsed and stored."""
+    files = [p.name.encode() + b"\0" + p.read_bytes() for p in sorted(sources)]
+    key = cache_key([*files, *code])
+    text = read_cached(kind, key)
+    if text is not None:
+        try:
+            return load(text)
+        except (ValueError, TypeError):  # a damaged entry is a miss (pydantic's errors included)
+            pass
+    value = parse()
+    write_cached(kind, key, dump(value))
+    return value

@@ -11,7 +11,7 @@ import sqlglot
 from sqlglot import exp
 
 from app.core import resources
-from app.semantic.cache import cache_key, read_cached, write_cached
+from app.semantic.cache import cached_parse
 
 DDL_DIR = resources.ddl_dir()
 TENANT_COLUMN = "merchant_id"  # on every table: the account a row belongs to
@@ -122,19 +122,8 @@ def _from_json(text: str) -> dict[str, TableInfo]:
 @functools.cache
 def warehouse_catalog() -> dict[str, TableInfo]:
     """The packaged warehouse catalog, parsed once (and kept in the parse cache)."""
-    sources = [p.name.encode() + b"\0" + p.read_bytes() for p in sorted(DDL_DIR.glob("*.sql"))]
-    key = cache_key(
-        [*sources, Path(__file__).read_bytes(), str(getattr(sqlglot, "__version__", "")).encode()]
-    )
-    cached = read_cached("catalog", key)
-    if cached is not None:
-        try:
-            return _from_json(cached)
-        except (ValueError, TypeError):  # a damaged entry is a miss
-            pass
-    catalog = load_catalog()
-    write_cached("catalog", key, _to_json(catalog))
-    return catalog
+    code = [Path(__file__).read_bytes(), str(getattr(sqlglot, "__version__", "")).encode()]
+    return cached_parse("catalog", DDL_DIR.glob("*.sql"), code, load_catalog, _to_json, _from_json)
 
 
 def is_tenant_column(name: str) -> bool:

@@ -6,7 +6,7 @@ import hashlib
 from collections import deque
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pydantic
 import sqlglot
@@ -16,7 +16,7 @@ from sqlglot import exp
 from app.core import resources
 from app.core.errors import SemanticModelError
 from app.core.plan import Grain
-from app.semantic.cache import cache_key, read_cached, write_cached
+from app.semantic.cache import cached_parse
 
 SEMANTIC_DIR = resources.semantic_dir()
 
@@ -199,20 +199,22 @@ def _check(model: SemanticModel) -> None:
                     raise SemanticModelError(f"list {spec.name}: {t} unreachable")
 
 
-def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
-    """Load, validate and hash the semantic model YAML files."""
+def load_yaml(text: str | bytes) -> Any:
+    """Parse YAML safely, with libyaml's loader when PyYAML has it (same result, ~10x faster)."""
     import yaml  # only here: the packaged model usually comes from the parse cache
 
-    # libyaml's safe loader when PyYAML was built with it (10x faster, same result), else Python's.
-    safe_loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
+
+def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
+    """Load, validate and hash the semantic model YAML files."""
     files = sorted(directory.glob("*.yaml"))
     raw: dict[str, object] = {}
     digest = hashlib.sha256()
     for f in files:
         text = f.read_bytes()
         digest.update(f.name.encode() + b"\0" + text)
-        raw.update(yaml.load(text, Loader=safe_loader) or {})
+        raw.update(load_yaml(text) or {})
     try:
         metrics = {m["name"]: Metric(**m) for m in raw["metrics"]}  # type: ignore[attr-defined]
         dims = {d["name"]: Dimension(**d) for d in raw["dimensions"]}  # type: ignore[attr-defined]
@@ -238,21 +240,17 @@ def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
 @cache
 def semantic_model() -> SemanticModel:
     """The packaged semantic model, loaded once (and kept, validated, in the parse cache)."""
-    sources = [
-        f.name.encode() + b"\0" + f.read_bytes() for f in sorted(SEMANTIC_DIR.glob("*.yaml"))
-    ]
     code = [
         Path(__file__).read_bytes(),
         pydantic.VERSION.encode(),
         str(getattr(sqlglot, "__version__", "")).encode(),
     ]
-    key = cache_key([*sources, *code])
-    cached = read_cached("semantic", key)
-    if cached is not None:
-        try:  # types are validated again; the cross-checks passed when the entry was written
-            return SemanticModel.model_validate_json(cached)
-        except ValidationError:  # a damaged entry is a miss
-            pass
-    model = load_semantic_model()
-    write_cached("semantic", key, model.model_dump_json(by_alias=True))
-    return model
+    # A cached entry's types are validated again; its cross-checks passed when it was written.
+    return cached_parse(
+        "semantic",
+        SEMANTIC_DIR.glob("*.yaml"),
+        code,
+        load_semantic_model,
+        lambda m: m.model_dump_json(by_alias=True),
+        SemanticModel.model_validate_json,
+    )
