@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from app.core.plan import QueryPlan
-from app.semantic.model import semantic_model
-from app.understand import EngineContext, lexicon_for, plan_question, read_question
+from app.understand import plan_question, read_question
 from app.understand.followup import edit_plan
-
-MODEL = semantic_model()
-LEX = lexicon_for(MODEL, {})
-AS_OF = date(2025, 7, 15)
-
-
-def ctx(previous: QueryPlan | None = None) -> EngineContext:
-    return EngineContext(
-        model=MODEL, lexicon=LEX, as_of=AS_OF, account="acct_demo_01", previous=previous
-    )
+from tests.engine_support import ctx
 
 
 def plan(question: str, previous: QueryPlan | None = None) -> QueryPlan:

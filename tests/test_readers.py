@@ -9,25 +9,13 @@ from decimal import Decimal
 import pytest
 
 from app.core.plan import Comparison, Filter, QueryPlan
-from app.semantic.model import semantic_model
 from app.understand import (
     READERS,
-    EngineContext,
     Reading,
-    lexicon_for,
     plan_question,
     read_question,
 )
-
-MODEL = semantic_model()
-LEX = lexicon_for(MODEL, {})
-AS_OF = date(2025, 7, 15)
-
-
-def ctx(previous: QueryPlan | None = None) -> EngineContext:
-    return EngineContext(
-        model=MODEL, lexicon=LEX, as_of=AS_OF, account="acct_demo_01", previous=previous
-    )
+from tests.engine_support import ctx
 
 
 def test_ranking_metric_and_breakdown() -> None:
