@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.core.conversation import Conversation
-from app.ui.assistant_panel import PageContext
+from app.ui.assistant_panel import PagePanel
 from tests.ui_reference import (
     GROSS_VOLUME,
     MRR_AT,
@@ -155,7 +155,7 @@ def test_page_context_describes_the_plan(monkeypatch: pytest.MonkeyPatch, demo_p
     at = page(monkeypatch, demo_path, "views/revenue.py")
     caption = next(plain(c.value) for c in at.caption if "Questions start from" in plain(c.value))
     assert caption == "Questions start from what this page shows: MRR · by month · this year · USD."
-    assert PageContext.__dataclass_fields__.keys() >= {"plan", "selection", "page"}
+    assert PagePanel.__dataclass_fields__.keys() >= {"plan", "selection", "page"}
 
 
 def test_every_page_runs_for_every_account(

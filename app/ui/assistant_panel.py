@@ -16,8 +16,8 @@ from app.ui.text import escape_md
 
 
 @dataclass(frozen=True)
-class PageContext:
-    """What a reporting page shows: its main query plan (metric, filters, period) and selection."""
+class PagePanel:
+    """A reporting page's assistant panel: the page's main plan and selection, its examples."""
 
     page: str
     title: str
@@ -47,7 +47,7 @@ class PageContext:
         return " · ".join(words)
 
 
-def render_assistant(context: PageContext) -> Turn | None:
+def render_assistant(context: PagePanel) -> Turn | None:
     """Draw the page's assistant panel; follow-ups edit the page's plan ("by plan")."""
     state = chat_state(
         f"panel:{context.page}", context.selection, seed=context.plan, context_key=context.key

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui import reports
-from app.ui.assistant_panel import PageContext, render_assistant
+from app.ui.assistant_panel import PagePanel, render_assistant
 
 KPIS = ("gross_volume", "net_volume", "refunds_amount", "disputes_amount", "stripe_fees")
 
@@ -29,7 +29,7 @@ reports.table(monthly, key="payments-monthly", file_name=f"payments-{sel.account
 reports.definitions(kpi, monthly)
 
 render_assistant(
-    PageContext(
+    PagePanel(
         page="payments",
         title="Payments",
         plan=reports.monthly(("gross_volume",), sel, period),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui import reports
-from app.ui.assistant_panel import PageContext, render_assistant
+from app.ui.assistant_panel import PagePanel, render_assistant
 
 KPIS = ("mrr", "arr", "net_new_mrr", "churned_mrr")
 MOVES = ("new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr")
@@ -39,7 +39,7 @@ with tab_moves:
 reports.definitions(kpi, trend, moves)
 
 render_assistant(
-    PageContext(
+    PagePanel(
         page="revenue",
         title="Revenue",
         plan=reports.monthly(("mrr",), sel, period),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui import reports
-from app.ui.assistant_panel import PageContext, render_assistant
+from app.ui.assistant_panel import PagePanel, render_assistant
 
 KPIS = ("recognized_revenue", "deferred_revenue", "net_revenue")
 
@@ -32,7 +32,7 @@ reports.table(monthly, key="revrec-monthly", file_name=f"revenue-recognition-{se
 reports.definitions(kpi, monthly)
 
 render_assistant(
-    PageContext(
+    PagePanel(
         page="revrec",
         title="Revenue recognition",
         plan=reports.monthly(("recognized_revenue",), sel, period),

@@ -10,7 +10,7 @@ import streamlit as st
 from app.core.answer import Answer
 from app.explain.format import format_value
 from app.ui import reports
-from app.ui.assistant_panel import PageContext, render_assistant
+from app.ui.assistant_panel import PagePanel, render_assistant
 from app.ui.charts import bar_breakdown, long_frame
 
 KPIS = ("tax_collected", "taxable_sales", "exempt_sales", "reverse_charge_sales")
@@ -90,7 +90,7 @@ reports.table(
 reports.definitions(kpi, report)
 
 render_assistant(
-    PageContext(
+    PagePanel(
         page="tax",
         title="Tax",
         plan=reports.plan(("tax_collected",), sel, period, dimensions=("tax_jurisdiction",)),
