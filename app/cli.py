@@ -191,6 +191,11 @@ def render_answer(answer: Answer, console: Console) -> None:
     from rich.text import Text
 
     console.print(Text(answer.headline, style="bold"), highlight=False)
+    if answer.read_back:
+        console.print(Text(f"Read as: {answer.read_back}", style="cyan"), highlight=False)
+    if answer.ignored:
+        words = ", ".join(f"'{w}'" for w in answer.ignored)
+        console.print(Text(f"Ignored: {words}", style="yellow"), highlight=False)
     for notice in answer.notices:
         console.print(f"[yellow]{escape(notice)}[/yellow]")
     if answer.clarification:

@@ -48,6 +48,22 @@ def test_ask_json_answered(capsys, demo_path) -> None:
     assert answer["period"]["start"] == "2025-04-01" and answer["currency"] == "usd"
 
 
+def test_the_answer_reads_the_question_back_and_names_ignored_words(capsys, demo_path) -> None:
+    question = "gross volume for the whole of last quarter excluding Visa"
+    args = ("ask", question, "--as-of", "2025-07-15", "--warehouse", str(demo_path))
+    code, answer, _ = run(capsys, *args, "--json")
+    assert code == 0 and answer["status"] == "answered"
+    assert answer["read_back"] == (
+        "Gross volume · where card brand is not Visa · last quarter (2025-04-01 to 2025-06-30)"
+        " · in USD"
+    )
+    assert answer["ignored"] == ["whole"]
+    assert main(list(args)) == 0
+    printed = capsys.readouterr().out
+    assert "Read as: Gross volume · where card brand is not Visa" in printed
+    assert "Ignored: 'whole'" in printed
+
+
 def test_ask_json_refused_exits_2(capsys, demo_path) -> None:
     code, answer, err = run(
         capsys,

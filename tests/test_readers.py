@@ -29,10 +29,11 @@ def test_ranking_metric_and_breakdown() -> None:
     )
 
 
-def test_time_phrases_and_metric_words_are_blanked_for_later_readers() -> None:
+def test_time_phrases_metric_and_comparison_words_are_blanked_for_later_readers() -> None:
     r = read_question("gross volume in May 2025 vs April 2025", ctx())
     assert len(r.masked) == len(r.text)
-    assert r.masked.split() == ["vs"]
+    assert r.masked.split() == []
+    assert r.leftovers == ()
     assert r.comparison == Comparison(kind="previous_period")
 
 

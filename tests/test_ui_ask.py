@@ -133,6 +133,32 @@ def test_typed_follow_up_changes_only_the_period(
     assert second.plan.time is not None and second.plan.time.start == date(2024, 1, 1)
 
 
+def test_the_chat_reads_the_question_back_and_names_ignored_words(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path
+) -> None:
+    at = ask(open_app(monkeypatch, demo_path), "gross volume for the whole of last month")
+    assert_no_failure(at)
+    captions = [plain(c.value) for c in at.caption]
+    assert any(c.startswith("Read as: Gross volume · last month (2025-11-01") for c in captions)
+    assert "Ignored: 'whole'" in captions
+
+
+def test_a_typo_is_asked_about_and_the_corrected_question_answers(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path
+) -> None:
+    at = ask(open_app(monkeypatch, demo_path), "MRR by plna last quater")
+    assert_no_failure(at)
+    assert chat(at).turns[0].answer is not None
+    assert chat(at).turns[0].answer.status == "clarify"
+    choices = [b for b in at.button if b.key and b.key.startswith("ask-0-ask-")]
+    assert plain(choices[0].label) == "MRR by plan last quarter"
+    at = choices[0].click().run()
+    assert_no_failure(at)
+    answer = chat(at).turns[-1].answer
+    assert answer is not None and answer.plan is not None
+    assert answer.plan.dimensions == ("plan",)
+
+
 def test_refusal_shows_the_reason_and_suggestions_that_answer(
     monkeypatch: pytest.MonkeyPatch, demo_path: Path
 ) -> None:

@@ -131,4 +131,12 @@ class Answer(_Model):
     notices: list[str] = Field(
         default_factory=list, description="One-line notes for the user (fallbacks, limits)."
     )
+    read_back: str = Field(
+        "",
+        description="How the question was read, in one line: measures, breakdown, filters, "
+        "period, currency.",
+    )
+    ignored: list[str] = Field(
+        default_factory=list, description="Words of the question the answer did not use."
+    )
     llm: LlmUsage | None = None

@@ -18,6 +18,7 @@ ReasonClass = Literal[
     "unknown_metric",
     "empty_question",
     "too_long",
+    "unread_words",
 ]
 
 
@@ -80,6 +81,9 @@ class QueryPlan(_Model):
     chart: Literal["auto", "line", "bar", "none"] = "auto"
     assumptions: tuple[Assumption, ...] = ()
     confidence: float = Field(1.0, ge=0.0, le=1.0)
+    ignored: tuple[str, ...] = Field(
+        (), description="Words of the question this plan does not use; named to the user."
+    )
 
 
 class CannotAnswer(_Model):

@@ -21,6 +21,7 @@ from app.core.settings import Settings
 from app.explain.prose import explain
 from app.pipeline.session import Session
 from app.run.warehouse import Result, Warehouse
+from app.semantic.describe import period_words, read_back
 from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
 from app.understand import SUGGESTIONS, EngineContext, lexicon_for, plan_question
@@ -176,6 +177,8 @@ class Assistant:
         assumptions = _assumptions(
             plan, compiled.notes, compiled.period, compiled.currency, info, self.model
         )
+        period = compiled.period
+        when = period_words(period.start, period.end, period.label, period.point) if period else ""
         return Answer(
             status="answered",
             headline=ex.headline,
@@ -206,6 +209,8 @@ class Assistant:
             numbers_verified=ex.numbers_verified,
             freshness=self.session.freshness(info.id),
             timings=_total(timings, t0),
+            read_back=read_back(plan, self.model, period=when, currency=compiled.currency),
+            ignored=list(plan.ignored),
             **base,
         )
 

@@ -103,6 +103,10 @@ def step_text(step: Any) -> str:
 def render_answer(ans: Answer, *, key: str) -> None:
     """Headline (with the comparison delta), chart, table and the details of an answer."""
     headline(ans)
+    if ans.read_back:
+        st.caption(escape_md(f"Read as: {ans.read_back}"))
+    if ans.ignored:
+        st.caption(escape_md("Ignored: " + ", ".join(f"'{w}'" for w in ans.ignored)))
     if ans.explanation:
         st.markdown(escape_md(ans.explanation))
     chart = answer_chart(ans)

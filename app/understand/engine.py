@@ -10,9 +10,20 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from app.core.plan import Assumption, CannotAnswer, PlanResult, QueryPlan, Ranking, TimeRange
+from app.core.plan import (
+    Assumption,
+    CannotAnswer,
+    Choice,
+    NeedsClarification,
+    PlanResult,
+    QueryPlan,
+    Ranking,
+    TimeRange,
+)
+from app.semantic.describe import as_question
 from app.semantic.model import SemanticModel
 from app.understand.followup import edit_plan
+from app.understand.leftovers import corrected, read_leftovers
 from app.understand.readers import (
     read_chart,
     read_comparison,
@@ -28,7 +39,7 @@ from app.understand.readers_words import (
     read_metrics,
     read_ranking,
 )
-from app.understand.reading import EngineContext, Reader, Reading
+from app.understand.reading import EngineContext, Leftover, Reader, Reading
 from app.understand.screen import SUGGESTIONS, screen_question
 
 # The order matters: each reader sees what the earlier ones found and blanked out.
@@ -44,6 +55,7 @@ READERS: tuple[Reader, ...] = (
     read_chart,
     read_follow_up,
     read_why,
+    read_leftovers,
 )
 
 _FORECAST = re.compile(
@@ -65,7 +77,8 @@ def plan_question(question: str, ctx: EngineContext) -> PlanResult:
     refusal = screen_question(text, ctx.account)
     if refusal is not None:
         return refusal
-    return plan_reading(read_question(text, ctx), ctx)
+    reading = read_question(text, ctx)
+    return account_for_words(reading, plan_reading(reading, ctx), ctx)
 
 
 def read_question(text: str, ctx: EngineContext) -> Reading:
@@ -74,6 +87,64 @@ def read_question(text: str, ctx: EngineContext) -> Reading:
     for read in READERS:
         reading = read(reading, ctx)
     return reading
+
+
+def account_for_words(r: Reading, planned: PlanResult, ctx: EngineContext) -> PlanResult:
+    """Never answer a different question: a typo asks, a meaning-changing word refuses.
+
+    Words that do not change the number are named on the plan (``ignored``).
+    """
+    typos = [lo for lo in r.leftovers if lo.kind == "typo"]
+    unread = [lo for lo in r.leftovers if lo.kind == "meaning"]
+    if typos:
+        fixed = corrected(r.text, r.leftovers)
+        again = read_question(fixed, ctx)
+        replanned = plan_reading(again, ctx)
+        if isinstance(replanned, QueryPlan) and not any(
+            lo.kind != "ignored" for lo in again.leftovers
+        ):
+            words = ", ".join(f"'{lo.suggestion}' for '{lo.word}'" for lo in typos)
+            return NeedsClarification(
+                question=f"Did you mean {words}?", choices=(Choice(label=fixed, question=fixed),)
+            )
+    if isinstance(planned, NeedsClarification):
+        return planned
+    if isinstance(planned, CannotAnswer):
+        if planned.reason_class == "unknown_metric" and (unread or typos):
+            return planned.model_copy(
+                update={"reason": f"{planned.reason} {_unread_text([*typos, *unread])}"}
+            )
+        return planned
+    if unread or typos:
+        return CannotAnswer(
+            reason="I can't answer that as asked without leaving out part of the question: "
+            + _unread_text([*typos, *unread])
+            + " Answering without it would be a different number.",
+            reason_class="unread_words",
+            suggestions=(*_answerable(planned, ctx), *SUGGESTIONS[:2]),
+        )
+    ignored = tuple(dict.fromkeys(lo.word for lo in r.leftovers))
+    return planned.model_copy(update={"ignored": ignored}) if ignored else planned
+
+
+def _answerable(plan: QueryPlan, ctx: EngineContext) -> tuple[str, ...]:
+    """What the engine can answer instead, phrased as a question, if it reads back as that plan."""
+    question = as_question(plan, ctx.model)
+    again = read_question(question, ctx)
+    replanned = plan_reading(again, ctx)
+    same = (
+        isinstance(replanned, QueryPlan)
+        and not any(lo.kind != "ignored" for lo in again.leftovers)
+        and (replanned.metrics, replanned.dimensions, replanned.time, replanned.grain)
+        == (plan.metrics, plan.dimensions, plan.time, plan.grain)
+        and set(replanned.filters) == set(plan.filters)
+    )
+    return (question,) if same else ()
+
+
+def _unread_text(leftovers: list[Leftover]) -> str:
+    parts = [f"'{lo.word}' ({lo.why})" for lo in leftovers]
+    return "I could not use " + ", ".join(parts) + "."
 
 
 def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:

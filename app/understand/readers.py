@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan
 from app.semantic.model import SemanticModel
-from app.understand.reading import Chart, EngineContext, Reading, blank
+from app.understand.reading import Chart, EngineContext, Reading, blank, blank_all
 from app.understand.time import parse_time, same_period_last_year
 
 _THRESHOLD = re.compile(
@@ -100,19 +100,22 @@ def _threshold(m: re.Match[str]) -> Filter | None:
 def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     """Read a comparison: year over year, two periods, or "vs"/"growth" against the previous one."""
     ranges = r.time.all_ranges
-    if _YOY.search(r.masked):
+    masked = blank_all(r.masked, _YOY)
+    if masked != r.masked:
         comparison = Comparison(kind="same_period_last_year")
     elif len(ranges) >= 2:
         yoy = ranges[1] == same_period_last_year(ranges[0])
         comparison = Comparison(kind="same_period_last_year" if yoy else "previous_period")
+        masked = blank_all(masked, _VS)
     elif _VS.search(r.masked) and (r.range is not None or ctx.previous is not None):
         comparison = Comparison(kind="previous_period")
+        masked = blank_all(masked, _VS)
     else:
         return r
     trange = r.range
     if trange is None and ctx.previous is not None:
         trange = ctx.previous.time
-    return replace(r, comparison=comparison, range=trange)
+    return replace(r, comparison=comparison, range=trange, masked=masked)
 
 
 def read_chart(r: Reading, ctx: EngineContext) -> Reading:
@@ -120,7 +123,8 @@ def read_chart(r: Reading, ctx: EngineContext) -> Reading:
     chart: Chart = (
         "bar" if _BAR_CHART.search(r.text) else "line" if _LINE_CHART.search(r.text) else "auto"
     )
-    return replace(r, chart=chart, chart_words=bool(_CHART_WORDS.search(r.text)))
+    masked = blank_all(blank_all(blank_all(r.masked, _BAR_CHART), _LINE_CHART), _CHART_WORDS)
+    return replace(r, chart=chart, chart_words=bool(_CHART_WORDS.search(r.text)), masked=masked)
 
 
 def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
@@ -150,12 +154,21 @@ def read_why(r: Reading, ctx: EngineContext) -> Reading:
     metrics, by_component, note = _why_metrics(r.metrics, ctx.previous, ctx.model)
     return replace(
         r,
+        masked=_blank_why(r.masked),
         comparison=r.comparison or Comparison(kind="previous_period"),
         range=trange,
         metrics=metrics,
         grain=None if by_component else r.grain,
         assumptions=(*r.assumptions, note),
     )
+
+
+def _blank_why(masked: str) -> str:
+    """Blank "why" and its verb, not the words between them."""
+    m = WHY.search(masked)
+    if m is None:
+        return masked
+    return blank(blank(masked, m.start(), m.start() + 3), *m.span(1))
 
 
 def _why_metrics(

@@ -8,7 +8,7 @@ from dataclasses import replace
 from app.core.plan import Assumption, Choice, Filter, FilterOp, NeedsClarification
 from app.semantic.model import SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
-from app.understand.reading import Direction, EngineContext, Reading, blank
+from app.understand.reading import Direction, EngineContext, Reading, blank, blank_all
 
 _TOP = re.compile(
     r"\b(?:(top|best|largest|biggest|highest|most)|(bottom|worst|smallest|lowest|least))"
@@ -48,7 +48,10 @@ def read_ranking(r: Reading, ctx: EngineContext) -> Reading:
         n = int(w.group(1))
     if (s := _SHOW_TOP.search(r.masked)) is not None:
         n = int(s.group(1))
-    return replace(r, ranking_n=n, direction=direction)
+    if n is None:
+        return r
+    masked = blank_all(blank_all(blank_all(r.masked, _TOP), _WHICH_N), _SHOW_TOP)
+    return replace(r, ranking_n=n, direction=direction, masked=masked)
 
 
 def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
@@ -115,7 +118,10 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
             return r
         if states or explicit:
             state = (Filter(dimension="state", values=(states[0],)),) if states else ()
-            return replace(r, listing=h.name, list_filters=state)
+            masked = blank(r.masked, h.start, h.end)
+            if states:
+                masked = blank_all(masked, re.compile(rf"\b{re.escape(states[0])}\b", re.I))
+            return replace(r, listing=h.name, list_filters=state, masked=masked)
     return r
 
 
@@ -123,6 +129,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     """Read filter values ("in Germany", "excluding EUR"), the currency and implied filters."""
     model, masked = ctx.model, r.masked
     filters: list[Filter] = []
+    used: list[tuple[int, int]] = []  # spans of the values read, blanked at the end
     listed: dict[str, tuple[int, FilterOp]] = {}  # dimension → (end of its last value, its op)
     currency = None
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
@@ -130,8 +137,13 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
         dim, value = _pick_value(cands, tables, model)
         if dim is None:
             continue
+        used.append((hit.start, hit.end))
         before = masked[max(0, hit.start - 25) : hit.start]
-        op: FilterOp = "neq" if _EXCLUDE.search(before) else "eq"
+        excluded = _EXCLUDE.search(before)
+        op: FilterOp = "neq" if excluded else "eq"
+        if excluded:
+            offset = max(0, hit.start - 25)
+            used.append((offset + excluded.start(), offset + excluded.end()))
         last = listed.get(dim)
         if last is not None and _LIST_JOIN.match(masked[last[0] : hit.start]):
             op = last[1]  # "excluding Visa and Mastercard": the list keeps its first word's sense
@@ -153,10 +165,15 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
         for f in model.metrics[name].implied_filters:
             if any(x.dimension == f.dimension for x in filters):
                 continue
-            if any(re.search(rf"\b{re.escape(w)}\b", r.text, re.I) for w in f.words):
-                implied.setdefault(f.dimension, []).extend(f.values)
+            for w in f.words:
+                if (m := re.search(rf"\b{re.escape(w)}\b", r.text, re.I)) is not None:
+                    implied.setdefault(f.dimension, []).extend(f.values)
+                    used.append(m.span())
+                    break
     filters += [Filter(dimension=dim, values=tuple(values)) for dim, values in implied.items()]
-    return replace(r, filters=tuple(filters), currency=currency)
+    for start, end in used:
+        masked = blank(masked, start, end)
+    return replace(r, filters=tuple(filters), currency=currency, masked=masked)
 
 
 def _pick_value(
@@ -188,7 +205,8 @@ def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
     dims: list[str] = []
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
     markers = [m.end() for m in _BY.finditer(masked)]
-    top = [m.end() for m in _TOP.finditer(masked)] + [m.end() for m in _WHICH_N.finditer(masked)]
+    top = [m.end() for m in _TOP.finditer(r.text)] + [m.end() for m in _WHICH_N.finditer(r.text)]
+    used: list[tuple[int, int]] = []
     for hit, cands in ctx.lexicon.dimensions(masked):
         near = any(0 <= hit.start - p <= 12 for p in markers + top)
         after_and = bool(re.search(r"\band\s+$", masked[max(0, hit.start - 6) : hit.start]))
@@ -197,4 +215,8 @@ def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
         dim, _ = _pick_value(tuple((c, "") for c in cands), tables, model)
         if dim and dim not in dims:
             dims.append(dim)
-    return replace(r, dimensions=tuple(dims))
+        if dim:
+            used.append((hit.start, hit.end))
+    for start, end in used:
+        masked = blank(masked, start, end)
+    return replace(r, dimensions=tuple(dims), masked=masked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -22,6 +23,7 @@ from app.understand.time import TimeMatch
 
 Direction = Literal["top", "bottom"]
 Chart = Literal["auto", "line", "bar"]
+LeftoverKind = Literal["typo", "meaning", "ignored"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,18 @@ class EngineContext:
     account: str
     fiscal_year_start_month: int = 1
     previous: QueryPlan | None = None
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """One word of the question that no reader used, and whether it matters (see leftovers.py)."""
+
+    word: str
+    start: int
+    end: int
+    kind: LeftoverKind
+    why: str = ""
+    suggestion: str | None = None  # for a typo: the word it is probably meant to be
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,7 @@ class Reading:
     why: bool = False  # "why did it drop?"
     follow_up: bool = False  # the question edits the previous plan
     assumptions: tuple[Assumption, ...] = ()
+    leftovers: tuple[Leftover, ...] = ()  # words no reader used (the last reader fills it)
 
 
 Reader = Callable[[Reading, EngineContext], Reading]
@@ -75,3 +90,10 @@ Reader = Callable[[Reading, EngineContext], Reading]
 def blank(text: str, start: int, end: int) -> str:
     """``text`` with ``[start, end)`` replaced by spaces (positions stay valid)."""
     return text[:start] + " " * (end - start) + text[end:]
+
+
+def blank_all(text: str, pattern: re.Pattern[str]) -> str:
+    """``text`` with every match of ``pattern`` blanked."""
+    for m in pattern.finditer(text):
+        text = blank(text, m.start(), m.end())
+    return text

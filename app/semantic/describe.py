@@ -1,0 +1,126 @@
+"""A plan in the model's words: the one-line read-back every answer states, and refusals suggest."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from app.core.plan import Filter, QueryPlan
+from app.semantic.model import SemanticModel
+
+_OPS = {
+    "eq": "is",
+    "in": "is",
+    "neq": "is not",
+    "not_in": "is not",
+    "gt": "over",
+    "gte": "at least",
+    "lt": "under",
+    "lte": "at most",
+}
+_GRAIN = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
+
+
+def filter_text(f: Filter, model: SemanticModel) -> str:
+    """One filter in words: "card brand is Visa or Mastercard", "amount over 1000 USD"."""
+    dim = model.dimensions.get(f.dimension)
+    label = dim.label.lower() if dim is not None else f.dimension.replace("_", " ")
+    if f.dimension == "state":
+        return " or ".join(str(v) for v in f.values)
+    joiner = " or " if f.op in ("eq", "in") else " nor " if f.op in ("neq", "not_in") else ", "
+    values = joiner.join(_value_text(f.dimension, v, model) for v in f.values)
+    money = f" {f.currency.upper()}" if f.currency else ""
+    return f"{label} {_OPS[f.op]} {values}{money}"
+
+
+def _value_text(dimension: str, value: object, model: SemanticModel) -> str:
+    """A filter value as people say it: EUR, Germany, Visa."""
+    if dimension == "currency":
+        return str(value).upper()
+    dim = model.dimensions.get(dimension)
+    if dim is not None and dim.values in ("countries", "states"):
+        words = getattr(model, str(dim.values)).get(str(value), ())
+        names = [w for w in words if len(w) > 3]
+        return names[0].title() if names else str(value)
+    return str(value)
+
+
+def measure_text(plan: QueryPlan, model: SemanticModel) -> str:
+    """What is measured or listed: "Gross volume and Net volume", "list of failed charges"."""
+    if plan.listing:
+        spec = model.lists.get(plan.listing)
+        return f"list of {spec.label.lower() if spec else plan.listing}"
+    labels = [model.metrics[m].label if m in model.metrics else m for m in plan.metrics]
+    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def read_back(
+    plan: QueryPlan, model: SemanticModel, *, period: str = "", currency: str | None = None
+) -> str:
+    """How the question was read, in one line: measure · breakdown · filters · period · currency."""
+    parts = [measure_text(plan, model)]
+    dims = [model.dimensions[d].label.lower() for d in plan.dimensions if d in model.dimensions]
+    if plan.grain:
+        dims.insert(0, _GRAIN[plan.grain])
+    if dims:
+        parts.append("by " + " and ".join(dims))
+    if plan.ranking is not None:
+        parts.append(f"{plan.ranking.direction} {plan.ranking.n}")
+    if plan.filters:
+        parts.append("where " + "; ".join(filter_text(f, model) for f in plan.filters))
+    when = period or _time_text(plan)
+    if when:
+        parts.append(when)
+    if plan.comparison is not None:
+        parts.append(
+            "vs the same period last year"
+            if plan.comparison.kind == "same_period_last_year"
+            else "vs the previous period"
+        )
+    if plan.by_currency:
+        parts.append("per original currency")
+    elif currency and not plan.listing:
+        parts.append(f"in {currency.upper()}")
+    return " · ".join(parts)
+
+
+def _time_text(plan: QueryPlan) -> str:
+    if plan.time is None:
+        return ""
+    return period_words(plan.time.start, plan.time.end, plan.time.label)
+
+
+def period_words(start: date, end: date, label: str = "", point: date | None = None) -> str:
+    """A period in words: "last quarter (2025-04-01 to 2025-06-30)", "at the end of 2025-12-31"."""
+    if point is not None:
+        return f"at the end of {point}"
+    last = end - timedelta(days=1)
+    span = str(start) if last == start else f"{start} to {last}"
+    return f"{label} ({span})" if label and label != span else span
+
+
+def as_question(plan: QueryPlan, model: SemanticModel) -> str:
+    """The plan phrased as a short question (refusals suggest it; the caller checks it re-plans)."""
+    words = [measure_text(plan, model)]
+    implied = {
+        (i.dimension, v)
+        for m in plan.metrics
+        if m in model.metrics
+        for i in model.metrics[m].implied_filters
+        for v in i.values
+    }
+    for f in plan.filters:
+        if all((f.dimension, v) in implied for v in f.values):
+            continue  # the metric's own words say it ("successful charges")
+        values = " and ".join(_value_text(f.dimension, v, model) for v in f.values)
+        if f.op in ("eq", "in"):
+            words.append(f"for {values}")
+        elif f.op in ("neq", "not_in"):
+            words.append(f"excluding {values}")
+    dims = [model.dimensions[d].label.lower() for d in plan.dimensions if d in model.dimensions]
+    if plan.grain:
+        dims.insert(0, _GRAIN[plan.grain])
+    if dims:
+        words.append("by " + " and ".join(dims))
+    if plan.time is not None and plan.time.label:
+        words.append(plan.time.label)
+    return " ".join(words)

@@ -1,0 +1,304 @@
+"""Account for every word of a question: what the readers left unread, and whether it matters.
+
+Each reader blanks what it used out of ``Reading.masked``; this last reader looks at what is left.
+A leftover word is one of:
+
+- ``typo``: close to a word of the semantic model or of time ("plna" → plan, "quater" → quarter);
+- ``meaning``: a word that would change the number if it were read (an aggregation such as median
+  or average, a share, a weekday grouping, a word of the model the plan does not use, or an unknown
+  word right after "by", "per", "in", "via"...);
+- ``ignored``: anything else (the answer names it).
+
+The engine answers only when no leftover is a typo or changes the meaning; otherwise it asks
+("did you mean …?") or refuses with what it can answer, so it never answers a different question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+
+from app.understand.lexicon import WEAK_METRIC_WORDS, Lexicon
+from app.understand.reading import EngineContext, Leftover, Reading
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Words that carry no content of their own in a reporting question.
+FUNCTION_WORDS = _words(
+    """
+    a about above across after again against all also am an and any are as at be been before
+    being below between both but by can could did do does doing done during each either else
+    ever every for from get gets getting give given got had has have having he her here hers him
+    his how i if in into is it its itself just let lets like me might more most much must my
+    no nor not now of off on once only or other our ours ourselves out over own please same she
+    should show so some such than that the their theirs them themselves then there these they
+    this those through to too under until up us very was we were what whats when where which
+    while who whom whose why will with within would you your yours yourselves per instead make
+    tell see find display list give show me pull bring report get compute calculate look
+    many number count total totals sum amount amounts value values figure figures overall
+    did does do was were is are be been have has had been
+    hi hey thanks thank ok okay kindly quick quickly just exactly roughly approximately
+    break broken breakdown split group grouped versus vs compared compare comparison down
+    collect collected charge charged earn earned made bring brought receive received generate
+    generated record recorded book booked pay paid bill billed invoice invoiced money still
+    away converted convert reported expressed growth grow grew trend trends happen happened
+    currently altogether so far ever
+    company companys business businesses account accounts books data stripe
+    new
+    """
+)
+# Words whose meaning would change the number if they were ignored.
+MEANING_WORDS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "median",
+            "average",
+            "avg",
+            "mean",
+            "typical",
+            "percentile",
+            "percentiles",
+            "p50",
+            "p75",
+            "p90",
+            "p95",
+            "p99",
+            "quartile",
+            "minimum",
+            "maximum",
+            "min",
+            "max",
+        ),
+        "an aggregation",
+    ),
+    **dict.fromkeys(("distinct", "unique", "different"), "a distinct count"),
+    **dict.fromkeys(
+        ("share", "percentage", "percent", "proportion", "fraction", "ratio", "portion", "mix"),
+        "a share",
+    ),
+    **dict.fromkeys(
+        (
+            "weekday",
+            "weekdays",
+            "weekend",
+            "weekends",
+            "hour",
+            "hours",
+            "hourly",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "cohort",
+            "cohorts",
+        ),
+        "a grouping",
+    ),
+    **dict.fromkeys(("cumulative", "running", "rolling", "moving"), "a running total"),
+    **dict.fromkeys(
+        (
+            "bucket",
+            "buckets",
+            "band",
+            "bands",
+            "tiers",
+            "distribution",
+            "histogram",
+            "aging",
+            "ageing",
+        ),
+        "a grouping into ranges",
+    ),
+}
+# After these words an unknown word is a filter or a grouping the plan would silently drop.
+_BEFORE_FILTER = _words(
+    "by per each every in from via using with without excluding except only where whose for on "
+    "paid made through used use via"
+)
+_TIME_WORDS = _words(
+    "day days daily week weeks weekly month months monthly quarter quarters quarterly year years "
+    "yearly annual annually today yesterday last previous prior since until through ytd mtd qtd "
+    "fiscal calendar january february march april may june july august september october november "
+    "december trailing rolling recent latest current"
+)
+_COMBINED = re.compile(
+    r"\ball\s+(\w+\s+){0,2}(combined|together|in\s+one\s+total|into\s+one\s+total)", re.I
+)
+_TOKEN = re.compile(r"[A-Za-z][\w'’]*")
+_ID = re.compile(r"^[a-z]+_\w+$")
+_OWN_ACCOUNT = re.compile(r"^acct_\w+$")  # screened before reading: only the asking account
+_TAIL = re.compile(r"\b(with|including|plus|along\s+with)\b|\(", re.I)
+
+
+def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
+    """Classify every content word left in ``masked`` (the last reader)."""
+    vocabulary = _vocabulary(ctx.lexicon)
+    tables = _own_tables(r, ctx)
+    masked = r.masked
+    for c in _COMBINED.finditer(masked):  # "all currencies combined": no breakdown, said twice
+        masked = masked[: c.start()] + " " * (c.end() - c.start()) + masked[c.end() :]
+    out: list[Leftover] = []
+    for m in _TOKEN.finditer(masked):
+        raw = m.group(0)
+        word = raw.lower().replace("’", "'").removesuffix("'s").strip("'")
+        if not word or word in FUNCTION_WORDS or len(word) == 1 or _OWN_ACCOUNT.match(word):
+            continue
+        if _entity_table(word, ctx) in tables:
+            continue  # "German customers", "card payments": names what the metric counts
+        spot = _Spot(
+            before=_word_before(r.text, m.start()),
+            modifies=_next_is_used(r.text, masked, m.end()),
+            in_tail=bool(_TAIL.search(r.text[: m.start()])),
+        )
+        out.append(_classify(raw, word, m.start(), m.end(), spot, vocabulary, ctx.lexicon))
+    return replace(r, leftovers=tuple(out))
+
+
+@dataclass(frozen=True)
+class _Spot:
+    """Where an unread word stands: the word before it, and what follows it."""
+
+    before: str
+    modifies: bool  # the next word was read (a metric, entity or value): this one qualifies it
+    in_tail: bool  # after "with"/"including": a column or measure asked for
+
+
+def _classify(
+    raw: str,
+    word: str,
+    start: int,
+    end: int,
+    spot: _Spot,
+    vocabulary: frozenset[str],
+    lexicon: Lexicon,
+) -> Leftover:
+    if word in MEANING_WORDS:
+        return Leftover(raw, start, end, "meaning", MEANING_WORDS[word])
+    if word in _TIME_WORDS:
+        return Leftover(raw, start, end, "meaning", "part of a time phrase I could not read")
+    if _known(word, lexicon):
+        return Leftover(raw, start, end, "meaning", "a word I know but could not use here")
+    fix = _typo(word, vocabulary)
+    if fix is not None:
+        return Leftover(raw, start, end, "typo", f"did you mean {fix}?", suggestion=fix)
+    if _ID.match(word):
+        return Leftover(raw, start, end, "meaning", "an id I can't filter by")
+    if spot.before in _BEFORE_FILTER:
+        return Leftover(raw, start, end, "meaning", f"a filter or grouping after '{spot.before}'")
+    if spot.modifies:
+        return Leftover(raw, start, end, "meaning", "a qualifier I can't apply")
+    if spot.in_tail:
+        return Leftover(raw, start, end, "meaning", "a column or measure I can't add")
+    return Leftover(raw, start, end, "ignored")
+
+
+def _next_is_used(text: str, masked: str, end: int) -> bool:
+    """Whether the next word of the question was read by a reader (blank in ``masked``)."""
+    m = _TOKEN.search(text, end)
+    if m is None or text[end : m.start()].strip(" "):
+        return False  # punctuation in between: not a modifier
+    word = m.group(0).lower()
+    return not masked[m.start() : m.end()].strip() and word not in FUNCTION_WORDS
+
+
+def _own_tables(r: Reading, ctx: EngineContext) -> set[str]:
+    """The tables the plan measures or lists, and the tables they reach without fan-out."""
+    model = ctx.model
+    names = set(r.metrics)
+    for m in r.metrics:  # a ratio measures its numerator's and denominator's tables
+        names.update(x for x in (model.metrics[m].numerator, model.metrics[m].denominator) if x)
+    own = {model.metrics[m].table for m in names if m in model.metrics and model.metrics[m].table}
+    if r.listing and r.listing in model.lists:
+        own.add(model.lists[r.listing].table)
+    every = {j.to for j in model.joins} | {j.from_ for j in model.joins}
+    reached = {t for t in every for o in own if o and model.join_path(o, t) is not None}
+    return {t for t in own | reached if t}
+
+
+def _entity_table(word: str, ctx: EngineContext) -> str | None:
+    """The table a weak metric word or entity word names ("customers", "payments")."""
+    lex, model = ctx.lexicon, ctx.model
+    if any(j.to == word or j.from_ == word for j in model.joins):
+        return word  # "customers", "invoices": a table's own name
+    if word in lex.list_words:
+        return model.lists[lex.list_words[word]].table
+    if word in WEAK_METRIC_WORDS or (word + "s") in WEAK_METRIC_WORDS:
+        name = lex.metric_words.get(word) or lex.metric_words.get(word + "s")
+        if name is not None:
+            return model.metrics[name].table
+    return None
+
+
+def _word_before(text: str, start: int) -> str:
+    words = _TOKEN.findall(text[:start])
+    return words[-1].lower() if words else ""
+
+
+def _known(word: str, lexicon: Lexicon) -> bool:
+    """Whether the word alone (or its singular/plural) is a word of the model."""
+    return any(_known_form(w, lexicon) for w in (word, word + "s", word.removesuffix("s")))
+
+
+def _known_form(word: str, lexicon: Lexicon) -> bool:
+    return (
+        word in lexicon.metric_words
+        or word in lexicon.ambiguous_words
+        or word in lexicon.dimension_words
+        or word in lexicon.list_words
+        or (word in lexicon.value_words and len(word) > 2)
+    )
+
+
+def _typo(word: str, vocabulary: frozenset[str]) -> str | None:
+    """The vocabulary word this one is probably a misspelling of (None if none is close)."""
+    if len(word) < 4 or word in vocabulary:
+        return None
+    best, best_ratio = None, 0.0
+    for cand in vocabulary:
+        if cand[0] != word[0] or abs(len(cand) - len(word)) > 2:
+            continue
+        if cand.startswith(word) or word.startswith(cand):
+            continue  # an inflection ("collect" for "collected"), not a typo
+        swapped = len(cand) == len(word) and sorted(cand) == sorted(word)
+        ratio = SequenceMatcher(None, word, cand).ratio()
+        if (ratio >= 0.84 or (swapped and ratio >= 0.7)) and ratio > best_ratio:
+            best, best_ratio = cand, ratio
+    return best
+
+
+_VOCABULARY: dict[int, tuple[Lexicon, frozenset[str]]] = {}
+
+
+def _vocabulary(lexicon: Lexicon) -> frozenset[str]:
+    """Single words of the model's phrases and of time, that a typo may be meant as."""
+    cached = _VOCABULARY.get(id(lexicon))
+    if cached is not None and cached[0] is lexicon:
+        return cached[1]
+    words: set[str] = set(_TIME_WORDS)
+    for table in (
+        lexicon.metric_words,
+        lexicon.ambiguous_words,
+        lexicon.dimension_words,
+        lexicon.list_words,
+    ):
+        for phrase in table:
+            words.update(w for w in phrase.split() if len(w) >= 4 and w.isalpha())
+    for phrase in lexicon.value_words:
+        words.update(w for w in phrase.split() if len(w) >= 5 and w.isalpha())
+    return frozenset(words - FUNCTION_WORDS)
+
+
+def corrected(text: str, leftovers: tuple[Leftover, ...]) -> str:
+    """The question with each typo replaced by its suggestion."""
+    out = text
+    for lo in sorted(leftovers, key=lambda x: x.start, reverse=True):
+        if lo.kind == "typo" and lo.suggestion:
+            out = out[: lo.start] + lo.suggestion + out[lo.end :]
+    return out

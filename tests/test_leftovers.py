@@ -1,0 +1,86 @@
+"""Every word of a question is accounted for: used, named as ignored, or no answer is given."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.plan import CannotAnswer, NeedsClarification, QueryPlan
+from app.semantic.describe import read_back
+from app.understand.engine import plan_question, read_question
+from tests.engine_support import MODEL, ctx
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("What was the median amount of successful charges in 2025?", "median"),
+        ("Average gross volume per customer in 2025", "Average"),
+        ("Which weekday had the most successful charges in 2025?", "weekday"),
+        ("What share of gross volume came from Narnia in 2025?", "share"),
+        ("Gross volume via Apple Pay in 2025", "Apple"),
+        ("Accounts receivable aging buckets", "aging"),
+        ("Refunds for customer cus_123 in 2025", "cus_123"),
+        ("Gross volume, refunds, disputes and net volume by month in 2025", "refunds"),
+    ],
+)
+def test_a_word_that_changes_the_number_is_not_dropped(question: str, word: str) -> None:
+    planned = plan_question(question, ctx())
+    assert isinstance(planned, CannotAnswer), planned
+    assert planned.reason_class == "unread_words"
+    assert f"'{word}'" in planned.reason
+
+
+def test_the_refusal_suggests_what_the_engine_can_answer_and_it_re_plans() -> None:
+    planned = plan_question("Which weekday had the most successful charges in 2025?", ctx())
+    assert isinstance(planned, CannotAnswer)
+    suggestion = planned.suggestions[0]
+    again = plan_question(suggestion, ctx())
+    assert isinstance(again, QueryPlan), (suggestion, again)
+    assert again.metrics == ("charges_count",)
+
+
+def test_typos_get_a_did_you_mean_with_the_corrected_question() -> None:
+    planned = plan_question("MRR by plna last quater", ctx())
+    assert isinstance(planned, NeedsClarification), planned
+    assert "'plan' for 'plna'" in planned.question and "'quarter' for 'quater'" in planned.question
+    fixed = planned.choices[0].question
+    assert fixed == "MRR by plan last quarter"
+    plan = plan_question(fixed, ctx())
+    assert isinstance(plan, QueryPlan) and plan.dimensions == ("plan",)
+
+
+def test_an_inflection_is_not_a_typo() -> None:
+    plan = plan_question("How much VAT did we collect in Germany in 2025?", ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.ignored == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Gross volume from German customers last quarter",  # names what is counted
+        "What was gross volume excluding Visa last quarter?",  # "excluding" is read
+        "Gross volume in 2024 with all currencies combined into one total",
+        "gross volume in May 2025 vs April 2025",
+        "How much did we pay in Stripe fees this year?",
+    ],
+)
+def test_words_that_are_read_are_not_reported(question: str) -> None:
+    r = read_question(question, ctx())
+    assert [lo for lo in r.leftovers if lo.kind != "ignored"] == []
+    assert isinstance(plan_question(question, ctx()), QueryPlan)
+
+
+def test_a_harmless_unknown_word_is_named_on_the_plan() -> None:
+    plan = plan_question("What was our gross volume for the whole of last quarter?", ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.ignored == ("whole",)
+
+
+def test_read_back_states_measure_breakdown_filters_period_and_currency() -> None:
+    plan = plan_question("VAT collected in Germany by month in 2025", ctx())
+    assert isinstance(plan, QueryPlan), plan
+    line = read_back(plan, MODEL, currency="usd")
+    assert line.startswith("Tax collected · by month · where ")
+    assert "Germany" in line and "vat" in line.lower()
+    assert "2025" in line and line.endswith("in USD")
