@@ -20,7 +20,7 @@ from tests.engine_support import MODEL, ctx
         ("Gross volume via Apple Pay in 2025", "Apple"),
         ("Accounts receivable aging buckets", "aging"),
         ("Refunds for customer cus_123 in 2025", "cus_123"),
-        ("Gross volume, refunds, disputes and net volume by month in 2025", "refunds"),
+        ("Gross volume, refunds, disputes and net volume by Apple Pay wallet", "Apple"),
     ],
 )
 def test_a_word_that_changes_the_number_is_not_dropped(question: str, word: str) -> None:
@@ -84,3 +84,13 @@ def test_read_back_states_measure_breakdown_filters_period_and_currency() -> Non
     assert line.startswith("Tax collected · by month · where ")
     assert "Germany" in line and "vat" in line.lower()
     assert "2025" in line and line.endswith("in USD")
+
+
+def test_weak_metric_words_listed_with_a_metric_are_all_measured() -> None:
+    plan = plan_question("Gross volume, refunds, disputes and net volume by month in 2025", ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.metrics == ("gross_volume", "refunds_amount", "disputes_amount", "net_volume")
+    assert plan.grain == "month" and plan.ignored == ()
+    both_weak = plan_question("Refunds and disputes by month in 2025", ctx())
+    assert isinstance(both_weak, QueryPlan)
+    assert both_weak.metrics == ("refunds_amount", "disputes_amount")

@@ -32,6 +32,8 @@ _CONVERT = re.compile(
 )
 # Between two values of one list: "Visa and Mastercard", "DE, FR or ES".
 _LIST_JOIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?$|^\s*,\s*$", re.I)
+# Between two metrics of one enumeration: "gross volume, refunds and disputes" (a word needed).
+_ENUMERATION = re.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)$", re.I)
 _EXCLUDE = re.compile(r"\b(excluding|except|exclude|without|other\s+than|not)\s+$", re.I)
 
 
@@ -84,6 +86,7 @@ def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
             notes.append(Assumption(key=key, text=f"{amb.note}. Alternatives: {alts}."))
     if not chosen and not metrics and weak and clarify is None:
         chosen = weak[:1]
+    chosen = _enumerated(chosen, weak, text)
     for h in chosen:
         if h.name not in metrics:
             metrics.append(h.name)
@@ -98,6 +101,26 @@ def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
         clarify=clarify,
         assumptions=(*r.assumptions, *notes),
     )
+
+
+def _enumerated(chosen: list[Hit], weak: list[Hit], text: str) -> list[Hit]:
+    """Add weak metric words listed with a chosen one ("gross volume, refunds and disputes")."""
+    out = list(chosen)
+    added = True
+    while added and out:
+        added = False
+        for h in weak:
+            if h in out:
+                continue
+            if any(_ENUMERATION.match(_between(h, o, text)) for o in out):
+                out.append(h)
+                added = True
+    return sorted(out, key=lambda h: h.start)
+
+
+def _between(a: Hit, b: Hit, text: str) -> str:
+    first, second = (a, b) if a.start < b.start else (b, a)
+    return text[first.end : second.start]
 
 
 def _swap(text: str, hit: Hit, metric: str, model: SemanticModel) -> str:
