@@ -59,3 +59,12 @@ def test_added_dimensions_and_replaced_filters() -> None:
     edited = plan("and by country in France?", previous)
     assert edited.dimensions == ("plan", "customer_country")
     assert [(f.dimension, f.values) for f in edited.filters] == [("customer_country", ("FR",))]
+
+
+def test_an_ambiguous_metric_in_a_follow_up_asks_instead_of_keeping_the_old_metric() -> None:
+    from app.core.plan import NeedsClarification
+
+    top = plan("top 5 customers by revenue this year")
+    asked = plan_question("what's the volume last month", ctx(top))
+    assert isinstance(asked, NeedsClarification), asked
+    assert {c.label for c in asked.choices} == {"Gross volume", "Net volume"}

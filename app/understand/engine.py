@@ -150,7 +150,7 @@ def _unread_text(leftovers: list[Leftover]) -> str:
 def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
     """Turn what the readers found into a plan, a clarification or a refusal."""
     model = ctx.model
-    if r.clarify is not None and not r.follow_up:
+    if r.clarify is not None:  # an ambiguous metric word asks, in a follow-up too
         return r.clarify
     if r.follow_up and ctx.previous is not None:
         return edit_plan(r, ctx.previous)
