@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.plan import QueryPlan
+from app.core.plan import NeedsClarification, QueryPlan
 from app.understand import plan_question, read_question
 from app.understand.followup import edit_plan
 from tests.engine_support import ctx
@@ -62,8 +62,6 @@ def test_added_dimensions_and_replaced_filters() -> None:
 
 
 def test_an_ambiguous_metric_in_a_follow_up_asks_instead_of_keeping_the_old_metric() -> None:
-    from app.core.plan import NeedsClarification
-
     top = plan("top 5 customers by revenue this year")
     asked = plan_question("what's the volume last month", ctx(top))
     assert isinstance(asked, NeedsClarification), asked
