@@ -94,3 +94,12 @@ def test_weak_metric_words_listed_with_a_metric_are_all_measured() -> None:
     both_weak = plan_question("Refunds and disputes by month in 2025", ctx())
     assert isinstance(both_weak, QueryPlan)
     assert both_weak.metrics == ("refunds_amount", "disputes_amount")
+
+
+def test_a_value_word_inside_a_dimension_name_is_not_a_filter() -> None:
+    plan = plan_question("Gross volume by card brand in 2025", ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.dimensions == ("card_brand",) and plan.filters == ()
+    card_only = plan_question("Gross volume from card payments by card brand in 2025", ctx())
+    assert isinstance(card_only, QueryPlan)
+    assert [f.dimension for f in card_only.filters] == ["payment_method_type"]

@@ -156,7 +156,13 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     listed: dict[str, tuple[int, FilterOp]] = {}  # dimension → (end of its last value, its op)
     currency = None
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
+    # A value word inside a dimension's name is not a filter ("card" in "card brand").
+    names = [(h.start, h.end) for h, _ in ctx.lexicon.dimensions(masked)]
     for hit, cands in ctx.lexicon.values(masked):
+        if any(
+            s <= hit.start and hit.end <= e and (s, e) != (hit.start, hit.end) for s, e in names
+        ):
+            continue
         dim, value = _pick_value(cands, tables, model)
         if dim is None:
             continue
