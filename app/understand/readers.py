@@ -36,6 +36,11 @@ _VS = re.compile(
     r"increase|decrease|drop|dropped)\b",
     re.I,
 )
+# What a comparison is against, once "vs"/"compared with" was read: "the previous period".
+_PREVIOUS = re.compile(
+    r"\b(the\s+)?(previous|prior|preceding|last|earlier)\s+(period|one|month|quarter|year|week)\b",
+    re.I,
+)
 WHY = re.compile(
     r"\bwhy\b.*\b(drop|dropped|fall|fell|decrease|decreased|decline|declined|down|increase|"
     r"increased|rise|rose|grow|grew|jump|jumped|spike|spiked|change|changed|go\s+up|went\s+up)\b",
@@ -109,7 +114,7 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
         masked = blank_all(masked, _VS)
     elif _VS.search(r.masked) and (r.range is not None or ctx.previous is not None):
         comparison = Comparison(kind="previous_period")
-        masked = blank_all(masked, _VS)
+        masked = blank_all(blank_all(masked, _VS), _PREVIOUS)
     else:
         return r
     trange = r.range
