@@ -100,6 +100,7 @@ def answer_result(
         backend=backend,
         freshness=session.freshness(account),
         timings=timings or Timings(),
+        read_back=f"the SQL shown, run as written on {account}'s data ({backend})",
     )
 
 
