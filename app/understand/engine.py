@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from app.core.plan import Assumption, CannotAnswer, PlanResult, QueryPlan, Ranking, TimeRange
 from app.semantic.model import SemanticModel
+from app.understand.aggregates import read_aggregate, read_aggregate_metric, read_time_parts
 from app.understand.followup import edit_plan
 from app.understand.readers import (
     read_chart,
@@ -36,11 +37,14 @@ READERS: tuple[Reader, ...] = (
     read_time,
     read_threshold,
     read_comparison,
+    read_aggregate,
     read_ranking,
     read_metrics,
     read_listing,
+    read_aggregate_metric,
     read_filters,
     read_dimensions,
+    read_time_parts,
     read_chart,
     read_follow_up,
     read_why,
@@ -122,6 +126,7 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         grain=r.grain,
         comparison=r.comparison,
         ranking=ranking,
+        aggregate=r.aggregate,
         by_currency="currency" in dims,
         currency=r.currency,
         chart=r.chart,
