@@ -37,14 +37,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import sqlglot
 from sqlglot import exp
 
 from app.core.errors import ExecutionError
-from app.core.plan import QueryPlan
+from app.core.plan import AggregateFunc, QueryPlan
 from app.pipeline.assistant import Assistant
 from app.run.warehouse import Result
 from app.semantic.model import semantic_model
@@ -215,6 +215,8 @@ def test_golden_files_cover_every_kind_and_shape() -> None:
     assert any(c.plan.by_currency for c in cases)
     assert any(c.plan.currency for c in cases)
     assert any(len(c.plan.metrics) > 1 for c in cases)
+    funcs = {c.plan.aggregate.func for c in cases if c.plan.aggregate}
+    assert funcs == set(get_args(AggregateFunc)), "every statistic has a golden case"
     assert sum(c.reference is not None for c in cases) * 2 >= len(cases)
 
 

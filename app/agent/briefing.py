@@ -207,6 +207,11 @@ def _items(question: str, model: SemanticModel) -> list[_Item]:
         *HEADER,
         f"Dimensions: {dims}.",
         f"Lists (row by row): {', '.join(model.lists)}.",
+        *(
+            [f"Row-level measures (plan.aggregate): {', '.join(model.measures)}."]
+            if model.measures
+            else []
+        ),
     ]
     items = [_Item("header", "", h, True) for h in header]
     placed: set[str] = set()

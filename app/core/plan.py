@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Grain = Literal["day", "week", "month", "quarter", "year"]
 FilterOp = Literal["eq", "neq", "in", "not_in", "gt", "gte", "lt", "lte"]
@@ -57,6 +57,31 @@ class Ranking(_Model):
     n: int = Field(10, gt=0, le=1000)
 
 
+AggregateFunc = Literal["avg", "median", "percentile", "min", "max", "count_distinct"]
+
+
+class Aggregate(_Model):
+    """A statistic over the rows of a row-level measure (median charge amount, distinct payers)."""
+
+    func: AggregateFunc = Field(
+        description="avg, median, percentile (needs p), min, max, or count_distinct (the number "
+        "of different values, e.g. customers who paid)."
+    )
+    measure: str = Field(
+        description="A row-level measure of the semantic model (its `measures` section, e.g. "
+        "charge_amount, refund_amount, invoice_total, paying_customer); not a metric."
+    )
+    p: float | None = Field(
+        None, gt=0, lt=1, description="The percentile as a fraction (0.9 = p90); percentile only."
+    )
+
+    @model_validator(mode="after")
+    def _p_with_percentile(self) -> Aggregate:
+        if (self.func == "percentile") != (self.p is not None):
+            raise ValueError("p is given with func 'percentile', and only then")
+        return self
+
+
 class Assumption(_Model):
     """Something the answer took for granted, with a stable key the evals check."""
 
@@ -76,6 +101,13 @@ class QueryPlan(_Model):
     ranking: Ranking | None = None
     listing: str | None = Field(None, description="Entity to list row by row (e.g. invoices).")
     limit: int | None = Field(None, gt=0)
+    aggregate: Aggregate | None = Field(
+        None,
+        description="A statistic over single rows instead of the metrics' totals (average or "
+        "median charge amount, p90 invoice total, distinct paying customers). Money statistics "
+        "stay per currency unless one currency is filtered or `currency` asks for conversion; "
+        "`metrics` then holds the measure's own metric (it counts the same rows).",
+    )
     by_currency: bool = Field(False, description="Keep amounts per original currency.")
     currency: str | None = Field(None, description="Reporting currency; None = account default.")
     chart: Literal["auto", "line", "bar", "none"] = "auto"

@@ -14,6 +14,7 @@ from app.explain.format import format_value
 
 _NUM = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LISTED = 8  # a statistic per currency lists every currency up to this many
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,12 @@ def explain(
     period: Period | None,
     truncated: bool,
     listing: bool = False,
+    additive: bool = True,
 ) -> Explained:
-    """Write the headline and a short explanation from the result only."""
+    """Write the headline and a short explanation from the result only.
+
+    `additive` False: the values are statistics (a median per currency), which have no total.
+    """
     names = [c.name for c in columns]
     value_cols = [i for i, c in enumerate(columns) if c.kind in ("money", "count", "ratio")]
     label_cols = [
@@ -124,6 +129,15 @@ def explain(
             value=_num(last[first]),
             numbers_verified=check_numbers(text, columns, rows, derived),
         )
+    if not additive and cur_idx is not None and label_cols == [cur_idx] and len(rows) <= _LISTED:
+        each = [f"{r[cur_idx]} {format_value(r[first], col, _cur(r, cur_idx))}" for r in rows]
+        text = f"{label}{when}, per currency: {', '.join(each)}."
+        return Explained(
+            headline=" · ".join(each),
+            explanation=text,
+            value=None,
+            numbers_verified=check_numbers(text, columns, rows, derived),
+        )
     # breakdown
     top = rows[0]
     li = label_cols[0] if label_cols else None
@@ -133,7 +147,7 @@ def explain(
     derived.append(Decimal(len(rows)))
     text += f"{' (truncated)' if truncated else ''}; {name} leads with "
     text += f"{format_value(top[first], col, _cur(top, cur_idx))}"
-    if col.kind in ("money", "count") and cur_idx is None and len(rows) > 1:
+    if additive and col.kind in ("money", "count") and cur_idx is None and len(rows) > 1:
         total = sum((Decimal(str(r[first])) for r in rows if r[first] is not None), Decimal(0))
         if total > 0 and top[first] is not None:
             share = _q(Decimal(str(top[first])) / total * 100, "0.1")

@@ -20,6 +20,7 @@ from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.prose import explain
 from app.pipeline.session import Session
+from app.pipeline.unrecorded import check_recorded
 from app.run.warehouse import Result, Warehouse
 from app.semantic.describe import period_words, read_back
 from app.semantic.model import SemanticModel
@@ -127,6 +128,9 @@ class Assistant:
     ) -> Answer:
         t = time.perf_counter()
         base = {**base, "backend": backend}
+        recorded = check_recorded(plan, self.session, info.id)
+        if recorded.refusal is not None:
+            return _refused(recorded.refusal, {**base, "plan": plan}, _total(timings, t0))
         try:
             compiled = compile_plan(
                 plan,
@@ -172,6 +176,7 @@ class Assistant:
             period=compiled.period,
             truncated=result.truncated,
             listing=plan.listing is not None,
+            additive=plan.aggregate is None,
         )
         timings.explain_ms = ms_since(t)
         assumptions = _assumptions(
@@ -186,7 +191,7 @@ class Assistant:
             columns=_columns(compiled.columns, result),
             rows=[list(r) for r in result.rows],
             truncated=result.truncated,
-            notices=row_cap_notices(result),
+            notices=[*row_cap_notices(result), *recorded.notices],
             chart=compiled.chart,
             sql=guarded.sql,
             plan=plan,

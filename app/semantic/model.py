@@ -75,6 +75,28 @@ class Metric(_Model):
         return self
 
 
+class Measure(_Model):
+    """A value of one row (a charge's amount, an invoice's customer) for statistics over rows."""
+
+    name: str
+    label: str
+    definition: str
+    unit: Literal["money", "key"] = Field(
+        description="money: minor units with a currency column; key: an id, counted distinct only."
+    )
+    metric: str = Field(description="The metric counting or summing the same rows.")
+    table: str
+    expr: str
+    where: tuple[str, ...] = ()
+    time: str
+    time_zone: Literal["utc", "local"] = "utc"
+    currency: str | None = None
+    words: tuple[str, ...] = Field((), description="Phrases naming the measure itself.")
+    entity_words: tuple[str, ...] = Field(
+        (), description="Nouns of its rows ('charges'): 'median amount of charges' names it."
+    )
+
+
 class Dimension(_Model):
     """A way to break down or filter: a column of one table, reached through many-to-one joins."""
 
@@ -85,6 +107,9 @@ class Dimension(_Model):
     key: str | None = None
     values: str | dict[str, tuple[str, ...]] | None = None
     synonyms: tuple[str, ...] = ()
+    may_be_empty: bool = Field(
+        False, description="The column may be empty in a warehouse: filters check it is recorded."
+    )
 
 
 class Join(_Model):
@@ -137,6 +162,7 @@ class SemanticModel(_Model):
     dimensions: dict[str, Dimension]
     joins: tuple[Join, ...]
     lists: dict[str, ListSpec]
+    measures: dict[str, Measure] = Field(default_factory=dict)
     ambiguous: tuple[Ambiguity, ...]
     countries: dict[str, tuple[str, ...]]
     states: dict[str, tuple[str, ...]]
@@ -192,6 +218,16 @@ def _check(model: SemanticModel) -> None:
     for d in model.dimensions.values():
         if d.table != "*":
             tables_in(d.expr)
+    for ms in model.measures.values():
+        metric = model.metrics.get(ms.metric)
+        if metric is None or metric.table != ms.table:
+            raise SemanticModelError(f"measure {ms.name}: {ms.metric} is no metric of {ms.table}")
+        if (ms.unit == "money") != (ms.currency is not None):
+            raise SemanticModelError(f"measure {ms.name}: a currency column goes with money")
+        for e in [ms.expr, ms.time, *ms.where, *([ms.currency] if ms.currency else [])]:
+            for t in tables_in(e):
+                if model.join_path(ms.table, t) is None:
+                    raise SemanticModelError(f"measure {ms.name}: {t} unreachable")
     for spec in model.lists.values():
         for c in spec.columns:
             for t in tables_in(c.expr):
@@ -219,11 +255,14 @@ def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
         metrics = {m["name"]: Metric(**m) for m in raw["metrics"]}  # type: ignore[attr-defined]
         dims = {d["name"]: Dimension(**d) for d in raw["dimensions"]}  # type: ignore[attr-defined]
         lists = {s["name"]: ListSpec(**s) for s in raw["lists"]}  # type: ignore[attr-defined]
+        listed: Any = raw.get("measures") or []  # measures.yaml is optional
+        measures = {m["name"]: Measure(**m) for m in listed}
         model = SemanticModel(
             metrics=metrics,
             dimensions=dims,
             joins=tuple(Join(**j) for j in raw["joins"]),  # type: ignore[attr-defined]
             lists=lists,
+            measures=measures,
             ambiguous=tuple(Ambiguity(**a) for a in raw["ambiguous"]),  # type: ignore[attr-defined]
             countries=raw["countries"],
             states=raw["states"],

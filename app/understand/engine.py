@@ -22,6 +22,7 @@ from app.core.plan import (
 )
 from app.semantic.describe import as_question
 from app.semantic.model import SemanticModel
+from app.understand.aggregates import read_aggregate, read_aggregate_metric, read_time_parts
 from app.understand.followup import edit_plan
 from app.understand.leftovers import corrected, read_leftovers
 from app.understand.readers import (
@@ -47,11 +48,14 @@ READERS: tuple[Reader, ...] = (
     read_time,
     read_threshold,
     read_comparison,
+    read_aggregate,
     read_ranking,
     read_metrics,
     read_listing,
+    read_aggregate_metric,
     read_filters,
     read_dimensions,
+    read_time_parts,
     read_chart,
     read_follow_up,
     read_why,
@@ -193,6 +197,7 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         grain=r.grain,
         comparison=r.comparison,
         ranking=ranking,
+        aggregate=r.aggregate,
         by_currency="currency" in dims,
         currency=r.currency,
         chart=r.chart,

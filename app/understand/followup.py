@@ -43,6 +43,8 @@ def edit_plan(r: Reading, prev: QueryPlan) -> QueryPlan:
     return prev.model_copy(
         update={
             "metrics": r.metrics or prev.metrics,
+            # a statistic stays until the follow-up names another one or a metric
+            "aggregate": r.aggregate or (None if r.metrics else prev.aggregate),
             "dimensions": tuple(new_dims),
             "filters": new_filters,
             "time": time,

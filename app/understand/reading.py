@@ -9,6 +9,7 @@ from datetime import date
 from typing import Literal
 
 from app.core.plan import (
+    Aggregate,
     Assumption,
     Comparison,
     Filter,
@@ -72,6 +73,7 @@ class Reading:
     named_metric: bool = False  # a metric was named by more than a weak word ("refunds")
     clarify: NeedsClarification | None = None
     listing: str | None = None
+    aggregate: Aggregate | None = None  # "median charge amount": a statistic over single rows
     list_filters: tuple[Filter, ...] = ()
     filters: tuple[Filter, ...] = ()
     currency: str | None = None

@@ -10,14 +10,15 @@ from app.core.errors import CompileError
 from app.semantic.model import Dimension, Metric
 from app.sql.compile.sqlbuild import fragment, in_list, literal, literals, none_of
 from app.sql.compile.state import CompileState
+from app.sql.compile.timeframe import local_expr
 
 _COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 _NEGATED = {"neq", "not_in"}
 
 
-def dim_expr(dim: Dimension, table: str | None) -> exp.Expr:
+def dim_expr(dim: Dimension, table: str | None, **binds: exp.Expr) -> exp.Expr:
     """The dimension's column; a dimension of every table (`table: "*"`) reads the metric's."""
-    expr = fragment(dim.expr)
+    expr = fragment(dim.expr, **binds)
     if dim.table == "*" and table:
         for column in expr.find_all(exp.Column):
             if not column.table:
@@ -30,10 +31,23 @@ def dim_exprs(q: CompileState, metric: Metric) -> list[tuple[str, exp.Expr]]:
     out: list[tuple[str, exp.Expr]] = []
     for name in q.dim_names:
         dim = q.ctx.model.dimensions[name]
+        binds = time_binds(q, metric, dim)
         if dim.key:
-            out.append((f"{name}_id", fragment(dim.key)))
-        out.append((name, dim_expr(dim, metric.table)))
+            out.append((f"{name}_id", fragment(dim.key, **binds)))
+        out.append((name, dim_expr(dim, metric.table, **binds)))
     return out
+
+
+def time_binds(q: CompileState, metric: Metric, dim: Dimension) -> dict[str, exp.Expr]:
+    """`@local_time` of a time-part dimension (weekday, hour): the flow's time, local."""
+    if "@local_time" not in dim.expr:
+        return {}
+    if metric.aggregation != "flow" or not metric.time:
+        raise CompileError(
+            f"{dim.label} splits flows (amounts and counts over time), not a balance "
+            f"like {metric.label}"
+        )
+    return {"local_time": local_expr(metric.time, metric.time_zone, q.ctx.account.timezone)}
 
 
 def dim_fragments(q: CompileState) -> list[str]:
@@ -58,7 +72,7 @@ def filter_conditions(q: CompileState, metric: Metric) -> list[exp.Expr]:
             dim = q.ctx.model.dimensions.get(f.dimension)
             if dim is None:
                 raise CompileError(f"unknown filter dimension {f.dimension}")
-            column = dim_expr(dim, metric.table)
+            column = dim_expr(dim, metric.table, **time_binds(q, metric, dim))
             values = f.values
         if f.op in _COMPARE:
             out.append(_COMPARE[f.op](this=column, expression=literal(values[0])))

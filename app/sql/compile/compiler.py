@@ -8,6 +8,7 @@ from app.core.answer import Period
 from app.core.errors import CompileError
 from app.core.plan import Assumption, QueryPlan
 from app.semantic.model import Metric, SemanticModel
+from app.sql.compile.aggregates import compile_aggregate
 from app.sql.compile.custom import custom
 from app.sql.compile.final import final_select
 from app.sql.compile.flows import flow
@@ -38,6 +39,8 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     """Compile a QueryPlan into one SELECT over the warehouse."""
     if plan.listing:
         return compile_listing(plan, ctx)
+    if plan.aggregate is not None:
+        return compile_aggregate(plan, ctx)
     model = ctx.model
     metrics = [_metric(model, name) for name in plan.metrics]
     frame = plan_frame(plan, ctx.as_of, ctx.account.timezone, metrics)

@@ -49,9 +49,27 @@ def convert(q: CompileState, base: str, name: str) -> str:
     """Sum minor units per key; convert to the target currency with the previous day's rate."""
     if q.target is None:
         return q.cte(name, sum_by_keys(q, base))
+    converted = convert_value(q, "b")
+    select = exp.select(*(col(k, "b") for k in q.keys), named(fn("sum", converted), "v"))
+    select = select.from_(table(base, alias="b"), copy=False)
+    return q.cte(name, group_by_all(join_fx(q, select, "b")))
+
+
+def join_fx(q: CompileState, select: exp.Select, alias: str) -> exp.Select:
+    """The select LEFT JOINed to the `fx` CTE (added once) on the day of `alias`'s rows."""
     _ensure_fx(q)
+    on = exp.EQ(this=col("day", "fx"), expression=col("day", alias))
+    return select.join(join(table("fx"), on, side="LEFT"), copy=False)
+
+
+def convert_value(q: CompileState, alias: str) -> exp.Expr:
+    """`alias.v` (minor units of `alias.currency`) in the target's minor units, rounded.
+
+    Reads the rates of the `fx` join (`join_fx`); the target currency itself is kept as is.
+    """
+    assert q.target is not None
     zero = q.ctx.model.zero_decimal_currencies
-    currency = col("currency", "b")
+    currency = col("currency", alias)
     factor = paren(
         exp.case()
         .when(in_list(currency, literals(zero)), exp.Literal.number(100), copy=False)
@@ -59,27 +77,22 @@ def convert(q: CompileState, base: str, name: str) -> str:
     )
     rate_target = _rate(literal(f"$.{q.target}"))
     source_path = exp.DPipe(
-        this=exp.Literal.string("$."), expression=col("currency", "b"), safe=True
+        this=exp.Literal.string("$."), expression=col("currency", alias), safe=True
     )
-    scaled: exp.Expr = exp.Mul(this=col("v", "b"), expression=factor)
+    scaled: exp.Expr = exp.Mul(this=col("v", alias), expression=factor)
     scaled = exp.Mul(this=scaled, expression=rate_target)
     scaled = exp.Div(this=scaled, expression=_rate(source_path))
     target_factor = 100 if q.target in zero else 1
     scaled = exp.Div(this=scaled, expression=exp.Literal.number(target_factor))
-    converted = (
+    return (
         exp.case()
         .when(
-            exp.EQ(this=col("currency", "b"), expression=literal(q.target)),
-            col("v", "b"),
+            exp.EQ(this=col("currency", alias), expression=literal(q.target)),
+            col("v", alias),
             copy=False,
         )
         .else_(cast(fn("round", scaled), Type.INT128), copy=False)
     )
-    select = exp.select(*(col(k, "b") for k in q.keys), named(fn("sum", converted), "v"))
-    select = select.from_(table(base, alias="b"), copy=False)
-    on = exp.EQ(this=col("day", "fx"), expression=col("day", "b"))
-    select = select.join(join(table("fx"), on, side="LEFT"), copy=False)
-    return q.cte(name, group_by_all(select))
 
 
 def convert_stock(q: CompileState, base: str, name: str) -> str:
