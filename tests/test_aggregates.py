@@ -296,10 +296,12 @@ def test_a_time_part_of_a_balance_is_refused(assistant: Assistant) -> None:
 def test_a_filter_on_an_unrecorded_column_says_the_data_does_not_record_it(
     assistant: Assistant,
 ) -> None:
-    answer = _ask(assistant, "What share of our charges used Apple Pay?")
+    answer = _ask(assistant, "How many of our charges used Apple Pay?")
     assert answer.status == "refused" and not answer.rows
     assert answer.headline.startswith("The data does not record the wallet")
     assert "Apple Pay" in answer.headline
+    share = _ask(assistant, "What share of our charges used Apple Pay?")
+    assert share.status == "refused" and "'share'" in share.headline  # never a list of charges
     split = _ask(assistant, "Successful charges by wallet last quarter")
     assert split.status == "answered" and [r[0] for r in split.rows] == [None]
     assert any("does not record the wallet" in n for n in split.notices)

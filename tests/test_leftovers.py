@@ -13,14 +13,15 @@ from tests.engine_support import MODEL, ctx
 @pytest.mark.parametrize(
     ("question", "word"),
     [
-        ("What was the median amount of successful charges in 2025?", "median"),
+        ("What was the median MRR per plan last quarter?", "median"),
         ("Average gross volume per customer in 2025", "Average"),
-        ("Which weekday had the most successful charges in 2025?", "weekday"),
+        ("Cumulative gross volume by month in 2025", "Cumulative"),
+        ("Gross volume by signup cohort in 2025", "cohort"),
         ("What share of gross volume came from Narnia in 2025?", "share"),
-        ("Gross volume via Apple Pay in 2025", "Apple"),
+        ("Gross volume via PayPal in 2025", "PayPal"),
         ("Accounts receivable aging buckets", "aging"),
         ("Refunds for customer cus_123 in 2025", "cus_123"),
-        ("Gross volume, refunds, disputes and net volume by Apple Pay wallet", "Apple"),
+        ("Gross volume, refunds, disputes and net volume by Klarna plan", "Klarna"),
     ],
 )
 def test_a_word_that_changes_the_number_is_not_dropped(question: str, word: str) -> None:
@@ -31,12 +32,12 @@ def test_a_word_that_changes_the_number_is_not_dropped(question: str, word: str)
 
 
 def test_the_refusal_suggests_what_the_engine_can_answer_and_it_re_plans() -> None:
-    planned = plan_question("Which weekday had the most successful charges in 2025?", ctx())
+    planned = plan_question("Cumulative successful charges by month in 2025", ctx())
     assert isinstance(planned, CannotAnswer)
     suggestion = planned.suggestions[0]
     again = plan_question(suggestion, ctx())
     assert isinstance(again, QueryPlan), (suggestion, again)
-    assert again.metrics == ("charges_count",)
+    assert again.metrics == ("charges_count",) and again.grain == "month"
 
 
 def test_typos_get_a_did_you_mean_with_the_corrected_question() -> None:

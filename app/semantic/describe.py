@@ -17,6 +17,13 @@ _OPS = {
     "lt": "under",
     "lte": "at most",
 }
+_FUNC = {
+    "avg": "average",
+    "median": "median",
+    "min": "smallest",
+    "max": "largest",
+    "count_distinct": "number of different",
+}
 _GRAIN = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 
 
@@ -50,7 +57,16 @@ def measure_text(plan: QueryPlan, model: SemanticModel) -> str:
         spec = model.lists.get(plan.listing)
         return f"list of {spec.label.lower() if spec else plan.listing}"
     labels = [model.metrics[m].label if m in model.metrics else m for m in plan.metrics]
-    return labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    text = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    agg = plan.aggregate
+    if agg is not None:
+        measure = model.measures.get(agg.measure)
+        what = measure.label.lower() if measure is not None else agg.measure.replace("_", " ")
+        func = _FUNC.get(agg.func, agg.func)
+        if agg.func == "percentile" and agg.p is not None:
+            func = f"{agg.p * 100:g}th percentile"
+        return f"{func} {what} of {text.lower()}"
+    return text
 
 
 def read_back(
@@ -78,7 +94,7 @@ def read_back(
         )
     if plan.by_currency:
         parts.append("per original currency")
-    elif currency and not plan.listing:
+    elif currency and not plan.listing and _has_money(plan, model):
         parts.append(f"in {currency.upper()}")
     return " · ".join(parts)
 
@@ -98,16 +114,30 @@ def period_words(start: date, end: date, label: str = "", point: date | None = N
     return f"{label} ({span})" if label and label != span else span
 
 
-def as_question(plan: QueryPlan, model: SemanticModel) -> str:
-    """The plan phrased as a short question (refusals suggest it; the caller checks it re-plans)."""
-    words = [measure_text(plan, model)]
-    implied = {
+def _implied(plan: QueryPlan, model: SemanticModel) -> set[tuple[str, object]]:
+    """(dimension, value) pairs the metrics' own names imply ("successful" charges)."""
+    return {
         (i.dimension, v)
         for m in plan.metrics
         if m in model.metrics
         for i in model.metrics[m].implied_filters
         for v in i.values
     }
+
+
+def _has_money(plan: QueryPlan, model: SemanticModel) -> bool:
+    if plan.aggregate is not None:
+        measure = model.measures.get(plan.aggregate.measure)
+        return measure is not None and measure.unit == "money"
+    return any(
+        m in model.metrics and model.metrics[m].unit in ("money", "ratio") for m in plan.metrics
+    )
+
+
+def as_question(plan: QueryPlan, model: SemanticModel) -> str:
+    """The plan phrased as a short question (refusals suggest it; the caller checks it re-plans)."""
+    words = [measure_text(plan, model)]
+    implied = _implied(plan, model)
     for f in plan.filters:
         if all((f.dimension, v) in implied for v in f.values):
             continue  # the metric's own words say it ("successful charges")

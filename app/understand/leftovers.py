@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
+from app.core.plan import Assumption
 from app.understand.lexicon import WEAK_METRIC_WORDS, Lexicon
 from app.understand.reading import EngineContext, Leftover, Reading
 
@@ -38,6 +39,7 @@ FUNCTION_WORDS = _words(
     should show so some such than that the their theirs them themselves then there these they
     this those through to too under until up us very was we were what whats when where which
     while who whom whose why will with within would you your yours yourselves per instead make
+    used use using via
     tell see find display list give show me pull bring report get compute calculate look
     many number count total totals sum amount amounts value values figure figures overall
     did does do was were is are be been have has had been
@@ -131,6 +133,12 @@ _TIME_WORDS = _words(
 _COMBINED = re.compile(
     r"\ball\s+(\w+\s+){0,2}(combined|together|in\s+one\s+total|into\s+one\s+total)", re.I
 )
+_AVERAGE = frozenset({"average", "avg", "mean"})
+_AVERAGE_RATE = Assumption(
+    key="average_rate",
+    text="'Average' rate read as the rate over the whole period (total over total), not an "
+    "average of daily or monthly rates.",
+)
 _TOKEN = re.compile(r"[A-Za-z][\w'’]*")
 _ID = re.compile(r"^[a-z]+_\w+$")
 _OWN_ACCOUNT = re.compile(r"^acct_\w+$")  # screened before reading: only the asking account
@@ -145,6 +153,7 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
     for c in _COMBINED.finditer(masked):  # "all currencies combined": no breakdown, said twice
         masked = masked[: c.start()] + " " * (c.end() - c.start()) + masked[c.end() :]
     out: list[Leftover] = []
+    notes: list[Assumption] = []
     for m in _TOKEN.finditer(masked):
         raw = m.group(0)
         word = raw.lower().replace("’", "'").removesuffix("'s").strip("'")
@@ -152,13 +161,20 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
             continue
         if _entity_table(word, ctx) in tables:
             continue  # "German customers", "card payments": names what the metric counts
+        if word in _AVERAGE and _rates_only(r, ctx) and _next_is_used(r.text, masked, m.end()):
+            notes.append(_AVERAGE_RATE)  # "average refund rate": a rate is already an average
+            continue
         spot = _Spot(
             before=_word_before(r.text, m.start()),
             modifies=_next_is_used(r.text, masked, m.end()),
             in_tail=bool(_TAIL.search(r.text[: m.start()])),
         )
         out.append(_classify(raw, word, m.start(), m.end(), spot, vocabulary, ctx.lexicon))
-    return replace(r, leftovers=tuple(out))
+    return replace(r, leftovers=tuple(out), assumptions=(*r.assumptions, *notes[:1]))
+
+
+def _rates_only(r: Reading, ctx: EngineContext) -> bool:
+    return bool(r.metrics) and all(ctx.model.metrics[m].aggregation == "ratio" for m in r.metrics)
 
 
 @dataclass(frozen=True)
