@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from app.semantic.model import Metric
+from app.sql.compile.points import interval, periods
 from app.sql.compile.sqlbuild import (
     Type,
     all_of,
@@ -24,14 +25,6 @@ from app.sql.compile.sqlbuild import (
     table,
 )
 from app.sql.compile.state import CompileState
-
-_INTERVALS = {
-    "day": (1, "DAY"),
-    "week": (7, "DAY"),
-    "month": (1, "MONTH"),
-    "quarter": (3, "MONTH"),
-    "year": (1, "YEAR"),
-}
 
 
 def _fmt(q: CompileState, m: Metric, v: exp.Expr, currency: exp.Expr | None = None) -> exp.Expr:
@@ -129,9 +122,9 @@ def _series(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
     frame, dims = q.frame, [d for d in q.keys if d != "period"]
     head: list[exp.Expr] = [col("period", "c"), *(col(d, "c") for d in dims)]
     if q.plan.comparison is not None and frame.shift is not None:
-        n, unit = _INTERVALS[frame.shift[0]]
-        interval = exp.Interval(this=exp.Literal.string(str(n)), unit=exp.Var(this=unit))
-        earlier = cast(exp.Sub(this=col("period", "c"), expression=interval), Type.DATE)
+        earlier = cast(
+            exp.Sub(this=col("period", "c"), expression=interval(frame.shift[0])), Type.DATE
+        )
         on = all_of(
             [
                 exp.EQ(this=col("period", "p"), expression=earlier),
@@ -148,8 +141,7 @@ def _series(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
         select = exp.select(*head, *values).from_(_joined(q, names, "c", None), copy=False)
         return select.where(_since_start(q, "c"), copy=False)
     # one row per bucket, empty buckets included
-    rows = [exp.select(named(literal(b.label), "period")) for b in frame.buckets]
-    buckets = rows[0] if len(rows) == 1 else exp.union(*rows, distinct=False, copy=False)
+    buckets = periods(q)
     values = [_with_zero(q, m, col(f"v{i}", "c"), m.name) for i, m in enumerate(metrics)]
     select = exp.select(col("period", "k"), *values)
     select = select.from_(buckets.subquery("k", copy=False), copy=False)
