@@ -68,8 +68,8 @@ def test_a_two_year_daily_series_compiles_to_the_size_of_a_one_month_one(shape: 
 def test_generated_points_are_the_frames_points(
     trange: TimeRange, grain: str, comparison: str | None, at: str
 ) -> None:
-    compare = Comparison(kind=comparison) if comparison else None  # type: ignore[arg-type]
-    plan = QueryPlan(metrics=("mrr",), time=trange, grain=grain, comparison=compare)  # type: ignore[arg-type]
+    compare = Comparison(kind=comparison) if comparison else None
+    plan = QueryPlan(metrics=("mrr",), time=trange, grain=grain, comparison=compare)
     frame = plan_frame(plan, CTX.as_of, "America/New_York", [CTX.model.metrics["mrr"]])
     q = CompileState(ctx=CTX, plan=plan, frame=frame, target="usd", compilers=COMPILERS)
     name = points_cte(q, at)

@@ -9,8 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from app.core.answer import Answer
-from app.core.plan import QueryPlan
+from app.core.plan import Comparison, QueryPlan, TimeRange
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.semantic.model import semantic_model
@@ -74,3 +76,131 @@ def test_gross_volume_per_currency_beside_the_previous_month(assistant: Assistan
     for currency, now, before in want:
         assert got[currency][:3] == [now, before, now - before], currency
         assert isinstance(got[currency][0], Decimal)
+
+
+def _mrr_at(day: str) -> str:
+    """Per currency: the MRR ledger's running total at the end of a local day, in minor units."""
+    return f"""
+        SELECT currency, sum(mrr_change) AS minor
+        FROM subscription_item_change_events
+        WHERE CAST(local_event_timestamp AS DATE) <= DATE '{day}'
+        GROUP BY currency
+    """
+
+
+def _rate_in(start: str, end: str) -> str:
+    """Per currency: refunds over gross volume of a local period, both in the row's currency."""
+    return f"""
+        WITH refunded AS (
+          SELECT currency, sum(amount) AS minor FROM refunds
+          WHERE status = 'succeeded' AND coalesce(reason, '') <> 'partial_capture'
+            AND {_within("created", start, end)}
+          GROUP BY currency
+        ), charged AS (
+          SELECT currency, sum(amount) AS minor FROM charges
+          WHERE status = 'succeeded' AND {_within("created", start, end)}
+          GROUP BY currency
+        )
+        SELECT c.currency, CAST(coalesce(r.minor, 0) AS DOUBLE) / c.minor AS rate
+        FROM charged AS c LEFT JOIN refunded AS r USING (currency)
+    """
+
+
+def test_refund_rate_per_currency_divides_within_each_currency(assistant: Assistant) -> None:
+    # Once one converted 2.27% with "Amounts per currency apply to money totals only".
+    answer = _ask(assistant, "Refund rate per currency in 2025")
+    want = _rows(assistant, _rate_in("2025-01-01", "2026-01-01"))
+    assert [c.name for c in answer.columns] == ["currency", "refund_rate"]
+    assert "by_currency_ignored" not in {a.key for a in answer.assumptions}
+    got = _by_currency(answer.rows)
+    assert set(got) == {r[0] for r in want} and len(want) > 1
+    for currency, rate in want:
+        assert got[currency][0] == pytest.approx(rate, rel=1e-12), currency
+
+
+def test_arpu_per_currency_is_each_currencys_mrr_per_customer(assistant: Assistant) -> None:
+    answer = _ask(assistant, "ARPU per currency in 2025")
+    want = _rows(
+        assistant,
+        """
+        WITH customers AS (
+          SELECT customer_id, currency, sum(mrr_change) AS minor
+          FROM subscription_item_change_events
+          WHERE CAST(local_event_timestamp AS DATE) <= DATE '2025-12-31'
+          GROUP BY ALL
+        )
+        SELECT currency,
+               CAST(0.01 * round(sum(minor) / count(*) FILTER (WHERE minor > 0))
+                    AS DECIMAL(18, 2))
+        FROM customers GROUP BY currency
+        """,
+    )
+    assert answer.currency is None
+    got = _by_currency(answer.rows)
+    assert got == {currency: [arpu] for currency, arpu in want}
+    assert all(isinstance(v[0], Decimal) for v in got.values())
+
+
+def test_mrr_per_currency_at_the_end_of_the_year(assistant: Assistant) -> None:
+    answer = _ask(assistant, "MRR per currency at the end of 2025")
+    want = _rows(
+        assistant,
+        f"SELECT currency, CAST(0.01 * minor AS DECIMAL(18, 2)) FROM ({_mrr_at('2025-12-31')})",
+    )
+    assert _by_currency(answer.rows) == {currency: [mrr] for currency, mrr in want}
+
+
+NOV = TimeRange(start=date(2025, 11, 1), end=date(2025, 12, 1))
+Q2 = TimeRange(start=date(2025, 4, 1), end=date(2025, 7, 1))
+
+
+@pytest.mark.parametrize(
+    ("kind", "earlier"),
+    [("previous_period", "2025-10-31"), ("same_period_last_year", "2024-11-30")],
+)
+def test_mrr_per_currency_beside_an_earlier_point(
+    assistant: Assistant, kind: str, earlier: str
+) -> None:
+    plan = QueryPlan(metrics=("mrr",), time=NOV, comparison=Comparison(kind=kind), by_currency=True)
+    want = _rows(
+        assistant,
+        f"""
+        SELECT n.currency, CAST(0.01 * n.minor AS DECIMAL(18, 2)),
+               CAST(0.01 * e.minor AS DECIMAL(18, 2))
+        FROM ({_mrr_at("2025-11-30")}) AS n JOIN ({_mrr_at(earlier)}) AS e USING (currency)
+        """,
+    )
+    got = _by_currency(_plan_rows(assistant, plan))
+    assert set(got) == {r[0] for r in want}
+    for currency, now, before in want:
+        assert got[currency][:3] == [now, before, now - before], currency
+
+
+@pytest.mark.parametrize(
+    ("kind", "start", "end"),
+    [
+        ("previous_period", "2025-01-01", "2025-04-01"),
+        ("same_period_last_year", "2024-04-01", "2024-07-01"),
+    ],
+)
+def test_refund_rate_per_currency_beside_an_earlier_period(
+    assistant: Assistant, kind: str, start: str, end: str
+) -> None:
+    plan = QueryPlan(
+        metrics=("refund_rate",),
+        time=Q2,
+        comparison=Comparison(kind=kind),
+        by_currency=True,
+    )
+    want = _rows(
+        assistant,
+        f"""
+        SELECT n.currency, n.rate, e.rate
+        FROM ({_rate_in("2025-04-01", "2025-07-01")}) AS n
+        JOIN ({_rate_in(start, end)}) AS e USING (currency)
+        """,
+    )
+    got = _by_currency(_plan_rows(assistant, plan))
+    assert set(got) == {r[0] for r in want}
+    for currency, now, before in want:
+        assert got[currency][:2] == pytest.approx([now, before], rel=1e-12), currency
