@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from app.core.answer import Answer
-from app.core.plan import Comparison, QueryPlan, TimeRange
+from app.core.errors import CompileError
+from app.core.plan import Comparison, Filter, QueryPlan, TimeRange
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.semantic.model import semantic_model
@@ -35,11 +36,14 @@ def _rows(assistant: Assistant, sql: str) -> list[list[Any]]:
     return rows
 
 
-def _plan_rows(assistant: Assistant, plan: QueryPlan) -> list[list[Any]]:
+def _ctx(assistant: Assistant) -> CompileContext:
     info = assistant.session.account_info(HOME)
     assert info is not None
-    ctx = CompileContext(account=info, as_of=AS_OF, model=semantic_model())
-    compiled = compile_plan(plan, ctx)
+    return CompileContext(account=info, as_of=AS_OF, model=semantic_model())
+
+
+def _plan_rows(assistant: Assistant, plan: QueryPlan) -> list[list[Any]]:
+    compiled = compile_plan(plan, _ctx(assistant))
     assert compiled.currency is None, "per currency must not convert"
     return [list(r) for r in assistant.session.run_sql(compiled.expression, HOME).rows]
 
@@ -204,3 +208,37 @@ def test_refund_rate_per_currency_beside_an_earlier_period(
     assert set(got) == {r[0] for r in want}
     for currency, now, before in want:
         assert got[currency][:2] == pytest.approx([now, before], rel=1e-12), currency
+
+
+def test_a_currency_filter_keeps_the_rows_of_a_count(assistant: Assistant) -> None:
+    # A count has no currency column of its own: the filter was skipped (every charge counted).
+    year = TimeRange(start=date(2025, 1, 1), end=date(2026, 1, 1))
+    eur = (Filter(dimension="currency", values=("eur",)),)
+    plan = QueryPlan(metrics=("charges_count",), time=year, filters=eur, currency="eur")
+    want = _rows(
+        assistant,
+        f"""SELECT count(*) FROM charges WHERE status = 'succeeded' AND currency = 'eur'
+            AND {_within("created", "2025-01-01", "2026-01-01")}""",
+    )
+    ctx = _ctx(assistant)
+    got = assistant.session.run_sql(compile_plan(plan, ctx).expression, HOME).rows
+    assert [list(r) for r in got] == want
+
+
+def test_arpu_of_one_currency_is_its_row_of_arpu_per_currency(assistant: Assistant) -> None:
+    # The active-customer count took every customer while MRR kept the euro items only.
+    eur = (Filter(dimension="currency", values=("eur",)),)
+    ctx = _ctx(assistant)
+    filtered = compile_plan(QueryPlan(metrics=("arpu",), filters=eur, currency="eur"), ctx)
+    got = assistant.session.run_sql(filtered.expression, HOME).rows
+    per_currency = _by_currency(
+        _plan_rows(assistant, QueryPlan(metrics=("arpu",), by_currency=True))
+    )
+    assert [list(r) for r in got] == [per_currency["eur"]]
+
+
+def test_a_metric_with_its_own_query_refuses_a_filter(assistant: Assistant) -> None:
+    eur = (Filter(dimension="currency", values=("eur",)),)
+    ctx = _ctx(assistant)
+    with pytest.raises(CompileError, match="single total only"):
+        compile_plan(QueryPlan(metrics=("subscriber_churn_rate",), filters=eur), ctx)

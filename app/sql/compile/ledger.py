@@ -47,7 +47,8 @@ def _item_columns(q: CompileState, m: Metric, sources: list[str]) -> list[str]:
     for t in sorted({t for e in [*sources, m.entity or ""] if e for t in tables_in(e)} - {LEDGER}):
         path = q.ctx.model.join_path(LEDGER, t) or []
         needed |= {j.column for j in path if j.from_ == LEDGER}
-    if m.unit == "money" or q.target is None:
+    currency_filter = any(f.dimension == "currency" for f in q.plan.filters)
+    if m.unit == "money" or q.target is None or currency_filter:
         needed.add("currency")
     return [c for c in _ITEM_COLUMNS if c in needed]
 
