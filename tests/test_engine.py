@@ -54,7 +54,9 @@ def test_filters_and_currency() -> None:
         ("tax_country", ("DE",)),
         ("tax_type", ("vat",)),
     }
-    p = plan("net volume in EUR last month")
+    p = plan("net volume in EUR last month")  # reported in euros: every currency converted
+    assert p.currency == "eur" and not p.filters
+    p = plan("EUR net volume last month")  # the euro transactions only
     assert p.currency == "eur" and p.filters[0].values == ("eur",)
     p = plan("MRR for annual plans only")
     assert p.filters[0].dimension == "billing_interval" and p.filters[0].values == ("year",)

@@ -21,6 +21,10 @@ def edit_plan(r: Reading, prev: QueryPlan) -> QueryPlan:
     if r.dimensions:
         added = [d for d in r.dimensions if d not in new_dims]
         new_dims = list(r.dimensions) if _INSTEAD.search(text) else [*new_dims, *added]
+    # "in US dollars?": a currency to report in (no currency filter read) converts every amount
+    converts = r.currency is not None and all(f.dimension != "currency" for f in r.filters)
+    if converts:
+        new_dims = [d for d in new_dims if d != "currency"]
     replaced = {f.dimension for f in r.filters}
     new_filters = (*(f for f in prev.filters if f.dimension not in replaced), *r.filters)
     time = r.range if r.range is not None else prev.time
@@ -52,7 +56,7 @@ def edit_plan(r: Reading, prev: QueryPlan) -> QueryPlan:
             "comparison": r.comparison if r.comparison is not None else prev.comparison,
             "ranking": ranking,
             "currency": r.currency or prev.currency,
-            "by_currency": "currency" in new_dims or prev.by_currency,
+            "by_currency": "currency" in new_dims or (prev.by_currency and not converts),
             "chart": chart,
             "assumptions": (*r.assumptions, *no_chart, *notes),
         }

@@ -30,6 +30,14 @@ _CONVERT = re.compile(
     r"(in|to|into)\s+(us\s+)?$",
     re.I,
 )
+# "in <currency>" reports in it; after a word for the rows or how they were paid it filters.
+_REPORT_IN = re.compile(r"\bin\s+(?:us\s+)?$", re.I)
+_ROWS_IN = re.compile(
+    r"\b(?:only|charges?|payments?|transactions?|refunds?|disputes?|invoices?|payouts?|"
+    r"subscriptions?|customers?|pay|paid|paying|charged|billed|invoiced|priced|denominated|made)"
+    r"\s+in\s+(?:us\s+)?$",
+    re.I,
+)
 # Between two values of one list: "Visa and Mastercard", "DE, FR or ES".
 _LIST_JOIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?$|^\s*,\s*$", re.I)
 # Between two metrics of one enumeration: "gross volume, refunds and disputes" (a word needed).
@@ -158,10 +166,11 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
     # A value word inside a dimension's name is not a filter ("card" in "card brand").
     names = [(h.start, h.end) for h, _ in ctx.lexicon.dimensions(masked)]
-    for hit, cands in ctx.lexicon.values(masked):
-        if any(
-            s <= hit.start and hit.end <= e and (s, e) != (hit.start, hit.end) for s, e in names
-        ):
+    hits = ctx.lexicon.values(masked)
+    currencies = [h.start for h, cands in hits if any(d == "currency" for d, _ in cands)]
+    for hit, cands in hits:
+        inside = ((s, e) for s, e in names if (s, e) != (hit.start, hit.end))
+        if any(s <= hit.start and hit.end <= e for s, e in inside):
             continue
         dim, value = _pick_value(cands, tables, model)
         if dim is None:
@@ -179,8 +188,11 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
         listed[dim] = (hit.end, op)
         if dim == "currency":
             currency = value if op == "eq" else currency
-            if _CONVERT.search(masked[max(0, hit.start - 30) : hit.start]):
-                continue  # "reported in EUR": a reporting currency, not a filter
+            following = next((c for c in currencies if c > hit.start), None)
+            reports, words = _reports_in(r.text, hit.start, hit.end, following)
+            used += [words] if words else []
+            if reports:
+                continue  # "reported in EUR", "MRR in USD": a reporting currency, not a filter
         several: FilterOp = "in" if op == "eq" else "not_in"
         existing = next((f for f in filters if f.dimension == dim and f.op in (op, several)), None)
         if existing:
@@ -203,6 +215,29 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     for start, end in used:
         masked = blank(masked, start, end)
     return replace(r, filters=tuple(filters), currency=currency, masked=masked)
+
+
+def _reports_in(
+    text: str, start: int, end: int, following: int | None
+) -> tuple[bool, tuple[int, int] | None]:
+    """Whether the currency word at [start, end) is the currency to report in, not a filter.
+
+    The rule: "reported/converted/shown in <currency>" and "in <currency>" after the measure or
+    the period report in it, every amount converted with the dated rates ("gross volume in EUR",
+    "MRR at each month end in 2025 in USD", the follow-up "in US dollars?"). It is a filter after
+    a word for the rows or how they were paid ("charges in EUR", "paid in CAD", "only in GBP"),
+    in a list of currencies ("in EUR and GBP"), and without "in" ("EUR charges", "excluding GBP").
+    Also returns the span of the words read before the currency ("paid in", "reported in").
+    """
+    offset = max(0, start - 30)
+    near = text[offset:start]
+    words = _CONVERT.search(near) or _ROWS_IN.search(near) or _REPORT_IN.search(near)
+    span = (offset + words.start(), offset + words.end()) if words else None
+    if _CONVERT.search(near):
+        return True, span
+    if following is not None and _LIST_JOIN.match(text[end:following]):
+        return False, span
+    return bool(_REPORT_IN.search(near)) and not _ROWS_IN.search(near), span
 
 
 def _pick_value(

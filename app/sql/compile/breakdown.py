@@ -7,13 +7,35 @@ from decimal import Decimal
 from sqlglot import exp
 
 from app.core.errors import CompileError
-from app.semantic.model import Dimension, Metric
+from app.semantic.catalog import warehouse_catalog
+from app.semantic.model import Dimension, Metric, SemanticModel
 from app.sql.compile.sqlbuild import fragment, in_list, literal, literals, none_of
 from app.sql.compile.state import CompileState
 from app.sql.compile.timeframe import local_expr
 
 _COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 _NEGATED = {"neq", "not_in"}
+
+
+def currency_column(m: Metric) -> str | None:
+    """The fragment of the currency of a metric's rows: its own, else its table's `currency`.
+
+    A money metric names its currency column; a count over a table with one (charges, refunds,
+    the MRR ledger) is split and filtered by the currency of the rows it counts.
+    """
+    if m.currency or not m.table:
+        return m.currency
+    info = warehouse_catalog().get(m.table)
+    return f"{m.table}.currency" if info and info.column("currency") else None
+
+
+def splits_by_currency(model: SemanticModel, m: Metric) -> bool:
+    """Whether the metric can be reported per original currency (a ratio: both its parts)."""
+    if m.aggregation == "ratio":
+        assert m.numerator and m.denominator
+        parts = (model.metrics[m.numerator], model.metrics[m.denominator])
+        return all(splits_by_currency(model, part) for part in parts)
+    return m.aggregation != "custom" and currency_column(m) is not None
 
 
 def dim_expr(dim: Dimension, table: str | None, **binds: exp.Expr) -> exp.Expr:
@@ -64,9 +86,10 @@ def filter_conditions(q: CompileState, metric: Metric) -> list[exp.Expr]:
     out: list[exp.Expr] = []
     for f in q.plan.filters:
         if f.dimension == "currency":
-            if metric.currency is None:
+            currency = currency_column(metric)
+            if currency is None:
                 continue
-            column = fragment(metric.currency)
+            column = fragment(currency)
             values: tuple[str | int | Decimal, ...] = tuple(str(v).lower() for v in f.values)
         else:
             dim = q.ctx.model.dimensions.get(f.dimension)

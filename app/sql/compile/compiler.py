@@ -9,6 +9,7 @@ from app.core.errors import CompileError
 from app.core.plan import Assumption, QueryPlan
 from app.semantic.model import Metric, SemanticModel
 from app.sql.compile.aggregates import compile_aggregate
+from app.sql.compile.breakdown import splits_by_currency
 from app.sql.compile.custom import custom
 from app.sql.compile.final import final_select
 from app.sql.compile.flows import flow
@@ -46,13 +47,15 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     frame = plan_frame(plan, ctx.as_of, ctx.account.timezone, metrics)
     by_currency = plan.by_currency or "currency" in plan.dimensions
     notes: list[Assumption] = []
-    if by_currency and not all(m.unit == "money" and m.aggregation != "ratio" for m in metrics):
+    unsplit = [m.label for m in metrics if not splits_by_currency(model, m)]
+    if by_currency and unsplit:
         by_currency = False
         notes.append(
             Assumption(
                 key="by_currency_ignored",
-                text="Amounts per currency apply to money totals only; "
-                "the reporting currency was used.",
+                text=f"{', '.join(unsplit)} {'has' if len(unsplit) == 1 else 'have'} no "
+                "currency of its own, so nothing was split per currency; amounts are in the "
+                "reporting currency.",
             )
         )
     target = (

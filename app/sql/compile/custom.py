@@ -14,8 +14,10 @@ from app.sql.compile.state import CompileState
 
 def custom(q: CompileState, m: Metric) -> str:
     """Add the CTE running the metric's template over the period; return its name."""
-    if q.dim_names or q.plan.grain or q.plan.comparison or q.target is None:
-        raise CompileError(f"{m.label} is available as a single total only (no breakdowns)")
+    if q.dim_names or q.plan.grain or q.plan.comparison or q.plan.filters or q.target is None:
+        raise CompileError(
+            f"{m.label} is available as a single total only (no breakdowns or filters)"
+        )
     assert m.template
     b = q.frame.buckets[0]
     body = fragment(m.template, start=literal(_midnight(b.start)), end=literal(_midnight(b.end)))

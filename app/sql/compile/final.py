@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from app.semantic.model import Metric
+from app.sql.compile.points import interval, periods
 from app.sql.compile.sqlbuild import (
     Type,
     all_of,
@@ -25,29 +26,34 @@ from app.sql.compile.sqlbuild import (
 )
 from app.sql.compile.state import CompileState
 
-_INTERVALS = {
-    "day": (1, "DAY"),
-    "week": (7, "DAY"),
-    "month": (1, "MONTH"),
-    "quarter": (3, "MONTH"),
-    "year": (1, "YEAR"),
-}
 
+def _fmt(q: CompileState, m: Metric, v: exp.Expr, currency: exp.Expr | None = None) -> exp.Expr:
+    """A metric's raw value (minor units, counts, ratios) in its display type.
 
-def _fmt(q: CompileState, m: Metric, v: exp.Expr) -> exp.Expr:
-    """A metric's raw value (minor units, counts, ratios) in its display type."""
+    Amounts kept per original currency read the row's currency from `currency` (the output row's
+    currency column, qualified: beside a comparison both sides have one).
+    """
     if m.unit == "count":
         return cast(v, Type.BIGINT)
     if m.unit == "ratio":
         return cast(v, Type.DOUBLE)
     zero = q.ctx.model.zero_decimal_currencies
     if q.target is None:
-        whole = in_list(col("currency"), literals(zero))
+        assert currency is not None, "amounts per currency need the row's currency column"
+        whole = in_list(currency.copy(), literals(zero))
         cents = exp.Mul(this=v.copy(), expression=exp.Literal.number("0.01"))
         return exp.case().when(whole, cast(v, decimal(38, 2)), copy=False).else_(cents, copy=False)
     if q.target in zero:
         return cast(v, decimal(38, 0))
     return exp.Mul(this=cast(v, Type.INT128), expression=exp.Literal.number("0.01"))
+
+
+def _currency(q: CompileState, *aliases: str) -> exp.Expr | None:
+    """The output row's original currency (the first side's that has one), if amounts keep it."""
+    if q.target is not None:
+        return None
+    sides = [col("currency", a) for a in aliases]
+    return sides[0] if len(sides) == 1 else fn("coalesce", *sides)
 
 
 def _zero(m: Metric) -> exp.Expr:
@@ -81,7 +87,9 @@ def _raw(alias: str, i: int, coalesced: bool) -> exp.Expr:
     return fn("coalesce", v, exp.Literal.number(0)) if coalesced else v
 
 
-def _comparison_values(q: CompileState, metrics: list[Metric]) -> list[exp.Alias]:
+def _comparison_values(
+    q: CompileState, metrics: list[Metric], currency: exp.Expr | None
+) -> list[exp.Alias]:
     """Per metric: its value, the previous one, the change and the change in percent."""
     out: list[exp.Alias] = []
     totals = q.frame.grain is None and not [d for d in q.keys if d != "period"]
@@ -94,9 +102,9 @@ def _comparison_values(q: CompileState, metrics: list[Metric]) -> list[exp.Alias
             expression=fn("nullif", fn("abs", p.copy()), exp.Literal.number(0)),
         )
         out += [
-            named(_fmt(q, m, c), m.name),
-            named(_fmt(q, m, p), f"{m.name}_previous"),
-            named(_fmt(q, m, change), f"{m.name}_change"),
+            named(_fmt(q, m, c, currency), m.name),
+            named(_fmt(q, m, p, currency), f"{m.name}_previous"),
+            named(_fmt(q, m, change, currency), f"{m.name}_change"),
             named(pct, f"{m.name}_change_pct"),
         ]
     return out
@@ -114,26 +122,26 @@ def _series(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
     frame, dims = q.frame, [d for d in q.keys if d != "period"]
     head: list[exp.Expr] = [col("period", "c"), *(col(d, "c") for d in dims)]
     if q.plan.comparison is not None and frame.shift is not None:
-        n, unit = _INTERVALS[frame.shift[0]]
-        interval = exp.Interval(this=exp.Literal.string(str(n)), unit=exp.Var(this=unit))
-        earlier = cast(exp.Sub(this=col("period", "c"), expression=interval), Type.DATE)
+        earlier = cast(
+            exp.Sub(this=col("period", "c"), expression=interval(frame.shift[0])), Type.DATE
+        )
         on = all_of(
             [
                 exp.EQ(this=col("period", "p"), expression=earlier),
                 *(exp.NullSafeEQ(this=col(d, "p"), expression=col(d, "c")) for d in dims),
             ]
         )
-        select = exp.select(*head, *_comparison_values(q, metrics))
+        select = exp.select(*head, *_comparison_values(q, metrics, _currency(q, "c")))
         select = select.from_(_joined(q, names, "c", None), copy=False)
         select = select.join(join(_joined(q, names, "p", None), on, side="LEFT"), copy=False)
         return select.where(_since_start(q, "c"), copy=False)
     if q.keys != ["period"]:
-        values = [named(_fmt(q, m, col(f"v{i}", "c")), m.name) for i, m in enumerate(metrics)]
+        cur = _currency(q, "c")
+        values = [named(_fmt(q, m, col(f"v{i}", "c"), cur), m.name) for i, m in enumerate(metrics)]
         select = exp.select(*head, *values).from_(_joined(q, names, "c", None), copy=False)
         return select.where(_since_start(q, "c"), copy=False)
     # one row per bucket, empty buckets included
-    rows = [exp.select(named(literal(b.label), "period")) for b in frame.buckets]
-    buckets = rows[0] if len(rows) == 1 else exp.union(*rows, distinct=False, copy=False)
+    buckets = periods(q)
     values = [_with_zero(q, m, col(f"v{i}", "c"), m.name) for i, m in enumerate(metrics)]
     select = exp.select(col("period", "k"), *values)
     select = select.from_(buckets.subquery("k", copy=False), copy=False)
@@ -147,7 +155,10 @@ def _totals(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
     dims = [d for d in q.keys if d != "period"]
     if q.plan.comparison is None:
         if dims:
-            values = [named(_fmt(q, m, col(f"v{i}", "c")), m.name) for i, m in enumerate(metrics)]
+            cur = _currency(q, "c")
+            values = [
+                named(_fmt(q, m, col(f"v{i}", "c"), cur), m.name) for i, m in enumerate(metrics)
+            ]
             select = exp.select(*(col(d, "c") for d in dims), *values)
             return select.from_(_joined(q, names, "c", "current"), copy=False)
         values = [_with_zero(q, m, col(f"v{i}", "c"), m.name) for i, m in enumerate(metrics)]
@@ -155,7 +166,7 @@ def _totals(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
         on: exp.Expr = exp.EQ(this=col("period", "c"), expression=col("period", "k"))
         select = exp.select(*values).from_(keyed, copy=False)
         return select.join(join(_joined(q, names, "c", None), on, side="LEFT"), copy=False)
-    values = _comparison_values(q, metrics)
+    values = _comparison_values(q, metrics, _currency(q, "c", "p"))
     current, previous = _joined(q, names, "c", "current"), _joined(q, names, "p", "previous")
     if not dims:
         one = exp.select(exp.Literal.number(1)).subquery("k", copy=False)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlglot import exp
 
 from app.semantic.model import Metric
-from app.sql.compile.breakdown import dim_exprs, dim_fragments, filter_conditions, filter_fragments
+from app.sql.compile.breakdown import (
+    currency_column,
+    dim_exprs,
+    dim_fragments,
+    filter_conditions,
+    filter_fragments,
+)
 from app.sql.compile.money import convert, sum_by_keys
 from app.sql.compile.sqlbuild import Type, cast, fragment, group_by_all, literal, named, scan
 from app.sql.compile.state import CompileState
@@ -21,11 +27,13 @@ def flow(q: CompileState, m: Metric) -> str:
     period = q.frame.bucket_expr(m.time, m.time_zone, tz)
     select = [named(period, "period"), *(named(e, n) for n, e in dim_exprs(q, m))]
     sources = [*dim_fragments(q), m.measure, m.time, *m.where, *filter_fragments(q)]
-    if money:
-        assert m.currency
-        day = cast(fragment(m.time), Type.DATE)
-        select += [named(fragment(m.currency), "currency"), named(day, "day")]
-        sources.append(m.currency)
+    currency = currency_column(m)
+    if money or q.target is None:  # converted, or kept per original currency
+        assert currency
+        select.append(named(fragment(currency), "currency"))
+        sources.append(currency)
+    if money and q.target is not None:
+        select.append(named(cast(fragment(m.time), Type.DATE), "day"))
     select.append(named(fragment(m.measure), "v"))
     as_of_end = literal(q.frame.as_of_end_utc)
     where = [fragment(w, as_of_end=as_of_end) for w in m.where]

@@ -47,7 +47,8 @@ def _item_columns(q: CompileState, m: Metric, sources: list[str]) -> list[str]:
     for t in sorted({t for e in [*sources, m.entity or ""] if e for t in tables_in(e)} - {LEDGER}):
         path = q.ctx.model.join_path(LEDGER, t) or []
         needed |= {j.column for j in path if j.from_ == LEDGER}
-    if m.unit == "money":
+    currency_filter = any(f.dimension == "currency" for f in q.plan.filters)
+    if m.unit == "money" or q.target is None or currency_filter:
         needed.add("currency")
     return [c for c in _ITEM_COLUMNS if c in needed]
 
@@ -98,7 +99,8 @@ def ledger_stock(q: CompileState, m: Metric, at: str = "end") -> str:
     dims = dim_exprs(q, m)
     filters = filter_conditions(q, m)
     money = m.unit == "money"
-    currency = [named(col("currency", LEDGER), "currency")] if money else []
+    keeps_currency = money or q.target is None  # converted, or kept per original currency
+    currency = [named(col("currency", LEDGER), "currency")] if keeps_currency else []
     if not dims and not filters and not m.entity:
         # Totals need no per-item attribution: sum the ledger up to each point directly
         # (the same running total, without grouping every item at every point).
@@ -115,11 +117,13 @@ def ledger_stock(q: CompileState, m: Metric, at: str = "end") -> str:
             col("period", "p"),
             col("point", "p"),
             named(fragment(m.entity), "entity"),
+            *currency,
             named(fragment(m.measure), "v"),
         )
         positive = exp.GT(this=col("v", "e"), expression=exp.Literal.number(0))
         count = exp.Filter(this=fn("count", exp.Star()), expression=exp.Where(this=positive))
-        counts = exp.select(col("period", "e"), col("point", "e"), named(count, "v"))
+        per_currency = [col("currency", "e")] if currency else []
+        counts = exp.select(col("period", "e"), col("point", "e"), *per_currency, named(count, "v"))
         counts = counts.from_(group_by_all(per_entity).subquery("e", copy=False), copy=False)
         base = q.cte(f"{name}_dims", group_by_all(counts))
         return q.cte(name, sum_by_keys(q, base))

@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlglot import exp
 
 from app.semantic.model import Metric
-from app.sql.compile.breakdown import dim_exprs, dim_fragments, filter_conditions, filter_fragments
+from app.sql.compile.breakdown import (
+    currency_column,
+    dim_exprs,
+    dim_fragments,
+    filter_conditions,
+    filter_fragments,
+)
 from app.sql.compile.ledger import LEDGER, ledger_stock
 from app.sql.compile.money import convert_stock, sum_by_keys
 from app.sql.compile.points import before_last_point, points_cte
@@ -51,10 +57,12 @@ def table_stock(q: CompileState, m: Metric, at: str = "end") -> str:
     if not single:
         select.append(named(cast(local_expr(m.time, m.time_zone, tz), Type.DATE), "day"))
     sources = [*dim_fragments(q), m.measure, m.time, *m.where, *filter_fragments(q)]
-    if money:
-        assert m.currency
-        select.append(named(fragment(m.currency), "currency"))
-        sources.append(m.currency)
+    currency = currency_column(m)
+    keeps_currency = money or q.target is None  # converted, or kept per original currency
+    if keeps_currency:
+        assert currency
+        select.append(named(fragment(currency), "currency"))
+        sources.append(currency)
     select.append(named(fragment(m.measure), "v"))
     as_of_end = literal(q.frame.as_of_end_utc)
     where = [fragment(w, as_of_end=as_of_end) for w in m.where] or [exp.true()]
@@ -66,7 +74,7 @@ def table_stock(q: CompileState, m: Metric, at: str = "end") -> str:
         col("period", "p"),
         col("point", "p"),
         *(col(n, "r") for n, _ in dims),
-        *([col("currency", "r")] if money else []),
+        *([col("currency", "r")] if keeps_currency else []),
         named(fn("sum", col("v", "r")), "v"),
     ).from_(table(points_name, alias="p"), copy=False)
     on = exp.true() if single else exp.LTE(this=col("day", "r"), expression=col("point", "p"))
