@@ -21,6 +21,7 @@ from app.understand.readers import (
     read_time,
     read_why,
 )
+from app.understand.readers_refine import read_implied_dimensions, read_variants
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
@@ -38,9 +39,11 @@ READERS: tuple[Reader, ...] = (
     read_comparison,
     read_ranking,
     read_metrics,
+    read_variants,
     read_listing,
     read_filters,
     read_dimensions,
+    read_implied_dimensions,
     read_chart,
     read_follow_up,
     read_why,

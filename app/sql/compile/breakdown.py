@@ -15,14 +15,22 @@ _COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp
 _NEGATED = {"neq", "not_in"}
 
 
-def dim_expr(dim: Dimension, table: str | None) -> exp.Expr:
-    """The dimension's column; a dimension of every table (`table: "*"`) reads the metric's."""
-    expr = fragment(dim.expr)
+def dim_expr(dim: Dimension, table: str | None, **values: exp.Expr) -> exp.Expr:
+    """The dimension's column; a dimension of every table (`table: "*"`) reads the metric's.
+
+    `values` binds the expression's `@name` tokens (`@as_of_end` for receivables aging).
+    """
+    expr = fragment(dim.expr, **values)
     if dim.table == "*" and table:
         for column in expr.find_all(exp.Column):
             if not column.table:
                 column.set("table", exp.to_identifier(table))
     return expr
+
+
+def _as_of_end(q: CompileState) -> exp.Expr:
+    """The end of the as-of day (UTC), which a dimension may read as `@as_of_end`."""
+    return literal(q.frame.as_of_end_utc)
 
 
 def dim_exprs(q: CompileState, metric: Metric) -> list[tuple[str, exp.Expr]]:
@@ -32,7 +40,7 @@ def dim_exprs(q: CompileState, metric: Metric) -> list[tuple[str, exp.Expr]]:
         dim = q.ctx.model.dimensions[name]
         if dim.key:
             out.append((f"{name}_id", fragment(dim.key)))
-        out.append((name, dim_expr(dim, metric.table)))
+        out.append((name, dim_expr(dim, metric.table, as_of_end=_as_of_end(q))))
     return out
 
 
@@ -58,7 +66,7 @@ def filter_conditions(q: CompileState, metric: Metric) -> list[exp.Expr]:
             dim = q.ctx.model.dimensions.get(f.dimension)
             if dim is None:
                 raise CompileError(f"unknown filter dimension {f.dimension}")
-            column = dim_expr(dim, metric.table)
+            column = dim_expr(dim, metric.table, as_of_end=_as_of_end(q))
             values = f.values
         if f.op in _COMPARE:
             out.append(_COMPARE[f.op](this=column, expression=literal(values[0])))
