@@ -43,3 +43,11 @@ def test_comparison_change_and_percent_are_derived_numbers() -> None:
 def test_money_formatting() -> None:
     assert format_money(Decimal("-1234.5"), "eur") == "-€1,234.50"
     assert format_money(Decimal("3"), "chf") == "3.00 CHF"
+
+
+def test_numbers_inside_a_quoted_label_are_from_the_result() -> None:
+    cols = [Column(name="ar_aging", kind="label", label="Days past due"), *COLS]
+    rows = [["31-60 days", Decimal("3648.78")], ["current", Decimal("29.65")]]
+    ex = explain(cols, rows, metric_labels={}, period=PERIOD, truncated=False)
+    assert "31-60 days leads with $3,648.78" in ex.explanation and ex.numbers_verified
+    assert not check_numbers("61-90 days leads with $3,648.78.", cols, rows, [])

@@ -206,6 +206,11 @@ def check_numbers(
                     allowed |= _variants(d * 100)
             elif isinstance(v, date):
                 allowed |= {Decimal(v.year), Decimal(v.month), Decimal(v.day)}
+            elif isinstance(v, str):  # a label quoted in the text may hold numbers: "31-60 days"
+                allowed |= {
+                    abs(Decimal(n.group(0).replace(",", "").replace("−", "-")))
+                    for n in _NUM.finditer(v)
+                }
     stripped = _DATE.sub(" ", text)
     for m in _NUM.finditer(stripped):
         token = m.group(0).replace(",", "").replace("−", "-")

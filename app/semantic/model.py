@@ -33,6 +33,20 @@ class ImpliedFilter(_Model):
     values: tuple[str, ...]
 
 
+class Variant(_Model):
+    """Words that, said with this metric, name a variant of it ("dispute rate by charge date")."""
+
+    words: tuple[str, ...]
+    metric: str
+
+
+class ImpliedDimension(_Model):
+    """Words that, said with this metric, ask for a breakdown without "by" ("AR aging")."""
+
+    words: tuple[str, ...]
+    dimension: str
+
+
 class Metric(_Model):
     """A business metric: meaning, SQL, unit, time behaviour, currency handling, synonyms."""
 
@@ -56,6 +70,8 @@ class Metric(_Model):
     template: str | None = None
     synonyms: tuple[str, ...] = ()
     implied_filters: tuple[ImpliedFilter, ...] = ()
+    variants: tuple[Variant, ...] = ()
+    implied_dimensions: tuple[ImpliedDimension, ...] = ()
     drivers: tuple[str, ...] = Field(
         (), description="Metrics whose sum explains a change of this one ('why' questions)."
     )
@@ -110,6 +126,7 @@ class Dimension(_Model):
     may_be_empty: bool = Field(
         False, description="The column may be empty in a warehouse: filters check it is recorded."
     )
+    definition: str = Field("", description="Stated in the answer when the dimension is used.")
 
 
 class Join(_Model):
@@ -204,9 +221,13 @@ def tables_in(sql: str) -> frozenset[str]:
 
 def _check(model: SemanticModel) -> None:
     for m in model.metrics.values():
-        for ref in (m.numerator, m.denominator, *m.drivers):
+        for ref in (m.numerator, m.denominator, *m.drivers, *(v.metric for v in m.variants)):
             if ref and ref not in model.metrics:
                 raise SemanticModelError(f"{m.name}: unknown metric {ref}")
+        implied = [f.dimension for f in m.implied_filters]
+        for dim in [*implied, *(d.dimension for d in m.implied_dimensions)]:
+            if dim not in model.dimensions:
+                raise SemanticModelError(f"{m.name}: unknown dimension {dim}")
         if m.aggregation in ("ratio", "custom"):
             continue
         assert m.table and m.measure and m.time

@@ -33,6 +33,7 @@ from app.understand.readers import (
     read_time,
     read_why,
 )
+from app.understand.readers_refine import read_implied_dimensions, read_variants
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
@@ -51,11 +52,13 @@ READERS: tuple[Reader, ...] = (
     read_aggregate,
     read_ranking,
     read_metrics,
+    read_variants,
     read_listing,
     read_aggregate_metric,
     read_filters,
     read_dimensions,
     read_time_parts,
+    read_implied_dimensions,
     read_chart,
     read_follow_up,
     read_why,

@@ -39,13 +39,22 @@ def splits_by_currency(model: SemanticModel, m: Metric) -> bool:
 
 
 def dim_expr(dim: Dimension, table: str | None, **binds: exp.Expr) -> exp.Expr:
-    """The dimension's column; a dimension of every table (`table: "*"`) reads the metric's."""
+    """The dimension's column; a dimension of every table (`table: "*"`) reads the metric's.
+
+    `binds` fills the expression's `@name` tokens (`@as_of_end` for receivables aging,
+    `@local_time` for weekday and hour of day).
+    """
     expr = fragment(dim.expr, **binds)
     if dim.table == "*" and table:
         for column in expr.find_all(exp.Column):
             if not column.table:
                 column.set("table", exp.to_identifier(table))
     return expr
+
+
+def _as_of_end(q: CompileState) -> exp.Expr:
+    """The end of the as-of day (UTC), which a dimension may read as `@as_of_end`."""
+    return literal(q.frame.as_of_end_utc)
 
 
 def dim_exprs(q: CompileState, metric: Metric) -> list[tuple[str, exp.Expr]]:
@@ -61,9 +70,9 @@ def dim_exprs(q: CompileState, metric: Metric) -> list[tuple[str, exp.Expr]]:
 
 
 def time_binds(q: CompileState, metric: Metric, dim: Dimension) -> dict[str, exp.Expr]:
-    """`@local_time` of a time-part dimension (weekday, hour): the flow's time, local."""
+    """The `@name` values a dimension reads: `@as_of_end`; a time part's `@local_time`."""
     if "@local_time" not in dim.expr:
-        return {}
+        return {"as_of_end": _as_of_end(q)} if "@as_of_end" in dim.expr else {}
     if metric.aggregation != "flow" or not metric.time:
         raise CompileError(
             f"{dim.label} splits flows (amounts and counts over time), not a balance "

@@ -14,6 +14,7 @@ from app.sql.compile.custom import custom
 from app.sql.compile.final import final_select
 from app.sql.compile.flows import flow
 from app.sql.compile.listing import compile_listing
+from app.sql.compile.points import series_points_note
 from app.sql.compile.present import chart_for, output_columns
 from app.sql.compile.ratios import ratio
 from app.sql.compile.state import (
@@ -65,6 +66,8 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         ctx=ctx, plan=plan, frame=frame, target=target, compilers=COMPILERS, notes=notes
     )
     q.dim_names = [d for d in plan.dimensions if d != "currency"]
+    if (points_note := series_points_note(q, metrics)) is not None:
+        q.notes.append(points_note)
     for d in q.dim_names:
         if d not in model.dimensions:
             raise CompileError(f"unknown dimension {d}")

@@ -11,10 +11,13 @@ from datetime import date, timedelta
 
 from sqlglot import exp
 
+from app.core.plan import Assumption
 from app.semantic.model import Metric
 from app.sql.compile.sqlbuild import Type, cast, col, fn, fragment, literal, named
 from app.sql.compile.state import CompileState
-from app.sql.compile.timeframe import utc_bounds
+from app.sql.compile.timeframe import step, utc_bounds
+
+_DAY = timedelta(days=1)
 
 STEPS: dict[str, tuple[int, str]] = {
     "day": (1, "DAY"),
@@ -87,3 +90,25 @@ def before_last_point(q: CompileState, m: Metric, at: str) -> exp.Expr:
     nxt = max(points(q, at)) + timedelta(days=1)
     upper = utc_bounds(nxt, nxt, m.time_zone, q.ctx.account.timezone)[0]
     return exp.LT(this=fragment(m.time), expression=literal(upper))
+
+
+def series_points_note(q: CompileState, metrics: list[Metric]) -> Assumption | None:
+    """For a series of balances (ARR by year): the day each period's value is read at."""
+    stocks = [m for m in metrics if m.aggregation in ("stock", "snapshot")]
+    if q.frame.grain is None or not stocks:
+        return None
+    days = [b.point for b in q.frame.buckets]
+    shown = [str(d) for d in days]
+    last = q.frame.buckets[-1]
+    if isinstance(last.label, date) and last.point < step(last.label, q.frame.grain) - _DAY:
+        shown[-1] += " (to date)"
+    listed = (
+        ", ".join(shown[:-1]) + f" and {shown[-1]}"
+        if 1 < len(shown) <= 6
+        else shown[0]
+        if len(shown) == 1
+        else f"{shown[0]} to {shown[-1]}"
+    )
+    labels = " and ".join(m.label for m in stocks)
+    text = f"{labels} is read at the end of each {q.frame.grain}: {listed}."
+    return Assumption(key="series_points", text=text)

@@ -13,6 +13,8 @@ from app.core.plan import Assumption, Grain, QueryPlan, TimeRange
 from app.semantic.model import Metric
 from app.sql.compile.sqlbuild import Type, all_of, cast, date_trunc, fn, fragment, literal, paren
 
+DEFAULT_YEARS = 3  # a yearly series without a period: this year and the two before
+
 
 @dataclass(frozen=True)
 class Bucket:
@@ -127,6 +129,11 @@ def plan_frame(plan: QueryPlan, as_of: date, tz: str, metrics: list[Metric]) -> 
     elif stocks and not plan.grain:
         r = TimeRange(start=as_of, end=as_of + timedelta(days=1), label=f"as of {as_of}")
         notes.append(Assumption(key="as_of_default", text=f"Measured at the end of {as_of}."))
+    elif plan.grain == "year":  # one year to date would be a series of one
+        first = as_of.year - DEFAULT_YEARS + 1
+        r = TimeRange(start=date(first, 1, 1), end=as_of + timedelta(days=1), label="years to date")
+        text = f"No period given: the years {first} to {as_of.year} (to date) were used."
+        notes.append(Assumption(key="period_default", text=text))
     else:
         r = TimeRange(
             start=date(as_of.year, 1, 1), end=as_of + timedelta(days=1), label="year to date"

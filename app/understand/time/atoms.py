@@ -14,6 +14,7 @@ from app.understand.time.named import (
     resolve_iso,
     resolve_month,
     resolve_month_day,
+    resolve_month_of_year,
     resolve_month_year,
     resolve_part,
     resolve_slash,
@@ -21,11 +22,13 @@ from app.understand.time.named import (
     resolve_year_month,
 )
 from app.understand.time.patterns import (
+    COMPLETED,
     DAY_MONTH,
     HTOK,
     MON,
     MONTH_BARE,
     MONTH_DAY,
+    MONTH_OF_YEAR,
     NUM,
     QTOK,
     UNIT1,
@@ -40,6 +43,7 @@ from app.understand.time.periods import Period, latest
 from app.understand.time.relative import (
     resolve_ago,
     resolve_before_last,
+    resolve_completed,
     resolve_relative,
     resolve_today,
 )
@@ -87,6 +91,8 @@ _ISO_GATE: Final = r"20\d\d[-/]"
 # Order matters inside the range/since/as-of unions (first alternative that fits wins), so the
 # longer forms come first.
 ATOMS: Final[tuple[_Atom, ...]] = (
+    _Atom(MONTH_OF_YEAR, resolve_month_of_year, r"month\s+of\s"),
+    _Atom(COMPLETED, resolve_completed, r"complete|full|whole|finished|entire"),
     _Atom(
         r"(?P<a>" + "|".join(unnamed(x) for x in (MONTH_DAY, DAY_MONTH, MONTH_BARE)) + r")"
         r"\s*,?\s+(?:of\s+)?(?:the\s+)?" + YS_REL,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from typing import Final
 
 from app.core.plan import TimeRange
@@ -11,6 +12,7 @@ from app.understand.time.dates import (
     MONTH_NAMES,
     Ctx,
     Unit,
+    add_months,
     cal_year,
     calendar_note,
     covers,
@@ -22,6 +24,7 @@ from app.understand.time.dates import (
 from app.understand.time.patterns import (
     AMOUNT_AFTER,
     COUNT_WORDS,
+    MONTH_ORDINALS,
     ORDINALS,
     month_of,
     word_after,
@@ -157,3 +160,29 @@ def resolve_fiscal_year(m: re.Match[str], ctx: Ctx) -> Period | None:
     r = part_range(year, True, "year", 1, ctx)
     notes = (covers(r), *fiscal_note(ctx)) if ctx.fy_start != 1 else ()
     return Period(r, notes=notes, fy=year)
+
+
+def resolve_month_of_year(m: re.Match[str], ctx: Ctx) -> Period | None:
+    """Resolve 'the last month of 2025', 'the first month of the fiscal year', '3rd month of FY25'.
+
+    A yearless one ('the last month of the year') is the most recent that has started.
+    """
+    n = MONTH_ORDINALS[m["mo"].lower()]
+    said = " ".join(m.string[m.start("mo") : m.end()].lower().split())
+
+    def make(y: int, fiscal: bool) -> TimeRange:
+        first = add_months(part_range(y, fiscal, "year", 1, ctx).start, n - 1)
+        return month_range(first.year, first.month)
+
+    spec = year_spec(m, ctx)
+    if spec is None:
+        fiscal = (m["bare"] or "").lower().startswith("fiscal")
+        p = yearless(said, maker(make), fiscal, ctx)
+        note = f"'{said}' means {p.range.label}, the most recent one that started by {ctx.as_of}"
+        return replace(p, notes=(note, *p.notes[1:]))
+    year, fiscal = spec
+    r = make(year, fiscal)
+    note = f"'{said}' is {r.label} ({r.start} to {r.end - timedelta(days=1)})"
+    return Period(
+        r, notes=(note, *(fiscal_note(ctx) if fiscal else ())), fy=year if fiscal else None
+    )

@@ -54,7 +54,7 @@ MON = (
 YEAR_AFTER = r"(?:,?\s*(?P<y>20\d\d)(?!\d)|\s*['’](?P<yy>\d\d)(?!\d))"
 DD = r"(?P<d>[0-3]?\d)(?:st|nd|rd|th)?(?![\d])"
 YS = (
-    r"(?:(?:cy\s*|calendar\s+(?:year\s+)?)?(?P<cy>20\d\d)(?!\d)|['’](?P<yy>\d\d)(?!\d)"
+    r"(?:(?:cy\s*|(?:calendar\s+)?year\s+|calendar\s+)?(?P<cy>20\d\d)(?!\d)|['’](?P<yy>\d\d)(?!\d)"
     r"|(?:fy|fiscal(?:\s+year)?)\s*['’]?\s*(?P<fy>20\d\d|\d\d)(?!\d)"
     r"|(?P<rel>this|current|last|previous|prior)\s+(?P<relf>fiscal\s+|calendar\s+)?"
     r"(?:year|(?P<relfy>fy))(?!\w))"
@@ -78,6 +78,25 @@ MONTH_DAY = MON + r"\s+" + DD + YEAR_AFTER + "?"
 DAY_MONTH = r"(?<![\d.,$€£])" + DD + r"\s+(?:of\s+)?" + MON + YEAR_AFTER + "?"
 MONTH_BARE = r"(?:month\s+of\s+)?" + MON
 LIST_SEP = r"\s*(?:,|&|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?(?:the\s+)?"  # not "vs": Q1 vs Q1 2024
+MONTH_ORDINALS: Final[dict[str, int]] = {
+    **{w: i for i, w in enumerate(_words_list(
+        "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth"), 1)},
+    **{f"{i}{'st' if i == 1 else 'nd' if i == 2 else 'rd' if i == 3 else 'th'}": i
+       for i in range(1, 13)},
+    "last": 12, "final": 12,
+}  # fmt: skip
+# "the last month of 2025", "the third month of the fiscal year", "the first month of last year".
+MONTH_OF_YEAR = (
+    r"(?P<mo>" + "|".join(sorted(MONTH_ORDINALS, key=len, reverse=True)) + r")\s+month\s+of\s+"
+    r"(?:the\s+)?(?:" + YS + r"|(?P<bare>(?:fiscal\s+|calendar\s+)?year)(?!\s*(?:20\d\d|['’]\d\d)))"
+    r"(?!\w)"
+)
+# "the last completed month", "the most recent full quarter", "the previous whole fiscal year".
+COMPLETED = (
+    r"(?:last|latest|most\s+recent|previous|prior)\s+"
+    r"(?P<adj>completed|complete|full|whole|finished|entire)\s+"
+    r"(?P<kind>fiscal\s+|calendar\s+)?(?P<u>" + UNIT1 + r")(?!\w)"
+)
 ORDINALS: Final[dict[str, int]] = {
     "first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
     "last": 4, "final": 4,

@@ -83,3 +83,24 @@ def resolve_today(m: re.Match[str], ctx: Ctx) -> Period:
     back = 0 if word.startswith("today") else 1 if word.startswith("yesterday") else 2
     label = ("today", "yesterday", "the day before yesterday")[back]
     return Period(day_range(ctx.as_of - timedelta(days=back), label), day=True)
+
+
+def resolve_completed(m: re.Match[str], ctx: Ctx) -> Period:
+    """Resolve 'the last completed month', 'the most recent full quarter': the last one that ended.
+
+    The period holding as_of is never complete (as_of is "today", its data still arriving), so
+    this is the period before it, whatever day of the period as_of is.
+    """
+    word = m["u"].lower()
+    fiscal = word == "fy" or (m["kind"] or "").strip().lower() == "fiscal"
+    unit = unit_of(word) if word != "fy" else "year"
+    fiscal = fiscal and unit in ("quarter", "half", "year")
+    noun = ("fiscal " if fiscal else "") + ("half-year" if unit == "half" else unit)
+    label = f"last {m['adj'].lower()} {noun}"
+    r = relative_period(unit, fiscal, -1, ctx, label).range
+    note = (
+        f"'{label}' is {r.start} to {last_day(r)}, the most recent {noun} that is over "
+        f"(the {noun} holding {ctx.as_of} is not)"
+    )
+    extra = fiscal_note(ctx) if fiscal else calendar_note(label, unit, ctx)
+    return Period(r, notes=(note, *extra))

@@ -78,6 +78,12 @@ def _handle_grain(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return Hit(grain=grain, notes=notes)
 
 
+def _handle_each_end(m: re.Match[str], ctx: Ctx) -> Hit:
+    """'at each year end', 'at the end of every month': a series at that grain, read at its ends."""
+    grain = GRAIN_OF[unit_of((m["u"] or m["u2"]).lower())]
+    return Hit(grain=grain)  # the compiler states the day each value is read at
+
+
 def _handle_block(m: re.Match[str], ctx: Ctx) -> Hit:
     return Hit(blocked=True)
 
@@ -166,6 +172,11 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler, str], ...]] = (
     ),
 )
 _GRAIN_RULES: Final[tuple[tuple[str, Handler], ...]] = (
+    (
+        r"(?:(?:at|as\s+of|on)\s+)?(?:the\s+)?(?:(?:end|close)\s+of\s+(?:each|every)\s+"
+        r"(?P<u>week|month|quarter|year)|(?:each|every)\s+(?P<u2>week|month|quarter|year)[\s-]?end)",
+        _handle_each_end,
+    ),
     (
         r"(?:(?:broken\s+down|grouped|split|bucketed|aggregated|rolled\s+up|summari[sz]ed)\s+)?"
         r"(?:by|per|each|every|for\s+(?:each|every))\s+(?:the\s+)?(?:(?P<kind>fiscal|calendar)\s+)?"
