@@ -260,7 +260,7 @@ def test_distinct_paying_customers(assistant: Assistant) -> None:
 
 
 def test_a_statistic_over_no_rows_is_empty_not_zero(assistant: Assistant) -> None:
-    answer = _ask(assistant, "Average invoice total in JPY in 2025")
+    answer = _ask(assistant, "Average invoice total of JPY invoices in 2025")  # a filter
     assert answer.status == "answered" and answer.rows == [[None]]
 
 

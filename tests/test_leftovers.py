@@ -19,7 +19,7 @@ from tests.engine_support import MODEL, ctx
         ("Gross volume by signup cohort in 2025", "cohort"),
         ("What share of gross volume came from Narnia in 2025?", "share"),
         ("Gross volume via PayPal in 2025", "PayPal"),
-        ("Accounts receivable aging buckets", "aging"),
+        ("Gross volume in buckets of 100 dollars", "buckets"),
         ("Refunds for customer cus_123 in 2025", "cus_123"),
         ("Gross volume, refunds, disputes and net volume by Klarna plan", "Klarna"),
     ],
