@@ -12,7 +12,9 @@ from app.core.plan import (
     Comparison,
     Filter,
     Grain,
+    ListOrder,
     NeedsClarification,
+    PerGroup,
     QueryPlan,
     TimeRange,
 )
@@ -59,6 +61,10 @@ class Reading:
     clarify: NeedsClarification | None = None
     listing: str | None = None
     list_filters: tuple[Filter, ...] = ()
+    list_columns: tuple[str, ...] = ()  # the catalogue columns a list shows (empty: its default)
+    list_order: ListOrder | None = None
+    list_group: PerGroup | None = None  # "the largest charge of each customer"
+    list_limit: int | None = None
     filters: tuple[Filter, ...] = ()
     currency: str | None = None
     dimensions: tuple[str, ...] = ()
