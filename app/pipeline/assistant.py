@@ -171,6 +171,8 @@ class Assistant:
             period=compiled.period,
             truncated=result.truncated,
             listing=plan.listing is not None,
+            title=compiled.title,
+            limit=compiled.row_limit,
         )
         timings.explain_ms = ms_since(t)
         assumptions = _assumptions(
