@@ -46,33 +46,11 @@ _END = re.compile(
     re.I,
 )
 _SPLIT = re.compile(r"\s*(?:,|\band\b|&|/|\bplus\b|\bor\b)\s*", re.I)
-_FILLER = frozenset(
-    [
-        "the",
-        "their",
-        "its",
-        "a",
-        "an",
-        "each",
-        "all",
-        "any",
-        "of",
-        "and",
-        "with",
-        "what",
-        "which",
-        "is",
-        "are",
-        "was",
-        "were",
-        "s",
-        "show",
-        "me",
-        "also",
-        "plus",
-        "including",
-    ]
-)
+_FILLER_WORDS = """
+the their its a an each all any of and with what which is are was were s show me also plus
+including result results detail details info information
+"""
+_FILLER = frozenset(_FILLER_WORDS.split())
 _ID = re.compile(r"\b(cus|sub|ch|in|re|dp|po|txn|cn|il|price|prod|tax|coupon)_[A-Za-z0-9]+\b")
 _ID_COLUMNS = {
     "cus": ("customer_id",),
