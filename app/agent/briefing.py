@@ -203,8 +203,8 @@ def _list_line(spec: ListSpec) -> str:
     return (
         f"list {spec.name}: columns {', '.join(c.name for c in spec.columns)}; "
         f"default columns {', '.join(spec.default)}; default order {order}; "
-        f"most recent = {spec.recent}; states (filter dimension 'state'): "
-        f"{', '.join(spec.states)}."
+        f"most recent = {spec.recent}; filter dimension 'state' with one of: "
+        f"{', '.join(spec.states)}; or a column name (e.g. an id)."
     )
 
 
