@@ -55,7 +55,7 @@ def test_header_names_units_dimensions_and_lists() -> None:
     assert text.startswith("Money columns hold integers in minor units")
     assert "Dimensions: customer, customer_country," in text
     assert "account," not in text.split("Dimensions:")[1].split("\n")[0]
-    assert "Lists (row by row): invoices, disputes, charges." in text
+    assert "Lists (row by row): invoices, disputes, charges, refunds, subscriptions," in text
 
 
 @pytest.mark.parametrize("budget", [0, 1, 7, 25, 60, 150, 300, 700, 1500, 4000])
@@ -122,3 +122,10 @@ def test_first_messages() -> None:
     assert context.text in system
     assert user.rstrip().endswith("Question: What was MRR at the end of November?")
     assert "$" not in system.replace("$question", "") and "$question" not in user
+
+
+def test_a_question_naming_a_list_gets_its_column_catalogue() -> None:
+    text = _ctx("the 5 most recent failed charges with their failure message").text
+    line = next(x for x in text.splitlines() if x.startswith("list charges:"))
+    assert "failure_message" in line and "most recent = created" in line and "failed" in line
+    assert not any(x.startswith("list invoices:") for x in text.splitlines())

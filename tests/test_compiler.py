@@ -43,7 +43,11 @@ def test_dimension_that_would_multiply_rows_is_refused() -> None:
         (QueryPlan(metrics=("recognized_revenue",), time=Q2, grain="day"), "booked monthly"),
         (QueryPlan(metrics=("gross_volume",), dimensions=("colour",)), "unknown dimension"),
         (QueryPlan(metrics=("happiness",)), "unknown metric"),
-        (QueryPlan(metrics=("gross_volume",), listing="payouts"), "cannot list"),
+        (QueryPlan(metrics=("gross_volume",), listing="widgets"), "cannot list"),
+        (
+            QueryPlan(metrics=("gross_volume",), listing="payouts", columns=("colour",)),
+            "no column 'colour'",
+        ),
     ],
 )
 def test_plans_the_compiler_cannot_answer_are_refused(plan: QueryPlan, message: str) -> None:

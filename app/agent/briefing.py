@@ -22,7 +22,7 @@ from sqlglot import exp, parse_one
 from app.agent.prompts import load_prompt
 from app.agent.tokens import encoding
 from app.semantic.catalog import TableInfo, is_tenant_column, warehouse_catalog
-from app.semantic.model import Metric, SemanticModel, tables_in
+from app.semantic.model import ListSpec, Metric, SemanticModel, tables_in
 
 ALWAYS_COLUMNS = ("id", "created", "currency", "status", "amount")
 MAX_SYNONYMS = 4
@@ -52,7 +52,7 @@ class SchemaContext:
 
 @dataclass(frozen=True)
 class _Item:
-    kind: str  # header | metric | table
+    kind: str  # header | list | metric | table
     name: str
     text: str
     primary: bool
@@ -197,6 +197,17 @@ def _metric_line(m: Metric) -> str:
     return f"{head} [{m.unit}, {m.aggregation}; {shape}]: {m.definition}{aka_text}"
 
 
+def _list_line(spec: ListSpec) -> str:
+    """A list's column catalogue, states and orders, for `columns`, `order` and `per_group`."""
+    order = f"{spec.order} desc" if spec.order else f"{spec.recent} desc"
+    return (
+        f"list {spec.name}: columns {', '.join(c.name for c in spec.columns)}; "
+        f"default columns {', '.join(spec.default)}; default order {order}; "
+        f"most recent = {spec.recent}; filter dimension 'state' with one of: "
+        f"{', '.join(spec.states)}; or a column name (e.g. an id)."
+    )
+
+
 def _items(question: str, model: SemanticModel) -> list[_Item]:
     dim_tables = _dimension_tables(question, model)
     scores = _score_metrics(question, model, dim_tables)
@@ -221,6 +232,10 @@ def _items(question: str, model: SemanticModel) -> list[_Item]:
             placed.add(name)
             items.append(_Item("table", name, lines[name], primary))
 
+    q = _norm(question)
+    for spec in model.lists.values():
+        if any(_contains(q, _norm(w)) for w in spec.synonyms):
+            items.append(_Item("list", spec.name, _list_line(spec), True))
     for i, name in enumerate(ranked):
         items.append(_Item("metric", name, _metric_line(model.metrics[name]), True))
         for t in _metric_tables(model, model.metrics[name]):

@@ -82,6 +82,20 @@ class Aggregate(_Model):
         return self
 
 
+class ListOrder(_Model):
+    """The order of a list's rows: one column of the listed entity, ascending or descending."""
+
+    column: str = Field(description="A column of the entity's catalogue, e.g. created or amount.")
+    direction: Literal["asc", "desc"] = "desc"
+
+
+class PerGroup(_Model):
+    """The first n rows (in the list's order) of each group: 'the largest charge per customer'."""
+
+    column: str = Field(description="The catalogue column whose values form the groups.")
+    n: int = Field(1, gt=0, le=100)
+
+
 class Assumption(_Model):
     """Something the answer took for granted, with a stable key the evals check."""
 
@@ -107,6 +121,21 @@ class QueryPlan(_Model):
         "median charge amount, p90 invoice total, distinct paying customers). Money statistics "
         "stay per currency unless one currency is filtered or `currency` asks for conversion; "
         "`metrics` then holds the measure's own metric (it counts the same rows).",
+    )
+    columns: tuple[str, ...] = Field(
+        (),
+        description="Lists only: the columns to show, by name from the listed entity's column "
+        "catalogue, in order; empty = the entity's default columns.",
+    )
+    order: ListOrder | None = Field(
+        None,
+        description="Lists only: how rows are ordered; None = the entity's default (largest "
+        "amount first). '5 most recent' = its time column desc with limit 5.",
+    )
+    per_group: PerGroup | None = Field(
+        None,
+        description="Lists only: keep the first n rows of each group in `order` ('the largest "
+        "charge of each customer' = group customer, order amount desc, n 1).",
     )
     by_currency: bool = Field(False, description="Keep amounts per original currency.")
     currency: str | None = Field(None, description="Reporting currency; None = account default.")

@@ -36,10 +36,14 @@ def explain(
     truncated: bool,
     listing: bool = False,
     additive: bool = True,
+    title: str = "",
+    limit: int | None = None,
 ) -> Explained:
     """Write the headline and a short explanation from the result only.
 
     `additive` False: the values are statistics (a median per currency), which have no total.
+    A list's `title` (its entity, states, order and filters in words, from the plan) leads its
+    explanation; `limit` is its LIMIT, so a list that fills it says more rows may exist.
     """
     names = [c.name for c in columns]
     value_cols = [i for i, c in enumerate(columns) if c.kind in ("money", "count", "ratio")]
@@ -48,14 +52,28 @@ def explain(
     ]
     cur_idx = names.index("currency") if "currency" in names else None
     when = f" ({period.text})" if period else ""
-    derived: list[Decimal] = []
+    derived: list[Decimal] = [Decimal(m.group(0).replace(",", "")) for m in _NUM.finditer(title)]
     if not rows:
-        text = f"No rows matched{when}."
+        text = f"No rows matched{when}." + (f" The list asked for: {title}." if title else "")
         return Explained(
             headline="No data",
             explanation=text,
             value=None,
             numbers_verified=check_numbers(text, columns, rows, derived),
+        )
+    if listing and title:
+        n = len(rows)
+        more = " (more exist; the list is truncated)" if truncated else ""
+        if not more and limit is not None and n == limit:
+            more = f" (the first {n:,}; there may be more)"
+        rows_text = f"{n:,} row{'s' if n != 1 else ''}"
+        return Explained(
+            headline=f"{title}: {rows_text}",
+            explanation=f"{title}{when}: {rows_text}{more}.",
+            value=n,
+            numbers_verified=check_numbers(
+                f"{title}{when}: {rows_text}{more}.", columns, rows, [*derived, Decimal(n)]
+            ),
         )
     if listing or not value_cols:
         i = value_cols[-1] if value_cols else None

@@ -177,6 +177,8 @@ class Assistant:
             truncated=result.truncated,
             listing=plan.listing is not None,
             additive=plan.aggregate is None,
+            title=compiled.title,
+            limit=compiled.row_limit,
         )
         timings.explain_ms = ms_since(t)
         assumptions = _assumptions(

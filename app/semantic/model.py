@@ -139,26 +139,47 @@ class Join(_Model):
 
 
 class ListColumn(_Model):
-    """A column of a row-by-row list."""
+    """A column of a row-by-row list: its SQL, kind and the words that name it."""
 
     name: str
     expr: str
-    kind: Literal["label", "date", "money", "count"]
+    kind: Literal["label", "date", "money", "count", "number"]
+    label: str = ""
+    synonyms: tuple[str, ...] = ()
+    key: str | None = Field(None, description="The id behind a label; groups are formed on it.")
+    sort: str | None = Field(None, description="What ordering by this column sorts on.")
+    via: str | None = Field(
+        None,
+        description="A child table rolled up per row (labels joined with ', ', numbers summed); "
+        "`expr` is read on its rows.",
+    )
+    also: tuple[str, ...] = Field((), description="Columns shown beside it when it is named.")
 
 
 class ListSpec(_Model):
-    """An entity that can be listed row by row, with the statuses words imply."""
+    """An entity that can be listed row by row: its column catalogue and the states words imply."""
 
     name: str
     label: str
     table: str
     synonyms: tuple[str, ...]
     time: str
-    amount: str
-    currency: str
+    amount: str | None = None
+    currency: str | None = None
     columns: tuple[ListColumn, ...]
-    order: str
+    default: tuple[str, ...] = Field(description="The columns shown when none are named.")
+    base: tuple[str, ...] = Field((), description="Shown before the columns a question names.")
+    key: str = Field(description="The column that identifies a row (the last tie-break).")
+    recent: str = Field(description="The column 'most recent' orders by.")
+    order: str | None = Field(None, description="The default order column (descending).")
     states: dict[str, tuple[str, ...]]
+    joins: tuple[Join, ...] = Field(
+        (), description="Many-to-one edges only this list may use (polymorphic source ids)."
+    )
+
+    def column(self, name: str) -> ListColumn | None:
+        """The catalogue column called `name` (None if there is none)."""
+        return next((c for c in self.columns if c.name == name), None)
 
 
 class Ambiguity(_Model):
@@ -191,9 +212,11 @@ class SemanticModel(_Model):
         """Return the metric called `name`."""
         return self.metrics[name]
 
-    def join_path(self, source: str, target: str) -> list[Join] | None:
+    def join_path(
+        self, source: str, target: str, extra: tuple[Join, ...] = ()
+    ) -> list[Join] | None:
         """Many-to-one joins leading from table `source` to table `target` (None if unreachable)."""
-        return _join_path(self.joins, source, target)
+        return _join_path((*self.joins, *extra), source, target)
 
 
 def _join_path(joins: tuple[Join, ...], source: str, target: str) -> list[Join] | None:
@@ -250,10 +273,37 @@ def _check(model: SemanticModel) -> None:
                 if model.join_path(ms.table, t) is None:
                     raise SemanticModelError(f"measure {ms.name}: {t} unreachable")
     for spec in model.lists.values():
-        for c in spec.columns:
-            for t in tables_in(c.expr):
-                if model.join_path(spec.table, t) is None:
-                    raise SemanticModelError(f"list {spec.name}: {t} unreachable")
+        _check_list(model, spec)
+
+
+def _check_list(model: SemanticModel, spec: ListSpec) -> None:
+    """Every column reachable without fan-out; every name a list refers to in its catalogue."""
+    names = {c.name for c in spec.columns}
+    wanted = {
+        *spec.default,
+        *spec.base,
+        spec.key,
+        spec.recent,
+        *([spec.order] if spec.order else []),
+    }
+    if wanted - names:
+        raise SemanticModelError(f"list {spec.name}: unknown columns {sorted(wanted - names)}")
+    for j in spec.joins:
+        if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
+            raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")
+    for c in spec.columns:
+        if c.kind == "money" and spec.currency is None:
+            raise SemanticModelError(f"list {spec.name}: money column {c.name} needs a currency")
+        source = c.via or spec.table
+        if c.via is not None and model.join_path(c.via, spec.table) is None:
+            raise SemanticModelError(f"list {spec.name}: {c.via} is no child of {spec.table}")
+        for t in tables_in(c.expr):
+            if model.join_path(source, t, spec.joins) is None:
+                raise SemanticModelError(f"list {spec.name}: {t} unreachable from {source}")
+    for sql in (spec.time, spec.amount, spec.currency):
+        for t in tables_in(sql) if sql else ():
+            if model.join_path(spec.table, t, spec.joins) is None:
+                raise SemanticModelError(f"list {spec.name}: {t} unreachable")
 
 
 def load_yaml(text: str | bytes) -> Any:

@@ -25,6 +25,7 @@ from app.semantic.model import SemanticModel
 from app.understand.aggregates import read_aggregate, read_aggregate_metric, read_time_parts
 from app.understand.followup import edit_plan
 from app.understand.leftovers import corrected, read_leftovers
+from app.understand.lists import list_plan, read_listing
 from app.understand.readers import (
     read_chart,
     read_comparison,
@@ -37,7 +38,6 @@ from app.understand.readers_refine import read_implied_dimensions, read_variants
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
-    read_listing,
     read_metrics,
     read_ranking,
 )
@@ -162,7 +162,7 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
     if r.follow_up and ctx.previous is not None:
         return edit_plan(r, ctx.previous)
     if r.listing:
-        return _list_plan(r, r.listing, model)
+        return list_plan(r, r.listing, model)
     if not r.metrics:
         return CannotAnswer(
             reason="I couldn't match that to a metric I know (for example gross volume, MRR, "
@@ -211,35 +211,3 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
 
 def _definitions(model: SemanticModel, metrics: tuple[str, ...]) -> list[Assumption]:
     return [Assumption(key=f"{n}_definition", text=model.metrics[n].definition) for n in metrics]
-
-
-def _list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
-    """A row-by-row list plan; filters the listed table can't reach are dropped."""
-    spec = model.lists[listing]
-    state_words = set(spec.states)
-    keep = []
-    for f in (*r.list_filters, *r.filters):
-        if f.dimension in ("state", "amount"):
-            keep.append(f)
-            continue
-        dim = model.dimensions[f.dimension]
-        if dim.table == "*" or model.join_path(spec.table, dim.table) is None:
-            continue
-        if (
-            dim.values
-            and isinstance(dim.values, dict)
-            and any(w in state_words for vals in dim.values.values() for w in vals)
-        ):
-            continue
-        keep.append(f)
-    if r.threshold is not None:
-        keep.append(r.threshold)
-    return QueryPlan(
-        metrics=("gross_volume",),
-        listing=listing,
-        filters=tuple(keep),
-        time=r.range,
-        limit=r.ranking_n or 100,
-        assumptions=r.assumptions,
-        chart="none",
-    )

@@ -23,8 +23,6 @@ _BY = re.compile(
     r"breakdown\s+by|grouped\s+by|group\s+by|which)\s+",
     re.IGNORECASE,
 )
-_COUNT_WORDS = re.compile(r"\b(how\s+many|number\s+of|count|total|sum|amount|how\s+much)\b", re.I)
-_LIST_WORDS = re.compile(r"\b(list|show|which|what|display|give|find)\b", re.I)
 _CONVERT = re.compile(
     r"\b(reported|converted|convert|expressed|shown|translated)\s+"
     r"(in|to|into)\s+(us\s+)?$",
@@ -133,27 +131,6 @@ def _between(a: Hit, b: Hit, text: str) -> str:
 
 def _swap(text: str, hit: Hit, metric: str, model: SemanticModel) -> str:
     return text[: hit.start] + model.metrics[metric].label.lower() + text[hit.end :]
-
-
-def read_listing(r: Reading, ctx: EngineContext) -> Reading:
-    """Read a row-by-row list: an entity word with a state word or a list verb, no aggregation."""
-    text, model = r.text, ctx.model
-    hits = ctx.lexicon.lists(text)
-    if not hits or _COUNT_WORDS.search(text) or _BY.search(r.masked.replace("which", "")):
-        return r
-    explicit = bool(_LIST_WORDS.search(text))
-    for h in hits:
-        spec = model.lists[h.name]
-        states = [s for s in spec.states if re.search(rf"\b{re.escape(s)}\b", text, re.I)]
-        if r.named_metric and (not explicit or not states):
-            return r
-        if states or explicit:
-            state = (Filter(dimension="state", values=(states[0],)),) if states else ()
-            masked = blank(r.masked, h.start, h.end)
-            if states:
-                masked = blank_all(masked, re.compile(rf"\b{re.escape(states[0])}\b", re.I))
-            return replace(r, listing=h.name, list_filters=state, masked=masked)
-    return r
 
 
 def read_filters(r: Reading, ctx: EngineContext) -> Reading:

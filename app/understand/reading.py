@@ -14,7 +14,9 @@ from app.core.plan import (
     Comparison,
     Filter,
     Grain,
+    ListOrder,
     NeedsClarification,
+    PerGroup,
     QueryPlan,
     TimeRange,
 )
@@ -75,6 +77,10 @@ class Reading:
     listing: str | None = None
     aggregate: Aggregate | None = None  # "median charge amount": a statistic over single rows
     list_filters: tuple[Filter, ...] = ()
+    list_columns: tuple[str, ...] = ()  # the catalogue columns a list shows (empty: its default)
+    list_order: ListOrder | None = None
+    list_group: PerGroup | None = None  # "the largest charge of each customer"
+    list_limit: int | None = None
     filters: tuple[Filter, ...] = ()
     currency: str | None = None
     dimensions: tuple[str, ...] = ()

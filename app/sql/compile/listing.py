@@ -1,4 +1,10 @@
-"""Compile row-by-row lists ("unpaid invoices over $1,000", "open disputes")."""
+"""Compile row-by-row lists ("unpaid invoices over $1,000", "the 5 most recent failed charges").
+
+A list is one SELECT over the entity's table with its many-to-one joins (so it has one row per
+entity row), the chosen catalogue columns, the filters, an order with the row key as the last
+tie-break, a limit, and optionally the first n rows of each group (a window in a subquery).
+Money stays in each row's own currency, exact.
+"""
 
 from __future__ import annotations
 
@@ -9,83 +15,69 @@ from sqlglot import exp
 
 from app.core.answer import Column, Period
 from app.core.errors import CompileError
-from app.core.plan import QueryPlan
-from app.sql.compile.money import FX_SOURCE
+from app.core.plan import Assumption, ListOrder, QueryPlan
+from app.semantic.model import Join, ListColumn, ListSpec, SemanticModel, tables_in
+from app.sql.compile.listing_parts import describe, threshold
 from app.sql.compile.sqlbuild import (
-    Type,
     all_of,
     cast,
     col,
     decimal,
+    fn,
     fragment,
     in_list,
+    join,
     literal,
     literals,
     named,
     none_of,
     ordered,
-    scan,
     table,
 )
 from app.sql.compile.state import CompileContext, Compiled
 from app.sql.compile.timeframe import time_filter, to_utc
 
+RANK = "group_rank"
+RANKED = "ranked"
 _COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 
 
 def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     """Compile a plan whose `listing` names an entity of lists.yaml."""
-    model = ctx.model
-    spec = model.lists.get(plan.listing or "")
+    spec = ctx.model.lists.get(plan.listing or "")
     if spec is None:
         raise CompileError(f"cannot list {plan.listing}")
-    tz = ctx.account.timezone
-    as_of_end = literal(to_utc(ctx.as_of + timedelta(days=1), tz))
-    where: list[exp.Expr] = []
-    filter_exprs: list[str] = []
-    for f in plan.filters:
-        if f.dimension == "state":
-            for v in f.values:
-                frags = spec.states.get(str(v))
-                if frags is None:
-                    raise CompileError(f"{spec.label} have no state '{v}'")
-                where += [fragment(w, as_of_end=as_of_end) for w in frags]
-        elif f.dimension == "amount":
-            where.append(_threshold(spec.amount, spec.currency, f.op, f.values[0], f.currency, ctx))
+    where, used = _conditions(plan, spec, ctx)
+    shown = _shown(plan, spec)
+    order = plan.order or ListOrder(column=spec.order or spec.recent)
+    sort_col = _column(spec, order.column)
+    key = _column(spec, spec.key)
+    select = [named(_value(c, spec, ctx.model), c.name) for c in shown]
+    exprs = [*(c.expr for c in shown if c.via is None), *used, sort_col.sort or sort_col.expr]
+    exprs += [key.expr, *([spec.currency] if spec.currency else [])]
+    group = _column(spec, plan.per_group.column) if plan.per_group else None
+    if group is not None:
+        exprs.append(group.key or group.expr)
+    base = _scan(exp.select(*select), ctx.model, spec, exprs)
+    desc = order.direction == "desc"
+    if group is None:
+        query = base.where(all_of(where), copy=False)
+        if plan.order is None and sort_col in shown and spec.order:  # by output names
+            by = [ordered(col(order.column), desc=True), ordered(col(shown[0].name))]
         else:
-            dim = model.dimensions.get(f.dimension)
-            if dim is None or dim.table == "*":
-                raise CompileError(f"cannot filter {spec.label.lower()} by {f.dimension}")
-            column = spec.currency if f.dimension == "currency" else dim.expr
-            values = (
-                tuple(str(v).lower() for v in f.values) if f.dimension == "currency" else f.values
-            )
-            test = none_of if f.op in ("neq", "not_in") else in_list
-            where.append(test(fragment(column), literals(values)))
-            filter_exprs.append(column)
-    if plan.time is not None:
-        where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))
-    select: list[exp.Expr] = []
-    for c in spec.columns:
-        value = fragment(c.expr)
-        if c.kind == "money":
-            whole = in_list(fragment(spec.currency), literals(model.zero_decimal_currencies))
-            cents = exp.Mul(this=fragment(c.expr), expression=exp.Literal.number("0.01"))
-            value = exp.case().when(whole, cast(value, decimal(38, 2)), copy=False)
-            value = value.else_(cents, copy=False)
-        select.append(named(value, c.name))
-    exprs = [c.expr for c in spec.columns] + filter_exprs + [spec.amount, spec.currency]
-    query = scan(exp.select(*select), model, spec.table, exprs).where(all_of(where), copy=False)
-    query = query.order_by(
-        ordered(col(spec.order), desc=True), ordered(col(spec.columns[0].name)), copy=False
-    )
+            by = [_ordered(sort_col, shown, spec, ctx.model, desc), _ordered(key, shown, spec)]
+        query = query.order_by(*by, copy=False)
+    else:
+        query = _per_group(plan, spec, ctx.model, base, where, shown, group, sort_col, key, desc)
     limit = plan.ranking.n if plan.ranking else (plan.limit or None)
     if limit:
         query = query.limit(literal(limit), copy=False)
     columns = [
-        Column(name=c.name, kind=c.kind, label=c.name.replace("_", " ").capitalize())
-        for c in spec.columns
+        Column(name=c.name, kind=c.kind, label=c.label or c.name.replace("_", " ").capitalize())
+        for c in shown
     ]
+    title, counted = describe(plan, spec, ctx, order, limit)
+    tz = ctx.account.timezone
     period = None
     if plan.time is not None:
         period = Period(
@@ -97,39 +89,222 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         chart=None,
         period=period,
         currency=None,
-        notes=[],
+        notes=_notes(plan, spec, shown, group),
+        title=title,
+        row_limit=None if counted else limit,
     )
 
 
-def _threshold(
-    amount: str,
-    currency: str,
-    op: str,
-    value: object,
-    thr_currency: str | None,
-    ctx: CompileContext,
-) -> exp.Expr:
-    """Amount threshold in a currency; other currencies converted with the as-of day's rate."""
-    compare = _COMPARE.get(op, exp.GT)
-    cur = (thr_currency or ctx.account.currency).lower()
-    exp10 = 0 if cur in ctx.model.zero_decimal_currencies else 2
-    minor = int(Decimal(str(value)).scaleb(exp10))
+def _column(spec: ListSpec, name: str) -> ListColumn:
+    column = spec.column(name)
+    if column is None:
+        known = ", ".join(c.name for c in spec.columns)
+        raise CompileError(f"{spec.label} have no column '{name}' (columns: {known})")
+    return column
 
-    def rates() -> exp.Expr:
-        """`(SELECT rates FROM exchange_rates_from_usd WHERE day = as_of LIMIT 1)`."""
-        on_day = exp.EQ(this=cast(col("date", FX_SOURCE), Type.DATE), expression=literal(ctx.as_of))
-        query = exp.select(col("buy_currency_exchange_rates", FX_SOURCE))
-        query = query.from_(table(FX_SOURCE), copy=False).where(on_day, copy=False)
-        return query.limit(exp.Literal.number(1), copy=False).subquery(copy=False)
 
-    def rate(path: exp.Expr) -> exp.Expr:
-        return cast(exp.JSONExtractScalar(this=rates(), expression=path), Type.DOUBLE)
+def _shown(plan: QueryPlan, spec: ListSpec) -> list[ListColumn]:
+    """The plan's columns (or the default ones), the group first, money with its currency."""
+    names = list(dict.fromkeys(plan.columns or spec.default))
+    if plan.per_group and plan.per_group.column not in names:
+        names.insert(0, plan.per_group.column)
+    shown = [_column(spec, n) for n in names]
+    money = [i for i, c in enumerate(shown) if c.kind == "money"]
+    if money and spec.currency is None:
+        raise CompileError(f"{spec.label} have no currency for money columns")
+    if money and "currency" not in names:
+        shown.insert(money[0], _column(spec, "currency"))
+    return shown
 
-    source = exp.DPipe(this=exp.Literal.string("$."), expression=fragment(currency), safe=True)
-    converted = exp.Div(
-        this=exp.Mul(this=fragment(amount), expression=rate(literal(f"$.{cur}"))),
-        expression=rate(source),
+
+def _value(c: ListColumn, spec: ListSpec, model: SemanticModel) -> exp.Expr:
+    """The column's value: its fragment or a child table's roll-up, money in major units."""
+    value = _rollup(c, spec, model) if c.via else fragment(c.expr)
+    if c.kind != "money":
+        return value
+    assert spec.currency is not None
+    whole = in_list(fragment(spec.currency), literals(model.zero_decimal_currencies))
+    cents = exp.Mul(this=value.copy(), expression=exp.Literal.number("0.01"))
+    case = exp.case().when(whole, cast(value, decimal(38, 2)), copy=False)
+    return case.else_(cents, copy=False)
+
+
+def _rollup(c: ListColumn, spec: ListSpec, model: SemanticModel) -> exp.Expr:
+    """`(SELECT agg(expr) FROM child ... WHERE child.fk = entity.id)`: one value per row."""
+    assert c.via is not None
+    path = model.join_path(c.via, spec.table)
+    if not path:
+        raise CompileError(f"{c.via} is no child of {spec.table}")
+    value = fragment(c.expr)
+    if c.kind == "label":
+        ordered_values = exp.Order(this=exp.Distinct(expressions=[value]), expressions=[])
+        ordered_values.append("expressions", ordered(value.copy()))
+        agg: exp.Expr = exp.GroupConcat(this=ordered_values, separator=exp.Literal.string(", "))
+    else:
+        agg = fn("coalesce", fn("sum", value), exp.Literal.number(0))
+    inner_joins = [j.to for j in path[:-1]]
+    inner = _scan(exp.select(agg), model, None, [c.expr], base=c.via, also=inner_joins)
+    last = path[-1]
+    link = exp.EQ(this=col(last.column, last.from_), expression=col("id", spec.table))
+    return exp.Subquery(this=inner.where(link, copy=False))
+
+
+def _scan(
+    select: exp.Select,
+    model: SemanticModel,
+    spec: ListSpec | None,
+    exprs: list[str],
+    base: str | None = None,
+    also: list[str] | None = None,
+) -> exp.Select:
+    """FROM the base table plus the many-to-one joins the fragments need (no fan-out)."""
+    source = base or (spec.table if spec else "")
+    extra: tuple[Join, ...] = spec.joins if spec else ()
+    needed = list(also or [])
+    for e in exprs:
+        needed += [t for t in sorted(tables_in(e)) if t != source and t not in needed]
+    select = select.from_(table(source), copy=False)
+    joined = {source}
+    for t in needed:
+        path = model.join_path(source, t, extra)
+        if path is None:
+            raise CompileError(f"{t} cannot be reached from {source} without multiplying rows")
+        for j in path:
+            if j.to not in joined:
+                on = exp.EQ(this=col(j.column, j.from_), expression=col("id", j.to))
+                select = select.join(join(table(j.to), on, side="LEFT"), copy=False)
+                joined.add(j.to)
+    return select
+
+
+def _ordered(
+    c: ListColumn,
+    shown: list[ListColumn],
+    spec: ListSpec,
+    model: SemanticModel | None = None,
+    desc: bool | None = None,
+) -> exp.Ordered:
+    """Order by a column: its sort fragment, its output name when shown, else its value."""
+    if c.sort:
+        return ordered(fragment(c.sort), desc=desc)
+    if c in shown:
+        return ordered(col(c.name), desc=desc)
+    if model is not None and c.via:
+        return ordered(_value(c, spec, model), desc=desc)
+    return ordered(fragment(c.expr), desc=desc)
+
+
+def _per_group(
+    plan: QueryPlan,
+    spec: ListSpec,
+    model: SemanticModel,
+    base: exp.Select,
+    where: list[exp.Expr],
+    shown: list[ListColumn],
+    group: ListColumn,
+    sort_col: ListColumn,
+    key: ListColumn,
+    desc: bool,
+) -> exp.Select:
+    """The first n rows of each group: row_number() in a subquery, filtered and ordered outside."""
+    assert plan.per_group is not None
+    sort_value = fragment(sort_col.sort) if sort_col.sort else _value(sort_col, spec, model)
+    window = exp.Window(
+        this=exp.RowNumber(),
+        partition_by=[fragment(group.key or group.expr)],
+        order=exp.Order(
+            expressions=[ordered(sort_value.copy(), desc=desc), ordered(fragment(key.expr))]
+        ),
+        over="OVER",
     )
-    same = exp.EQ(this=fragment(currency), expression=literal(cur))
-    case = exp.case().when(same, fragment(amount), copy=False).else_(converted, copy=False)
-    return compare(this=case, expression=literal(minor))
+    inner = base.select(
+        named(sort_value, "sort_value"), named(fragment(key.expr), "sort_key"), copy=False
+    )
+    inner = inner.select(named(window, RANK), copy=False)
+    has_group = exp.Not(this=exp.Is(this=fragment(group.key or group.expr), expression=exp.Null()))
+    inner = inner.where(all_of([*where, has_group]), copy=False)
+    outer = exp.select(*(col(c.name, RANKED) for c in shown))
+    outer = outer.from_(inner.subquery(RANKED, copy=False), copy=False)
+    first_n = exp.LTE(this=col(RANK, RANKED), expression=literal(plan.per_group.n))
+    outer = outer.where(first_n, copy=False)
+    by = [ordered(col("sort_value", RANKED), desc=desc), ordered(col("sort_key", RANKED))]
+    return outer.order_by(*by, copy=False)
+
+
+def _conditions(
+    plan: QueryPlan, spec: ListSpec, ctx: CompileContext
+) -> tuple[list[exp.Expr], list[str]]:
+    """The WHERE conditions of the plan's filters and time range, and the fragments they use."""
+    model = ctx.model
+    tz = ctx.account.timezone
+    as_of_end = literal(to_utc(ctx.as_of + timedelta(days=1), tz))
+    where: list[exp.Expr] = []
+    used: list[str] = []
+    for f in plan.filters:
+        if f.dimension == "state":
+            for v in f.values:
+                frags = spec.states.get(str(v))
+                if frags is None:
+                    raise CompileError(f"{spec.label} have no state '{v}'")
+                where += [fragment(w, as_of_end=as_of_end) for w in frags]
+                used += list(frags)
+        elif f.dimension == "amount":
+            if spec.amount is None or spec.currency is None:
+                raise CompileError(f"{spec.label} have no amount to compare")
+            where.append(threshold(spec.amount, spec.currency, f.op, f.values[0], f.currency, ctx))
+            used += [spec.amount, spec.currency]
+        elif f.dimension in model.dimensions:
+            dim = model.dimensions[f.dimension]
+            if dim.table == "*" or (f.dimension == "currency" and spec.currency is None):
+                raise CompileError(f"cannot filter {spec.label.lower()} by {f.dimension}")
+            column = spec.currency if f.dimension == "currency" else dim.expr
+            assert column is not None
+            values = (
+                tuple(str(v).lower() for v in f.values) if f.dimension == "currency" else f.values
+            )
+            test = none_of if f.op in ("neq", "not_in") else in_list
+            where.append(test(fragment(column), literals(values)))
+            used.append(column)
+        else:
+            c = _column(spec, f.dimension)
+            if c.via:
+                raise CompileError(f"cannot filter {spec.label.lower()} by {c.name}")
+            where.append(_compare(fragment(c.expr), f.op, f.values))
+            used.append(c.expr)
+    if plan.time is not None:
+        where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))
+        used.append(spec.time)
+    return where, used
+
+
+def _compare(value: exp.Expr, op: str, values: tuple[str | int | Decimal, ...]) -> exp.Expr:
+    """A catalogue column compared with literal values."""
+    nodes = literals(values)
+    if op in ("neq", "not_in"):
+        return none_of(value, nodes)
+    if op in _COMPARE:
+        return _COMPARE[op](this=value, expression=nodes[0])
+    return in_list(value, nodes)
+
+
+def _notes(
+    plan: QueryPlan, spec: ListSpec, shown: list[ListColumn], group: ListColumn | None
+) -> list[Assumption]:
+    """What the reader of a list should know: roll-ups, groups without a value, currencies."""
+    notes: list[Assumption] = []
+    rolled = [c for c in shown if c.via]
+    if rolled:
+        names = ", ".join((c.label or c.name.replace("_", " ")).lower() for c in rolled)
+        text = (
+            f"{names.capitalize()}: read from each row's {str(rolled[0].via).replace('_', ' ')}; "
+            "several values are joined with commas, amounts summed."
+        )
+        notes.append(Assumption(key="list_rollup", text=text))
+    if group is not None:
+        label = (group.label or group.name.replace("_", " ")).lower()
+        text = f"One row per {label}; {spec.label.lower()} without a {label} are left out."
+        notes.append(Assumption(key="list_per_group", text=text))
+    if any(c.kind == "money" for c in shown):
+        text = "Amounts are shown in each row's own currency, not converted."
+        notes.append(Assumption(key="list_currency", text=text))
+    return notes

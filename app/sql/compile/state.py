@@ -47,6 +47,8 @@ class Compiled:
     period: Period | None
     currency: str | None
     notes: list[Assumption] = field(default_factory=list)
+    title: str = ""  # a list in words ("The 5 most recent failed charges")
+    row_limit: int | None = None  # a list's LIMIT
 
 
 @dataclass

@@ -1,0 +1,129 @@
+"""Parts of a list: its amount threshold in SQL, and the list in words (states, order, groups)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlglot import exp
+
+from app.core.plan import Filter, ListOrder, QueryPlan
+from app.semantic.model import ListColumn, ListSpec
+from app.sql.compile.money import FX_SOURCE
+from app.sql.compile.sqlbuild import Type, cast, col, fragment, literal, table
+from app.sql.compile.state import CompileContext
+
+DEFAULT_LIMIT = 100
+_COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
+_OP_WORDS = {
+    "eq": "is",
+    "in": "is",
+    "neq": "is not",
+    "not_in": "is not",
+    "gt": "over",
+    "gte": "at least",
+    "lt": "under",
+    "lte": "at most",
+}
+# State words that read after the entity's name ("subscriptions on trial").
+_AFTER = ("on", "in", "from", "no", "requested", "needing", "under", "pre", "post")
+
+
+def threshold(
+    amount: str,
+    currency: str,
+    op: str,
+    value: object,
+    thr_currency: str | None,
+    ctx: CompileContext,
+) -> exp.Expr:
+    """Amount threshold in a currency; other currencies converted with the as-of day's rate."""
+    compare = _COMPARE.get(op, exp.GT)
+    cur = (thr_currency or ctx.account.currency).lower()
+    exp10 = 0 if cur in ctx.model.zero_decimal_currencies else 2
+    minor = int(Decimal(str(value)).scaleb(exp10))
+
+    def rates() -> exp.Expr:
+        """`(SELECT rates FROM exchange_rates_from_usd WHERE day = as_of LIMIT 1)`."""
+        on_day = exp.EQ(this=cast(col("date", FX_SOURCE), Type.DATE), expression=literal(ctx.as_of))
+        query = exp.select(col("buy_currency_exchange_rates", FX_SOURCE))
+        query = query.from_(table(FX_SOURCE), copy=False).where(on_day, copy=False)
+        return query.limit(exp.Literal.number(1), copy=False).subquery(copy=False)
+
+    def rate(path: exp.Expr) -> exp.Expr:
+        return cast(exp.JSONExtractScalar(this=rates(), expression=path), Type.DOUBLE)
+
+    source = exp.DPipe(this=exp.Literal.string("$."), expression=fragment(currency), safe=True)
+    converted = exp.Div(
+        this=exp.Mul(this=fragment(amount), expression=rate(literal(f"$.{cur}"))),
+        expression=rate(source),
+    )
+    same = exp.EQ(this=fragment(currency), expression=literal(cur))
+    case = exp.case().when(same, fragment(amount), copy=False).else_(converted, copy=False)
+    return compare(this=case, expression=literal(minor))
+
+
+def describe(
+    plan: QueryPlan, spec: ListSpec, ctx: CompileContext, order: ListOrder, limit: int | None
+) -> tuple[str, bool]:
+    """The list in words ('The 5 most recent failed charges'), and whether it says the count."""
+    states = [str(v) for f in plan.filters if f.dimension == "state" for v in f.values]
+    before = [s for s in states if not s.startswith(_AFTER)]
+    after = [s for s in states if s.startswith(_AFTER)]
+    noun = " ".join([*before, spec.label.lower(), *after])
+    sort = spec.column(order.column)
+    adjective, phrase = _order_words(sort, order.direction, spec)
+    counted = False
+    if plan.per_group is not None:
+        group = _label(spec.column(plan.per_group.column), plan.per_group.column)
+        n = plan.per_group.n
+        if plan.columns and all(c.startswith(plan.per_group.column) for c in plan.columns):
+            head = f"{group.capitalize()}s with {noun}"
+        elif adjective:
+            which = f"the {n} {adjective}" if n > 1 else f"the {adjective}"
+            head = f"{noun.capitalize()}: {which} of each {group}"
+        else:
+            head = f"{noun.capitalize()}: {f'{n} rows' if n > 1 else 'one row'} per {group}"
+    elif limit and limit != DEFAULT_LIMIT and adjective:
+        head, counted = f"The {limit:,} {adjective} {noun}", True
+    else:
+        head = f"{noun.capitalize()}, {phrase}"
+    conditions = [_filter_words(f, spec, ctx) for f in plan.filters if f.dimension != "state"]
+    if conditions:
+        head += ", where " + " and ".join(conditions)
+    return head, counted
+
+
+def _label(c: ListColumn | None, name: str) -> str:
+    """A column's label in lower case ('amount remaining'), or the name given."""
+    return ((c.label or c.name) if c is not None else name).replace("_", " ").lower()
+
+
+def _order_words(c: ListColumn | None, direction: str, spec: ListSpec) -> tuple[str, str]:
+    """(adjective, phrase) of an order: ('most recent', 'most recent first')."""
+    desc = direction == "desc"
+    label = _label(c, c.name if c else "")
+    if c is not None and (c.kind == "date" or c.name == spec.recent):
+        if c.name == spec.recent:
+            return ("most recent", "most recent first") if desc else ("oldest", "oldest first")
+        return (
+            ("latest", f"latest {label} first") if desc else ("earliest", f"earliest {label} first")
+        )
+    if c is not None and c.kind in ("money", "count", "number"):
+        adjective = "largest" if desc else "smallest"
+        suffix = "" if c.name in ("amount", spec.order) else f" by {label}"
+        return f"{adjective}{suffix}", f"{adjective} {label} first"
+    return "", f"by {label}{', descending' if desc else ''}"
+
+
+def _filter_words(f: Filter, spec: ListSpec, ctx: CompileContext) -> str:
+    """One filter in words: 'card brand is Visa or MasterCard', 'amount over 1,000 USD'."""
+    column = spec.column(f.dimension)
+    dim = ctx.model.dimensions.get(f.dimension)
+    name = dim.label.lower() if dim else _label(column, f.dimension)
+    if f.dimension == "amount":
+        value = Decimal(str(f.values[0]))
+        cur = (f.currency or ctx.account.currency).upper()
+        money = next((c for c in spec.columns if c.expr == spec.amount), None)
+        return f"{_label(money, 'amount')} {_OP_WORDS[f.op]} {value:,} {cur}"
+    values = " or ".join(str(v) for v in f.values)
+    return f"{name} {_OP_WORDS[f.op]} {values}"

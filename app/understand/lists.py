@@ -1,0 +1,340 @@
+"""Read a row-by-row list question (lists.yaml) into the Reading, and turn it into a list plan.
+
+"Which were the 5 most recent failed charges, with card brand and failure message?" names an
+entity (charges), a state (failed), an order with a count (most recent, 5) and columns (after
+"with", in parentheses, or after "their"); "the largest charge of each customer" keeps one row
+per group. Every word used is blanked from ``Reading.masked``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from app.core.plan import Assumption, Filter, ListOrder, PerGroup, QueryPlan
+from app.semantic.model import ListSpec, SemanticModel
+from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
+from app.understand.list_columns import Columns, read_columns
+from app.understand.list_words import (
+    Clause,
+    OrderWords,
+    clauses,
+    column_words,
+    group_markers,
+    group_start,
+    ids,
+    norm,
+    order_words,
+    state_words,
+    which_n,
+)
+from app.understand.reading import EngineContext, Reading, blank
+
+_AGG = re.compile(
+    r"\b(how\s+many|number\s+of|count|total|sum|how\s+much|average|avg|mean|median|"
+    r"amount\s+of)\b",
+    re.I,
+)
+_BREAKDOWN = re.compile(
+    r"(?<!sorted )(?<!ordered )\b(by|across|per|(?:for|of|in)\s+(?:each|every))\b", re.I
+)
+_SHOW = re.compile(r"\b(list|show|display|give|find)\b", re.I)
+_WHICH = re.compile(r"\b(which|what)\s+$", re.I)
+_WRITE = re.compile(
+    r"\b(insert|delete|update|drop|remove|create|add|set|mark|change|alter|truncate|merge)\b", re.I
+)
+_EACH = re.compile(r"\b(?:each|every)\s+$", re.I)
+CUSTOMERS = "customers"
+
+
+@dataclass(frozen=True)
+class _Entity:
+    """The listed entity, the spans that named it, and whether customers are the subject."""
+
+    name: str
+    spans: tuple[tuple[int, int], ...]
+    subject: bool  # "Which customers had failed charges?": the rows are about customers
+    start: int
+    plural: bool
+
+
+def read_listing(r: Reading, ctx: EngineContext) -> Reading:
+    """Read a list: entity, states, columns, order, groups and ids; blank what it used."""
+    if _WRITE.match(r.text.strip()):
+        return r  # "insert a refund of $100": a write request, never read as a list
+    work = _with_metric_words(r, ctx)
+    found = clauses(work)
+    entity = _entity(work, ctx, found)
+    if entity is None:
+        return r
+    spec = ctx.model.lists[entity.name]
+    spans: list[tuple[int, int]] = [*entity.spans]
+
+    def outside(text: str) -> str:
+        for s, e in [*spans, *((c.start, c.end) for c in found)]:
+            text = blank(text, s, e)
+        return text
+
+    states = _states(outside(work), spec)
+    spans += [(s, e) for s, e, _ in states]
+    order = _order(outside(work), spec, entity)
+    if order is not None:
+        spans.append((order.start, order.end))
+    group, group_span = _group(outside(work), spec, entity, ctx, order)
+    if group_span:
+        spans.append(group_span)
+    id_filters = []
+    for s, e, column, value in ids(work, spec):
+        id_filters.append(Filter(dimension=column, values=(value,)))
+        spans.append((_noun_before(work, s, spec), e))
+    count = which_n(outside(work))
+    if count is not None:
+        spans.append(count[:2])
+    cols = read_columns(work, spec, found, entity.subject, ctx, outside(work))
+    spans += cols.spans
+    each = _EACH.search(work[: entity.start])  # "on each invoice": every row, one by one
+    if each is not None:
+        spans.append((each.start(), each.end()))
+    strong = bool(cols.in_clauses or order or group_span or id_filters or count or each)
+    remainder = outside(work)
+    covered = _metric_covers_entity(r, ctx, entity, states)
+    if _blocked(r, ctx, work, remainder, entity, states, found, cols):
+        return r
+    show = _SHOW.search(remainder) is not None
+    which = bool(_WHICH.search(work[: entity.start]))
+    if not (strong or show or (not covered and (states or which))):
+        return r
+    masked = r.masked
+    for s, e in spans:
+        masked = blank(masked, s, e)
+    state_filters = [Filter(dimension="state", values=(w,)) for _, _, w in states]
+    state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
+    limit = _limit(order, count, group, entity)
+    columns, plan_order, per_group = _shape(spec, cols, order, group, entity)
+    notes = [Assumption(key="list_column_missing", text=t) for t in cols.missing]
+    return replace(
+        r,
+        masked=masked,
+        listing=entity.name,
+        list_filters=(*state_filters, *id_filters),
+        list_columns=columns,
+        list_order=plan_order,
+        list_group=per_group,
+        list_limit=limit,
+        assumptions=(*r.assumptions, *notes),
+    )
+
+
+def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
+    """The masked question with metric words put back: a list reads them as entity words."""
+    work = r.masked
+    for h in ctx.lexicon.metrics(r.text):
+        work = work[: h.start] + r.text[h.start : h.end] + work[h.end :]
+    return work
+
+
+def _entity(work: str, ctx: EngineContext, found: list[Clause]) -> _Entity | None:
+    """The listed entity: the first entity word outside column clauses and groups."""
+    markers = set(group_markers(work))
+    hits = [
+        h
+        for h in ctx.lexicon.lists(work)
+        if h.start not in markers and not any(c.start <= h.start < c.end for c in found)
+    ]
+    keep: list[Hit] = []
+    for i, h in enumerate(hits):
+        after = hits[i + 1] if i + 1 < len(hits) else None
+        if after is None or work[h.end : after.start].strip():
+            keep.append(h)  # not "refund balance transactions": a modifier, maybe a state
+    if not keep:
+        return None
+    first = keep[0]
+    if first.name == CUSTOMERS and len(keep) > 1:
+        second = keep[1]
+        spans = ((first.start, first.end), (second.start, second.end))
+        return _Entity(second.name, spans, True, second.start, _plural(work, second))
+    if first.name == CUSTOMERS and not _has_state(work, ctx.model.lists[CUSTOMERS], found):
+        for spec in ctx.model.lists.values():
+            if spec.name != CUSTOMERS and _has_state(work, spec, found):
+                return _Entity(spec.name, ((first.start, first.end),), True, first.start, True)
+    return _Entity(
+        first.name, ((first.start, first.end),), False, first.start, _plural(work, first)
+    )
+
+
+def _plural(work: str, h: Hit) -> bool:
+    return work[h.start : h.end].lower().endswith("s")
+
+
+def _has_state(work: str, spec: ListSpec, found: list[Clause]) -> bool:
+    return any(
+        not any(c.start <= s < c.end for c in found) for s, _ in state_words(spec).spans(work)
+    )
+
+
+def _states(text: str, spec: ListSpec) -> list[tuple[int, int, str]]:
+    """The entity's state words outside column clauses: (start, end, state)."""
+    return [(s, e, norm(text[s:e])) for s, e in state_words(spec).spans(text)]
+
+
+def _order(text: str, spec: ListSpec, entity: _Entity) -> OrderWords | None:
+    """An order phrase; one by size must sit right before the entity word."""
+    order = order_words(text, by_size=spec.order is not None)
+    if order is not None and not order.recent and not 0 <= entity.start - order.end <= 30:
+        return None
+    return order
+
+
+def _group(
+    text: str, spec: ListSpec, entity: _Entity, ctx: EngineContext, order: OrderWords | None
+) -> tuple[str | None, tuple[int, int] | None]:
+    """'of each customer', 'per product': the catalogue column the rows are grouped by."""
+    table, words = column_words(spec)
+    for at in group_markers(text):
+        span = next(iter(table.spans(text[at : at + 40])), None)
+        own = [h for h in ctx.lexicon.lists(text[at : at + 40]) if h.start == 0]
+        if own and own[0].name == entity.name:
+            return None, (group_start(text, at), at + own[0].end)  # "on each invoice": all rows
+        if span is not None and span[0] == 0 and order is not None:
+            column = words[norm(text[at : at + span[1]])]
+            return column, (group_start(text, at), at + span[1])
+    return None, None
+
+
+def _noun_before(work: str, start: int, spec: ListSpec) -> int:
+    """Where the noun before an id starts ("subscription sub_123"), else the id's start."""
+    m = re.search(r"(\w+)\s+$", work[:start])
+    table, _ = column_words(spec)
+    if m and any(s == 0 for s, _ in table.spans(m.group(1))):
+        return m.start(1)
+    return start
+
+
+def _metric_covers_entity(
+    r: Reading, ctx: EngineContext, entity: _Entity, states: list[tuple[int, int, str]]
+) -> bool:
+    """A metric phrase that is the entity and a state ("failed charges", "active subscriptions")."""
+    for h in ctx.lexicon.metrics(r.text):
+        if any(h.start <= s and e <= h.end for s, e in entity.spans) and any(
+            h.start <= s and e <= h.end for s, e, _ in states
+        ):
+            return True
+    return False
+
+
+def _blocked(
+    r: Reading,
+    ctx: EngineContext,
+    work: str,
+    remainder: str,
+    entity: _Entity,
+    states: list[tuple[int, int, str]],
+    found: list[Clause],
+    cols: Columns,
+) -> bool:
+    """A total, a breakdown or another metric: the question asks for numbers, not rows."""
+    said = work  # "total" outside a column clause asks for a total, even if a column has it
+    for c in found:
+        said = blank(said, c.start, c.end)
+    if _AGG.search(said) or _BREAKDOWN.search(remainder):
+        return True
+    used = [*entity.spans, *((s, e) for s, e, _ in states), *cols.spans]
+    used += [(c.start, c.end) for c in found]
+    for h in ctx.lexicon.metrics(r.text):
+        if h.phrase in WEAK_METRIC_WORDS or any(s <= h.start and h.end <= e for s, e in used):
+            continue
+        inside = [(s, e) for s, e in entity.spans if h.start <= s and e <= h.end]
+        if inside and any(h.start <= s and e <= h.end for s, e, _ in states):
+            continue  # "failed charges": the entity in a state, not another metric
+        return True
+    return False
+
+
+def _limit(
+    order: OrderWords | None,
+    count: tuple[int, int, int] | None,
+    group: str | None,
+    entity: _Entity,
+) -> int | None:
+    """How many rows: the number said, one for 'the latest invoice', else the default."""
+    if group is not None:
+        return None
+    if order is not None and order.n:
+        return order.n
+    if count is not None:
+        return count[2]
+    if order is not None and not entity.plural:
+        return 1
+    return None
+
+
+def _shape(
+    spec: ListSpec,
+    cols: Columns,
+    order: OrderWords | None,
+    group: str | None,
+    entity: _Entity,
+) -> tuple[tuple[str, ...], ListOrder | None, PerGroup | None]:
+    """The plan's columns, order and groups from what was read."""
+    plan_order = None
+    if order is not None:
+        column = spec.recent if order.recent else (spec.order or spec.recent)
+        plan_order = ListOrder(column=column, direction="desc" if order.desc else "asc")
+    per_group = None
+    if group is not None:
+        per_group = PerGroup(column=group, n=(order.n if order and order.n else 1))
+    names = list(cols.names)
+    if entity.subject and entity.name != CUSTOMERS and spec.column("customer") is not None:
+        if all(n.startswith("customer") for n in names) and order is None:
+            per_group = PerGroup(column="customer")
+            plan_order = ListOrder(column="customer", direction="asc")
+            return tuple(names or ("customer", "customer_id")), plan_order, per_group
+        names = ["customer", *names]
+    elif names and not cols.exact:
+        names = [*spec.base, *names]
+    if names and plan_order is not None and plan_order.column not in names:
+        names.append(plan_order.column)
+    return tuple(dict.fromkeys(names)), plan_order, per_group
+
+
+def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
+    """A row-by-row list plan; filters the listed table can't reach are dropped."""
+    spec = model.lists[listing]
+    state_words_ = set(spec.states)
+    keep = []
+    notes = list(r.assumptions)
+    for f in (*r.list_filters, *r.filters):
+        if f.dimension in ("state", "amount") or (
+            f.dimension not in model.dimensions and spec.column(f.dimension) is not None
+        ):
+            keep.append(f)  # a state, an amount, or a catalogue column (an id)
+            continue
+        dim = model.dimensions.get(f.dimension)
+        if dim is None or dim.table == "*":
+            continue
+        if model.join_path(spec.table, dim.table, spec.joins) is None:
+            continue
+        if (
+            dim.values
+            and isinstance(dim.values, dict)
+            and any(w in state_words_ for vals in dim.values.values() for w in vals)
+        ):
+            continue
+        keep.append(f)
+    if r.threshold is not None and spec.amount is not None:
+        keep.append(r.threshold)
+    elif r.threshold is not None:
+        text = f"{spec.label} have no amount to compare; the amount condition is not applied."
+        notes.append(Assumption(key="list_threshold_ignored", text=text))
+    return QueryPlan(
+        metrics=("gross_volume",),
+        listing=listing,
+        filters=tuple(keep),
+        time=r.range,
+        limit=r.list_limit or 100,
+        columns=r.list_columns,
+        order=r.list_order,
+        per_group=r.list_group,
+        assumptions=tuple(notes),
+        chart="none",
+    )
