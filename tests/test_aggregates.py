@@ -96,10 +96,10 @@ def test_a_statistic_and_its_measure_are_read(
 def test_the_words_a_statistic_consumes_are_blanked() -> None:
     r = read_question("What was the median amount of successful USD charges in 2025?", ctx())
     assert "median" not in r.masked and "amount" not in r.masked and "charges" not in r.masked
-    assert r.filters == (
+    assert set(r.filters) == {
         Filter(dimension="charge_status", values=("succeeded",)),
         Filter(dimension="currency", values=("usd",)),
-    )
+    }
     assert read_question("How many distinct customers paid us in 2025?", ctx()).masked.split() == [
         "?"
     ]

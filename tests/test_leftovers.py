@@ -20,7 +20,7 @@ from tests.engine_support import MODEL, ctx
         ("What share of gross volume came from Narnia in 2025?", "share"),
         ("Gross volume via PayPal in 2025", "PayPal"),
         ("Gross volume in buckets of 100 dollars", "buckets"),
-        ("Refunds for customer cus_123 in 2025", "cus_123"),
+        ("Gross volume for order ord_123 in 2025", "ord_123"),
         ("Gross volume, refunds, disputes and net volume by Klarna plan", "Klarna"),
     ],
 )

@@ -28,6 +28,7 @@ from app.understand.list_words import (
     state_words,
     which_n,
 )
+from app.understand.readers_words import RANKING_PATTERNS
 from app.understand.reading import EngineContext, Reading, blank
 
 _AGG = re.compile(
@@ -126,10 +127,15 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
 
 
 def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
-    """The masked question with metric words put back: a list reads them as entity words."""
+    """The masked question with metric and ranking words put back: a list reads them itself.
+
+    Metric words name the listed entity; "largest"/"top 5" order and limit its rows.
+    """
     work = r.masked
-    for h in ctx.lexicon.metrics(r.text):
-        work = work[: h.start] + r.text[h.start : h.end] + work[h.end :]
+    spans = [(h.start, h.end) for h in ctx.lexicon.metrics(r.text)]
+    spans += [m.span() for p in RANKING_PATTERNS for m in p.finditer(r.text)]
+    for start, end in spans:
+        work = work[:start] + r.text[start:end] + work[end:]
     return work
 
 

@@ -17,6 +17,7 @@ _TOP = re.compile(
 )
 _WHICH_N = re.compile(r"\bwhich\s+(\d{1,4})\b", re.IGNORECASE)
 _SHOW_TOP = re.compile(r"\b(?:show|give|only)\s+(?:me\s+)?(?:the\s+)?top\s+(\d{1,4})\b", re.I)
+RANKING_PATTERNS = (_TOP, _WHICH_N, _SHOW_TOP)  # what read_ranking blanks (lists read them again)
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
 _BY = re.compile(
     r"\b(?:by|per|for\s+each|for\s+every|in\s+each|across|split\s+by|broken\s+down\s+by|"
