@@ -83,6 +83,8 @@ def read_back(
         parts.append(f"{plan.ranking.direction} {plan.ranking.n}")
     if plan.filters:
         parts.append("where " + "; ".join(filter_text(f, model) for f in plan.filters))
+    if plan.listing:
+        parts += _list_parts(plan, model)
     when = period or _time_text(plan)
     if when:
         parts.append(when)
@@ -97,6 +99,29 @@ def read_back(
     elif currency and not plan.listing and _has_money(plan, model):
         parts.append(f"in {currency.upper()}")
     return " · ".join(parts)
+
+
+def _list_parts(plan: QueryPlan, model: SemanticModel) -> list[str]:
+    """A list's columns, order, groups and row limit in words."""
+    spec = model.lists.get(plan.listing or "")
+    if spec is None:
+        return []
+
+    def label(name: str) -> str:
+        column = spec.column(name)
+        return (column.label or name.replace("_", " ")).lower() if column else name
+
+    out = []
+    if plan.columns:
+        out.append("columns: " + ", ".join(label(c) for c in plan.columns))
+    if plan.per_group is not None:
+        first = "first" if plan.per_group.n == 1 else f"first {plan.per_group.n}"
+        out.append(f"{first} of each {label(plan.per_group.column)}")
+    if plan.order is not None:
+        out.append(f"ordered by {label(plan.order.column)} ({plan.order.direction})")
+    if plan.limit:
+        out.append(f"at most {plan.limit} rows")
+    return out
 
 
 def _time_text(plan: QueryPlan) -> str:

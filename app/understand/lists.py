@@ -63,6 +63,8 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     """Read a list: entity, states, columns, order, groups and ids; blank what it used."""
     if _WRITE.match(r.text.strip()):
         return r  # "insert a refund of $100": a write request, never read as a list
+    if r.aggregate is not None:
+        return r  # "the median amount of USD charges": a statistic over the rows, not a list
     work = _with_metric_words(r, ctx)
     found = clauses(work)
     entity = _entity(work, ctx, found)
