@@ -45,7 +45,7 @@ FUNCTION_WORDS = _words(
     did does do was were is are be been have has had been
     hi hey thanks thank ok okay kindly quick quickly just exactly roughly approximately
     break broken breakdown split group grouped versus vs compared compare comparison down
-    collect collected charge charged earn earned made bring brought receive received generate
+    collect collected charge charged bring brought receive received generate
     generated record recorded book booked pay paid bill billed invoice invoiced money still
     away converted convert reported expressed growth grow grew trend trends happen happened
     currently altogether so far ever

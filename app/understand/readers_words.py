@@ -130,8 +130,20 @@ def _between(a: Hit, b: Hit, text: str) -> str:
     return text[first.end : second.start]
 
 
+_HOW_MUCH_DID_WE = re.compile(
+    r"^\s*how\s+much\s+(?:did|do|have|has)\s+(?:we|i|our\s+\w+)\s+$", re.I
+)
+
+
 def _swap(text: str, hit: Hit, metric: str, model: SemanticModel) -> str:
-    return text[: hit.start] + model.metrics[metric].label.lower() + text[hit.end :]
+    """The question with the ambiguous word replaced by one metric's name.
+
+    "How much did we make last month" becomes "What was gross volume last month".
+    """
+    label = model.metrics[metric].label.lower()
+    if _HOW_MUCH_DID_WE.match(text[: hit.start]):
+        return f"What was {label}{text[hit.end :]}"
+    return text[: hit.start] + label + text[hit.end :]
 
 
 def read_filters(r: Reading, ctx: EngineContext) -> Reading:
