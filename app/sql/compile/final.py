@@ -59,6 +59,16 @@ def _with_zero(q: CompileState, m: Metric, v: exp.Expr, name: str) -> exp.Alias:
     return named(fn("coalesce", _fmt(q, m, v), _zero(m)), name)
 
 
+def _keyed_values(q: CompileState, metrics: list[Metric]) -> list[exp.Alias]:
+    """Values per key row: a metric joined to the first one's keys counts a missing row as zero."""
+    out = []
+    for i, m in enumerate(metrics):
+        v = col(f"v{i}", "c")
+        zeroed = i > 0 and m.unit != "ratio"
+        out.append(_with_zero(q, m, v, m.name) if zeroed else named(_fmt(q, m, v), m.name))
+    return out
+
+
 def _joined(q: CompileState, names: list[str], alias: str, period: str | None) -> exp.Subquery:
     """A subquery with the keys and one value column per metric (v0, v1, ...)."""
     keys, first = q.keys, names[0]
@@ -128,7 +138,7 @@ def _series(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
         select = select.join(join(_joined(q, names, "p", None), on, side="LEFT"), copy=False)
         return select.where(_since_start(q, "c"), copy=False)
     if q.keys != ["period"]:
-        values = [named(_fmt(q, m, col(f"v{i}", "c")), m.name) for i, m in enumerate(metrics)]
+        values = _keyed_values(q, metrics)
         select = exp.select(*head, *values).from_(_joined(q, names, "c", None), copy=False)
         return select.where(_since_start(q, "c"), copy=False)
     # one row per bucket, empty buckets included
@@ -147,7 +157,7 @@ def _totals(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
     dims = [d for d in q.keys if d != "period"]
     if q.plan.comparison is None:
         if dims:
-            values = [named(_fmt(q, m, col(f"v{i}", "c")), m.name) for i, m in enumerate(metrics)]
+            values = _keyed_values(q, metrics)
             select = exp.select(*(col(d, "c") for d in dims), *values)
             return select.from_(_joined(q, names, "c", "current"), copy=False)
         values = [_with_zero(q, m, col(f"v{i}", "c"), m.name) for i, m in enumerate(metrics)]
