@@ -40,6 +40,7 @@ from app.understand.readers_words import (
     read_ranking,
 )
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
+from app.understand.reports import read_report
 from app.understand.screen import SUGGESTIONS, screen_question
 
 # The order matters: each reader sees what the earlier ones found and blanked out.
@@ -52,6 +53,7 @@ READERS: tuple[Reader, ...] = (
     read_listing,
     read_filters,
     read_dimensions,
+    read_report,
     read_chart,
     read_follow_up,
     read_why,
