@@ -73,7 +73,8 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     complete = vocab is not None and vocab.report.complete and named is not None
     if not items and not complete:
         return r
-    dims = _in_text_order(plain, ctx, [*r.dimensions, *(d for it in items for d in it.dims)])
+    extra = [d for it in items for d in it.dims]
+    dims = _in_text_order(plain, ctx, [*r.dimensions, *extra]) if extra else r.dimensions
     used += [it.span for it in items]
     metrics, clarify, notes = r.metrics, r.clarify, r.assumptions
     if vocab is not None and (measured or complete):
