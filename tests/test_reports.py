@@ -516,3 +516,19 @@ def test_event_type_movements_count_a_return_and_a_second_subscription_as_new(
         ("eur", Decimal("100.00"), Decimal("0.00")),
         ("usd", Decimal("280.00"), Decimal("160.00")),
     ]
+
+
+def test_a_breakdown_value_only_a_later_metric_has_keeps_its_row(assistant: Assistant) -> None:
+    # In June 2025 acct_demo_02's "Business annual" plan lost MRR and gained none: side by side,
+    # its row shows New MRR 0 and its churned MRR, as churned MRR alone reports it.
+    question = "new MRR and churned MRR by plan in June 2025"
+    answer = assistant.ask(Request(question, as_of=AS_OF, account="acct_demo_02"))
+    assert answer.status == "answered", answer.error
+    churn = assistant.ask(
+        Request("churned MRR by plan in June 2025", as_of=AS_OF, account="acct_demo_02")
+    )
+    both = {r[0]: (r[1], r[2]) for r in answer.rows}
+    churned = {r[0]: r[1] for r in churn.rows}
+    assert set(churned) <= set(both)
+    assert {p: c for p, (_, c) in both.items() if c} == {p: c for p, c in churned.items() if c}
+    assert any(new == 0 and lost > 0 for new, lost in both.values())

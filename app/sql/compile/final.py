@@ -60,27 +60,38 @@ def _with_zero(q: CompileState, m: Metric, v: exp.Expr, name: str) -> exp.Alias:
 
 
 def _keyed_values(q: CompileState, metrics: list[Metric]) -> list[exp.Alias]:
-    """Values per key row: a metric joined to the first one's keys counts a missing row as zero."""
+    """Values per key row: a metric joined to the others' keys counts a missing row as zero."""
     out = []
     for i, m in enumerate(metrics):
         v = col(f"v{i}", "c")
-        zeroed = i > 0 and m.unit != "ratio"
+        zeroed = len(metrics) > 1 and m.unit != "ratio"
         out.append(_with_zero(q, m, v, m.name) if zeroed else named(_fmt(q, m, v), m.name))
     return out
 
 
 def _joined(q: CompileState, names: list[str], alias: str, period: str | None) -> exp.Subquery:
-    """A subquery with the keys and one value column per metric (v0, v1, ...)."""
+    """A subquery with the keys and one value column per metric (v0, v1, ...).
+
+    With several metrics the keys are every metric's (a period or breakdown value only a later
+    metric has rows for is kept), each metric joined to them.
+    """
     keys, first = q.keys, names[0]
     values = [named(col("v", n), f"v{i}") for i, n in enumerate(names)]
-    select = exp.select(*(col(k, first) for k in keys), *values).from_(table(first), copy=False)
-    for n in names[1:]:
+    distinct = list(dict.fromkeys(names))
+    source: exp.Expr = table(first)
+    base, joined = first, distinct[1:]
+    if len(distinct) > 1:
+        rows = [exp.select(*(col(k) for k in keys)).from_(table(n), copy=False) for n in distinct]
+        source = exp.union(*rows, distinct=True, copy=False).subquery("keys", copy=False)
+        base, joined = "keys", distinct
+    select = exp.select(*(col(k, base) for k in keys), *values).from_(source, copy=False)
+    for n in joined:
         select = select.join(
-            join(table(n), null_safe_equal(keys, first, n), side="LEFT"), copy=False
+            join(table(n), null_safe_equal(keys, base, n), side="LEFT"), copy=False
         )
     if period:
         select = select.where(
-            exp.EQ(this=col("period", first), expression=literal(period)), copy=False
+            exp.EQ(this=col("period", base), expression=literal(period)), copy=False
         )
     return select.subquery(alias, copy=False)
 
