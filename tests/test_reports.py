@@ -155,6 +155,19 @@ def test_a_list_picks_measures_and_counts_of_its_report(
     assert _plan(question).metrics == metrics
 
 
+@pytest.mark.parametrize(
+    ("question", "metric"),
+    [
+        # once answered with every dispute / every active customer: the verb was not read
+        ("how many disputes did we win in 2025", "disputes_won"),
+        ("How many customers churned in 2025?", "movement_churned_customers"),
+        ("reactivation MRR by month in 2025", "reactivation_mrr"),
+    ],
+)
+def test_a_report_metric_is_named_by_its_own_words(question: str, metric: str) -> None:
+    assert _plan(question).metrics == (metric,)
+
+
 def test_an_extra_column_of_a_keyed_breakdown_keeps_its_grain() -> None:
     plan = _plan("MRR by customer in 2025 with country")
     assert plan.dimensions == ("customer", "customer_country")
