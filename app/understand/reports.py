@@ -162,6 +162,10 @@ def _item(
                 beside = True
             else:  # "with counts": the base's count
                 measures, counted = [0], True
+    if len(measures) > 1 or (
+        counted and vocab is not None and not vocab.report.measures[measures[0]].count
+    ):
+        return None  # "won amount", "gross count": a column the report does not have
     dims: list[str] = []
     for s, e in _spans(ctx.lexicon.dimension_table, _blanked(text, taken), span):
         dim = _extra_column(ctx, r.dimensions, _norm(plain[s:e]))
