@@ -43,6 +43,7 @@ def describe_metric(m: Metric, model: SemanticModel) -> str:
         "snapshot": "snapshot (open documents issued on or before the as-of day)",
         "ratio": "ratio of two metrics",
         "custom": "custom SQL template (totals only, no breakdowns)",
+        "movement": "MRR movement (each customer's month-end MRR against the previous month's)",
     }
     lines.append(f"Aggregation: {kinds[m.aggregation]}; grains: {', '.join(m.grains)}.")
     if m.aggregation == "ratio":
@@ -57,7 +58,9 @@ def describe_metric(m: Metric, model: SemanticModel) -> str:
         zone = "account time zone" if m.time_zone == "local" else "UTC"
         lines.append(f"SQL: SELECT {m.measure} FROM {m.table}{where}")
         lines.append(f"Time column: {m.time} ({zone}).")
-        if m.entity:
+        if m.entity and m.movement:
+            lines.append(f"Classified per {m.entity} and month: {m.movement} movements only.")
+        elif m.entity:
             lines.append(f"Counts distinct {m.entity} with a positive running total.")
     for f in m.implied_filters:
         lines.append(f"Word '{f.words[0]}' also filters {f.dimension} = {', '.join(f.values)}.")

@@ -21,6 +21,9 @@ from app.semantic.cache import cached_parse
 SEMANTIC_DIR = resources.semantic_dir()
 
 
+Movement = Literal["new", "expansion", "contraction", "churned", "reactivation"]
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -54,7 +57,7 @@ class Metric(_Model):
     label: str
     definition: str
     unit: Literal["money", "count", "ratio"]
-    aggregation: Literal["flow", "stock", "snapshot", "ratio", "custom"]
+    aggregation: Literal["flow", "stock", "snapshot", "ratio", "custom", "movement"]
     table: str | None = None
     measure: str | None = None
     where: tuple[str, ...] = ()
@@ -75,6 +78,9 @@ class Metric(_Model):
     drivers: tuple[str, ...] = Field(
         (), description="Metrics whose sum explains a change of this one ('why' questions)."
     )
+    movement: Movement | None = Field(
+        None, description="For a movement metric: the kind of month-on-month change it sums."
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Metric:
@@ -86,6 +92,8 @@ class Metric(_Model):
                 raise ValueError(f"custom metric {self.name} needs table and template")
         elif not (self.table and self.measure and self.time):
             raise ValueError(f"metric {self.name} needs table, measure and time")
+        if (self.aggregation == "movement") != bool(self.movement and self.entity):
+            raise ValueError(f"metric {self.name}: a movement metric needs movement and entity")
         if self.unit == "money" and self.aggregation not in ("ratio",) and not self.currency:
             raise ValueError(f"money metric {self.name} needs a currency column")
         return self
@@ -127,6 +135,9 @@ class Dimension(_Model):
         False, description="The column may be empty in a warehouse: filters check it is recorded."
     )
     definition: str = Field("", description="Stated in the answer when the dimension is used.")
+    determines: tuple[str, ...] = Field(
+        (), description="Dimensions with one value per value of this one (same grain beside it)."
+    )
 
 
 class Join(_Model):
@@ -193,6 +204,30 @@ class Ambiguity(_Model):
     question: str = ""
 
 
+class ReportMeasure(_Model):
+    """One column of a report, named by words: its amount metric, its count metric, or both."""
+
+    words: tuple[str, ...]
+    amount: str | None = None
+    count: str | None = None
+
+
+class Report(_Model):
+    """Metrics read side by side ("MRR movements", "balance activity (count, gross, fee, net)").
+
+    The first measure is the report's base (its rows, e.g. all disputes); with ``complete`` the
+    report's words alone ask for every measure. ``count_words`` ask for each measure's count
+    beside its amount ("with customer counts").
+    """
+
+    name: str
+    label: str
+    words: tuple[str, ...]
+    measures: tuple[ReportMeasure, ...]
+    complete: bool = False
+    count_words: tuple[str, ...] = ()
+
+
 class SemanticModel(_Model):
     """The whole semantic model, validated."""
 
@@ -207,6 +242,7 @@ class SemanticModel(_Model):
     currencies: dict[str, tuple[str, ...]]
     zero_decimal_currencies: tuple[str, ...]
     sha256: str
+    reports: dict[str, Report] = Field(default_factory=dict)
 
     def metric(self, name: str) -> Metric:
         """Return the metric called `name`."""
@@ -272,6 +308,13 @@ def _check(model: SemanticModel) -> None:
             for t in tables_in(e):
                 if model.join_path(ms.table, t) is None:
                     raise SemanticModelError(f"measure {ms.name}: {t} unreachable")
+        for name in d.determines:
+            if name not in model.dimensions:
+                raise SemanticModelError(f"dimension {d.name}: unknown dimension {name}")
+    for r in model.reports.values():
+        for ref in (n for ms in r.measures for n in (ms.amount, ms.count) if n):
+            if ref not in model.metrics:
+                raise SemanticModelError(f"report {r.name}: unknown metric {ref}")
     for spec in model.lists.values():
         _check_list(model, spec)
 
@@ -340,6 +383,7 @@ def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
             currencies=raw["currencies"],
             zero_decimal_currencies=raw["zero_decimal_currencies"],
             sha256=digest.hexdigest(),
+            reports={r["name"]: Report(**r) for r in raw.get("reports", [])},  # type: ignore[attr-defined]
         )
     except (KeyError, TypeError, ValidationError) as err:
         raise SemanticModelError(f"invalid semantic model: {err}") from err

@@ -42,6 +42,7 @@ from app.understand.readers_words import (
     read_ranking,
 )
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
+from app.understand.reports import read_report
 from app.understand.screen import SUGGESTIONS, screen_question
 
 # The order matters: each reader sees what the earlier ones found and blanked out.
@@ -59,6 +60,7 @@ READERS: tuple[Reader, ...] = (
     read_dimensions,
     read_time_parts,
     read_implied_dimensions,
+    read_report,
     read_chart,
     read_follow_up,
     read_why,

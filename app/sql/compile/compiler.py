@@ -14,6 +14,7 @@ from app.sql.compile.custom import custom
 from app.sql.compile.final import final_select
 from app.sql.compile.flows import flow
 from app.sql.compile.listing import compile_listing
+from app.sql.compile.movements import movement
 from app.sql.compile.points import series_points_note
 from app.sql.compile.present import chart_for, output_columns
 from app.sql.compile.ratios import ratio
@@ -34,6 +35,7 @@ COMPILERS: dict[Aggregation, MetricCompiler] = {
     "snapshot": snapshot,
     "ratio": ratio,
     "custom": custom,
+    "movement": movement,
 }
 
 

@@ -60,23 +60,49 @@ def _zero(m: Metric) -> exp.Expr:
     return exp.Null() if m.unit == "ratio" else exp.Literal.number(0)
 
 
-def _with_zero(q: CompileState, m: Metric, v: exp.Expr, name: str) -> exp.Alias:
+def _with_zero(
+    q: CompileState, m: Metric, v: exp.Expr, name: str, currency: exp.Expr | None = None
+) -> exp.Alias:
     """`coalesce(fmt(v), 0) AS name` (NULL for a ratio): a key row shows even without data."""
-    return named(fn("coalesce", _fmt(q, m, v), _zero(m)), name)
+    return named(fn("coalesce", _fmt(q, m, v, currency), _zero(m)), name)
+
+
+def _keyed_values(
+    q: CompileState, metrics: list[Metric], currency: exp.Expr | None
+) -> list[exp.Alias]:
+    """Values per key row: a metric joined to the others' keys counts a missing row as zero."""
+    out = []
+    for i, m in enumerate(metrics):
+        v = col(f"v{i}", "c")
+        zeroed = len(metrics) > 1 and m.unit != "ratio"
+        value = _fmt(q, m, v, currency)
+        out.append(_with_zero(q, m, v, m.name, currency) if zeroed else named(value, m.name))
+    return out
 
 
 def _joined(q: CompileState, names: list[str], alias: str, period: str | None) -> exp.Subquery:
-    """A subquery with the keys and one value column per metric (v0, v1, ...)."""
+    """A subquery with the keys and one value column per metric (v0, v1, ...).
+
+    With several metrics the keys are every metric's (a period or breakdown value only a later
+    metric has rows for is kept), each metric joined to them.
+    """
     keys, first = q.keys, names[0]
     values = [named(col("v", n), f"v{i}") for i, n in enumerate(names)]
-    select = exp.select(*(col(k, first) for k in keys), *values).from_(table(first), copy=False)
-    for n in names[1:]:
+    distinct = list(dict.fromkeys(names))
+    source: exp.Expr = table(first)
+    base, joined = first, distinct[1:]
+    if len(distinct) > 1:
+        rows = [exp.select(*(col(k) for k in keys)).from_(table(n), copy=False) for n in distinct]
+        source = exp.union(*rows, distinct=True, copy=False).subquery("keys", copy=False)
+        base, joined = "keys", distinct
+    select = exp.select(*(col(k, base) for k in keys), *values).from_(source, copy=False)
+    for n in joined:
         select = select.join(
-            join(table(n), null_safe_equal(keys, first, n), side="LEFT"), copy=False
+            join(table(n), null_safe_equal(keys, base, n), side="LEFT"), copy=False
         )
     if period:
         select = select.where(
-            exp.EQ(this=col("period", first), expression=literal(period)), copy=False
+            exp.EQ(this=col("period", base), expression=literal(period)), copy=False
         )
     return select.subquery(alias, copy=False)
 
@@ -136,8 +162,7 @@ def _series(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
         select = select.join(join(_joined(q, names, "p", None), on, side="LEFT"), copy=False)
         return select.where(_since_start(q, "c"), copy=False)
     if q.keys != ["period"]:
-        cur = _currency(q, "c")
-        values = [named(_fmt(q, m, col(f"v{i}", "c"), cur), m.name) for i, m in enumerate(metrics)]
+        values = _keyed_values(q, metrics, _currency(q, "c"))
         select = exp.select(*head, *values).from_(_joined(q, names, "c", None), copy=False)
         return select.where(_since_start(q, "c"), copy=False)
     # one row per bucket, empty buckets included
@@ -155,10 +180,7 @@ def _totals(q: CompileState, metrics: list[Metric], names: list[str]) -> exp.Sel
     dims = [d for d in q.keys if d != "period"]
     if q.plan.comparison is None:
         if dims:
-            cur = _currency(q, "c")
-            values = [
-                named(_fmt(q, m, col(f"v{i}", "c"), cur), m.name) for i, m in enumerate(metrics)
-            ]
+            values = _keyed_values(q, metrics, _currency(q, "c"))
             select = exp.select(*(col(d, "c") for d in dims), *values)
             return select.from_(_joined(q, names, "c", "current"), copy=False)
         values = [_with_zero(q, m, col(f"v{i}", "c"), m.name) for i, m in enumerate(metrics)]

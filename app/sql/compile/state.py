@@ -14,7 +14,7 @@ from app.core.plan import Assumption, QueryPlan
 from app.semantic.model import Metric, SemanticModel
 from app.sql.compile.timeframe import Frame
 
-Aggregation = Literal["flow", "stock", "snapshot", "ratio", "custom"]
+Aggregation = Literal["flow", "stock", "snapshot", "ratio", "custom", "movement"]
 
 
 @dataclass(frozen=True)

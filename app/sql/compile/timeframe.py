@@ -151,7 +151,12 @@ def plan_frame(plan: QueryPlan, as_of: date, tz: str, metrics: list[Metric]) -> 
         notes.append(
             Assumption(
                 key="monthly_accounting",
-                text="Revenue recognition is booked by accounting month; whole months were used.",
+                text=(
+                    "MRR movements are classified by calendar month"
+                    if all(m.aggregation == "movement" for m in coarse)
+                    else "Revenue recognition is booked by accounting month"
+                )
+                + "; whole months were used.",
             )
         )
     cut_end = as_of + timedelta(days=1)
