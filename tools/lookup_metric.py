@@ -21,7 +21,7 @@ def _phrases(model: SemanticModel) -> dict[str, str]:
             m.name,
             m.label,
             *m.synonyms,
-            *(w for f in m.implied_filters for w in f.words),
+            *(w for f in m.implied_filters if f.names_metric for w in f.words),
         ):
             out.setdefault(_norm(word), m.name)
     return out

@@ -91,7 +91,7 @@ def _score_metrics(question: str, model: SemanticModel, dim_tables: list[str]) -
     scores = dict.fromkeys(model.metrics, 0.0)
     for m in model.metrics.values():
         phrases = {_norm(p) for p in (m.name, m.label, *m.synonyms)}
-        phrases |= {_norm(w) for f in m.implied_filters for w in f.words}
+        phrases |= {_norm(w) for f in m.implied_filters if f.names_metric for w in f.words}
         for phrase in phrases:
             if _contains(q, phrase):
                 scores[m.name] += 2 + len(phrase.split())

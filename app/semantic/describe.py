@@ -146,6 +146,7 @@ def _implied(plan: QueryPlan, model: SemanticModel) -> set[tuple[str, object]]:
         for m in plan.metrics
         if m in model.metrics
         for i in model.metrics[m].implied_filters
+        if i.names_metric
         for v in i.values
     }
 

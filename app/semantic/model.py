@@ -34,6 +34,11 @@ class ImpliedFilter(_Model):
     words: tuple[str, ...]
     dimension: str
     values: tuple[str, ...]
+    names_metric: bool = Field(
+        True,
+        description="The words alone name the metric ('VAT'); false for a qualifier said after "
+        "it ('tax given back on refunds'), whose metric words are the qualifier's.",
+    )
 
 
 class Variant(_Model):
@@ -81,6 +86,11 @@ class Metric(_Model):
     movement: Movement | None = Field(
         None, description="For a movement metric: the kind of month-on-month change it sums."
     )
+    once_per: str | None = Field(
+        None,
+        description="A flow over child rows that repeat one value per key (a line's taxable "
+        "base on each of its jurisdictions): `measure` takes it once per key and group.",
+    )
 
     @model_validator(mode="after")
     def _shape(self) -> Metric:
@@ -94,6 +104,8 @@ class Metric(_Model):
             raise ValueError(f"metric {self.name} needs table, measure and time")
         if (self.aggregation == "movement") != bool(self.movement and self.entity):
             raise ValueError(f"metric {self.name}: a movement metric needs movement and entity")
+        if self.once_per and self.aggregation != "flow":
+            raise ValueError(f"metric {self.name}: once_per is for flow metrics")
         if self.unit == "money" and self.aggregation not in ("ratio",) and not self.currency:
             raise ValueError(f"money metric {self.name} needs a currency column")
         return self
@@ -137,6 +149,11 @@ class Dimension(_Model):
     definition: str = Field("", description="Stated in the answer when the dimension is used.")
     determines: tuple[str, ...] = Field(
         (), description="Dimensions with one value per value of this one (same grain beside it)."
+    )
+    via: str | None = Field(
+        None,
+        description="A child table of `table` whose rows are rolled up per row of `table` (labels "
+        "joined with ', '); `expr` is read on its rows.",
     )
 
 
@@ -202,6 +219,9 @@ class Ambiguity(_Model):
     clarify: bool = False
     note: str = ""
     question: str = ""
+    except_in: tuple[str, ...] = Field(
+        (), description="Phrases in which the words mean something else ('make up': compose)."
+    )
 
 
 class ReportMeasure(_Model):
@@ -291,13 +311,15 @@ def _check(model: SemanticModel) -> None:
             continue
         assert m.table and m.measure and m.time
         exprs = [m.measure, m.time, *m.where, *([m.currency] if m.currency else [])]
-        for e in exprs:
+        for e in [*exprs, *([m.once_per] if m.once_per else [])]:
             for t in tables_in(e):
                 if model.join_path(m.table, t) is None:
                     raise SemanticModelError(f"{m.name}: {t} unreachable from {m.table}")
     for d in model.dimensions.values():
         if d.table != "*":
             tables_in(d.expr)
+        if d.via is not None and model.join_path(d.via, d.table) is None:
+            raise SemanticModelError(f"dimension {d.name}: {d.via} is no child of {d.table}")
     for ms in model.measures.values():
         metric = model.metrics.get(ms.metric)
         if metric is None or metric.table != ms.table:

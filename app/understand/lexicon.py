@@ -110,14 +110,15 @@ def build_lexicon(model: SemanticModel, data_values: dict[str, dict[str, str]]) 
     for m in model.metrics.values():
         for w in (*m.synonyms, m.name.replace("_", " "), m.label):
             metric_words.setdefault(_norm(w), m.name)
-        for f in m.implied_filters:
-            for w in f.words:
-                metric_words.setdefault(_norm(w), m.name)
+        for w in (w for f in m.implied_filters if f.names_metric for w in f.words):
+            metric_words.setdefault(_norm(w), m.name)
     ambiguous: dict[str, int] = {}
     for i, a in enumerate(model.ambiguous):
         for w in a.words:
             ambiguous[_norm(w)] = i
             metric_words.pop(_norm(w), None)
+    # Phrases that hide an ambiguous word: matched (longest first) but naming no metric.
+    other_senses = [_norm(w) for a in model.ambiguous for w in a.except_in]
     dim_words: dict[str, list[str]] = {}
     for d in model.dimensions.values():
         for w in (*d.synonyms, d.name.replace("_", " ")):
@@ -151,7 +152,7 @@ def build_lexicon(model: SemanticModel, data_values: dict[str, dict[str, str]]) 
         dimension_words={k: tuple(v) for k, v in dim_words.items()},
         value_words={k: tuple(v) for k, v in values.items()},
         list_words=list_words,
-        metric_table=PhraseTable([*metric_words, *ambiguous]),
+        metric_table=PhraseTable([*metric_words, *ambiguous, *other_senses]),
         dimension_table=PhraseTable(list(dim_words)),
         value_table=PhraseTable(list(values)),
         list_table=PhraseTable(list(list_words)),

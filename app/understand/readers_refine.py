@@ -1,8 +1,9 @@
-"""Readers of what the semantic model says beside a metric's name: its variants, implied breakdowns.
+"""Readers of what the semantic model says beside a metric's name: variants, qualifiers, breakdowns.
 
 A variant is the same measure defined another way, named by extra words ("dispute rate *by charge
-date*", "billings *excluding tax*"); an implied breakdown is a dimension the metric's words ask for
-without "by" ("AR *aging*"). Both come from data/semantic/metrics.yaml (`variants`,
+date*", "billings *excluding tax*"); a qualifier says which rows count ("tax given back *on
+refunds*"); an implied breakdown is a dimension the metric's words ask for without "by" ("AR
+*aging*"). All come from data/semantic/metrics.yaml (`variants`, `implied_filters`,
 `implied_dimensions`), so the engine holds no list of words of its own.
 """
 
@@ -48,7 +49,29 @@ def read_variants(r: Reading, ctx: EngineContext) -> Reading:
             ]
             masked = blank(masked, start, end)
             break
+    metrics = _without_qualifiers(metrics, r, ctx)
     return replace(r, metrics=tuple(dict.fromkeys(metrics)), masked=masked)
+
+
+def _without_qualifiers(metrics: list[str], r: Reading, ctx: EngineContext) -> list[str]:
+    """Drop the metrics read inside another metric's qualifier words (``names_metric: false``).
+
+    "Tax given back on refunds and credit notes": "on refunds and credit notes" says which tax
+    transactions count (read_filters reads it as a filter); its "refunds" and "credit notes" are
+    no request for the refunds and credit-notes amounts.
+    """
+    hits = ctx.lexicon.metrics(r.text)
+    out = list(metrics)
+    for name in metrics:
+        for f in ctx.model.metrics[name].implied_filters:
+            found = None if f.names_metric else _phrase(f.words).search(r.text)
+            if found is None:
+                continue
+            start, end = found.span()
+            inside = {h.name for h in hits if start <= h.start and h.end <= end}
+            outside = {h.name for h in hits if h.end <= start or h.start >= end}
+            out = [m for m in out if m == name or m not in inside or m in outside]
+    return out
 
 
 def read_implied_dimensions(r: Reading, ctx: EngineContext) -> Reading:

@@ -66,7 +66,7 @@ def read_ranking(r: Reading, ctx: EngineContext) -> Reading:
 def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
     """Read the metrics; an ambiguous word gets its default (an assumption) or a clarification."""
     model, text = ctx.model, r.text
-    hits = ctx.lexicon.metrics(r.masked)
+    hits = _outside_dimension_words(ctx.lexicon.metrics(r.masked), r.masked, ctx)
     strong = [h for h in hits if h.kind == "metric" and h.phrase not in WEAK_METRIC_WORDS]
     weak = [h for h in hits if h.kind == "metric" and h.phrase in WEAK_METRIC_WORDS]
     ambiguous = [h for h in hits if h.kind == "ambiguous"]
@@ -108,6 +108,16 @@ def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
         clarify=clarify,
         assumptions=(*r.assumptions, *notes),
     )
+
+
+def _outside_dimension_words(hits: list[Hit], masked: str, ctx: EngineContext) -> list[Hit]:
+    """The hits not inside a longer dimension phrase: "VAT number" names no VAT collected."""
+    spans = [(h.start, h.end) for h, _ in ctx.lexicon.dimensions(masked)]
+    return [
+        h
+        for h in hits
+        if not any(s <= h.start and h.end <= e and e - s > h.end - h.start for s, e in spans)
+    ]
 
 
 def _enumerated(chosen: list[Hit], weak: list[Hit], text: str) -> list[Hit]:
@@ -201,7 +211,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
                     implied.setdefault(f.dimension, []).extend(f.values)
                     used.append(m.span())
                     break
-    filters += [Filter(dimension=dim, values=tuple(values)) for dim, values in implied.items()]
+    filters += [Filter(dimension=d, values=tuple(dict.fromkeys(v))) for d, v in implied.items()]
     for start, end in used:
         masked = blank(masked, start, end)
     return replace(r, filters=tuple(filters), currency=currency, masked=masked)
@@ -253,6 +263,10 @@ def _pick_value(
     return reachable[0][1], reachable[0][2]
 
 
+# Between two breakdowns of one list: "by product, plan and country".
+_CHAIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|&)\s+)?$", re.I)
+
+
 def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
     """Read the breakdowns: dimension words after "by", "per", "top N", or "and" after one."""
     model, masked = ctx.model, r.masked
@@ -264,7 +278,8 @@ def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
     for hit, cands in ctx.lexicon.dimensions(masked):
         near = any(0 <= hit.start - p <= 12 for p in markers + top)
         after_and = bool(re.search(r"\band\s+$", masked[max(0, hit.start - 6) : hit.start]))
-        if not (near or (after_and and dims)):
+        chained = bool(used) and bool(_CHAIN.match(masked[used[-1][1] : hit.start]))
+        if not (near or (after_and and chained)):
             continue
         dim, _ = _pick_value(tuple((c, "") for c in cands), tables, model)
         if dim and dim not in dims:

@@ -178,7 +178,7 @@ def _item(
     rest = _blanked(text, taken)
     for m in _TOKEN.finditer(rest, span[0], span[1]):
         word = m.group(0).lower()
-        if word not in FUNCTION_WORDS and r.masked[m.start() : m.end()].strip():
+        if len(word) > 1 and word not in FUNCTION_WORDS and r.masked[m.start() : m.end()].strip():
             return None  # a word nobody read: the last reader reports it
     return _Item(span, tuple(measures), counted, beside, tuple(dims))
 

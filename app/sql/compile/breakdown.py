@@ -9,7 +9,16 @@ from sqlglot import exp
 from app.core.errors import CompileError
 from app.semantic.catalog import warehouse_catalog
 from app.semantic.model import Dimension, Metric, SemanticModel
-from app.sql.compile.sqlbuild import fragment, in_list, literal, literals, none_of
+from app.sql.compile.sqlbuild import (
+    col,
+    fragment,
+    in_list,
+    literal,
+    literals,
+    none_of,
+    ordered,
+    scan,
+)
 from app.sql.compile.state import CompileState
 from app.sql.compile.timeframe import local_expr
 
@@ -38,18 +47,44 @@ def splits_by_currency(model: SemanticModel, m: Metric) -> bool:
     return m.aggregation != "custom" and currency_column(m) is not None
 
 
-def dim_expr(dim: Dimension, table: str | None, **binds: exp.Expr) -> exp.Expr:
+def dim_expr(
+    dim: Dimension, table: str | None, model: SemanticModel | None = None, **binds: exp.Expr
+) -> exp.Expr:
     """The dimension's column; a dimension of every table (`table: "*"`) reads the metric's.
 
     `binds` fills the expression's `@name` tokens (`@as_of_end` for receivables aging,
-    `@local_time` for weekday and hour of day).
+    `@local_time` for weekday and hour of day). A dimension read on a child table (`via`) is that
+    table's values of the row, joined with ', ' (it needs the model).
     """
+    if dim.via is not None:
+        assert model is not None
+        return rollup(model, dim.via, dim.table, dim.expr)
     expr = fragment(dim.expr, **binds)
     if dim.table == "*" and table:
         for column in expr.find_all(exp.Column):
             if not column.table:
                 column.set("table", exp.to_identifier(table))
     return expr
+
+
+def rollup(model: SemanticModel, child: str, parent: str, expr: str) -> exp.Expr:
+    """The child rows' values of each parent row, joined with ', ': one value per parent row.
+
+    `(SELECT string_agg(DISTINCT expr ORDER BY expr, ', ') FROM child WHERE fk = parent.id)`, so
+    a breakdown by it never multiplies rows.
+    """
+    path = model.join_path(child, parent)
+    if not path:
+        raise CompileError(f"{child} is no child of {parent}")
+    value = fragment(expr)
+    values = exp.Order(this=exp.Distinct(expressions=[value]), expressions=[])
+    values.append("expressions", ordered(value.copy()))
+    agg = exp.GroupConcat(this=values, separator=exp.Literal.string(", "))
+    hops = [f"{j.to}.id" for j in path[:-1]]
+    inner = scan(exp.select(agg), model, child, [expr, *hops])
+    last = path[-1]
+    link = exp.EQ(this=col(last.column, last.from_), expression=col("id", parent))
+    return exp.Subquery(this=inner.where(link, copy=False))
 
 
 def _as_of_end(q: CompileState) -> exp.Expr:
@@ -65,7 +100,7 @@ def dim_exprs(q: CompileState, metric: Metric) -> list[tuple[str, exp.Expr]]:
         binds = time_binds(q, metric, dim)
         if dim.key:
             out.append((f"{name}_id", fragment(dim.key, **binds)))
-        out.append((name, dim_expr(dim, metric.table, **binds)))
+        out.append((name, dim_expr(dim, metric.table, q.ctx.model, **binds)))
     return out
 
 
@@ -86,7 +121,7 @@ def dim_fragments(q: CompileState) -> list[str]:
     out: list[str] = []
     for name in q.dim_names:
         dim = q.ctx.model.dimensions[name]
-        out += [dim.key, dim.expr] if dim.key else [dim.expr]
+        out += [dim.key, _anchor(dim)] if dim.key else [_anchor(dim)]
     return out
 
 
@@ -104,7 +139,7 @@ def filter_conditions(q: CompileState, metric: Metric) -> list[exp.Expr]:
             dim = q.ctx.model.dimensions.get(f.dimension)
             if dim is None:
                 raise CompileError(f"unknown filter dimension {f.dimension}")
-            column = dim_expr(dim, metric.table, **time_binds(q, metric, dim))
+            column = dim_expr(dim, metric.table, q.ctx.model, **time_binds(q, metric, dim))
             values = f.values
         if f.op in _COMPARE:
             out.append(_COMPARE[f.op](this=column, expression=literal(values[0])))
@@ -120,5 +155,10 @@ def filter_fragments(q: CompileState) -> list[str]:
     for f in q.plan.filters:
         dim = q.ctx.model.dimensions.get(f.dimension)
         if dim and dim.table != "*" and f.dimension != "currency":
-            out.append(dim.expr)
+            out.append(_anchor(dim))
     return out
+
+
+def _anchor(dim: Dimension) -> str:
+    """The fragment that brings a dimension's table into a scan (a rolled-up one: its parent)."""
+    return f"{dim.table}.id" if dim.via is not None else dim.expr

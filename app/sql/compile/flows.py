@@ -13,13 +13,29 @@ from app.sql.compile.breakdown import (
     filter_fragments,
 )
 from app.sql.compile.money import convert, sum_by_keys
-from app.sql.compile.sqlbuild import Type, cast, fragment, group_by_all, literal, named, scan
+from app.sql.compile.sqlbuild import (
+    Type,
+    cast,
+    col,
+    fn,
+    fragment,
+    group_by_all,
+    literal,
+    named,
+    scan,
+    table,
+)
 from app.sql.compile.state import CompileState
 from app.sql.compile.timeframe import time_filter
 
 
 def flow(q: CompileState, m: Metric) -> str:
-    """Add the CTEs of a flow metric per (period, dims[, currency]); return the last one's name."""
+    """Add the CTEs of a flow metric per (period, dims[, currency]); return the last one's name.
+
+    With `once_per`, the rows are grouped by that key too, so the measure (an aggregate of a value
+    its rows repeat) counts each key once per group; the keys are then summed per group and day,
+    so money is converted as for any flow.
+    """
     assert m.table and m.measure and m.time
     name = f"m_{m.name}"
     tz = q.ctx.account.timezone
@@ -34,6 +50,9 @@ def flow(q: CompileState, m: Metric) -> str:
         sources.append(currency)
     if money and q.target is not None:
         select.append(named(cast(fragment(m.time), Type.DATE), "day"))
+    if m.once_per:
+        select.append(named(fragment(m.once_per), "once_key"))
+        sources.append(m.once_per)
     select.append(named(fragment(m.measure), "v"))
     as_of_end = literal(q.frame.as_of_end_utc)
     where = [fragment(w, as_of_end=as_of_end) for w in m.where]
@@ -41,6 +60,10 @@ def flow(q: CompileState, m: Metric) -> str:
     where += filter_conditions(q, m)
     rows = scan(exp.select(*select), q.ctx.model, m.table, sources).where(*where, copy=False)
     base = q.cte(f"{name}_rows", group_by_all(rows))
+    if m.once_per:  # one value per key and group; then summed as any flow's rows (and days)
+        kept = [col(str(e.alias)) for e in select if e.alias not in ("once_key", "v")]
+        once = exp.select(*kept, named(fn("sum", col("v")), "v")).from_(table(base), copy=False)
+        base = q.cte(f"{name}_once", group_by_all(once))
     if not money:
         return q.cte(name, sum_by_keys(q, base))
     return convert(q, base, name)
