@@ -42,7 +42,8 @@ _THEIR = re.compile(
 )
 _END = re.compile(
     r"[?.;!]|\b(?:in|during|since|from|for|over|under|above|below|that|where|who|which|sorted|"
-    r"ordered|between|before|after|per|of\s+each|of\s+every|had|have|has|were|was|is|are)\b",
+    r"ordered|between|before|after|per|of\s+each|of\s+every|had|have|has|"
+    r"(?<!\bit )(?:were|was|is|are))\b",  # "why it was taxed" names a column
     re.I,
 )
 _SPLIT = re.compile(r"\s*(?:,|\band\b|&|/|\bplus\b|\bor\b)\s*", re.I)
@@ -51,7 +52,9 @@ the their its a an each all any of and with what which is are was were s show me
 including result results detail details info information
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
-_ID = re.compile(r"\b(cus|sub|ch|in|re|dp|po|txn|cn|il|price|prod|tax|coupon)_[A-Za-z0-9]+\b")
+_ID = re.compile(
+    r"\b(cus|sub|ch|in|re|dp|po|txn|cn|il|price|prod|tax_li|tax|coupon)_[A-Za-z0-9]+\b"
+)
 _ID_COLUMNS = {
     "cus": ("customer_id",),
     "sub": ("subscription_id", "subscription"),
@@ -65,6 +68,7 @@ _ID_COLUMNS = {
     "il": ("line_item",),
     "price": ("price_id",),
     "tax": ("tax_transaction",),
+    "tax_li": ("line_item",),
 }
 
 

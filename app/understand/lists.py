@@ -15,6 +15,7 @@ from app.core.plan import Assumption, Filter, ListOrder, PerGroup, QueryPlan
 from app.semantic.model import ListSpec, SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
 from app.understand.list_columns import Columns, read_columns
+from app.understand.list_parent import split_parent
 from app.understand.list_words import (
     Clause,
     OrderWords,
@@ -32,6 +33,7 @@ from app.understand.readers_words import RANKING_PATTERNS
 from app.understand.reading import EngineContext, Reading, blank
 
 _AGG = re.compile(
+    r"(?<!'s )(?<!’s )(?<!its )(?<!their )"  # "each invoice's total" is a column, not a total
     r"\b(how\s+many|number\s+of|count|total|sum|how\s+much|average|avg|mean|median|"
     r"amount\s+of)\b",
     re.I,
@@ -57,6 +59,7 @@ class _Entity:
     subject: bool  # "Which customers had failed charges?": the rows are about customers
     start: int
     plural: bool
+    parent: bool = False  # one document is named by its id: the rows are its children
 
 
 def read_listing(r: Reading, ctx: EngineContext) -> Reading:
@@ -149,6 +152,18 @@ def _entity(work: str, ctx: EngineContext, found: list[Clause]) -> _Entity | Non
         for h in ctx.lexicon.lists(work)
         if h.start not in markers and not any(c.start <= h.start < c.end for c in found)
     ]
+    hits = [h for h in hits if not _in_state_of_another(h, hits, work, ctx)]
+    hits, parent = split_parent(hits, work, ctx)
+    entity = _first_entity(hits, work, ctx, found)
+    if entity is None or parent is None:
+        return entity
+    return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
+
+
+def _first_entity(
+    hits: list[Hit], work: str, ctx: EngineContext, found: list[Clause]
+) -> _Entity | None:
+    """The first entity word that is no modifier of the next one (customers: see below)."""
     keep: list[Hit] = []
     for i, h in enumerate(hits):
         after = hits[i + 1] if i + 1 < len(hits) else None
@@ -168,6 +183,18 @@ def _entity(work: str, ctx: EngineContext, found: list[Clause]) -> _Entity | Non
     return _Entity(
         first.name, ((first.start, first.end),), False, first.start, _plural(work, first)
     )
+
+
+def _in_state_of_another(h: Hit, hits: list[Hit], work: str, ctx: EngineContext) -> bool:
+    """Whether an entity word is part of another named entity's state.
+
+    "Invoice-based tax transactions": "invoice" is no list of invoices.
+    """
+    for other in {x.name for x in hits if x.name != h.name}:
+        spans = state_words(ctx.model.lists[other]).spans(work)
+        if any(s <= h.start and h.end <= e for s, e in spans):
+            return True
+    return False
 
 
 def _plural(work: str, h: Hit) -> bool:
@@ -244,7 +271,10 @@ def _blocked(
     said = work  # "total" outside a column clause asks for a total, even if a column has it
     for c in found:
         said = blank(said, c.start, c.end)
-    if _AGG.search(said) or _BREAKDOWN.search(remainder):
+    if _AGG.search(said) or any(
+        not (entity.parent and not remainder[m.end() : entity.start].strip())
+        for m in _BREAKDOWN.finditer(remainder)
+    ):  # "by jurisdiction" after one line item's id names its rows, not a breakdown
         return True
     used = [*entity.spans, *((s, e) for s, e, _ in states), *cols.spans]
     used += [(c.start, c.end) for c in found]

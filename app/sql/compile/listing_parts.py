@@ -67,8 +67,8 @@ def describe(
 ) -> tuple[str, bool]:
     """The list in words ('The 5 most recent failed charges'), and whether it says the count."""
     states = [str(v) for f in plan.filters if f.dimension == "state" for v in f.values]
-    before = [s for s in states if not s.startswith(_AFTER)]
-    after = [s for s in states if s.startswith(_AFTER)]
+    before = [s for s in states if s.split()[0] not in _AFTER]  # "invoice based": not "in"
+    after = [s for s in states if s.split()[0] in _AFTER]
     noun = " ".join([*before, spec.label.lower(), *after])
     sort = spec.column(order.column)
     adjective, phrase = _order_words(sort, order.direction, spec)
