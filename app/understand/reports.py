@@ -94,6 +94,11 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     )
 
 
+def names_report(text: str, ctx: EngineContext) -> bool:
+    """Whether the text names a report by its words ("balance activity", "MRR movements")."""
+    return any(any(True for _ in v.words.spans(text)) for v in _vocabularies(ctx.model))
+
+
 def _subject(plain: str, r: Reading, ctx: EngineContext) -> tuple[_Vocab | None, Span | None]:
     """The report named by its words (and where), else the report of the first metric."""
     vocabs = _vocabularies(ctx.model)
