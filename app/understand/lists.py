@@ -105,7 +105,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     if _blocked(r, ctx, work, remainder, entity, states, found, cols):
         return r
     show = _SHOW.search(remainder) is not None
-    row_words = order or group_span or id_filters or count or each or show
+    row_words = order or group_span or id_filters or count or each or show or states
     if names_report(r.text, ctx) and not row_words:
         return r  # "balance activity in 2025 (gross, net)": a report's sums, not its rows
     which = bool(_WHICH.search(work[: entity.start]))
