@@ -29,7 +29,7 @@ _TRINO = re.compile(
     re.IGNORECASE,
 )
 # Refusals the LLM may take over: the engine did not understand, not "must not answer".
-_HANDOFF = frozenset({"out_of_scope", "unknown_metric"})
+_HANDOFF = frozenset({"out_of_scope", "unknown_metric", "unread_words"})
 _LOW_CONFIDENCE = 0.5
 
 

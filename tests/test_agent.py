@@ -323,3 +323,15 @@ def test_router_without_llm_is_the_engine(demo_path, assistant):
     assert not router.llm_enabled and router.agent() is None
     answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
     assert answer.status == "refused" and answer.backend == "engine" and not answer.notices
+
+
+def test_a_question_with_a_word_the_engine_cannot_read_goes_to_the_model(llm_settings, assistant):
+    question = "Cumulative gross volume by month in 2025"
+    engine = assistant.ask(Request(question, as_of=AS_OF, account=ACCT))
+    assert engine.status == "refused" and engine.refusal is not None
+    assert engine.refusal.reason_class == "unread_words"
+    router, model = _router(
+        llm_settings, assistant, [decision("cannot_answer", reason="Not in this data.")]
+    )
+    answer = router.ask(Request(question, as_of=AS_OF, account=ACCT))
+    assert model.seen and answer.backend == f"llm:{llm_settings.llm_model}"

@@ -104,3 +104,13 @@ def test_a_value_word_inside_a_dimension_name_is_not_a_filter() -> None:
     card_only = plan_question("Gross volume from card payments by card brand in 2025", ctx())
     assert isinstance(card_only, QueryPlan)
     assert [f.dimension for f in card_only.filters] == ["payment_method_type"]
+
+
+def test_transactions_ask_payments_or_balance_transactions_and_each_choice_answers() -> None:
+    asked = plan_question("How many transactions in 2025?", ctx())
+    assert isinstance(asked, NeedsClarification), asked
+    picked = {c.label: plan_question(c.question, ctx()) for c in asked.choices}
+    assert {label: p.metrics for label, p in picked.items() if isinstance(p, QueryPlan)} == {
+        "Successful charges": ("charges_count",),
+        "Balance transactions": ("balance_activity_count",),
+    }

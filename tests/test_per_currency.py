@@ -5,6 +5,7 @@ beside the previous period or the same period last year. Each answer is compared
 written by hand from the metric definitions on the demo warehouse (exact Decimal money).
 """
 
+import json
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -242,3 +243,31 @@ def test_a_metric_with_its_own_query_refuses_a_filter(assistant: Assistant) -> N
     ctx = _ctx(assistant)
     with pytest.raises(CompileError, match="no breakdowns or filters"):
         compile_plan(QueryPlan(metrics=("subscriber_churn_rate",), filters=eur), ctx)
+
+
+def test_a_balance_after_the_last_exchange_rate_keeps_every_currency(assistant: Assistant) -> None:
+    """As of a day after the last rate, other currencies use that rate instead of vanishing."""
+    later = date(2026, 3, 15)
+    question = "Accounts receivable at the end of 2026-03-15"
+    answer = assistant.ask(Request(question, as_of=later, account=HOME))
+    assert answer.status == "answered", answer.refusal
+    per_currency = assistant.ask(Request(f"{question} per currency", as_of=later, account=HOME))
+    assert len(per_currency.rows) > 1, "the check needs more than one currency"
+    rates = _rows(
+        assistant,
+        "SELECT buy_currency_exchange_rates FROM exchange_rates_from_usd "
+        "ORDER BY date DESC LIMIT 1",
+    )[0][0]
+    last = json.loads(rates) if isinstance(rates, str) else rates
+    want = Decimal(0)
+    for currency, amount in per_currency.rows:
+        minor = Decimal(amount) * 100
+        if currency != "usd":
+            minor = (minor * Decimal(str(last["usd"])) / Decimal(str(last[currency]))).quantize(
+                Decimal(1), rounding="ROUND_HALF_UP"
+            )
+        want += minor
+    assert Decimal(answer.value) == want / 100
+    assert any("Exchange rates in the data end on" in n for n in answer.notices)
+    inside = assistant.ask(Request("gross volume in 2025", as_of=AS_OF, account=HOME))
+    assert not any("Exchange rates" in n for n in inside.notices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -24,7 +25,7 @@ from app.pipeline.unrecorded import check_recorded
 from app.run.warehouse import Result, Warehouse
 from app.semantic.describe import period_words, read_back
 from app.semantic.model import SemanticModel
-from app.sql.compile import AccountInfo, CompileContext, compile_plan
+from app.sql.compile import AccountInfo, CompileContext, Compiled, compile_plan
 from app.understand import SUGGESTIONS, EngineContext, lexicon_for, plan_question
 
 
@@ -111,6 +112,20 @@ class Assistant:
         currency = self._currency(request)
         return self._answer_plan(plan, info, currency, base, t0, Timings(), backend)
 
+    def _rate_notices(self, compiled: Compiled, account: str) -> list[str]:
+        """A notice when converted amounts reach past the last exchange rate in the data."""
+        period = compiled.period
+        if compiled.currency is None or period is None or not compiled.uses_rates:
+            return []
+        last = period.point or period.end - timedelta(days=1)
+        rates_end = self.session.rates_end(account)
+        if rates_end is None or last <= rates_end:
+            return []
+        return [
+            f"Exchange rates in the data end on {rates_end - timedelta(days=1)}; amounts after "
+            f"{rates_end} were converted with that last rate."
+        ]
+
     def _currency(self, request: Request) -> str | None:
         """The reporting currency a plan without its own is answered in (None: the account's)."""
         currency = request.currency or self.settings.reporting_currency
@@ -193,7 +208,11 @@ class Assistant:
             columns=_columns(compiled.columns, result),
             rows=[list(r) for r in result.rows],
             truncated=result.truncated,
-            notices=[*row_cap_notices(result), *recorded.notices],
+            notices=[
+                *row_cap_notices(result),
+                *recorded.notices,
+                *self._rate_notices(compiled, info.id),
+            ],
             chart=compiled.chart,
             sql=guarded.sql,
             plan=plan,

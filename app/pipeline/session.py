@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from app.core.request import Request
@@ -26,6 +26,7 @@ class Session:
         self._accounts: dict[str, AccountInfo] = {}
         self._values: dict[str, dict[str, dict[str, str]]] = {}
         self._fresh: dict[str, datetime | None] = {}
+        self._rates_end: dict[str, date | None] = {}
 
     def account(self, request: Request) -> str:
         """The account a request is for: its own, else the `default_account` setting."""
@@ -66,6 +67,16 @@ class Session:
         if account not in self._fresh:
             self._fresh[account] = self.executor.freshness(account)
         return self._fresh[account]
+
+    def rates_end(self, account: str) -> date | None:
+        """The last day an exchange rate applies to (a rate applies to the day after its date)."""
+        if account not in self._rates_end:
+            res = self.run_sql(
+                "SELECT max(CAST(date AS DATE)) + 1 FROM exchange_rates_from_usd", account
+            )
+            value = res.rows[0][0] if res.rows else None
+            self._rates_end[account] = value if isinstance(value, date) else None
+        return self._rates_end[account]
 
     def data_values(self, account: str) -> dict[str, dict[str, str]]:
         """Plan and product names of the account, so the engine recognises them as filters."""

@@ -48,6 +48,8 @@ def _value_text(dimension: str, value: object, model: SemanticModel) -> str:
         words = getattr(model, str(dim.values)).get(str(value), ())
         names = [w for w in words if len(w) > 3]
         return names[0].title() if names else str(value)
+    if isinstance(dim.values if dim else None, dict) and isinstance(value, str):
+        return value.upper() if len(value) <= 3 else value.replace("_", " ")  # VAT, sales tax
     return str(value)
 
 

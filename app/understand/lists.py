@@ -31,6 +31,7 @@ from app.understand.list_words import (
 )
 from app.understand.readers_words import RANKING_PATTERNS
 from app.understand.reading import EngineContext, Reading, blank
+from app.understand.reports import names_report
 
 _AGG = re.compile(
     r"(?<!'s )(?<!’s )(?<!its )(?<!their )"  # "each invoice's total" is a column, not a total
@@ -107,6 +108,9 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     if _blocked(r, ctx, work, remainder, entity, states, found, cols):
         return r
     show = _SHOW.search(remainder) is not None
+    row_words = order or group_span or id_filters or count or each or show or states
+    if names_report(r.text, ctx) and not row_words:
+        return r  # "balance activity in 2025 (gross, net)": a report's sums, not its rows
     which = bool(_WHICH.search(work[: entity.start]))
     if not (strong or show or (not covered and (states or which))):
         return r

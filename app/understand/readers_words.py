@@ -153,6 +153,9 @@ def _swap(text: str, hit: Hit, metric: str, model: SemanticModel) -> str:
     label = model.metrics[metric].label.lower()
     if _HOW_MUCH_DID_WE.match(text[: hit.start]):
         return f"What was {label}{text[hit.end :]}"
+    for lead in ("how many ", "number of "):
+        if hit.phrase.startswith(lead):  # "how many transactions" → "how many successful charges"
+            label = f"{text[hit.start : hit.start + len(lead)]}{label}"
     return text[: hit.start] + label + text[hit.end :]
 
 

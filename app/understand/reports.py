@@ -28,6 +28,7 @@ _END = re.compile(r"[.;?!()]")
 _PARENS = re.compile(r"\(([^()]*)\)")
 _SPLIT = re.compile(r",|;|&|\b(?:and|plus|with|including|as\s+well\s+as)\b", re.I)
 _TOKEN = re.compile(r"[A-Za-z][\w'’]*")
+_COUNT_LEAD = re.compile(r"\b(?:how\s+many|number\s+of|count\s+of)\s+$", re.I)
 _COUNT_WORDS = ("count", "counts", "number", "numbers", "number of", "how many")
 
 Span = tuple[int, int]
@@ -71,6 +72,8 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
         used += [intro] if read and intro else []
     measured = [it for it in items if it.measures or it.beside]
     complete = vocab is not None and vocab.report.complete and named is not None
+    if named is not None and _COUNT_LEAD.search(plain[: named[0]]):
+        complete = False  # "how many balance transactions": the count, not the whole report
     if not items and not complete:
         return r
     extra = [d for it in items for d in it.dims]
@@ -92,6 +95,11 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     return replace(
         r, metrics=metrics, dimensions=dims, masked=masked, clarify=clarify, assumptions=notes
     )
+
+
+def names_report(text: str, ctx: EngineContext) -> bool:
+    """Whether the text names a report by its words ("balance activity", "MRR movements")."""
+    return any(any(True for _ in v.words.spans(text)) for v in _vocabularies(ctx.model))
 
 
 def _subject(plain: str, r: Reading, ctx: EngineContext) -> tuple[_Vocab | None, Span | None]:

@@ -92,6 +92,7 @@ def compile_aggregate(plan: QueryPlan, ctx: CompileContext) -> Compiled:
             label=frame.range.label,
         ),
         currency=target,
+        uses_rates=q.fx_added,
         notes=q.notes + frame.notes,
     )
 

@@ -93,6 +93,7 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
             else None,
         ),
         currency=target,
+        uses_rates=q.fx_added,
         notes=q.notes + frame.notes,
     )
 

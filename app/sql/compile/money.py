@@ -37,6 +37,8 @@ def _ensure_fx(q: CompileState) -> None:
     rates = col("buy_currency_exchange_rates", FX_SOURCE)
     fx = exp.select(named(day, "day"), named(rates, "rates"))
     q.cte("fx", fx.from_(table(FX_SOURCE), copy=False))
+    last = exp.select(named(fn("max", col("day")), "day")).from_(table("fx"), copy=False)
+    q.cte("fx_last", last)
     q.fx_added = True
 
 
@@ -56,9 +58,15 @@ def convert(q: CompileState, base: str, name: str) -> str:
 
 
 def join_fx(q: CompileState, select: exp.Select, alias: str) -> exp.Select:
-    """The select LEFT JOINed to the `fx` CTE (added once) on the day of `alias`'s rows."""
+    """The select LEFT JOINed to the `fx` CTE (added once) on the day of `alias`'s rows.
+
+    A day after the last published rate takes the last rate (`fx_last`), so an amount is never
+    dropped for want of a rate; the answer says so (Assistant's exchange-rate notice).
+    """
     _ensure_fx(q)
-    on = exp.EQ(this=col("day", "fx"), expression=col("day", alias))
+    day = fn("least", col("day", alias), col("day", "fx_last"))
+    on = exp.EQ(this=col("day", "fx"), expression=day)
+    select = select.join(exp.Join(this=table("fx_last"), kind="CROSS"), copy=False)
     return select.join(join(table("fx"), on, side="LEFT"), copy=False)
 
 

@@ -49,6 +49,7 @@ class Compiled:
     notes: list[Assumption] = field(default_factory=list)
     title: str = ""  # a list in words ("The 5 most recent failed charges")
     row_limit: int | None = None  # a list's LIMIT
+    uses_rates: bool = False  # amounts are converted with the exchange rates
 
 
 @dataclass
