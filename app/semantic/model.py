@@ -155,6 +155,7 @@ class Dimension(_Model):
         description="A child table of `table` whose rows are rolled up per row of `table` (labels "
         "joined with ', '); `expr` is read on its rows.",
     )
+    via_where: tuple[str, ...] = Field((), description="Which rows of the `via` table count.")
 
 
 class Join(_Model):

@@ -58,7 +58,7 @@ def dim_expr(
     """
     if dim.via is not None:
         assert model is not None
-        return rollup(model, dim.via, dim.table, dim.expr)
+        return rollup(model, dim.via, dim.table, dim.expr, dim.via_where)
     expr = fragment(dim.expr, **binds)
     if dim.table == "*" and table:
         for column in expr.find_all(exp.Column):
@@ -67,7 +67,9 @@ def dim_expr(
     return expr
 
 
-def rollup(model: SemanticModel, child: str, parent: str, expr: str) -> exp.Expr:
+def rollup(
+    model: SemanticModel, child: str, parent: str, expr: str, where: tuple[str, ...] = ()
+) -> exp.Expr:
     """The child rows' values of each parent row, joined with ', ': one value per parent row.
 
     `(SELECT string_agg(DISTINCT expr ORDER BY expr, ', ') FROM child WHERE fk = parent.id)`, so
@@ -81,10 +83,10 @@ def rollup(model: SemanticModel, child: str, parent: str, expr: str) -> exp.Expr
     values.append("expressions", ordered(value.copy()))
     agg = exp.GroupConcat(this=values, separator=exp.Literal.string(", "))
     hops = [f"{j.to}.id" for j in path[:-1]]
-    inner = scan(exp.select(agg), model, child, [expr, *hops])
+    inner = scan(exp.select(agg), model, child, [expr, *where, *hops])
     last = path[-1]
     link = exp.EQ(this=col(last.column, last.from_), expression=col("id", parent))
-    return exp.Subquery(this=inner.where(link, copy=False))
+    return exp.Subquery(this=inner.where(link, *(fragment(w) for w in where), copy=False))
 
 
 def _as_of_end(q: CompileState) -> exp.Expr:
