@@ -340,6 +340,13 @@ def test_make_still_asks_when_it_means_earn() -> None:
     assert r.clarify is None and r.listing == "tax_jurisdictions"
 
 
+def test_which_jurisdictions_collected_the_most_tax_is_a_ranking_not_a_list() -> None:
+    p = plan("Which jurisdictions collected the most tax in 2025?")
+    assert p.listing is None and p.metrics == ("tax_collected",)
+    assert p.dimensions == ("tax_jurisdiction",) and p.ranking is not None
+    assert plan("Which were the 5 most recent failed charges?").listing == "charges"
+
+
 def test_and_continues_a_breakdown_only_right_after_one() -> None:
     r = read_question("Reverse-charge sales by customer, with the VAT number and country", ctx())
     assert "tax_country" not in r.dimensions, "'and country' after a 'with' list is its column"

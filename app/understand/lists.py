@@ -42,6 +42,8 @@ _AGG = re.compile(
 _BREAKDOWN = re.compile(
     r"(?<!sorted )(?<!ordered )\b(by|across|per|(?:for|of|in)\s+(?:each|every))\b", re.I
 )
+# "Which jurisdictions collected the most tax": a ranking of a metric's sums, not rows.
+_MOST = re.compile(r"\b(?:most|least|fewest)\s+", re.I)
 _SHOW = re.compile(r"\b(list|show|display|give|find)\b", re.I)
 _WHICH = re.compile(r"\b(which|what)\s+$", re.I)
 _WRITE = re.compile(
@@ -275,6 +277,9 @@ def _blocked(
     said = work  # "total" outside a column clause asks for a total, even if a column has it
     for c in found:
         said = blank(said, c.start, c.end)
+    starts = {h.start for h in ctx.lexicon.metrics(r.text)}
+    if any(m.end() in starts for m in _MOST.finditer(said)):
+        return True
     if _AGG.search(said) or any(
         not (entity.parent and not remainder[m.end() : entity.start].strip())
         for m in _BREAKDOWN.finditer(remainder)
