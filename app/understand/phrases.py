@@ -23,6 +23,7 @@ _Trie: TypeAlias = dict[str, "_Trie"]
 _GAP: Final = " "
 _END: Final = "<end>"  # not a single character, so no text character leads there
 _NO_FOLD: Final = "<none>"
+_SEEN_MAX: Final = 32  # texts whose matches a table keeps: the readers of one question
 
 
 def _is_word(c: str) -> bool:
@@ -64,6 +65,7 @@ class PhraseTable:
         self._trie: _Trie = {}
         self._alphabet = sorted(set("".join(unique)) - {_GAP})
         self._folds: dict[str, str] = {}
+        self._seen: dict[str, tuple[tuple[int, int], ...]] = {}
         if not all(_plain(p) for p in unique):
             self._regex = _regex(unique)
             return
@@ -73,8 +75,20 @@ class PhraseTable:
                 node = node.setdefault(c, {})
             node[_END] = {}
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """The (start, end) of each non-overlapping match, left to right, the longest at a start."""
+    def spans(self, text: str) -> tuple[tuple[int, int], ...]:
+        """The (start, end) of each non-overlapping match, left to right, the longest at a start.
+
+        Several readers look up the same (masked) text: the last few answers are kept.
+        """
+        found = self._seen.get(text)
+        if found is None:
+            found = tuple(self._walk(text))
+            if len(self._seen) >= _SEEN_MAX:
+                self._seen.clear()
+            self._seen[text] = found
+        return found
+
+    def _walk(self, text: str) -> Iterator[tuple[int, int]]:
         if self._regex is not None:
             yield from (m.span() for m in self._regex.finditer(text))
             return
