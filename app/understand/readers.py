@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
-from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan
+from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan, TimeRange
 from app.semantic.model import SemanticModel
 from app.understand.reading import Chart, EngineContext, Reading, blank, blank_all
 from app.understand.time import parse_time, same_period_last_year
@@ -108,6 +108,13 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     masked = blank_all(r.masked, _YOY)
     if masked != r.masked:
         comparison = Comparison(kind="same_period_last_year")
+    elif len(ranges) == 2 and r.grain is not None and _joined_span(ranges, r.masked):
+        # "daily MRR over 2024 and 2025": one series across both periods, not a comparison
+        first, second = ranges
+        merged = TimeRange(
+            start=first.start, end=second.end, label=f"{first.label} and {second.label}".strip()
+        )
+        return replace(r, range=merged)
     elif len(ranges) >= 2:
         yoy = ranges[1] == same_period_last_year(ranges[0])
         comparison = Comparison(kind="same_period_last_year" if yoy else "previous_period")
@@ -121,6 +128,12 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     if trange is None and ctx.previous is not None:
         trange = ctx.previous.time
     return replace(r, comparison=comparison, range=trange, masked=masked)
+
+
+def _joined_span(ranges: tuple[TimeRange, ...], masked: str) -> bool:
+    """Two back-to-back periods named together with no comparison word ("2024 and 2025")."""
+    first, second = ranges[0], ranges[1]
+    return first.end == second.start and not _VS.search(masked) and not _YOY.search(masked)
 
 
 def read_chart(r: Reading, ctx: EngineContext) -> Reading:
