@@ -148,7 +148,7 @@ _TAIL = re.compile(r"\b(with|including|plus|along\s+with)\b|\(", re.I)
 
 def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
     """Classify every content word left in ``masked`` (the last reader)."""
-    tables = _own_tables(r, ctx)
+    tables: set[str] | None = None  # the plan's tables, looked up at the first content word
     masked = r.masked
     for c in _COMBINED.finditer(masked):  # "all currencies combined": no breakdown, said twice
         masked = masked[: c.start()] + " " * (c.end() - c.start()) + masked[c.end() :]
@@ -159,6 +159,8 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
         word = raw.lower().replace("’", "'").removesuffix("'s").strip("'")
         if not word or word in FUNCTION_WORDS or len(word) == 1 or _OWN_ACCOUNT.match(word):
             continue
+        if tables is None:
+            tables = _own_tables(r, ctx)
         if _entity_table(word, ctx) in tables:
             continue  # "German customers", "card payments": names what the metric counts
         if word in _AVERAGE and _rates_only(r, ctx) and _next_is_used(r.text, masked, m.end()):

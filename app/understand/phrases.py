@@ -23,6 +23,9 @@ _Trie: TypeAlias = dict[str, "_Trie"]
 _GAP: Final = " "
 _END: Final = "<end>"  # not a single character, so no text character leads there
 _NO_FOLD: Final = "<none>"
+# Where a phrase may start: a character that is not a space, not preceded by a word character or
+# a currency sign (a phrase never starts with a space or a hyphen).
+_STARTS: Final = re.compile(r"(?<![\w$€£])[^\s-]")
 _SEEN_MAX: Final = 32  # texts whose matches a table keeps: the readers of one question
 
 
@@ -92,16 +95,15 @@ class PhraseTable:
         if self._regex is not None:
             yield from (m.span() for m in self._regex.finditer(text))
             return
-        i, n = 0, len(text)
-        while i < n:
-            end = -1
-            if i == 0 or not (_is_word(text[i - 1]) or text[i - 1] in "$€£"):
-                end = self._longest_at(text, i)
+        after = 0  # matches do not overlap: the next starts at or after the last one's end
+        for start in _STARTS.finditer(text):
+            i = start.start()
+            if i < after:
+                continue
+            end = self._longest_at(text, i)
             if end > i:
                 yield i, end
-                i = end
-            else:
-                i += 1
+                after = end
 
     def _longest_at(self, text: str, i: int) -> int:
         node, j, n, best = self._trie, i, len(text), -1

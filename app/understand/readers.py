@@ -138,6 +138,8 @@ def _joined_span(ranges: tuple[TimeRange, ...], masked: str) -> bool:
 
 def read_chart(r: Reading, ctx: EngineContext) -> Reading:
     """Read the chart asked for ("as a bar chart") and whether chart words appear at all."""
+    if not _CHART_WORDS.search(r.text):
+        return r  # "chart", "graph", "plot" or "table" not said
     chart: Chart = (
         "bar" if _BAR_CHART.search(r.text) else "line" if _LINE_CHART.search(r.text) else "auto"
     )
@@ -149,7 +151,7 @@ def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
     """Decide whether the question edits the previous plan ("and by country?", "last year?")."""
     why = bool(WHY.search(r.text))
     if ctx.previous is None:
-        return replace(r, why=why)
+        return replace(r, why=why) if why != r.why else r
     # Without a metric, only a short question edits the previous one; a long one names something
     # the model doesn't know and must not reuse the old plan. A short question edits the previous
     # one only if it changes something we can read.
@@ -159,6 +161,8 @@ def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
     follow_up = (not r.metrics and not r.listing and short and edits) or bool(
         _FOLLOW_UP.search(r.text)
     )
+    if (why, follow_up) == (r.why, r.follow_up):
+        return r
     return replace(r, why=why, follow_up=follow_up)
 
 

@@ -48,6 +48,8 @@ def read_variants(r: Reading, ctx: EngineContext) -> Reading:
             ]
             masked = blank(masked, start, end)
             break
+    if masked == r.masked:
+        return r  # no variant named
     return replace(r, metrics=tuple(dict.fromkeys(metrics)), masked=masked)
 
 
@@ -69,4 +71,6 @@ def read_implied_dimensions(r: Reading, ctx: EngineContext) -> Reading:
         for d in dict.fromkeys(used)
         if d in model.dimensions and model.dimensions[d].definition
     )
+    if masked == r.masked and not notes:
+        return r
     return replace(r, dimensions=tuple(dims), masked=masked, assumptions=(*r.assumptions, *notes))
