@@ -72,3 +72,11 @@ def test_each_reader_returns_a_new_reading_and_keeps_the_text(question: str) -> 
         reading = after
     with pytest.raises(dataclasses.FrozenInstanceError):
         reading.metrics = ()  # type: ignore[misc]
+
+
+def test_a_series_over_two_back_to_back_periods_spans_both() -> None:
+    r = read_question("Daily MRR over 2024 and 2025", ctx())
+    assert (r.range.start, r.range.end) == (date(2024, 1, 1), date(2026, 1, 1))  # type: ignore[union-attr]
+    assert r.grain == "day" and r.comparison is None
+    vs = read_question("Gross volume by month in Q1 2025 vs Q2 2025", ctx())
+    assert vs.comparison is not None

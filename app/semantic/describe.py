@@ -157,9 +157,17 @@ def _has_money(plan: QueryPlan, model: SemanticModel) -> bool:
     if plan.aggregate is not None:
         measure = model.measures.get(plan.aggregate.measure)
         return measure is not None and measure.unit == "money"
-    return any(
-        m in model.metrics and model.metrics[m].unit in ("money", "ratio") for m in plan.metrics
-    )
+    return any(_money_metric(model, m) for m in plan.metrics)
+
+
+def _money_metric(model: SemanticModel, name: str) -> bool:
+    """Money, or a ratio of money (a refund rate is converted; a churn rate of counts is not)."""
+    m = model.metrics.get(name)
+    if m is None:
+        return False
+    if m.unit == "ratio":
+        return m.numerator is not None and _money_metric(model, m.numerator)
+    return m.unit == "money"
 
 
 def as_question(plan: QueryPlan, model: SemanticModel) -> str:

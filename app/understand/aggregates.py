@@ -35,7 +35,6 @@ TIME_PARTS = {"weekday": ("weekdays", 7), "hour_of_day": ("hours of the day", 24
 
 def read_aggregate(r: Reading, ctx: EngineContext) -> Reading:
     """Read a statistic over single rows: its function word and its measure; blank both."""
-    hits = ctx.lexicon.metrics(r.masked)
     for m in _FUNC.finditer(r.masked):
         func, p = _func(m)
         if func is None:
@@ -48,6 +47,7 @@ def read_aggregate(r: Reading, ctx: EngineContext) -> Reading:
             continue
         name, spans = found
         end = max((e for _, e in spans), default=m.end())
+        hits = ctx.lexicon.metrics(r.masked)
         if any(h.start <= m.start() and end <= h.end for h in hits):
             continue  # a metric's own name: "average revenue per user" is ARPU
         masked = r.masked
@@ -191,6 +191,8 @@ def read_time_parts(r: Reading, ctx: EngineContext) -> Reading:
             ranking_n = size
             order = "most first" if direction == "top" else "fewest first"
             notes.append(Assumption(key="time_part_ranked", text=f"All {words} shown, {order}."))
+    if masked == r.masked and not notes and tuple(dims) == r.dimensions and grain == r.grain:
+        return r  # no weekday or hour asked for
     return replace(
         r,
         dimensions=tuple(dims),

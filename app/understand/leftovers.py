@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from app.core.plan import Assumption
+from app.semantic.model import SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS, Lexicon
 from app.understand.reading import EngineContext, Leftover, Reading
 
@@ -147,8 +148,7 @@ _TAIL = re.compile(r"\b(with|including|plus|along\s+with)\b|\(", re.I)
 
 def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
     """Classify every content word left in ``masked`` (the last reader)."""
-    vocabulary = _vocabulary(ctx.lexicon)
-    tables = _own_tables(r, ctx)
+    tables: set[str] | None = None  # the plan's tables, looked up at the first content word
     masked = r.masked
     for c in _COMBINED.finditer(masked):  # "all currencies combined": no breakdown, said twice
         masked = masked[: c.start()] + " " * (c.end() - c.start()) + masked[c.end() :]
@@ -159,6 +159,8 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
         word = raw.lower().replace("’", "'").removesuffix("'s").strip("'")
         if not word or word in FUNCTION_WORDS or len(word) == 1 or _OWN_ACCOUNT.match(word):
             continue
+        if tables is None:
+            tables = _own_tables(r, ctx)
         if _entity_table(word, ctx) in tables:
             continue  # "German customers", "card payments": names what the metric counts
         if word in _AVERAGE and _rates_only(r, ctx) and _next_is_used(r.text, masked, m.end()):
@@ -169,7 +171,7 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
             modifies=_next_is_used(r.text, masked, m.end()),
             in_tail=bool(_TAIL.search(r.text[: m.start()])),
         )
-        out.append(_classify(raw, word, m.start(), m.end(), spot, vocabulary, ctx.lexicon))
+        out.append(_classify(raw, word, m.start(), m.end(), spot, ctx.lexicon))
     return replace(r, leftovers=tuple(out), assumptions=(*r.assumptions, *notes[:1]))
 
 
@@ -192,7 +194,6 @@ def _classify(
     start: int,
     end: int,
     spot: _Spot,
-    vocabulary: frozenset[str],
     lexicon: Lexicon,
 ) -> Leftover:
     if word in MEANING_WORDS:
@@ -201,7 +202,7 @@ def _classify(
         return Leftover(raw, start, end, "meaning", "part of a time phrase I could not read")
     if _known(word, lexicon):
         return Leftover(raw, start, end, "meaning", "a word I know but could not use here")
-    fix = _typo(word, vocabulary)
+    fix = _typo(word, _vocabulary(lexicon))
     if fix is not None:
         return Leftover(raw, start, end, "typo", f"did you mean {fix}?", suggestion=fix)
     if _ID.match(word):
@@ -233,9 +234,21 @@ def _own_tables(r: Reading, ctx: EngineContext) -> set[str]:
     own = {model.metrics[m].table for m in names if m in model.metrics and model.metrics[m].table}
     if r.listing and r.listing in model.lists:
         own.add(model.lists[r.listing].table)
-    every = {j.to for j in model.joins} | {j.from_ for j in model.joins}
-    reached = {t for t in every for o in own if o and model.join_path(o, t) is not None}
-    return {t for t in own | reached if t}
+    return set().union(*(_reached(model, t) for t in own if t))
+
+
+_REACHED: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _reached(model: SemanticModel, table: str) -> frozenset[str]:
+    """The table and every table it reaches through many-to-one joins (cached per model)."""
+    key = (model.sha256, table)
+    if key not in _REACHED:
+        every = {j.to for j in model.joins} | {j.from_ for j in model.joins}
+        _REACHED[key] = frozenset(
+            {table, *(t for t in every if model.join_path(table, t) is not None)}
+        )
+    return _REACHED[key]
 
 
 def _entity_table(word: str, ctx: EngineContext) -> str | None:
@@ -283,7 +296,11 @@ def _typo(word: str, vocabulary: frozenset[str]) -> str | None:
         if cand.startswith(word) or word.startswith(cand):
             continue  # an inflection ("collect" for "collected"), not a typo
         swapped = len(cand) == len(word) and sorted(cand) == sorted(word)
-        ratio = SequenceMatcher(None, word, cand).ratio()
+        matcher = SequenceMatcher(None, word, cand)
+        floor = 0.7 if swapped else 0.84
+        if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+            continue  # upper bounds of ratio(): it cannot reach the threshold
+        ratio = matcher.ratio()
         if (ratio >= 0.84 or (swapped and ratio >= 0.7)) and ratio > best_ratio:
             best, best_ratio = cand, ratio
     return best
@@ -308,7 +325,9 @@ def _vocabulary(lexicon: Lexicon) -> frozenset[str]:
             words.update(w for w in phrase.split() if len(w) >= 4 and w.isalpha())
     for phrase in lexicon.value_words:
         words.update(w for w in phrase.split() if len(w) >= 5 and w.isalpha())
-    return frozenset(words - FUNCTION_WORDS)
+    vocabulary = frozenset(words - FUNCTION_WORDS)
+    _VOCABULARY[id(lexicon)] = (lexicon, vocabulary)
+    return vocabulary
 
 
 def corrected(text: str, leftovers: tuple[Leftover, ...]) -> str:

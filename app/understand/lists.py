@@ -71,6 +71,8 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         return r  # "insert a refund of $100": a write request, never read as a list
     if r.aggregate is not None:
         return r  # "the median amount of USD charges": a statistic over the rows, not a list
+    if not ctx.lexicon.lists(r.text):
+        return r  # no entity word: nothing to list
     work = _with_metric_words(r, ctx)
     found = clauses(work)
     entity = _entity(work, ctx, found)

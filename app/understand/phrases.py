@@ -23,6 +23,10 @@ _Trie: TypeAlias = dict[str, "_Trie"]
 _GAP: Final = " "
 _END: Final = "<end>"  # not a single character, so no text character leads there
 _NO_FOLD: Final = "<none>"
+# Where a phrase may start: a character that is not a space, not preceded by a word character or
+# a currency sign (a phrase never starts with a space or a hyphen).
+_STARTS: Final = re.compile(r"(?<![\w$€£])[^\s-]")
+_SEEN_MAX: Final = 32  # texts whose matches a table keeps: the readers of one question
 
 
 def _is_word(c: str) -> bool:
@@ -64,6 +68,7 @@ class PhraseTable:
         self._trie: _Trie = {}
         self._alphabet = sorted(set("".join(unique)) - {_GAP})
         self._folds: dict[str, str] = {}
+        self._seen: dict[str, tuple[tuple[int, int], ...]] = {}
         if not all(_plain(p) for p in unique):
             self._regex = _regex(unique)
             return
@@ -73,21 +78,32 @@ class PhraseTable:
                 node = node.setdefault(c, {})
             node[_END] = {}
 
-    def spans(self, text: str) -> Iterator[tuple[int, int]]:
-        """The (start, end) of each non-overlapping match, left to right, the longest at a start."""
+    def spans(self, text: str) -> tuple[tuple[int, int], ...]:
+        """The (start, end) of each non-overlapping match, left to right, the longest at a start.
+
+        Several readers look up the same (masked) text: the last few answers are kept.
+        """
+        found = self._seen.get(text)
+        if found is None:
+            found = tuple(self._walk(text))
+            if len(self._seen) >= _SEEN_MAX:
+                self._seen.clear()
+            self._seen[text] = found
+        return found
+
+    def _walk(self, text: str) -> Iterator[tuple[int, int]]:
         if self._regex is not None:
             yield from (m.span() for m in self._regex.finditer(text))
             return
-        i, n = 0, len(text)
-        while i < n:
-            end = -1
-            if i == 0 or not (_is_word(text[i - 1]) or text[i - 1] in "$€£"):
-                end = self._longest_at(text, i)
+        after = 0  # matches do not overlap: the next starts at or after the last one's end
+        for start in _STARTS.finditer(text):
+            i = start.start()
+            if i < after:
+                continue
+            end = self._longest_at(text, i)
             if end > i:
                 yield i, end
-                i = end
-            else:
-                i += 1
+                after = end
 
     def _longest_at(self, text: str, i: int) -> int:
         node, j, n, best = self._trie, i, len(text), -1

@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
-from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan
+from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan, TimeRange
 from app.semantic.model import SemanticModel
 from app.understand.reading import Chart, EngineContext, Reading, blank, blank_all
 from app.understand.time import parse_time, same_period_last_year
@@ -108,6 +108,13 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     masked = blank_all(r.masked, _YOY)
     if masked != r.masked:
         comparison = Comparison(kind="same_period_last_year")
+    elif len(ranges) == 2 and r.grain is not None and _joined_span(ranges, r.masked):
+        # "daily MRR over 2024 and 2025": one series across both periods, not a comparison
+        first, second = ranges
+        merged = TimeRange(
+            start=first.start, end=second.end, label=f"{first.label} and {second.label}".strip()
+        )
+        return replace(r, range=merged)
     elif len(ranges) >= 2:
         yoy = ranges[1] == same_period_last_year(ranges[0])
         comparison = Comparison(kind="same_period_last_year" if yoy else "previous_period")
@@ -123,8 +130,16 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     return replace(r, comparison=comparison, range=trange, masked=masked)
 
 
+def _joined_span(ranges: tuple[TimeRange, ...], masked: str) -> bool:
+    """Two back-to-back periods named together with no comparison word ("2024 and 2025")."""
+    first, second = ranges[0], ranges[1]
+    return first.end == second.start and not _VS.search(masked) and not _YOY.search(masked)
+
+
 def read_chart(r: Reading, ctx: EngineContext) -> Reading:
     """Read the chart asked for ("as a bar chart") and whether chart words appear at all."""
+    if not _CHART_WORDS.search(r.text):
+        return r  # "chart", "graph", "plot" or "table" not said
     chart: Chart = (
         "bar" if _BAR_CHART.search(r.text) else "line" if _LINE_CHART.search(r.text) else "auto"
     )
@@ -136,7 +151,7 @@ def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
     """Decide whether the question edits the previous plan ("and by country?", "last year?")."""
     why = bool(WHY.search(r.text))
     if ctx.previous is None:
-        return replace(r, why=why)
+        return replace(r, why=why) if why != r.why else r
     # Without a metric, only a short question edits the previous one; a long one names something
     # the model doesn't know and must not reuse the old plan. A short question edits the previous
     # one only if it changes something we can read.
@@ -146,6 +161,8 @@ def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
     follow_up = (not r.metrics and not r.listing and short and edits) or bool(
         _FOLLOW_UP.search(r.text)
     )
+    if (why, follow_up) == (r.why, r.follow_up):
+        return r
     return replace(r, why=why, follow_up=follow_up)
 
 

@@ -50,7 +50,10 @@ def read_variants(r: Reading, ctx: EngineContext) -> Reading:
             masked = blank(masked, start, end)
             break
     metrics = _without_qualifiers(metrics, r, ctx)
-    return replace(r, metrics=tuple(dict.fromkeys(metrics)), masked=masked)
+    kept = tuple(dict.fromkeys(metrics))
+    if masked == r.masked and kept == r.metrics:
+        return r  # no variant or qualifier named
+    return replace(r, metrics=kept, masked=masked)
 
 
 def _without_qualifiers(metrics: list[str], r: Reading, ctx: EngineContext) -> list[str]:
@@ -92,4 +95,6 @@ def read_implied_dimensions(r: Reading, ctx: EngineContext) -> Reading:
         for d in dict.fromkeys(used)
         if d in model.dimensions and model.dimensions[d].definition
     )
+    if masked == r.masked and not notes:
+        return r
     return replace(r, dimensions=tuple(dims), masked=masked, assumptions=(*r.assumptions, *notes))

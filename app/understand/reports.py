@@ -64,9 +64,12 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     for start, end in r.time.spans:
         plain = blank(plain, start, end)
     vocab, named = _subject(plain, r, ctx)
+    segments = _segments(plain)
+    if named is None and not segments:
+        return r  # no report named and no list to read
     items: list[_Item] = []
     used: list[Span] = []
-    for seg, intro in _segments(plain):
+    for seg, intro in segments:
         read = _items(plain, r, ctx, vocab, seg)
         items += read
         used += [intro] if read and intro else []
