@@ -154,6 +154,18 @@ class ListColumn(_Model):
         "`expr` is read on its rows.",
     )
     also: tuple[str, ...] = Field((), description="Columns shown beside it when it is named.")
+    local: bool = Field(
+        False,
+        description="`expr` is a UTC timestamp, shown as the date in the account's time zone.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_sorts_on_time(cls, data: Any) -> Any:
+        """A local date sorts on its timestamp unless told otherwise."""
+        if isinstance(data, dict) and data.get("local") and not data.get("sort"):
+            return {**data, "sort": data.get("expr")}
+        return data
 
 
 class ListSpec(_Model):
@@ -180,6 +192,14 @@ class ListSpec(_Model):
     def column(self, name: str) -> ListColumn | None:
         """The catalogue column called `name` (None if there is none)."""
         return next((c for c in self.columns if c.name == name), None)
+
+    def describes(self, name: str, group: str) -> bool:
+        """Whether column `name` describes the group column's entity (a customer's email)."""
+        column, owner = self.column(name), self.column(group)
+        if name.startswith(group) or column is None or owner is None:
+            return name.startswith(group)
+        tables = tables_in(column.expr)
+        return bool(tables) and tables <= tables_in(owner.expr) and self.table not in tables
 
 
 class Ambiguity(_Model):
@@ -292,6 +312,8 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
         if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
             raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")
     for c in spec.columns:
+        if c.local and c.kind != "date":
+            raise SemanticModelError(f"list {spec.name}: local column {c.name} must be a date")
         if c.kind == "money" and spec.currency is None:
             raise SemanticModelError(f"list {spec.name}: money column {c.name} needs a currency")
         source = c.via or spec.table

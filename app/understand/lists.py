@@ -293,7 +293,7 @@ def _shape(
         per_group = PerGroup(column=group, n=(order.n if order and order.n else 1))
     names = list(cols.names)
     if entity.subject and entity.name != CUSTOMERS and spec.column("customer") is not None:
-        if all(n.startswith("customer") for n in names) and order is None:
+        if all(spec.describes(n, "customer") for n in names) and order is None:
             per_group = PerGroup(column="customer")
             plan_order = ListOrder(column="customer", direction="asc")
             return tuple(names or ("customer", "customer_id")), plan_order, per_group

@@ -19,6 +19,7 @@ from app.core.plan import Assumption, ListOrder, QueryPlan
 from app.semantic.model import Join, ListColumn, ListSpec, SemanticModel, tables_in
 from app.sql.compile.listing_parts import describe, threshold
 from app.sql.compile.sqlbuild import (
+    Type,
     all_of,
     cast,
     col,
@@ -35,7 +36,7 @@ from app.sql.compile.sqlbuild import (
     table,
 )
 from app.sql.compile.state import CompileContext, Compiled
-from app.sql.compile.timeframe import time_filter, to_utc
+from app.sql.compile.timeframe import local_expr, time_filter, to_utc
 
 RANK = "group_rank"
 RANKED = "ranked"
@@ -52,7 +53,8 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     order = plan.order or ListOrder(column=spec.order or spec.recent)
     sort_col = _column(spec, order.column)
     key = _column(spec, spec.key)
-    select = [named(_value(c, spec, ctx.model), c.name) for c in shown]
+    tz = ctx.account.timezone
+    select = [named(_value(c, spec, ctx.model, tz), c.name) for c in shown]
     exprs = [*(c.expr for c in shown if c.via is None), *used, sort_col.sort or sort_col.expr]
     exprs += [key.expr, *([spec.currency] if spec.currency else [])]
     group = _column(spec, plan.per_group.column) if plan.per_group else None
@@ -65,10 +67,10 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         if plan.order is None and sort_col in shown and spec.order:  # by output names
             by = [ordered(col(order.column), desc=True), ordered(col(shown[0].name))]
         else:
-            by = [_ordered(sort_col, shown, spec, ctx.model, desc), _ordered(key, shown, spec)]
+            by = [_ordered(sort_col, shown, spec, ctx, desc), _ordered(key, shown, spec)]
         query = query.order_by(*by, copy=False)
     else:
-        query = _per_group(plan, spec, ctx.model, base, where, shown, group, sort_col, key, desc)
+        query = _per_group(plan, spec, ctx, base, where, shown, group, sort_col, key, desc)
     limit = plan.ranking.n if plan.ranking else (plan.limit or None)
     if limit:
         query = query.limit(literal(limit), copy=False)
@@ -77,7 +79,6 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         for c in shown
     ]
     title, counted = describe(plan, spec, ctx, order, limit)
-    tz = ctx.account.timezone
     period = None
     if plan.time is not None:
         period = Period(
@@ -117,8 +118,13 @@ def _shown(plan: QueryPlan, spec: ListSpec) -> list[ListColumn]:
     return shown
 
 
-def _value(c: ListColumn, spec: ListSpec, model: SemanticModel) -> exp.Expr:
-    """The column's value: its fragment or a child table's roll-up, money in major units."""
+def _value(c: ListColumn, spec: ListSpec, model: SemanticModel, tz: str) -> exp.Expr:
+    """The column's value: its fragment or a child table's roll-up, money in major units.
+
+    A local date is the day in the account's time zone (`tz`) of its UTC timestamp.
+    """
+    if c.local:
+        return cast(local_expr(c.expr, "utc", tz), Type.DATE)
     value = _rollup(c, spec, model) if c.via else fragment(c.expr)
     if c.kind != "money":
         return value
@@ -181,7 +187,7 @@ def _ordered(
     c: ListColumn,
     shown: list[ListColumn],
     spec: ListSpec,
-    model: SemanticModel | None = None,
+    ctx: CompileContext | None = None,
     desc: bool | None = None,
 ) -> exp.Ordered:
     """Order by a column: its sort fragment, its output name when shown, else its value."""
@@ -189,15 +195,15 @@ def _ordered(
         return ordered(fragment(c.sort), desc=desc)
     if c in shown:
         return ordered(col(c.name), desc=desc)
-    if model is not None and c.via:
-        return ordered(_value(c, spec, model), desc=desc)
+    if ctx is not None and c.via:
+        return ordered(_value(c, spec, ctx.model, ctx.account.timezone), desc=desc)
     return ordered(fragment(c.expr), desc=desc)
 
 
 def _per_group(
     plan: QueryPlan,
     spec: ListSpec,
-    model: SemanticModel,
+    ctx: CompileContext,
     base: exp.Select,
     where: list[exp.Expr],
     shown: list[ListColumn],
@@ -208,7 +214,8 @@ def _per_group(
 ) -> exp.Select:
     """The first n rows of each group: row_number() in a subquery, filtered and ordered outside."""
     assert plan.per_group is not None
-    sort_value = fragment(sort_col.sort) if sort_col.sort else _value(sort_col, spec, model)
+    tz = ctx.account.timezone
+    sort_value = fragment(sort_col.sort) if sort_col.sort else _value(sort_col, spec, ctx.model, tz)
     window = exp.Window(
         this=exp.RowNumber(),
         partition_by=[fragment(group.key or group.expr)],
@@ -269,11 +276,14 @@ def _conditions(
             c = _column(spec, f.dimension)
             if c.via:
                 raise CompileError(f"cannot filter {spec.label.lower()} by {c.name}")
-            where.append(_compare(fragment(c.expr), f.op, f.values))
+            value = _value(c, spec, model, tz) if c.local else fragment(c.expr)
+            where.append(_compare(value, f.op, f.values))
             used.append(c.expr)
     if plan.time is not None:
         where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))
-        used.append(spec.time)
+    else:  # nothing after the as-of day: the list is what had happened by then
+        where.append(exp.LT(this=fragment(spec.time), expression=as_of_end))
+    used.append(spec.time)
     return where, used
 
 

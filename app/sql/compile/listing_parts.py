@@ -76,7 +76,7 @@ def describe(
     if plan.per_group is not None:
         group = _label(spec.column(plan.per_group.column), plan.per_group.column)
         n = plan.per_group.n
-        if plan.columns and all(c.startswith(plan.per_group.column) for c in plan.columns):
+        if plan.columns and all(spec.describes(c, plan.per_group.column) for c in plan.columns):
             head = f"{group.capitalize()}s with {noun}"
         elif adjective:
             which = f"the {n} {adjective}" if n > 1 else f"the {adjective}"
