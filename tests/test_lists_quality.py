@@ -6,10 +6,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from app.core.answer import Answer
 from app.core.conversation import Conversation
+from app.core.plan import QueryPlan
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
+from app.understand import plan_question
+from tests.engine_support import ctx
 
 EUR = "acct_demo_02"  # Europe/Berlin
 HOME = "acct_demo_01"  # America/New_York
@@ -65,3 +70,105 @@ def test_ids_of_other_objects_and_emails_carry_sigma_names(assistant: Assistant)
     names = [c.name for c in answer.columns]
     assert {"refund", "day", "charge", "email", "amount", "currency"} <= set(names)
     assert all(r["charge"].startswith("ch_") for r in rows(answer))
+
+
+# --- reading: recency, places, other objects' columns, column sentences ----------------------
+
+
+def plan(question: str) -> QueryPlan:
+    p = plan_question(question, ctx())
+    assert isinstance(p, QueryPlan), p
+    return p
+
+
+def states(p: QueryPlan) -> list[str]:
+    return [str(v) for f in p.filters if f.dimension == "state" for v in f.values]
+
+
+@pytest.mark.parametrize(
+    ("question", "limit"),
+    [
+        ("List the last 5 balance transactions", 5),
+        ("Show me our last ten Stripe balance transactions", 10),
+        ("Show the last refund", 1),
+        ("Show our latest five refunds", 5),
+    ],
+)
+def test_last_n_is_the_n_most_recent(question: str, limit: int) -> None:
+    p = plan(question)
+    assert p.limit == limit and p.order is not None
+    assert p.order.direction == "desc" and p.order.column == "day"
+
+
+def test_last_before_a_time_unit_stays_a_period() -> None:
+    p = plan("List refunds in the last 5 days")
+    assert p.listing == "refunds" and p.order is None and p.time is not None
+    assert (p.time.end - p.time.start).days == 5
+
+
+@pytest.mark.parametrize(
+    ("question", "state"),
+    [
+        ("Show the five most recent refunds on our balance", ["refund"]),
+        ("What are the last 5 refund transactions in our Stripe balance?", ["refund"]),
+        ("Show the five latest transactions on our Stripe balance", []),
+    ],
+)
+def test_rows_on_our_balance_are_balance_transactions(question: str, state: list[str]) -> None:
+    p = plan(question)
+    assert p.listing == "balance_transactions" and states(p) == state and p.limit == 5
+
+
+def test_a_column_of_another_object_is_borrowed_through_its_link() -> None:
+    p = plan("Show the 5 latest refunds on our balance with the refund id")
+    assert "refunds.refund" in p.columns
+    p = plan("Refunds this month with the original charge, its date and amount")
+    assert p.columns[-3:] == ("charge", "charges.day", "charges.amount")
+    p = plan("List past-due subscriptions with the amount still owed on the latest invoice")
+    assert p.columns[-2:] == ("latest_invoice", "invoices.amount_remaining")
+
+
+def test_without_its_the_amount_is_the_rows_own() -> None:
+    p = plan("Refunds this month with the original charge and the amount")
+    assert "amount" in p.columns and "charges.amount" not in p.columns
+
+
+@pytest.mark.parametrize(
+    ("question", "columns"),
+    [
+        (
+            "Which disputes did we lose? Show the charge, reason and amount",
+            {"charge", "reason", "amount"},
+        ),
+        ("Credit notes issued last quarter — number, customer and reason", {"customer", "reason"}),
+        (
+            "What are the last 5 refund balance transactions? I need day, txn id and currency",
+            {"day", "balance_transaction", "currency"},
+        ),
+        ("List the 3 latest balance transactions with amounts and fees", {"amount", "fee"}),
+    ],
+)
+def test_columns_named_in_a_later_sentence_or_in_the_plural(
+    question: str, columns: set[str]
+) -> None:
+    assert columns <= set(plan(question).columns)
+
+
+def test_a_borrowed_column_compiles_with_its_own_currency(assistant: Assistant) -> None:
+    answer = ask(
+        assistant,
+        "List past-due subscriptions with the amount still owed on the latest invoice",
+        date(2025, 12, 31),
+        "acct_demo_03",
+    )
+    want = dict(
+        sql_rows(
+            assistant,
+            "SELECT s.id, i.currency FROM subscriptions s JOIN invoices i "
+            "ON i.id = s.latest_invoice_id WHERE s.status = 'past_due'",
+            "acct_demo_03",
+        )
+    )
+    got = rows(answer)
+    assert got and all(r["currency"] == want[r["subscription"]] for r in got)
+    assert {"latest_invoice", "amount_remaining"} <= set(got[0])

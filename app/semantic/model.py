@@ -154,6 +154,9 @@ class ListColumn(_Model):
         "`expr` is read on its rows.",
     )
     also: tuple[str, ...] = Field((), description="Columns shown beside it when it is named.")
+    currency: str | None = Field(
+        None, description="A money column's own currency (read on another table than the list's)."
+    )
     local: bool = Field(
         False,
         description="`expr` is a UTC timestamp, shown as the date in the account's time zone.",
@@ -187,6 +190,11 @@ class ListSpec(_Model):
     states: dict[str, tuple[str, ...]]
     joins: tuple[Join, ...] = Field(
         (), description="Many-to-one edges only this list may use (polymorphic source ids)."
+    )
+    places: tuple[str, ...] = Field(
+        (),
+        description="Where its rows are: 'refunds on our balance' lists this entity, and a "
+        "state of it named before the place ('refunds') is read as that state.",
     )
 
     def column(self, name: str) -> ListColumn | None:
@@ -237,6 +245,47 @@ class SemanticModel(_Model):
     ) -> list[Join] | None:
         """Many-to-one joins leading from table `source` to table `target` (None if unreachable)."""
         return _join_path((*self.joins, *extra), source, target)
+
+    def list_column(self, spec: ListSpec, name: str) -> ListColumn | None:
+        """A column of a list: its own, or `other.column` of a list it reaches many-to-one.
+
+        "charges.amount" on refunds is the refunded charge's amount. A borrowed column keeps its
+        own name unless the list has one by that name ("charge_amount" then); only columns read
+        on the other list's own table can be borrowed.
+        """
+        own = spec.column(name)
+        if own is not None or "." not in name:
+            return own
+        other = self.lists.get(name.partition(".")[0])
+        column = other.column(name.partition(".")[2]) if other is not None else None
+        if other is None or column is None or other is spec or not self.reaches(spec, other):
+            return None
+        if column.via is not None or tables_in(column.expr) != {other.table}:
+            return None
+        shown = column.name
+        if spec.column(shown) is not None:
+            shown = f"{other.key}_id" if shown == other.key else f"{other.key}_{shown}"
+        label = f"{other.key.replace('_', ' ')} {(column.label or column.name).replace('_', ' ')}"
+        if column.name == other.key:
+            label = other.key.replace("_", " ")
+        currency = other.currency if column.kind == "money" else None
+        return column.model_copy(
+            update={"name": shown, "label": label.capitalize(), "currency": currency}
+        )
+
+    def reaches(self, spec: ListSpec, other: ListSpec) -> bool:
+        """Whether each row of `spec` has at most one row of `other` (a many-to-one path)."""
+        return self.join_path(spec.table, other.table, spec.joins) is not None
+
+    def names_object(self, spec: ListSpec, column: ListColumn) -> ListSpec | None:
+        """The list whose object a column identifies ("charge" on refunds names the charge)."""
+        for other in self.lists.values():
+            key = other.column(other.key)
+            if other is spec or key is None or not self.reaches(spec, other):
+                continue
+            if column.name == other.key or column.expr == key.expr:
+                return other
+        return None
 
 
 def _join_path(joins: tuple[Join, ...], source: str, target: str) -> list[Join] | None:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from app.semantic.model import ListSpec
 from app.understand.phrases import PhraseTable
 
-_N = r"(\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred)"
+_NUMBER = r"\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred"
+_N = rf"({_NUMBER})"
 _NUMBERS = {
     "one": 1,
     "two": 2,
@@ -24,9 +25,10 @@ _NUMBERS = {
     "fifty": 50,
     "hundred": 100,
 }
+_TIME_UNIT = r"(?:days?|weeks?|months?|quarters?|years?|business|calendar|fiscal)\b"
 _RECENT = re.compile(
-    rf"\b(?:the\s+)?(?:{_N}\s+)?(most\s+recent|latest|newest|oldest|earliest|recent)"
-    rf"(?:\s+{_N}\b)?",
+    rf"\b(?:the\s+)?(?:{_N}\s+)?(most\s+recent|latest|newest|oldest|earliest|recent"
+    rf"|last(?!\s+(?:(?:{_NUMBER})\s+)?{_TIME_UNIT}))(?:\s+{_N}\b)?",
     re.I,
 )
 _SIZE = re.compile(
@@ -37,6 +39,13 @@ _WHICH_N = re.compile(rf"\b(?:which|what|show|list|the)\s+(?:me\s+)?(?:the\s+)?{
 _GROUP = re.compile(r"\b(?:(?:of|for|in|from)\s+(?:each|every)|per)\s+", re.I)
 _PAREN = re.compile(r"\(([^()]*)\)")
 _WITH = re.compile(r"\bwith\b", re.I)
+# A later sentence or a dash that names columns: "...? Show the charge, reason and amount",
+# "... last quarter — number, customer and amount", "I need day, txn id and amount".
+_ASK = re.compile(
+    r"(?:[?.!;]\s*(?:(?:please|also)\s+)?(?:(?:show|list|include|give|display|add)(?:\s+me)?"
+    r"|i\s+(?:need|want|would\s+like)|i'd\s+like)|[:—–]|\s-\s)(?:\s+(?:also|too))?(?=\s+\w)",
+    re.I,
+)
 _THEIR = re.compile(
     r"\b(?:and\s+)?(?:(?:what|which)\s+(?:is|are|was|were)\s+)?(?:their|its)\b", re.I
 )
@@ -48,7 +57,8 @@ _END = re.compile(
 _SPLIT = re.compile(r"\s*(?:,|\band\b|&|/|\bplus\b|\bor\b)\s*", re.I)
 _FILLER_WORDS = """
 the their its a an each all any of and with what which is are was were s show me also plus
-including result results detail details info information
+including result results detail details info information on to they it belong belongs whether
+passed check checks need want i
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
 _ID = re.compile(r"\b(cus|sub|ch|in|re|dp|po|txn|cn|il|price|prod|tax|coupon)_[A-Za-z0-9]+\b")
@@ -104,7 +114,7 @@ def clauses(text: str) -> list[Clause]:
         with_ = _WITH.search(inner)
         body = m.start(1) + (with_.end() if with_ else 0)
         found.append(Clause(m.start(), m.end(), body, exact=with_ is None))
-    for pattern in (_WITH, _THEIR):
+    for pattern in (_WITH, _THEIR, _ASK):
         for m in pattern.finditer(text):
             if any(c.start <= m.start() < c.end for c in found):
                 continue
@@ -203,6 +213,23 @@ def _tables(spec: ListSpec) -> tuple[ListSpec, PhraseTable, dict[str, str], Phra
                 words.setdefault(norm(w), c.name)
         _TABLES[id(spec)] = (spec, PhraseTable(list(words)), words, PhraseTable(list(spec.states)))
     return _TABLES[id(spec)]
+
+
+def singular(phrase: str) -> str:
+    """The phrase with plural words in the singular, padded so positions stay ("fees" → "fee ")."""
+
+    def one(m: re.Match[str]) -> str:
+        word = m.group(0)
+        lower = word.lower()
+        if lower.endswith("ies") and len(word) > 4:
+            return word[:-3] + "y  "
+        if lower.endswith(("sses", "xes", "ches", "shes")):
+            return word[:-2] + "  "
+        if lower.endswith("s") and not lower.endswith(("ss", "us", "is")) and len(word) > 3:
+            return word[:-1] + " "
+        return word
+
+    return re.sub(r"[A-Za-z]+", one, phrase)
 
 
 def norm(phrase: str) -> str:

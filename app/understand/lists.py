@@ -57,6 +57,7 @@ class _Entity:
     subject: bool  # "Which customers had failed charges?": the rows are about customers
     start: int
     plural: bool
+    states: tuple[str, ...] = ()  # "refunds on our balance": balance transactions of type refund
 
 
 def read_listing(r: Reading, ctx: EngineContext) -> Reading:
@@ -110,7 +111,8 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     masked = r.masked
     for s, e in spans:
         masked = blank(masked, s, e)
-    state_filters = [Filter(dimension="state", values=(w,)) for _, _, w in states]
+    state_filters = [Filter(dimension="state", values=(w,)) for w in entity.states]
+    state_filters += [Filter(dimension="state", values=(w,)) for _, _, w in states]
     state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
     limit = _limit(order, count, group, entity)
     columns, plan_order, per_group = _shape(spec, cols, order, group, entity)
@@ -149,6 +151,9 @@ def _entity(work: str, ctx: EngineContext, found: list[Clause]) -> _Entity | Non
         for h in ctx.lexicon.lists(work)
         if h.start not in markers and not any(c.start <= h.start < c.end for c in found)
     ]
+    placed = _placed(work, ctx, hits)
+    if placed is not None:
+        return placed
     keep: list[Hit] = []
     for i, h in enumerate(hits):
         after = hits[i + 1] if i + 1 < len(hits) else None
@@ -168,6 +173,43 @@ def _entity(work: str, ctx: EngineContext, found: list[Clause]) -> _Entity | Non
     return _Entity(
         first.name, ((first.start, first.end),), False, first.start, _plural(work, first)
     )
+
+
+def _placed(work: str, ctx: EngineContext, hits: list[Hit]) -> _Entity | None:
+    """'refunds on our balance', 'transactions in our Stripe balance': the place's entity.
+
+    The entity words right before the place name its rows; one that is a state of the place's
+    entity ('refunds', 'refund') is read as that state.
+    """
+    for spec in ctx.model.lists.values():
+        if not spec.places:
+            continue
+        words = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in spec.places)
+        place = re.compile(rf"\s+(?:on|in|to|from|of)\s+(?:(?:our|the|my)\s+)?(?:{words})\b", re.I)
+        for m in place.finditer(work):
+            chain = [h for h in hits if h.end <= m.start()]
+            run: list[Hit] = []
+            for h in reversed(chain):
+                if work[h.end : (run[0].start if run else m.start())].strip():
+                    break
+                run.insert(0, h)
+            if not run or any(h.name == CUSTOMERS for h in run):
+                continue
+            states = tuple(
+                state
+                for h in run
+                for state in [_state_of(work[h.start : h.end], spec)]
+                if state is not None
+            )
+            spans = (*((h.start, h.end) for h in run), (m.start(), m.end()))
+            return _Entity(spec.name, spans, False, run[0].start, True, states)
+    return None
+
+
+def _state_of(word: str, spec: ListSpec) -> str | None:
+    """The entity's state a word names, in the singular or plural ('refunds' → refund)."""
+    w = norm(word)
+    return next((s for s in (w, w.removesuffix("s")) if s in spec.states), None)
 
 
 def _plural(work: str, h: Hit) -> bool:

@@ -49,15 +49,16 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     if spec is None:
         raise CompileError(f"cannot list {plan.listing}")
     where, used = _conditions(plan, spec, ctx)
-    shown = _shown(plan, spec)
+    shown = _shown(plan, spec, ctx.model)
     order = plan.order or ListOrder(column=spec.order or spec.recent)
-    sort_col = _column(spec, order.column)
-    key = _column(spec, spec.key)
+    sort_col = _column(spec, order.column, ctx.model)
+    key = _column(spec, spec.key, ctx.model)
     tz = ctx.account.timezone
     select = [named(_value(c, spec, ctx.model, tz), c.name) for c in shown]
     exprs = [*(c.expr for c in shown if c.via is None), *used, sort_col.sort or sort_col.expr]
     exprs += [key.expr, *([spec.currency] if spec.currency else [])]
-    group = _column(spec, plan.per_group.column) if plan.per_group else None
+    exprs += [c.currency for c in shown if c.currency]
+    group = _column(spec, plan.per_group.column, ctx.model) if plan.per_group else None
     if group is not None:
         exprs.append(group.key or group.expr)
     base = _scan(exp.select(*select), ctx.model, spec, exprs)
@@ -96,25 +97,27 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     )
 
 
-def _column(spec: ListSpec, name: str) -> ListColumn:
-    column = spec.column(name)
+def _column(spec: ListSpec, name: str, model: SemanticModel) -> ListColumn:
+    column = model.list_column(spec, name)
     if column is None:
         known = ", ".join(c.name for c in spec.columns)
         raise CompileError(f"{spec.label} have no column '{name}' (columns: {known})")
     return column
 
 
-def _shown(plan: QueryPlan, spec: ListSpec) -> list[ListColumn]:
+def _shown(plan: QueryPlan, spec: ListSpec, model: SemanticModel) -> list[ListColumn]:
     """The plan's columns (or the default ones), the group first, money with its currency."""
     names = list(dict.fromkeys(plan.columns or spec.default))
     if plan.per_group and plan.per_group.column not in names:
         names.insert(0, plan.per_group.column)
-    shown = [_column(spec, n) for n in names]
-    money = [i for i, c in enumerate(shown) if c.kind == "money"]
-    if money and spec.currency is None:
+    shown = [_column(spec, n, model) for n in names]
+    money = [c for c in shown if c.kind == "money"]
+    if spec.currency is None and any(c.currency is None for c in money):
         raise CompileError(f"{spec.label} have no currency for money columns")
-    if money and "currency" not in names:
-        shown.insert(money[0], _column(spec, "currency"))
+    if money and "currency" not in [c.name for c in shown]:
+        own = spec.column("currency") if spec.currency else None
+        currency = own or ListColumn(name="currency", expr=str(money[0].currency), kind="label")
+        shown.insert(shown.index(money[0]), currency)
     return shown
 
 
@@ -128,8 +131,9 @@ def _value(c: ListColumn, spec: ListSpec, model: SemanticModel, tz: str) -> exp.
     value = _rollup(c, spec, model) if c.via else fragment(c.expr)
     if c.kind != "money":
         return value
-    assert spec.currency is not None
-    whole = in_list(fragment(spec.currency), literals(model.zero_decimal_currencies))
+    currency = c.currency or spec.currency
+    assert currency is not None
+    whole = in_list(fragment(currency), literals(model.zero_decimal_currencies))
     cents = exp.Mul(this=value.copy(), expression=exp.Literal.number("0.01"))
     case = exp.case().when(whole, cast(value, decimal(38, 2)), copy=False)
     return case.else_(cents, copy=False)
@@ -273,7 +277,7 @@ def _conditions(
             where.append(test(fragment(column), literals(values)))
             used.append(column)
         else:
-            c = _column(spec, f.dimension)
+            c = _column(spec, f.dimension, model)
             if c.via:
                 raise CompileError(f"cannot filter {spec.label.lower()} by {c.name}")
             value = _value(c, spec, model, tz) if c.local else fragment(c.expr)

@@ -70,11 +70,11 @@ def describe(
     before = [s for s in states if not s.startswith(_AFTER)]
     after = [s for s in states if s.startswith(_AFTER)]
     noun = " ".join([*before, spec.label.lower(), *after])
-    sort = spec.column(order.column)
+    sort = ctx.model.list_column(spec, order.column)
     adjective, phrase = _order_words(sort, order.direction, spec)
     counted = False
     if plan.per_group is not None:
-        group = _label(spec.column(plan.per_group.column), plan.per_group.column)
+        group = _label(ctx.model.list_column(spec, plan.per_group.column), plan.per_group.column)
         n = plan.per_group.n
         if plan.columns and all(spec.describes(c, plan.per_group.column) for c in plan.columns):
             head = f"{group.capitalize()}s with {noun}"
@@ -117,7 +117,7 @@ def _order_words(c: ListColumn | None, direction: str, spec: ListSpec) -> tuple[
 
 def _filter_words(f: Filter, spec: ListSpec, ctx: CompileContext) -> str:
     """One filter in words: 'card brand is Visa or MasterCard', 'amount over 1,000 USD'."""
-    column = spec.column(f.dimension)
+    column = ctx.model.list_column(spec, f.dimension)
     dim = ctx.model.dimensions.get(f.dimension)
     name = dim.label.lower() if dim else _label(column, f.dimension)
     if f.dimension == "amount":
