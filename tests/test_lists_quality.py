@@ -10,7 +10,7 @@ import pytest
 
 from app.core.answer import Answer
 from app.core.conversation import Conversation
-from app.core.plan import QueryPlan
+from app.core.plan import Filter, QueryPlan
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.understand import plan_question
@@ -172,3 +172,47 @@ def test_a_borrowed_column_compiles_with_its_own_currency(assistant: Assistant) 
     got = rows(answer)
     assert got and all(r["currency"] == want[r["subscription"]] for r in got)
     assert {"latest_invoice", "amount_remaining"} <= set(got[0])
+
+
+# --- states said as verbs or as alternatives, ages, possessives --------------------------------
+
+
+def test_a_verb_names_a_state() -> None:
+    p = plan("Which disputes did we lose? Show the charge")
+    assert p.listing == "disputes" and states(p) == ["lost"]
+
+
+def test_states_joined_by_or_are_one_either_or_filter(assistant: Assistant) -> None:
+    p = plan("List our expired or otherwise invalid coupons with their amount or percent off")
+    assert [f.values for f in p.filters if f.dimension == "state"] == [("expired", "invalid")]
+    assert {"amount_off", "percent_off"} <= set(p.columns)
+    answer = ask(assistant, "Show the charges that were refunded or disputed", date(2025, 12, 31))
+    want = sql_rows(
+        assistant,
+        "SELECT count(*) FROM charges WHERE (amount_refunded > 0 OR dispute_id IS NOT NULL) "
+        "AND timezone('America/New_York', created AT TIME ZONE 'UTC') < TIMESTAMP '2026-01-01'",
+    )[0][0]
+    assert len(answer.rows) == min(want, 100) and want > 100
+
+
+def test_an_age_keeps_rows_dated_before_the_cut_off(assistant: Assistant) -> None:
+    p = plan("Open invoices older than 30 days")
+    assert [f for f in p.filters if f.dimension == "invoice_date"] == [
+        Filter(dimension="invoice_date", op="lt", values=("2025-06-15",))
+    ]
+    answer = ask(assistant, "Show paid invoices more than 3 months old", date(2025, 12, 31))
+    assert answer.rows and all(r["invoice_date"] < date(2025, 9, 30) for r in rows(answer))
+
+
+def test_a_possessive_value_word_is_no_filter() -> None:
+    p = plan(
+        "Which were the last 5 lost disputes? Include whether the card's postcode check passed"
+    )
+    assert not [f for f in p.filters if f.dimension != "state"]
+    assert {"zip_check", "charge"} <= set(p.columns)
+
+
+def test_customers_who_owe_the_most_are_ranked_by_amount_due() -> None:
+    p = plan("Which 10 customers owe us the most on open invoices?")
+    assert p.listing is None and p.metrics == ("amount_due",) and p.dimensions == ("customer",)
+    assert p.ranking is not None and p.ranking.n == 10

@@ -191,6 +191,9 @@ class ListSpec(_Model):
     joins: tuple[Join, ...] = Field(
         (), description="Many-to-one edges only this list may use (polymorphic source ids)."
     )
+    aliases: dict[str, str] = Field(
+        default_factory=dict, description="Other words for a state ('lose' → lost)."
+    )
     places: tuple[str, ...] = Field(
         (),
         description="Where its rows are: 'refunds on our balance' lists this entity, and a "
@@ -357,6 +360,8 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
     }
     if wanted - names:
         raise SemanticModelError(f"list {spec.name}: unknown columns {sorted(wanted - names)}")
+    if set(spec.aliases.values()) - set(spec.states):
+        raise SemanticModelError(f"list {spec.name}: an alias names no state")
     for j in spec.joins:
         if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
             raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")

@@ -13,11 +13,13 @@ from app.understand.list_words import (
     items,
     norm,
     singular,
+    state_name,
     state_words,
 )
 from app.understand.reading import EngineContext, blank
 
 CUSTOMERS = "customers"
+_POSSESSIVE = re.compile(r"['’]s\b")
 _REFER = re.compile(r"\s*(?:and\s+)?(?:its|their)\b", re.I)
 
 
@@ -87,10 +89,11 @@ def read_columns(
             names += borrowed
             named_here += len(borrowed)
             for s, e in state_words(spec).spans(rest):
-                states.append(norm(rest[s:e]))
+                states.append(state_name(spec, rest[s:e]))
                 rest = blank(rest, s, e)
             for hit, _ in ctx.lexicon.values(rest):
-                keep.append((a + hit.start, a + hit.end))
+                if not _POSSESSIVE.match(rest, hit.end):  # "the card's postcode": no filter
+                    keep.append((a + hit.start, a + hit.end))
                 rest = blank(rest, hit.start, hit.end)
             for hit in ctx.lexicon.lists(rest):
                 rest = blank(rest, hit.start, hit.end)

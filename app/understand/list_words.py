@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from app.semantic.model import ListSpec
 from app.understand.phrases import PhraseTable
@@ -76,6 +78,40 @@ _ID_COLUMNS = {
     "price": ("price_id",),
     "tax": ("tax_transaction",),
 }
+
+
+_AGE = re.compile(
+    rf"\b(?:(?P<older>older)\s+than\s+{_N}\s+(?P<unit>day|week|month|year)s?"
+    rf"|(?P<least>at\s+least|more\s+than|over)\s+{_N}\s+(?P<unit2>day|week|month|year)s?\s+old)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class Age:
+    """'older than 30 days': rows dated before a cut-off day (`inclusive`: on it too)."""
+
+    start: int
+    end: int
+    before: date
+    inclusive: bool
+
+
+def age(text: str, as_of: date) -> Age | None:
+    """An age condition on the rows' date, as a cut-off day counted back from the as-of day."""
+    m = _AGE.search(text)
+    if m is None:
+        return None
+    n = number(m.group(2) or m.group(5)) or 0
+    unit = (m.group("unit") or m.group("unit2")).lower()
+    if unit in ("day", "week"):
+        cut = as_of - timedelta(days=n * (7 if unit == "week" else 1))
+    else:
+        months = as_of.year * 12 + as_of.month - 1 - n * (12 if unit == "year" else 1)
+        year, month = divmod(months, 12)
+        cut = date(year, month + 1, min(as_of.day, monthrange(year, month + 1)[1]))
+    inclusive = (m.group("least") or "").lower().startswith("at")
+    return Age(m.start(), m.end(), cut, inclusive)
 
 
 @dataclass(frozen=True)
@@ -211,8 +247,15 @@ def _tables(spec: ListSpec) -> tuple[ListSpec, PhraseTable, dict[str, str], Phra
         for c in spec.columns:
             for w in (*c.synonyms, c.name.replace("_", " ")):
                 words.setdefault(norm(w), c.name)
-        _TABLES[id(spec)] = (spec, PhraseTable(list(words)), words, PhraseTable(list(spec.states)))
+        states = PhraseTable([*spec.states, *spec.aliases])
+        _TABLES[id(spec)] = (spec, PhraseTable(list(words)), words, states)
     return _TABLES[id(spec)]
+
+
+def state_name(spec: ListSpec, phrase: str) -> str:
+    """The state a state word names ('lose' → lost)."""
+    word = norm(phrase)
+    return spec.aliases.get(word, word)
 
 
 def singular(phrase: str) -> str:

@@ -18,6 +18,7 @@ from app.understand.list_columns import Columns, read_columns
 from app.understand.list_words import (
     Clause,
     OrderWords,
+    age,
     clauses,
     column_words,
     group_markers,
@@ -25,6 +26,7 @@ from app.understand.list_words import (
     ids,
     norm,
     order_words,
+    state_name,
     state_words,
     which_n,
 )
@@ -81,6 +83,8 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
 
     states = _states(outside(work), spec)
     spans += [(s, e) for s, e, _ in states]
+    either, joins = _either(work, states)
+    spans += joins
     order = _order(outside(work), spec, entity)
     if order is not None:
         spans.append((order.start, order.end))
@@ -91,6 +95,11 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     for s, e, column, value in ids(work, spec):
         id_filters.append(Filter(dimension=column, values=(value,)))
         spans.append((_noun_before(work, s, spec), e))
+    old = age(outside(work), ctx.as_of)
+    if old is not None:  # "older than 30 days": dated before the cut-off day
+        op = "lte" if old.inclusive else "lt"
+        id_filters.append(Filter(dimension=spec.recent, op=op, values=(old.before.isoformat(),)))
+        spans.append((old.start, old.end))
     count = which_n(outside(work))
     if count is not None:
         spans.append(count[:2])
@@ -112,7 +121,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     for s, e in spans:
         masked = blank(masked, s, e)
     state_filters = [Filter(dimension="state", values=(w,)) for w in entity.states]
-    state_filters += [Filter(dimension="state", values=(w,)) for _, _, w in states]
+    state_filters += [Filter(dimension="state", values=group) for group in either]
     state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
     limit = _limit(order, count, group, entity)
     columns, plan_order, per_group = _shape(spec, cols, order, group, entity)
@@ -208,7 +217,7 @@ def _placed(work: str, ctx: EngineContext, hits: list[Hit]) -> _Entity | None:
 
 def _state_of(word: str, spec: ListSpec) -> str | None:
     """The entity's state a word names, in the singular or plural ('refunds' → refund)."""
-    w = norm(word)
+    w = state_name(spec, word)
     return next((s for s in (w, w.removesuffix("s")) if s in spec.states), None)
 
 
@@ -224,7 +233,28 @@ def _has_state(work: str, spec: ListSpec, found: list[Clause]) -> bool:
 
 def _states(text: str, spec: ListSpec) -> list[tuple[int, int, str]]:
     """The entity's state words outside column clauses: (start, end, state)."""
-    return [(s, e, norm(text[s:e])) for s, e in state_words(spec).spans(text)]
+    return [(s, e, state_name(spec, text[s:e])) for s, e in state_words(spec).spans(text)]
+
+
+_OR = re.compile(r"\s*(?:,\s*)?(?:or(?:\s+otherwise)?|and/or)\s*", re.I)
+
+
+def _either(
+    work: str, states: list[tuple[int, int, str]]
+) -> tuple[list[tuple[str, ...]], list[tuple[int, int]]]:
+    """States said one after another; 'expired or otherwise invalid' is one either-or filter."""
+    groups: list[list[str]] = []
+    joins: list[tuple[int, int]] = []
+    end = -1
+    for s, e, state in states:
+        gap = _OR.fullmatch(work[end:s]) if groups else None
+        if gap is not None:
+            groups[-1].append(state)
+            joins.append((end, s))
+        else:
+            groups.append([state])
+        end = e
+    return [tuple(dict.fromkeys(g)) for g in groups], joins
 
 
 def _order(text: str, spec: ListSpec, entity: _Entity) -> OrderWords | None:

@@ -8,7 +8,7 @@ Money stays in each row's own currency, exact.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlglot import exp
@@ -33,6 +33,7 @@ from app.sql.compile.sqlbuild import (
     named,
     none_of,
     ordered,
+    paren,
     table,
 )
 from app.sql.compile.state import CompileContext, Compiled
@@ -252,13 +253,18 @@ def _conditions(
     where: list[exp.Expr] = []
     used: list[str] = []
     for f in plan.filters:
-        if f.dimension == "state":
+        if f.dimension == "state":  # one of the states: each is all of its conditions
+            either = []
             for v in f.values:
                 frags = spec.states.get(str(v))
                 if frags is None:
                     raise CompileError(f"{spec.label} have no state '{v}'")
-                where += [fragment(w, as_of_end=as_of_end) for w in frags]
+                either.append([fragment(w, as_of_end=as_of_end) for w in frags])
                 used += list(frags)
+            if len(either) == 1:
+                where += either[0]
+            else:
+                where.append(exp.or_(*(paren(all_of(conditions)) for conditions in either)))
         elif f.dimension == "amount":
             if spec.amount is None or spec.currency is None:
                 raise CompileError(f"{spec.label} have no amount to compare")
@@ -281,7 +287,7 @@ def _conditions(
             if c.via:
                 raise CompileError(f"cannot filter {spec.label.lower()} by {c.name}")
             value = _value(c, spec, model, tz) if c.local else fragment(c.expr)
-            where.append(_compare(value, f.op, f.values))
+            where.append(_compare(value, f.op, f.values, day=c.kind == "date"))
             used.append(c.expr)
     if plan.time is not None:
         where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))
@@ -291,9 +297,14 @@ def _conditions(
     return where, used
 
 
-def _compare(value: exp.Expr, op: str, values: tuple[str | int | Decimal, ...]) -> exp.Expr:
-    """A catalogue column compared with literal values."""
-    nodes = literals(values)
+def _compare(
+    value: exp.Expr, op: str, values: tuple[str | int | Decimal, ...], day: bool = False
+) -> exp.Expr:
+    """A catalogue column compared with literal values (ISO days for a date column)."""
+    try:
+        nodes = [literal(date.fromisoformat(str(v))) for v in values] if day else literals(values)
+    except ValueError as err:
+        raise CompileError(f"not a day: {values}") from err
     if op in ("neq", "not_in"):
         return none_of(value, nodes)
     if op in _COMPARE:

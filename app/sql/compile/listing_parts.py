@@ -24,6 +24,7 @@ _OP_WORDS = {
     "lt": "under",
     "lte": "at most",
 }
+_DAY_WORDS = {"gt": "after", "gte": "on or after", "lt": "before", "lte": "on or before"}
 # State words that read after the entity's name ("subscriptions on trial").
 _AFTER = ("on", "in", "from", "no", "requested", "needing", "under", "pre", "post")
 
@@ -66,7 +67,7 @@ def describe(
     plan: QueryPlan, spec: ListSpec, ctx: CompileContext, order: ListOrder, limit: int | None
 ) -> tuple[str, bool]:
     """The list in words ('The 5 most recent failed charges'), and whether it says the count."""
-    states = [str(v) for f in plan.filters if f.dimension == "state" for v in f.values]
+    states = [" or ".join(map(str, f.values)) for f in plan.filters if f.dimension == "state"]
     before = [s for s in states if not s.startswith(_AFTER)]
     after = [s for s in states if s.startswith(_AFTER)]
     noun = " ".join([*before, spec.label.lower(), *after])
@@ -126,4 +127,6 @@ def _filter_words(f: Filter, spec: ListSpec, ctx: CompileContext) -> str:
         money = next((c for c in spec.columns if c.expr == spec.amount), None)
         return f"{_label(money, 'amount')} {_OP_WORDS[f.op]} {value:,} {cur}"
     values = " or ".join(str(v) for v in f.values)
+    if column is not None and column.kind == "date":
+        return f"{name} {_DAY_WORDS.get(f.op, _OP_WORDS[f.op])} {values}"
     return f"{name} {_OP_WORDS[f.op]} {values}"
