@@ -216,3 +216,38 @@ def test_customers_who_owe_the_most_are_ranked_by_amount_due() -> None:
     p = plan("Which 10 customers owe us the most on open invoices?")
     assert p.listing is None and p.metrics == ("amount_due",) and p.dimensions == ("customer",)
     assert p.ranking is not None and p.ranking.n == 10
+
+
+# --- when a state began, 'which <object>' and 'how much' asked of each row --------------------
+
+
+def test_a_period_applies_to_when_the_state_began(assistant: Assistant) -> None:
+    question = "Which subscriptions were canceled last month?"
+    p = plan(question)
+    assert states(p) == ["canceled"] and "ended_at" in p.columns
+    answer = ask(assistant, question, date(2025, 12, 3), "acct_demo_03")
+    want = sql_rows(
+        assistant,
+        "SELECT id FROM subscriptions WHERE status = 'canceled' AND "
+        "timezone('Europe/London', ended_at AT TIME ZONE 'UTC') >= TIMESTAMP '2025-11-01' AND "
+        "timezone('Europe/London', ended_at AT TIME ZONE 'UTC') < TIMESTAMP '2025-12-01'",
+        "acct_demo_03",
+    )
+    assert sorted(r["subscription"] for r in rows(answer)) == sorted(i for (i,) in want)
+    assert any(a.key == "list_state_time" for a in answer.assumptions)
+
+
+def test_which_object_and_how_much_are_columns_of_each_row() -> None:
+    p = plan(
+        "Which invoices did we write off as uncollectible in 2025, for which customers and "
+        "how much?"
+    )
+    assert p.listing == "invoices" and states(p) == ["uncollectible"]
+    assert {"customer", "amount_remaining", "marked_uncollectible_at"} <= set(p.columns)
+    p = plan("What were the 5 most recent refunds, which charges did they refund and for how much?")
+    assert p.listing == "refunds" and p.limit == 5 and {"charge", "amount"} <= set(p.columns)
+
+
+def test_how_much_without_a_list_is_still_a_total() -> None:
+    p = plan("How much did we refund in 2025?")
+    assert p.listing is None and p.metrics == ("refunds_amount",)

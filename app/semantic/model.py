@@ -191,6 +191,10 @@ class ListSpec(_Model):
     joins: tuple[Join, ...] = Field(
         (), description="Many-to-one edges only this list may use (polymorphic source ids)."
     )
+    state_times: dict[str, str] = Field(
+        default_factory=dict,
+        description="When a state began, if not `time` ('canceled last month': when they ended).",
+    )
     aliases: dict[str, str] = Field(
         default_factory=dict, description="Other words for a state ('lose' → lost)."
     )
@@ -360,8 +364,8 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
     }
     if wanted - names:
         raise SemanticModelError(f"list {spec.name}: unknown columns {sorted(wanted - names)}")
-    if set(spec.aliases.values()) - set(spec.states):
-        raise SemanticModelError(f"list {spec.name}: an alias names no state")
+    if set(spec.aliases.values()) - set(spec.states) or set(spec.state_times) - set(spec.states):
+        raise SemanticModelError(f"list {spec.name}: an alias or a state time names no state")
     for j in spec.joins:
         if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
             raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")
@@ -376,7 +380,7 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
         for t in tables_in(c.expr):
             if model.join_path(source, t, spec.joins) is None:
                 raise SemanticModelError(f"list {spec.name}: {t} unreachable from {source}")
-    for sql in (spec.time, spec.amount, spec.currency):
+    for sql in (spec.time, spec.amount, spec.currency, *spec.state_times.values()):
         for t in tables_in(sql) if sql else ():
             if model.join_path(spec.table, t, spec.joins) is None:
                 raise SemanticModelError(f"list {spec.name}: {t} unreachable")

@@ -41,6 +41,15 @@ _AGG = re.compile(
 _BREAKDOWN = re.compile(
     r"(?<!sorted )(?<!ordered )\b(by|across|per|(?:for|of|in)\s+(?:each|every))\b", re.I
 )
+_HOW_MUCH = re.compile(
+    r"(?:,|\band)\s+(?:for\s+)?how\s+much\b(?=\s*(?:[?.!]|$|(?:was|is|were|each|it|they)\b))"
+    r"(?:\s+(?:was|is|were)\s+(?:it|they|each)|\s+(?:each|it|they))?",
+    re.I,
+)
+_WHICH_OBJECT = re.compile(
+    r"(?:,|\band)\s+(?:(?:for|from|against|to|on|of)\s+)?(?:which|what)\s+", re.I
+)
+_STOP = re.compile(r"\s*(?:[,?.!;]|\band\b)", re.I)
 _SHOW = re.compile(r"\b(list|show|display|give|find)\b", re.I)
 _WHICH = re.compile(r"\b(which|what)\s+$", re.I)
 _WRITE = re.compile(
@@ -75,6 +84,11 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         return r
     spec = ctx.model.lists[entity.name]
     spans: list[tuple[int, int]] = [*entity.spans]
+    much = _HOW_MUCH.search(work, entity.start) if spec.amount else None
+    asked = _which_objects(work, spec, ctx, entity.start)
+    extra = [(much.start(), much.end())] if much is not None else []
+    extra += [(s, e) for s, e, _ in asked]
+    found = sorted([*found, *(Clause(s, e, e, False) for s, e in extra)], key=lambda c: c.start)
 
     def outside(text: str) -> str:
         for s, e in [*spans, *((c.start, c.end) for c in found)]:
@@ -104,6 +118,11 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     if count is not None:
         spans.append(count[:2])
     cols = read_columns(work, spec, found, entity.subject, ctx, outside(work))
+    more = [name for _, _, name in asked]
+    if much is not None:  # "..., for which customers and how much?": each row's amount
+        more.append(next(c.name for c in spec.columns if c.expr == spec.amount))
+    if more:
+        cols = replace(cols, names=(*cols.names, *more), in_clauses=cols.in_clauses + len(more))
     spans += cols.spans
     each = _EACH.search(work[: entity.start])  # "on each invoice": every row, one by one
     if each is not None:
@@ -130,7 +149,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         r,
         masked=masked,
         listing=entity.name,
-        list_filters=(*state_filters, *id_filters),
+        list_filters=(*dict.fromkeys(state_filters), *id_filters),
         list_columns=columns,
         list_order=plan_order,
         list_group=per_group,
@@ -255,6 +274,31 @@ def _either(
             groups.append([state])
         end = e
     return [tuple(dict.fromkeys(g)) for g in groups], joins
+
+
+def _which_objects(
+    work: str, spec: ListSpec, ctx: EngineContext, start: int
+) -> list[tuple[int, int, str]]:
+    """'..., for which customers', '..., which charges did they refund': a column naming them.
+
+    A later 'which <object>' asks for the object each row links to; the words up to the next
+    comma or 'and' say how they link. Returns (start, end, column) for each.
+    """
+    out = []
+    for m in _WHICH_OBJECT.finditer(work, start):
+        near = ctx.lexicon.lists(work[m.end() : m.end() + 40])
+        hit = next((h for h in near if h.start == 0), None)
+        other = ctx.model.lists[hit.name] if hit is not None else None
+        if other is None or other is spec:
+            continue
+        column = spec.column("customer") if other.name == CUSTOMERS else None
+        column = column or next(
+            (c for c in spec.columns if ctx.model.names_object(spec, c) is other), None
+        )
+        if column is not None:
+            stop = _STOP.search(work, m.end())
+            out.append((m.start(), stop.start() if stop else len(work), column.name))
+    return out
 
 
 def _order(text: str, spec: ListSpec, entity: _Entity) -> OrderWords | None:
@@ -412,9 +456,21 @@ def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
         filters=tuple(keep),
         time=r.range,
         limit=r.list_limit or 100,
-        columns=r.list_columns,
+        columns=_with_state_time(r, spec),
         order=r.list_order,
         per_group=r.list_group,
         assumptions=tuple(notes),
         chart="none",
     )
+
+
+def _with_state_time(r: Reading, spec: ListSpec) -> tuple[str, ...]:
+    """The columns, with the day a state began when the period applies to it ('canceled in May')."""
+    states = [
+        str(f.values[0]) for f in r.list_filters if f.dimension == "state" and len(f.values) == 1
+    ]
+    when = next((spec.state_times[s] for s in states if s in spec.state_times), None)
+    column = next((c.name for c in spec.columns if c.local and c.expr == when), None)
+    if r.range is None or column is None or column in r.list_columns:
+        return r.list_columns
+    return (*(r.list_columns or spec.default), column)

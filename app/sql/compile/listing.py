@@ -290,11 +290,21 @@ def _conditions(
             where.append(_compare(value, f.op, f.values, day=c.kind == "date"))
             used.append(c.expr)
     if plan.time is not None:
-        where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))
+        when = _state_time(plan, spec)
+        where += time_filter(when, "utc", tz, (plan.time.start, plan.time.end))
+        used.append(when)
     else:  # nothing after the as-of day: the list is what had happened by then
         where.append(exp.LT(this=fragment(spec.time), expression=as_of_end))
     used.append(spec.time)
     return where, used
+
+
+def _state_time(plan: QueryPlan, spec: ListSpec) -> str:
+    """The time a period applies to: when the asked state began ('canceled last month')."""
+    for f in plan.filters:
+        if f.dimension == "state" and len(f.values) == 1 and str(f.values[0]) in spec.state_times:
+            return spec.state_times[str(f.values[0])]
+    return spec.time
 
 
 def _compare(
@@ -329,6 +339,17 @@ def _notes(
         label = (group.label or group.name.replace("_", " ")).lower()
         text = f"One row per {label}; {spec.label.lower()} without a {label} are left out."
         notes.append(Assumption(key="list_per_group", text=text))
+    when = _state_time(plan, spec)
+    if plan.time is not None and when != spec.time:
+        state = next(
+            str(f.values[0])
+            for f in plan.filters
+            if f.dimension == "state"
+            and len(f.values) == 1
+            and spec.state_times.get(str(f.values[0])) == when
+        )
+        text = f"The period is when each became {state}, not when it was created."
+        notes.append(Assumption(key="list_state_time", text=text))
     if any(c.kind == "money" for c in shown):
         text = "Amounts are shown in each row's own currency, not converted."
         notes.append(Assumption(key="list_currency", text=text))
