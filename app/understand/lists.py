@@ -9,12 +9,20 @@ per group. Every word used is blanked from ``Reading.masked``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from app.core.plan import Assumption, Filter, ListOrder, PerGroup, QueryPlan
 from app.semantic.model import ListSpec, SemanticModel
-from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
+from app.understand.lexicon import WEAK_METRIC_WORDS
 from app.understand.list_columns import Columns, read_columns
+from app.understand.list_entity import (
+    CUSTOMERS,
+    Entity,
+    either,
+    find_entity,
+    read_states,
+    which_objects,
+)
 from app.understand.list_words import (
     Clause,
     OrderWords,
@@ -26,8 +34,6 @@ from app.understand.list_words import (
     ids,
     norm,
     order_words,
-    state_name,
-    state_words,
     which_n,
 )
 from app.understand.readers_words import RANKING_PATTERNS
@@ -46,29 +52,12 @@ _HOW_MUCH = re.compile(
     r"(?:\s+(?:was|is|were)\s+(?:it|they|each)|\s+(?:each|it|they))?",
     re.I,
 )
-_WHICH_OBJECT = re.compile(
-    r"(?:,|\band)\s+(?:(?:for|from|against|to|on|of)\s+)?(?:which|what)\s+", re.I
-)
-_STOP = re.compile(r"\s*(?:[,?.!;]|\band\b)", re.I)
 _SHOW = re.compile(r"\b(list|show|display|give|find)\b", re.I)
 _WHICH = re.compile(r"\b(which|what)\s+$", re.I)
 _WRITE = re.compile(
     r"\b(insert|delete|update|drop|remove|create|add|set|mark|change|alter|truncate|merge)\b", re.I
 )
 _EACH = re.compile(r"\b(?:each|every)\s+$", re.I)
-CUSTOMERS = "customers"
-
-
-@dataclass(frozen=True)
-class _Entity:
-    """The listed entity, the spans that named it, and whether customers are the subject."""
-
-    name: str
-    spans: tuple[tuple[int, int], ...]
-    subject: bool  # "Which customers had failed charges?": the rows are about customers
-    start: int
-    plural: bool
-    states: tuple[str, ...] = ()  # "refunds on our balance": balance transactions of type refund
 
 
 def read_listing(r: Reading, ctx: EngineContext) -> Reading:
@@ -79,13 +68,13 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         return r  # "the median amount of USD charges": a statistic over the rows, not a list
     work = _with_metric_words(r, ctx)
     found = clauses(work)
-    entity = _entity(work, ctx, found)
+    entity = find_entity(work, ctx, found)
     if entity is None:
         return r
     spec = ctx.model.lists[entity.name]
     spans: list[tuple[int, int]] = [*entity.spans]
     much = _HOW_MUCH.search(work, entity.start) if spec.amount else None
-    asked = _which_objects(work, spec, ctx, entity.start)
+    asked = which_objects(work, spec, ctx, entity.start)
     extra = [(much.start(), much.end())] if much is not None else []
     extra += [(s, e) for s, e, _ in asked]
     found = sorted([*found, *(Clause(s, e, e, False) for s, e in extra)], key=lambda c: c.start)
@@ -95,9 +84,9 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
             text = blank(text, s, e)
         return text
 
-    states = _states(outside(work), spec)
+    states = read_states(outside(work), spec)
     spans += [(s, e) for s, e, _ in states]
-    either, joins = _either(work, states)
+    alternatives, joins = either(work, states)
     spans += joins
     order = _order(outside(work), spec, entity)
     if order is not None:
@@ -129,7 +118,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         spans.append((each.start(), each.end()))
     strong = bool(cols.in_clauses or order or group_span or id_filters or count or each)
     remainder = outside(work)
-    covered = _metric_covers_entity(r, ctx, entity, states)
+    covered = _metric_coversfind_entity(r, ctx, entity, states)
     if _blocked(r, ctx, work, remainder, entity, states, found, cols):
         return r
     show = _SHOW.search(remainder) is not None
@@ -140,7 +129,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     for s, e in spans:
         masked = blank(masked, s, e)
     state_filters = [Filter(dimension="state", values=(w,)) for w in entity.states]
-    state_filters += [Filter(dimension="state", values=group) for group in either]
+    state_filters += [Filter(dimension="state", values=group) for group in alternatives]
     state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
     limit = _limit(order, count, group, entity)
     columns, plan_order, per_group = _shape(spec, cols, order, group, entity)
@@ -171,137 +160,7 @@ def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
     return work
 
 
-def _entity(work: str, ctx: EngineContext, found: list[Clause]) -> _Entity | None:
-    """The listed entity: the first entity word outside column clauses and groups."""
-    markers = set(group_markers(work))
-    hits = [
-        h
-        for h in ctx.lexicon.lists(work)
-        if h.start not in markers and not any(c.start <= h.start < c.end for c in found)
-    ]
-    placed = _placed(work, ctx, hits)
-    if placed is not None:
-        return placed
-    keep: list[Hit] = []
-    for i, h in enumerate(hits):
-        after = hits[i + 1] if i + 1 < len(hits) else None
-        if after is None or work[h.end : after.start].strip():
-            keep.append(h)  # not "refund balance transactions": a modifier, maybe a state
-    if not keep:
-        return None
-    first = keep[0]
-    if first.name == CUSTOMERS and len(keep) > 1:
-        second = keep[1]
-        spans = ((first.start, first.end), (second.start, second.end))
-        return _Entity(second.name, spans, True, second.start, _plural(work, second))
-    if first.name == CUSTOMERS and not _has_state(work, ctx.model.lists[CUSTOMERS], found):
-        for spec in ctx.model.lists.values():
-            if spec.name != CUSTOMERS and _has_state(work, spec, found):
-                return _Entity(spec.name, ((first.start, first.end),), True, first.start, True)
-    return _Entity(
-        first.name, ((first.start, first.end),), False, first.start, _plural(work, first)
-    )
-
-
-def _placed(work: str, ctx: EngineContext, hits: list[Hit]) -> _Entity | None:
-    """'refunds on our balance', 'transactions in our Stripe balance': the place's entity.
-
-    The entity words right before the place name its rows; one that is a state of the place's
-    entity ('refunds', 'refund') is read as that state.
-    """
-    for spec in ctx.model.lists.values():
-        if not spec.places:
-            continue
-        words = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in spec.places)
-        place = re.compile(rf"\s+(?:on|in|to|from|of)\s+(?:(?:our|the|my)\s+)?(?:{words})\b", re.I)
-        for m in place.finditer(work):
-            chain = [h for h in hits if h.end <= m.start()]
-            run: list[Hit] = []
-            for h in reversed(chain):
-                if work[h.end : (run[0].start if run else m.start())].strip():
-                    break
-                run.insert(0, h)
-            if not run or any(h.name == CUSTOMERS for h in run):
-                continue
-            states = tuple(
-                state
-                for h in run
-                for state in [_state_of(work[h.start : h.end], spec)]
-                if state is not None
-            )
-            spans = (*((h.start, h.end) for h in run), (m.start(), m.end()))
-            return _Entity(spec.name, spans, False, run[0].start, True, states)
-    return None
-
-
-def _state_of(word: str, spec: ListSpec) -> str | None:
-    """The entity's state a word names, in the singular or plural ('refunds' → refund)."""
-    w = state_name(spec, word)
-    return next((s for s in (w, w.removesuffix("s")) if s in spec.states), None)
-
-
-def _plural(work: str, h: Hit) -> bool:
-    return work[h.start : h.end].lower().endswith("s")
-
-
-def _has_state(work: str, spec: ListSpec, found: list[Clause]) -> bool:
-    return any(
-        not any(c.start <= s < c.end for c in found) for s, _ in state_words(spec).spans(work)
-    )
-
-
-def _states(text: str, spec: ListSpec) -> list[tuple[int, int, str]]:
-    """The entity's state words outside column clauses: (start, end, state)."""
-    return [(s, e, state_name(spec, text[s:e])) for s, e in state_words(spec).spans(text)]
-
-
-_OR = re.compile(r"\s*(?:,\s*)?(?:or(?:\s+otherwise)?|and/or)\s*", re.I)
-
-
-def _either(
-    work: str, states: list[tuple[int, int, str]]
-) -> tuple[list[tuple[str, ...]], list[tuple[int, int]]]:
-    """States said one after another; 'expired or otherwise invalid' is one either-or filter."""
-    groups: list[list[str]] = []
-    joins: list[tuple[int, int]] = []
-    end = -1
-    for s, e, state in states:
-        gap = _OR.fullmatch(work[end:s]) if groups else None
-        if gap is not None:
-            groups[-1].append(state)
-            joins.append((end, s))
-        else:
-            groups.append([state])
-        end = e
-    return [tuple(dict.fromkeys(g)) for g in groups], joins
-
-
-def _which_objects(
-    work: str, spec: ListSpec, ctx: EngineContext, start: int
-) -> list[tuple[int, int, str]]:
-    """'..., for which customers', '..., which charges did they refund': a column naming them.
-
-    A later 'which <object>' asks for the object each row links to; the words up to the next
-    comma or 'and' say how they link. Returns (start, end, column) for each.
-    """
-    out = []
-    for m in _WHICH_OBJECT.finditer(work, start):
-        near = ctx.lexicon.lists(work[m.end() : m.end() + 40])
-        hit = next((h for h in near if h.start == 0), None)
-        other = ctx.model.lists[hit.name] if hit is not None else None
-        if other is None or other is spec:
-            continue
-        column = spec.column("customer") if other.name == CUSTOMERS else None
-        column = column or next(
-            (c for c in spec.columns if ctx.model.names_object(spec, c) is other), None
-        )
-        if column is not None:
-            stop = _STOP.search(work, m.end())
-            out.append((m.start(), stop.start() if stop else len(work), column.name))
-    return out
-
-
-def _order(text: str, spec: ListSpec, entity: _Entity) -> OrderWords | None:
+def _order(text: str, spec: ListSpec, entity: Entity) -> OrderWords | None:
     """An order phrase; one by size must sit right before the entity word."""
     order = order_words(text, by_size=spec.order is not None)
     if order is not None and not order.recent and not 0 <= entity.start - order.end <= 30:
@@ -310,7 +169,7 @@ def _order(text: str, spec: ListSpec, entity: _Entity) -> OrderWords | None:
 
 
 def _group(
-    text: str, spec: ListSpec, entity: _Entity, ctx: EngineContext, order: OrderWords | None
+    text: str, spec: ListSpec, entity: Entity, ctx: EngineContext, order: OrderWords | None
 ) -> tuple[str | None, tuple[int, int] | None]:
     """'of each customer', 'per product': the catalogue column the rows are grouped by."""
     table, words = column_words(spec)
@@ -334,8 +193,8 @@ def _noun_before(work: str, start: int, spec: ListSpec) -> int:
     return start
 
 
-def _metric_covers_entity(
-    r: Reading, ctx: EngineContext, entity: _Entity, states: list[tuple[int, int, str]]
+def _metric_coversfind_entity(
+    r: Reading, ctx: EngineContext, entity: Entity, states: list[tuple[int, int, str]]
 ) -> bool:
     """A metric phrase that is the entity and a state ("failed charges", "active subscriptions")."""
     for h in ctx.lexicon.metrics(r.text):
@@ -351,7 +210,7 @@ def _blocked(
     ctx: EngineContext,
     work: str,
     remainder: str,
-    entity: _Entity,
+    entity: Entity,
     states: list[tuple[int, int, str]],
     found: list[Clause],
     cols: Columns,
@@ -378,7 +237,7 @@ def _limit(
     order: OrderWords | None,
     count: tuple[int, int, int] | None,
     group: str | None,
-    entity: _Entity,
+    entity: Entity,
 ) -> int | None:
     """How many rows: the number said, one for 'the latest invoice', else the default."""
     if group is not None:
@@ -397,7 +256,7 @@ def _shape(
     cols: Columns,
     order: OrderWords | None,
     group: str | None,
-    entity: _Entity,
+    entity: Entity,
 ) -> tuple[tuple[str, ...], ListOrder | None, PerGroup | None]:
     """The plan's columns, order and groups from what was read."""
     plan_order = None
