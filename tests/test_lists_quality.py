@@ -251,3 +251,16 @@ def test_which_object_and_how_much_are_columns_of_each_row() -> None:
 def test_how_much_without_a_list_is_still_a_total() -> None:
     p = plan("How much did we refund in 2025?")
     assert p.listing is None and p.metrics == ("refunds_amount",)
+
+
+def test_the_rows_of_one_parent_are_listed_by_its_id(assistant: Assistant) -> None:
+    question = "List the balance transactions of payout po_0vm8z7ju7q"
+    p = plan(question)
+    assert p.listing == "balance_transactions" and not states(p)
+    assert p.filters == (Filter(dimension="payout_id", values=("po_0vm8z7ju7q",)),)
+    answer = ask(assistant, question, date(2025, 12, 31))
+    want = sql_rows(
+        assistant,
+        "SELECT count(*) FROM balance_transactions WHERE automatic_transfer_id = 'po_0vm8z7ju7q'",
+    )
+    assert len(answer.rows) == want[0][0] > 1

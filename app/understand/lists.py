@@ -84,6 +84,10 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
             text = blank(text, s, e)
         return text
 
+    id_filters = []  # first: "payout po_123" names the id, not a payout state
+    for s, e, column, value in ids(work, spec):
+        id_filters.append(Filter(dimension=column, values=(value,)))
+        spans.append((_noun_before(work, s, spec), e))
     states = read_states(outside(work), spec)
     spans += [(s, e) for s, e, _ in states]
     alternatives, joins = either(work, states)
@@ -94,10 +98,6 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     group, group_span = _group(outside(work), spec, entity, ctx, order)
     if group_span:
         spans.append(group_span)
-    id_filters = []
-    for s, e, column, value in ids(work, spec):
-        id_filters.append(Filter(dimension=column, values=(value,)))
-        spans.append((_noun_before(work, s, spec), e))
     old = age(outside(work), ctx.as_of)
     if old is not None:  # "older than 30 days": dated before the cut-off day
         op = "lte" if old.inclusive else "lt"
@@ -119,7 +119,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     strong = bool(cols.in_clauses or order or group_span or id_filters or count or each)
     remainder = outside(work)
     covered = _metric_coversfind_entity(r, ctx, entity, states)
-    if _blocked(r, ctx, work, remainder, entity, states, found, cols):
+    if _blocked(r, ctx, work, remainder, entity, states, found, [*spans, *cols.spans]):
         return r
     show = _SHOW.search(remainder) is not None
     which = bool(_WHICH.search(work[: entity.start]))
@@ -213,15 +213,18 @@ def _blocked(
     entity: Entity,
     states: list[tuple[int, int, str]],
     found: list[Clause],
-    cols: Columns,
+    read: list[tuple[int, int]],
 ) -> bool:
-    """A total, a breakdown or another metric: the question asks for numbers, not rows."""
+    """A total, a breakdown or another metric: the question asks for numbers, not rows.
+
+    `read` are the spans the list reader used (entity, states, ids, columns...).
+    """
     said = work  # "total" outside a column clause asks for a total, even if a column has it
     for c in found:
         said = blank(said, c.start, c.end)
     if _AGG.search(said) or _BREAKDOWN.search(remainder):
         return True
-    used = [*entity.spans, *((s, e) for s, e, _ in states), *cols.spans]
+    used = [*read, *((s, e) for s, e, _ in states)]
     used += [(c.start, c.end) for c in found]
     for h in ctx.lexicon.metrics(r.text):
         if h.phrase in WEAK_METRIC_WORDS or any(s <= h.start and h.end <= e for s, e in used):
