@@ -264,3 +264,48 @@ def test_the_rows_of_one_parent_are_listed_by_its_id(assistant: Assistant) -> No
         "SELECT count(*) FROM balance_transactions WHERE automatic_transfer_id = 'po_0vm8z7ju7q'",
     )
     assert len(answer.rows) == want[0][0] > 1
+
+
+# --- groups counted: "two or more", "how many" ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "least"),
+    [
+        ("Which customers had two or more failed payments in Q4 2025?", 2),
+        ("Which customers had at least 3 failed payments this year?", 3),
+        ("Which customers paid more than once in 2025?", 2),
+        ("Which customers had repeated failed charges last month?", 2),
+    ],
+)
+def test_two_or_more_keeps_groups_with_that_many_rows(question: str, least: int) -> None:
+    p = plan(question)
+    assert p.per_group is not None and p.per_group.column == "customer"
+    assert p.per_group.count and p.per_group.at_least == least
+    assert not [f for f in p.filters if f.dimension == "amount"]
+
+
+def test_counted_groups_count_and_sum_per_customer_and_currency(assistant: Assistant) -> None:
+    answer = ask(
+        assistant,
+        "Which customers had two or more failed payments in Q4 2025? Show their email, how "
+        "many failed and the failed amount",
+        date(2025, 12, 31),
+    )
+    assert [c.name for c in answer.columns] == [
+        "customer",
+        "customer_id",
+        "email",
+        "currency",
+        "charges",
+        "amount",
+    ]
+    want = sql_rows(
+        assistant,
+        "SELECT customer_id, currency, count(*), sum(amount) FROM charges WHERE status = 'failed' "
+        "AND timezone('America/New_York', created AT TIME ZONE 'UTC') >= TIMESTAMP '2025-10-01' "
+        "AND timezone('America/New_York', created AT TIME ZONE 'UTC') < TIMESTAMP '2026-01-01' "
+        "GROUP BY ALL HAVING count(*) >= 2",
+    )
+    got = {(r["customer_id"], r["currency"], r["charges"], r["amount"] * 100) for r in rows(answer)}
+    assert got == {(c, cur, n, total) for c, cur, n, total in want} and len(want) > 10

@@ -19,6 +19,9 @@ from app.understand.list_words import (
 from app.understand.reading import EngineContext, blank
 
 CUSTOMERS = "customers"
+_HOW_MANY = re.compile(
+    r"\b(?:how\s+many(?:\s+times)?|the\s+number(?:\s+of)?|number\s+of|count)\b", re.I
+)
 _POSSESSIVE = re.compile(r"['’]s\b")
 _REFER = re.compile(r"\s*(?:and\s+)?(?:its|their)\b", re.I)
 
@@ -33,6 +36,7 @@ class Columns:
     spans: tuple[tuple[int, int], ...]
     states: tuple[str, ...]  # state words said inside a clause ("with failed payments")
     missing: tuple[str, ...]  # assumption texts for named columns the data does not have
+    counted: bool = False  # "how many failed": the rows of each group counted
 
 
 def read_columns(
@@ -50,6 +54,7 @@ def read_columns(
     states: list[str] = []
     missing: list[str] = []
     exact = False
+    counted = False
     for clause in found:
         named_here = 0
         keep: list[tuple[int, int]] = []  # filter values stay for the filter reader
@@ -64,6 +69,10 @@ def read_columns(
                 names.append(words[f"customer {key}"])
                 named_here += 1
                 continue
+            how_many = _HOW_MANY.search(phrase)
+            if how_many is not None:  # "how many failed": each group's rows counted
+                counted = True
+                phrase = blank(phrase, how_many.start(), how_many.end())
             refer = _REFER.match(phrase) is not None
             sticky = sticky or (refer and other is not None)
             borrowed, rest, named = _borrowed(phrase, spec, ctx, other if refer or sticky else None)
@@ -118,6 +127,7 @@ def read_columns(
         spans=tuple(spans),
         states=tuple(dict.fromkeys(states)),
         missing=tuple(missing),
+        counted=counted,
     )
 
 

@@ -87,6 +87,32 @@ _AGE = re.compile(
 )
 
 
+_AT_LEAST = re.compile(
+    rf"\b(?:{_N}\s*(?:\+|or\s+more)(?:\s+times)?|at\s+least\s+(?:{_N}(?:\s+times)?|(twice|once))"
+    rf"|more\s+than\s+(once|{_NUMBER})(?:\s+times)?|(twice)\s+or\s+more"
+    rf"|(multiple|several|repeated|repeat|recurring))\b",
+    re.I,
+)
+_TIMES = {"once": 1, "twice": 2}
+
+
+def at_least(text: str) -> tuple[int, int, int] | None:
+    """'two or more', 'at least 3', 'more than once', 'repeated': (start, end, n)."""
+    m = _AT_LEAST.search(text)
+    if m is None:
+        return None
+    one, least, least_word, more, twice, word = m.groups()
+    if one or least:
+        n = number(one or least) or 0
+    elif least_word or twice:
+        n = _TIMES[(least_word or twice).lower()]
+    elif more:
+        n = (_TIMES.get(more.lower()) or number(more) or 0) + 1
+    else:
+        n = 2 if word else 0
+    return (m.start(), m.end(), n) if n >= 1 else None
+
+
 @dataclass(frozen=True)
 class Age:
     """'older than 30 days': rows dated before a cut-off day (`inclusive`: on it too)."""

@@ -27,6 +27,7 @@ from app.understand.list_words import (
     Clause,
     OrderWords,
     age,
+    at_least,
     clauses,
     column_words,
     group_markers,
@@ -106,6 +107,9 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     count = which_n(outside(work))
     if count is not None:
         spans.append(count[:2])
+    least = at_least(r.text) if entity.subject else None  # "than" may be read as a comparison
+    if least is not None:  # "customers with two or more failed charges", "paid more than once"
+        spans.append(least[:2])
     cols = read_columns(work, spec, found, entity.subject, ctx, outside(work))
     more = [name for _, _, name in asked]
     if much is not None:  # "..., for which customers and how much?": each row's amount
@@ -116,7 +120,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     each = _EACH.search(work[: entity.start])  # "on each invoice": every row, one by one
     if each is not None:
         spans.append((each.start(), each.end()))
-    strong = bool(cols.in_clauses or order or group_span or id_filters or count or each)
+    strong = bool(cols.in_clauses or order or group_span or id_filters or count or each or least)
     remainder = outside(work)
     covered = _metric_coversfind_entity(r, ctx, entity, states)
     if _blocked(r, ctx, work, remainder, entity, states, found, [*spans, *cols.spans]):
@@ -132,7 +136,9 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     state_filters += [Filter(dimension="state", values=group) for group in alternatives]
     state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
     limit = _limit(order, count, group, entity)
-    columns, plan_order, per_group = _shape(spec, cols, order, group, entity)
+    columns, plan_order, per_group = _shape(
+        spec, cols, order, group, entity, least[2] if least and least[2] > 1 else None
+    )
     notes = [Assumption(key="list_column_missing", text=t) for t in cols.missing]
     return replace(
         r,
@@ -260,8 +266,12 @@ def _shape(
     order: OrderWords | None,
     group: str | None,
     entity: Entity,
+    least: int | None = None,
 ) -> tuple[tuple[str, ...], ListOrder | None, PerGroup | None]:
-    """The plan's columns, order and groups from what was read."""
+    """The plan's columns, order and groups from what was read.
+
+    `least`: "customers with two or more failed charges" keeps groups with that many rows.
+    """
     plan_order = None
     if order is not None:
         column = spec.recent if order.recent else (spec.order or spec.recent)
@@ -271,6 +281,10 @@ def _shape(
         per_group = PerGroup(column=group, n=(order.n if order and order.n else 1))
     names = list(cols.names)
     if entity.subject and entity.name != CUSTOMERS and spec.column("customer") is not None:
+        if (cols.counted or least) and order is None:  # "customers with two or more failed ..."
+            names = [n for n in names if n != "customer"]
+            per_group = PerGroup(column="customer", count=True, at_least=least)
+            return tuple(names or ("customer_id",)), None, per_group
         if all(spec.describes(n, "customer") for n in names) and order is None:
             per_group = PerGroup(column="customer")
             plan_order = ListOrder(column="customer", direction="asc")

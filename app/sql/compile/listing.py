@@ -8,8 +8,7 @@ Money stays in each row's own currency, exact.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 from sqlglot import exp
 
@@ -17,7 +16,7 @@ from app.core.answer import Column, Period
 from app.core.errors import CompileError
 from app.core.plan import Assumption, ListOrder, QueryPlan
 from app.semantic.model import Join, ListColumn, ListSpec, SemanticModel, tables_in
-from app.sql.compile.listing_parts import describe, threshold
+from app.sql.compile.listing_parts import compare, describe, notes, state_time, threshold
 from app.sql.compile.sqlbuild import (
     Type,
     all_of,
@@ -50,6 +49,8 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     if spec is None:
         raise CompileError(f"cannot list {plan.listing}")
     where, used = _conditions(plan, spec, ctx)
+    if plan.per_group is not None and plan.per_group.count:
+        return _counted(plan, spec, ctx, where, used)
     shown = _shown(plan, spec, ctx.model)
     order = plan.order or ListOrder(column=spec.order or spec.recent)
     sort_col = _column(spec, order.column, ctx.model)
@@ -92,7 +93,7 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         chart=None,
         period=period,
         currency=None,
-        notes=_notes(plan, spec, shown, group),
+        notes=notes(plan, spec, shown, group),
         title=title,
         row_limit=None if counted else limit,
     )
@@ -134,10 +135,89 @@ def _value(c: ListColumn, spec: ListSpec, model: SemanticModel, tz: str) -> exp.
         return value
     currency = c.currency or spec.currency
     assert currency is not None
+    return _major(value, currency, model)
+
+
+def _major(value: exp.Expr, currency: str, model: SemanticModel) -> exp.Expr:
+    """Minor units in major units of the row's currency (zero-decimal currencies unchanged)."""
     whole = in_list(fragment(currency), literals(model.zero_decimal_currencies))
     cents = exp.Mul(this=value.copy(), expression=exp.Literal.number("0.01"))
     case = exp.case().when(whole, cast(value, decimal(38, 2)), copy=False)
     return case.else_(cents, copy=False)
+
+
+def _same_object(model: SemanticModel, spec: ListSpec, c: ListColumn, group: ListColumn) -> bool:
+    """Whether a column is the id of the object a group column names (customer_id, customer)."""
+    other = model.names_object(spec, c)
+    return other is not None and group.key is not None and tables_in(group.key) == {other.table}
+
+
+def _counted(
+    plan: QueryPlan, spec: ListSpec, ctx: CompileContext, where: list[exp.Expr], used: list[str]
+) -> Compiled:
+    """One row per group and currency: what describes the group, its rows counted, money summed.
+
+    'Customers with two or more failed charges': HAVING count(*) >= 2.
+    """
+    assert plan.per_group is not None
+    model, tz = ctx.model, ctx.account.timezone
+    group = _column(spec, plan.per_group.column, model)
+    ids = [c.name for c in spec.columns if c.key is None and _same_object(model, spec, c, group)]
+    names = dict.fromkeys((group.name, *ids[:1], *plan.columns))
+    asked = [_column(spec, n, model) for n in names]
+    labels = [c for c in asked if c is group or spec.describes(c.name, group.name)]
+    money = [c for c in asked if c.kind == "money" and c.via is None and c.currency is None]
+    currency = spec.currency if money else None
+    values = [_value(c, spec, model, tz) for c in labels]
+    select = [named(v, c.name) for v, c in zip(values, labels, strict=True)]
+    keys = [fragment(group.key or group.expr), *(v.copy() for v in values)]
+    if currency is not None:
+        select.append(named(fragment(currency), "currency"))
+        keys.append(fragment(currency))
+    rows = exp.Count(this=exp.Star())
+    select.append(named(rows, spec.name))
+    select += [
+        named(_major(fn("sum", fragment(c.expr)), str(currency), model), c.name) for c in money
+    ]
+    exprs = [*(c.expr for c in labels), *(c.expr for c in money), *used, group.key or group.expr]
+    query = _scan(exp.select(*select), model, spec, [*exprs, *([currency] if currency else [])])
+    has_group = exp.Not(this=exp.Is(this=fragment(group.key or group.expr), expression=exp.Null()))
+    query = query.where(all_of([*where, has_group]), copy=False).group_by(*keys, copy=False)
+    if plan.per_group.at_least:
+        least = exp.GTE(this=rows.copy(), expression=literal(plan.per_group.at_least))
+        query = query.having(least, copy=False)
+    query = query.order_by(ordered(rows.copy(), desc=True), ordered(col(group.name)), copy=False)
+    if plan.limit:
+        query = query.limit(literal(plan.limit), copy=False)
+    columns = [
+        Column(name=c.name, kind=c.kind, label=c.label or c.name.capitalize()) for c in labels
+    ]
+    if currency is not None:
+        columns.append(Column(name="currency", kind="label", label="Currency"))
+    columns.append(Column(name=spec.name, kind="count", label=f"Number of {spec.label.lower()}"))
+    columns += [
+        Column(name=c.name, kind="money", label=c.label or c.name.capitalize()) for c in money
+    ]
+    order = ListOrder(column=group.name, direction="asc")
+    title, _ = describe(plan, spec, ctx, order, plan.limit)
+    period = None
+    if plan.time is not None:
+        period = Period(
+            start=plan.time.start, end=plan.time.end, timezone=tz, label=plan.time.label
+        )
+    text = (
+        f"One row per {group.name.replace('_', ' ')} and currency; amounts summed, not converted."
+    )
+    return Compiled(
+        expression=query,
+        columns=columns,
+        chart=None,
+        period=period,
+        currency=None,
+        notes=[Assumption(key="list_counted", text=text)],
+        title=title,
+        row_limit=plan.limit,
+    )
 
 
 def _rollup(c: ListColumn, spec: ListSpec, model: SemanticModel) -> exp.Expr:
@@ -287,70 +367,13 @@ def _conditions(
             if c.via:
                 raise CompileError(f"cannot filter {spec.label.lower()} by {c.name}")
             value = _value(c, spec, model, tz) if c.local else fragment(c.expr)
-            where.append(_compare(value, f.op, f.values, day=c.kind == "date"))
+            where.append(compare(value, f.op, f.values, day=c.kind == "date"))
             used.append(c.expr)
     if plan.time is not None:
-        when = _state_time(plan, spec)
+        when = state_time(plan, spec)
         where += time_filter(when, "utc", tz, (plan.time.start, plan.time.end))
         used.append(when)
     else:  # nothing after the as-of day: the list is what had happened by then
         where.append(exp.LT(this=fragment(spec.time), expression=as_of_end))
     used.append(spec.time)
     return where, used
-
-
-def _state_time(plan: QueryPlan, spec: ListSpec) -> str:
-    """The time a period applies to: when the asked state began ('canceled last month')."""
-    for f in plan.filters:
-        if f.dimension == "state" and len(f.values) == 1 and str(f.values[0]) in spec.state_times:
-            return spec.state_times[str(f.values[0])]
-    return spec.time
-
-
-def _compare(
-    value: exp.Expr, op: str, values: tuple[str | int | Decimal, ...], day: bool = False
-) -> exp.Expr:
-    """A catalogue column compared with literal values (ISO days for a date column)."""
-    try:
-        nodes = [literal(date.fromisoformat(str(v))) for v in values] if day else literals(values)
-    except ValueError as err:
-        raise CompileError(f"not a day: {values}") from err
-    if op in ("neq", "not_in"):
-        return none_of(value, nodes)
-    if op in _COMPARE:
-        return _COMPARE[op](this=value, expression=nodes[0])
-    return in_list(value, nodes)
-
-
-def _notes(
-    plan: QueryPlan, spec: ListSpec, shown: list[ListColumn], group: ListColumn | None
-) -> list[Assumption]:
-    """What the reader of a list should know: roll-ups, groups without a value, currencies."""
-    notes: list[Assumption] = []
-    rolled = [c for c in shown if c.via]
-    if rolled:
-        names = ", ".join((c.label or c.name.replace("_", " ")).lower() for c in rolled)
-        text = (
-            f"{names.capitalize()}: read from each row's {str(rolled[0].via).replace('_', ' ')}; "
-            "several values are joined with commas, amounts summed."
-        )
-        notes.append(Assumption(key="list_rollup", text=text))
-    if group is not None:
-        label = (group.label or group.name.replace("_", " ")).lower()
-        text = f"One row per {label}; {spec.label.lower()} without a {label} are left out."
-        notes.append(Assumption(key="list_per_group", text=text))
-    when = _state_time(plan, spec)
-    if plan.time is not None and when != spec.time:
-        state = next(
-            str(f.values[0])
-            for f in plan.filters
-            if f.dimension == "state"
-            and len(f.values) == 1
-            and spec.state_times.get(str(f.values[0])) == when
-        )
-        text = f"The period is when each became {state}, not when it was created."
-        notes.append(Assumption(key="list_state_time", text=text))
-    if any(c.kind == "money" for c in shown):
-        text = "Amounts are shown in each row's own currency, not converted."
-        notes.append(Assumption(key="list_currency", text=text))
-    return notes
