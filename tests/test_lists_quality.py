@@ -309,3 +309,23 @@ def test_counted_groups_count_and_sum_per_customer_and_currency(assistant: Assis
     )
     got = {(r["customer_id"], r["currency"], r["charges"], r["amount"] * 100) for r in rows(answer)}
     assert got == {(c, cur, n, total) for c, cur, n, total in want} and len(want) > 10
+
+
+def test_a_linked_object_made_before_the_period(assistant: Assistant) -> None:
+    question = (
+        "Which refunds this month were for charges made in an earlier month? "
+        "Show the charge date and the amount"
+    )
+    p = plan(question)
+    assert Filter(dimension="charges.day", op="lt", values=("2025-07-01",)) in p.filters
+    answer = ask(assistant, question, date(2025, 12, 31))
+    want = sql_rows(
+        assistant,
+        "SELECT r.id FROM refunds r JOIN charges c ON c.id = r.charge_id WHERE "
+        "timezone('America/New_York', r.created AT TIME ZONE 'UTC') >= TIMESTAMP '2025-12-01' AND "
+        "timezone('America/New_York', r.created AT TIME ZONE 'UTC') < TIMESTAMP '2026-01-01' AND "
+        "timezone('America/New_York', c.created AT TIME ZONE 'UTC') < TIMESTAMP '2025-12-01'",
+    )
+    got = rows(answer)
+    assert sorted(r["refund"] for r in got) == sorted(i for (i,) in want) and got
+    assert all(r["charge_day"] < date(2025, 12, 1) for r in got)

@@ -161,3 +161,27 @@ def which_objects(
             stop = _STOP.search(work, m.end())
             out.append((m.start(), stop.start() if stop else len(work), column.name))
     return out
+
+
+_EARLIER = re.compile(
+    r"\b(?:for|on|against|of|from)\s+(?:the\s+|their\s+|its\s+)?(?P<object>[a-z]+(?:\s+[a-z]+)?)"
+    r"\s+(?:that\s+(?:were|was)\s+)?(?:made|created|charged|issued|placed|opened)\s+"
+    r"(?:in\s+(?:an?\s+|the\s+)?(?:earlier|previous|prior)\s+(?:month|quarter|year|week|period)"
+    r"|before\s+(?:then|that|this\s+(?:month|quarter|year|week|period)))\b",
+    re.I,
+)
+
+
+def made_earlier(work: str, spec: ListSpec, ctx: EngineContext) -> tuple[int, int, str] | None:
+    """'refunds ... for charges made in an earlier month': the linked object's day column.
+
+    Returns (start, end, 'other.column'): that column must fall before the period asked about.
+    """
+    m = _EARLIER.search(work)
+    if m is None:
+        return None
+    hit = next((h for h in ctx.lexicon.lists(m.group("object")) if h.start == 0), None)
+    other = ctx.model.lists[hit.name] if hit is not None else None
+    if other is None or other is spec or not ctx.model.reaches(spec, other):
+        return None
+    return m.start(), m.end(), f"{other.name}.{other.recent}"

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from app.core.plan import Assumption, Filter, ListOrder, PerGroup, QueryPlan
+from app.core.plan import (
+    Assumption,
+    Filter,
+    ListOrder,
+    NeedsClarification,
+    PerGroup,
+    QueryPlan,
+)
 from app.semantic.model import ListSpec, SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS
 from app.understand.list_columns import Columns, read_columns
@@ -20,6 +27,7 @@ from app.understand.list_entity import (
     Entity,
     either,
     find_entity,
+    made_earlier,
     read_states,
     which_objects,
 )
@@ -104,6 +112,11 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         op = "lte" if old.inclusive else "lt"
         id_filters.append(Filter(dimension=spec.recent, op=op, values=(old.before.isoformat(),)))
         spans.append((old.start, old.end))
+    earlier = made_earlier(outside(work), spec, ctx) if r.range is not None else None
+    if earlier is not None and r.range is not None:  # "for charges made in an earlier month"
+        start = r.range.start.isoformat()
+        id_filters.append(Filter(dimension=earlier[2], op="lt", values=(start,)))
+        spans.append(earlier[:2])
     count = which_n(outside(work))
     if count is not None:
         spans.append(count[:2])
@@ -143,6 +156,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     return replace(
         r,
         masked=masked,
+        clarify=_clarify_left(r, ctx, spans),
         listing=entity.name,
         list_filters=(*dict.fromkeys(state_filters), *id_filters),
         list_columns=columns,
@@ -151,6 +165,16 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         list_limit=limit,
         assumptions=(*r.assumptions, *notes),
     )
+
+
+def _clarify_left(
+    r: Reading, ctx: EngineContext, spans: list[tuple[int, int]]
+) -> NeedsClarification | None:
+    """The clarification still due: none once the list read every ambiguous word ('made')."""
+    ambiguous = [h for h in ctx.lexicon.metrics(r.text) if h.kind == "ambiguous"]
+    if all(any(s <= h.start and h.end <= e for s, e in spans) for h in ambiguous):
+        return None
+    return r.clarify
 
 
 def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
@@ -305,7 +329,7 @@ def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
     notes = list(r.assumptions)
     for f in (*r.list_filters, *r.filters):
         if f.dimension in ("state", "amount") or (
-            f.dimension not in model.dimensions and spec.column(f.dimension) is not None
+            f.dimension not in model.dimensions and model.list_column(spec, f.dimension) is not None
         ):
             keep.append(f)  # a state, an amount, or a catalogue column (an id)
             continue
