@@ -329,3 +329,9 @@ def test_a_linked_object_made_before_the_period(assistant: Assistant) -> None:
     got = rows(answer)
     assert sorted(r["refund"] for r in got) == sorted(i for (i,) in want) and got
     assert all(r["charge_day"] < date(2025, 12, 1) for r in got)
+
+
+def test_which_object_a_counted_set_of_rows_links_to() -> None:
+    p = plan("Which charges were our latest 5 refunds made against?")
+    assert p.listing == "refunds" and p.limit == 5 and "charge" in p.columns
+    assert p.order is not None and p.order.column == "day"

@@ -20,6 +20,15 @@ CUSTOMERS = "customers"
 _WHICH_OBJECT = re.compile(
     r"(?:,|\band)\s+(?:(?:for|from|against|to|on|of)\s+)?(?:which|what)\s+", re.I
 )
+_ASKS = re.compile(r"\b(?:which|what)\s+$", re.I)
+_COUNTED = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|latest|last|most\s+recent|"
+    r"newest|oldest|first|largest|biggest)\b",
+    re.I,
+)
+_LINK_VERB = re.compile(
+    r"\s+(?:(?:made|issued|created|taken|raised|opened|filed)\s+)?(?:against|on|for|from)\b", re.I
+)
 _STOP = re.compile(r"\s*(?:[,?.!;]|\band\b)", re.I)
 
 
@@ -33,6 +42,7 @@ class Entity:
     start: int
     plural: bool
     states: tuple[str, ...] = ()  # "refunds on our balance": balance transactions of type refund
+    asked: tuple[str, ...] = ()  # "Which charges were our 5 latest refunds for?": column charge
 
 
 def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | None:
@@ -54,6 +64,9 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
     if not keep:
         return None
     first = keep[0]
+    linked = _object_of(work, ctx, keep)
+    if linked is not None:
+        return linked
     if first.name == CUSTOMERS and len(keep) > 1:
         second = keep[1]
         spans = ((first.start, first.end), (second.start, second.end))
@@ -63,6 +76,27 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
             if spec.name != CUSTOMERS and _has_state(work, spec, found):
                 return Entity(spec.name, ((first.start, first.end),), True, first.start, True)
     return Entity(first.name, ((first.start, first.end),), False, first.start, _plural(work, first))
+
+
+def _object_of(work: str, ctx: EngineContext, keep: list[Hit]) -> Entity | None:
+    """'Which charges were our latest 5 refunds made against?': refunds, showing their charge.
+
+    The question asks which object a counted or ordered set of other rows links to.
+    """
+    if len(keep) < 2 or not _ASKS.search(work[: keep[0].start]):
+        return None
+    first, second = keep[0], keep[1]
+    spec, other = ctx.model.lists[second.name], ctx.model.lists[first.name]
+    between = work[first.end : second.start]
+    if other is spec or not _COUNTED.search(between) or other.name == CUSTOMERS:
+        return None
+    column = next((c for c in spec.columns if ctx.model.names_object(spec, c) is other), None)
+    if column is None:
+        return None
+    verb = _LINK_VERB.match(work, second.end)
+    spans = [(first.start, first.end), (second.start, second.end)]
+    spans += [verb.span()] if verb is not None else []
+    return Entity(spec.name, tuple(spans), False, second.start, True, asked=(column.name,))
 
 
 def _placed(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None:

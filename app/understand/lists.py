@@ -124,7 +124,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     if least is not None:  # "customers with two or more failed charges", "paid more than once"
         spans.append(least[:2])
     cols = read_columns(work, spec, found, entity.subject, ctx, outside(work))
-    more = [name for _, _, name in asked]
+    more = [*entity.asked, *(name for _, _, name in asked)]
     if much is not None:  # "..., for which customers and how much?": each row's amount
         more.append(next(c.name for c in spec.columns if c.expr == spec.amount))
     if more:
