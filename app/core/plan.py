@@ -134,7 +134,8 @@ class QueryPlan(_Model):
     columns: tuple[str, ...] = Field(
         (),
         description="Lists only: the columns to show, by name from the listed entity's column "
-        "catalogue, in order; empty = the entity's default columns.",
+        "catalogue, or `list.column` of an entity each row links to ('charges.amount' on refunds: "
+        "the refunded charge's amount), in order; empty = the entity's default columns.",
     )
     order: ListOrder | None = Field(
         None,
