@@ -335,3 +335,8 @@ def test_which_object_a_counted_set_of_rows_links_to() -> None:
     p = plan("Which charges were our latest 5 refunds made against?")
     assert p.listing == "refunds" and p.limit == 5 and "charge" in p.columns
     assert p.order is not None and p.order.column == "day"
+
+
+def test_one_most_recent_row_is_named_in_the_singular(assistant: Assistant) -> None:
+    answer = ask(assistant, "Show the last payout", date(2025, 12, 31))
+    assert answer.headline.startswith("The most recent payout") and len(answer.rows) == 1

@@ -102,7 +102,9 @@ def describe(
         else:
             head = f"{noun.capitalize()}: {f'{n} rows' if n > 1 else 'one row'} per {group}"
     elif limit and limit != DEFAULT_LIMIT and adjective:
-        head, counted = f"The {limit:,} {adjective} {noun}", True
+        one = " ".join([*before, spec.label.lower().removesuffix("s"), *after])
+        head = f"The {adjective} {one}" if limit == 1 else f"The {limit:,} {adjective} {noun}"
+        counted = True
     else:
         head = f"{noun.capitalize()}, {phrase}"
     conditions = [_filter_words(f, spec, ctx) for f in plan.filters if f.dimension != "state"]
