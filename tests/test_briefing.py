@@ -127,5 +127,5 @@ def test_first_messages() -> None:
 def test_a_question_naming_a_list_gets_its_column_catalogue() -> None:
     text = _ctx("the 5 most recent failed charges with their failure message").text
     line = next(x for x in text.splitlines() if x.startswith("list charges:"))
-    assert "failure_message" in line and "most recent = created" in line and "failed" in line
+    assert "failure_message" in line and "most recent = day" in line and "failed" in line
     assert not any(x.startswith("list invoices:") for x in text.splitlines())

@@ -96,7 +96,8 @@ def test_a_list_excluding_a_value_keeps_rows_without_one(assistant: Assistant) -
     want = _rows(
         assistant,
         """
-        SELECT ch.id AS charge, cu.name AS customer, ch.status, CAST(ch.created AS DATE) AS created,
+        SELECT ch.id AS charge, cu.name AS customer, ch.status,
+               CAST(timezone('America/New_York', ch.created AT TIME ZONE 'UTC') AS DATE) AS day,
                ch.failure_code, ch.card_brand, ch.currency,
                CAST(0.01 * ch.amount AS DECIMAL(18, 2)) AS amount
         FROM charges AS ch LEFT JOIN customers AS cu ON cu.id = ch.customer_id

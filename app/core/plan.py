@@ -94,6 +94,15 @@ class PerGroup(_Model):
 
     column: str = Field(description="The catalogue column whose values form the groups.")
     n: int = Field(1, gt=0, le=100)
+    count: bool = Field(
+        False,
+        description="One row per group (and currency) with how many rows it has and its money "
+        "columns summed, instead of its first n rows ('customers with their number of failed "
+        "charges').",
+    )
+    at_least: int | None = Field(
+        None, ge=1, description="With count: keep groups with at least this many rows."
+    )
 
 
 class Assumption(_Model):
@@ -125,7 +134,8 @@ class QueryPlan(_Model):
     columns: tuple[str, ...] = Field(
         (),
         description="Lists only: the columns to show, by name from the listed entity's column "
-        "catalogue, in order; empty = the entity's default columns.",
+        "catalogue, or `list.column` of an entity each row links to ('charges.amount' on refunds: "
+        "the refunded charge's amount), in order; empty = the entity's default columns.",
     )
     order: ListOrder | None = Field(
         None,

@@ -110,7 +110,7 @@ def _list_parts(plan: QueryPlan, model: SemanticModel) -> list[str]:
         return []
 
     def label(name: str) -> str:
-        column = spec.column(name)
+        column = model.list_column(spec, name)
         return (column.label or name.replace("_", " ")).lower() if column else name
 
     out = []

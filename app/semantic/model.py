@@ -183,6 +183,21 @@ class ListColumn(_Model):
         "`expr` is read on its rows.",
     )
     also: tuple[str, ...] = Field((), description="Columns shown beside it when it is named.")
+    currency: str | None = Field(
+        None, description="A money column's own currency (read on another table than the list's)."
+    )
+    local: bool = Field(
+        False,
+        description="`expr` is a UTC timestamp, shown as the date in the account's time zone.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _local_sorts_on_time(cls, data: Any) -> Any:
+        """A local date sorts on its timestamp unless told otherwise."""
+        if isinstance(data, dict) and data.get("local") and not data.get("sort"):
+            return {**data, "sort": data.get("expr")}
+        return data
 
 
 class ListSpec(_Model):
@@ -205,10 +220,30 @@ class ListSpec(_Model):
     joins: tuple[Join, ...] = Field(
         (), description="Many-to-one edges only this list may use (polymorphic source ids)."
     )
+    state_times: dict[str, str] = Field(
+        default_factory=dict,
+        description="When a state began, if not `time` ('canceled last month': when they ended).",
+    )
+    aliases: dict[str, str] = Field(
+        default_factory=dict, description="Other words for a state ('lose' → lost)."
+    )
+    places: tuple[str, ...] = Field(
+        (),
+        description="Where its rows are: 'refunds on our balance' lists this entity, and a "
+        "state of it named before the place ('refunds') is read as that state.",
+    )
 
     def column(self, name: str) -> ListColumn | None:
         """The catalogue column called `name` (None if there is none)."""
         return next((c for c in self.columns if c.name == name), None)
+
+    def describes(self, name: str, group: str) -> bool:
+        """Whether column `name` describes the group column's entity (a customer's email)."""
+        column, owner = self.column(name), self.column(group)
+        if name.startswith(group) or column is None or owner is None:
+            return name.startswith(group)
+        tables = tables_in(column.expr)
+        return bool(tables) and tables <= tables_in(owner.expr) and self.table not in tables
 
 
 class Ambiguity(_Model):
@@ -274,6 +309,47 @@ class SemanticModel(_Model):
     ) -> list[Join] | None:
         """Many-to-one joins leading from table `source` to table `target` (None if unreachable)."""
         return _join_path((*self.joins, *extra), source, target)
+
+    def list_column(self, spec: ListSpec, name: str) -> ListColumn | None:
+        """A column of a list: its own, or `other.column` of a list it reaches many-to-one.
+
+        "charges.amount" on refunds is the refunded charge's amount. A borrowed column keeps its
+        own name unless the list has one by that name ("charge_amount" then); only columns read
+        on the other list's own table can be borrowed.
+        """
+        own = spec.column(name)
+        if own is not None or "." not in name:
+            return own
+        other = self.lists.get(name.partition(".")[0])
+        column = other.column(name.partition(".")[2]) if other is not None else None
+        if other is None or column is None or other is spec or not self.reaches(spec, other):
+            return None
+        if column.via is not None or tables_in(column.expr) != {other.table}:
+            return None
+        shown = column.name
+        if spec.column(shown) is not None:
+            shown = f"{other.key}_id" if shown == other.key else f"{other.key}_{shown}"
+        label = f"{other.key.replace('_', ' ')} {(column.label or column.name).replace('_', ' ')}"
+        if column.name == other.key:
+            label = other.key.replace("_", " ")
+        currency = other.currency if column.kind == "money" else None
+        return column.model_copy(
+            update={"name": shown, "label": label.capitalize(), "currency": currency}
+        )
+
+    def reaches(self, spec: ListSpec, other: ListSpec) -> bool:
+        """Whether each row of `spec` has at most one row of `other` (a many-to-one path)."""
+        return self.join_path(spec.table, other.table, spec.joins) is not None
+
+    def names_object(self, spec: ListSpec, column: ListColumn) -> ListSpec | None:
+        """The list whose object a column identifies ("charge" on refunds names the charge)."""
+        for other in self.lists.values():
+            key = other.column(other.key)
+            if other is spec or key is None or not self.reaches(spec, other):
+                continue
+            if column.name == other.key or column.expr == key.expr:
+                return other
+        return None
 
 
 def _join_path(joins: tuple[Join, ...], source: str, target: str) -> list[Join] | None:
@@ -354,10 +430,14 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
     }
     if wanted - names:
         raise SemanticModelError(f"list {spec.name}: unknown columns {sorted(wanted - names)}")
+    if set(spec.aliases.values()) - set(spec.states) or set(spec.state_times) - set(spec.states):
+        raise SemanticModelError(f"list {spec.name}: an alias or a state time names no state")
     for j in spec.joins:
         if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
             raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")
     for c in spec.columns:
+        if c.local and c.kind != "date":
+            raise SemanticModelError(f"list {spec.name}: local column {c.name} must be a date")
         if c.kind == "money" and spec.currency is None:
             raise SemanticModelError(f"list {spec.name}: money column {c.name} needs a currency")
         source = c.via or spec.table
@@ -366,7 +446,7 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
         for t in tables_in(c.expr):
             if model.join_path(source, t, spec.joins) is None:
                 raise SemanticModelError(f"list {spec.name}: {t} unreachable from {source}")
-    for sql in (spec.time, spec.amount, spec.currency):
+    for sql in (spec.time, spec.amount, spec.currency, *spec.state_times.values()):
         for t in tables_in(sql) if sql else ():
             if model.join_path(spec.table, t, spec.joins) is None:
                 raise SemanticModelError(f"list {spec.name}: {t} unreachable")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from app.semantic.model import ListSpec
 from app.understand.phrases import PhraseTable
 
-_N = r"(\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred)"
+_NUMBER = r"\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred"
+_N = rf"({_NUMBER})"
 _NUMBERS = {
     "one": 1,
     "two": 2,
@@ -24,9 +27,10 @@ _NUMBERS = {
     "fifty": 50,
     "hundred": 100,
 }
+_TIME_UNIT = r"(?:days?|weeks?|months?|quarters?|years?|business|calendar|fiscal)\b"
 _RECENT = re.compile(
-    rf"\b(?:the\s+)?(?:{_N}\s+)?(most\s+recent|latest|newest|oldest|earliest|recent)"
-    rf"(?:\s+{_N}\b)?",
+    rf"\b(?:the\s+)?(?:{_N}\s+)?(most\s+recent|latest|newest|oldest|earliest|recent"
+    rf"|last(?!\s+(?:(?:{_NUMBER})\s+)?{_TIME_UNIT}))(?:\s+{_N}\b)?",
     re.I,
 )
 _SIZE = re.compile(
@@ -37,6 +41,13 @@ _WHICH_N = re.compile(rf"\b(?:which|what|show|list|the)\s+(?:me\s+)?(?:the\s+)?{
 _GROUP = re.compile(r"\b(?:(?:of|for|in|from)\s+(?:each|every)|per)\s+", re.I)
 _PAREN = re.compile(r"\(([^()]*)\)")
 _WITH = re.compile(r"\bwith\b", re.I)
+# A later sentence or a dash that names columns: "...? Show the charge, reason and amount",
+# "... last quarter — number, customer and amount", "I need day, txn id and amount".
+_ASK = re.compile(
+    r"(?:[?.!;]\s*(?:(?:please|also)\s+)?(?:(?:show|list|include|give|display|add)(?:\s+me)?"
+    r"|i\s+(?:need|want|would\s+like)|i'd\s+like)|[:—–]|\s-\s)(?:\s+(?:also|too))?(?=\s+\w)",
+    re.I,
+)
 _THEIR = re.compile(
     r"\b(?:and\s+)?(?:(?:what|which)\s+(?:is|are|was|were)\s+)?(?:their|its)\b", re.I
 )
@@ -49,7 +60,8 @@ _END = re.compile(
 _SPLIT = re.compile(r"\s*(?:,|\band\b|&|/|\bplus\b|\bor\b)\s*", re.I)
 _FILLER_WORDS = """
 the their its a an each all any of and with what which is are was were s show me also plus
-including result results detail details info information
+including result results detail details info information on to they it belong belongs whether
+passed check checks need want i
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
 _ID = re.compile(
@@ -70,6 +82,66 @@ _ID_COLUMNS = {
     "tax": ("tax_transaction",),
     "tax_li": ("line_item",),
 }
+
+
+_AGE = re.compile(
+    rf"\b(?:(?P<older>older)\s+than\s+{_N}\s+(?P<unit>day|week|month|year)s?"
+    rf"|(?P<least>at\s+least|more\s+than|over)\s+{_N}\s+(?P<unit2>day|week|month|year)s?\s+old)\b",
+    re.I,
+)
+
+
+_AT_LEAST = re.compile(
+    rf"\b(?:{_N}\s*(?:\+|or\s+more)(?:\s+times)?|at\s+least\s+(?:{_N}(?:\s+times)?|(twice|once))"
+    rf"|more\s+than\s+(once|{_NUMBER})(?:\s+times)?|(twice)\s+or\s+more"
+    rf"|(multiple|several|repeated|repeat|recurring))\b",
+    re.I,
+)
+_TIMES = {"once": 1, "twice": 2}
+
+
+def at_least(text: str) -> tuple[int, int, int] | None:
+    """'two or more', 'at least 3', 'more than once', 'repeated': (start, end, n)."""
+    m = _AT_LEAST.search(text)
+    if m is None:
+        return None
+    one, least, least_word, more, twice, word = m.groups()
+    if one or least:
+        n = number(one or least) or 0
+    elif least_word or twice:
+        n = _TIMES[(least_word or twice).lower()]
+    elif more:
+        n = (_TIMES.get(more.lower()) or number(more) or 0) + 1
+    else:
+        n = 2 if word else 0
+    return (m.start(), m.end(), n) if n >= 1 else None
+
+
+@dataclass(frozen=True)
+class Age:
+    """'older than 30 days': rows dated before a cut-off day (`inclusive`: on it too)."""
+
+    start: int
+    end: int
+    before: date
+    inclusive: bool
+
+
+def age(text: str, as_of: date) -> Age | None:
+    """An age condition on the rows' date, as a cut-off day counted back from the as-of day."""
+    m = _AGE.search(text)
+    if m is None:
+        return None
+    n = number(m.group(2) or m.group(5)) or 0
+    unit = (m.group("unit") or m.group("unit2")).lower()
+    if unit in ("day", "week"):
+        cut = as_of - timedelta(days=n * (7 if unit == "week" else 1))
+    else:
+        months = as_of.year * 12 + as_of.month - 1 - n * (12 if unit == "year" else 1)
+        year, month = divmod(months, 12)
+        cut = date(year, month + 1, min(as_of.day, monthrange(year, month + 1)[1]))
+    inclusive = (m.group("least") or "").lower().startswith("at")
+    return Age(m.start(), m.end(), cut, inclusive)
 
 
 @dataclass(frozen=True)
@@ -108,7 +180,7 @@ def clauses(text: str) -> list[Clause]:
         with_ = _WITH.search(inner)
         body = m.start(1) + (with_.end() if with_ else 0)
         found.append(Clause(m.start(), m.end(), body, exact=with_ is None))
-    for pattern in (_WITH, _THEIR):
+    for pattern in (_WITH, _THEIR, _ASK):
         for m in pattern.finditer(text):
             if any(c.start <= m.start() < c.end for c in found):
                 continue
@@ -205,8 +277,32 @@ def _tables(spec: ListSpec) -> tuple[ListSpec, PhraseTable, dict[str, str], Phra
         for c in spec.columns:
             for w in (*c.synonyms, c.name.replace("_", " ")):
                 words.setdefault(norm(w), c.name)
-        _TABLES[id(spec)] = (spec, PhraseTable(list(words)), words, PhraseTable(list(spec.states)))
+        states = PhraseTable([*spec.states, *spec.aliases])
+        _TABLES[id(spec)] = (spec, PhraseTable(list(words)), words, states)
     return _TABLES[id(spec)]
+
+
+def state_name(spec: ListSpec, phrase: str) -> str:
+    """The state a state word names ('lose' → lost)."""
+    word = norm(phrase)
+    return spec.aliases.get(word, word)
+
+
+def singular(phrase: str) -> str:
+    """The phrase with plural words in the singular, padded so positions stay ("fees" → "fee ")."""
+
+    def one(m: re.Match[str]) -> str:
+        word = m.group(0)
+        lower = word.lower()
+        if lower.endswith("ies") and len(word) > 4:
+            return word[:-3] + "y  "
+        if lower.endswith(("sses", "xes", "ches", "shes")):
+            return word[:-2] + "  "
+        if lower.endswith("s") and not lower.endswith(("ss", "us", "is")) and len(word) > 3:
+            return word[:-1] + " "
+        return word
+
+    return re.sub(r"[A-Za-z]+", one, phrase)
 
 
 def norm(phrase: str) -> str:

@@ -9,16 +9,33 @@ per group. Every word used is blanked from ``Reading.masked``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from app.core.plan import Assumption, Filter, ListOrder, PerGroup, QueryPlan
+from app.core.plan import (
+    Assumption,
+    Filter,
+    ListOrder,
+    NeedsClarification,
+    PerGroup,
+    QueryPlan,
+)
 from app.semantic.model import ListSpec, SemanticModel
-from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
+from app.understand.lexicon import WEAK_METRIC_WORDS
 from app.understand.list_columns import Columns, read_columns
-from app.understand.list_parent import split_parent
+from app.understand.list_entity import (
+    CUSTOMERS,
+    Entity,
+    either,
+    find_entity,
+    made_earlier,
+    read_states,
+    which_objects,
+)
 from app.understand.list_words import (
     Clause,
     OrderWords,
+    age,
+    at_least,
     clauses,
     column_words,
     group_markers,
@@ -26,7 +43,6 @@ from app.understand.list_words import (
     ids,
     norm,
     order_words,
-    state_words,
     which_n,
 )
 from app.understand.readers_words import RANKING_PATTERNS
@@ -42,6 +58,11 @@ _AGG = re.compile(
 _BREAKDOWN = re.compile(
     r"(?<!sorted )(?<!ordered )\b(by|across|per|(?:for|of|in)\s+(?:each|every))\b", re.I
 )
+_HOW_MUCH = re.compile(
+    r"(?:,|\band)\s+(?:for\s+)?how\s+much\b(?=\s*(?:[?.!]|$|(?:was|is|were|each|it|they)\b))"
+    r"(?:\s+(?:was|is|were)\s+(?:it|they|each)|\s+(?:each|it|they))?",
+    re.I,
+)
 # "Which jurisdictions collected the most tax": a ranking of a metric's sums, not rows.
 _MOST = re.compile(r"\b(?:most|least|fewest)\s+", re.I)
 _SHOW = re.compile(r"\b(list|show|display|give|find)\b", re.I)
@@ -50,19 +71,6 @@ _WRITE = re.compile(
     r"\b(insert|delete|update|drop|remove|create|add|set|mark|change|alter|truncate|merge)\b", re.I
 )
 _EACH = re.compile(r"\b(?:each|every)\s+$", re.I)
-CUSTOMERS = "customers"
-
-
-@dataclass(frozen=True)
-class _Entity:
-    """The listed entity, the spans that named it, and whether customers are the subject."""
-
-    name: str
-    spans: tuple[tuple[int, int], ...]
-    subject: bool  # "Which customers had failed charges?": the rows are about customers
-    start: int
-    plural: bool
-    parent: bool = False  # one document is named by its id: the rows are its children
 
 
 def read_listing(r: Reading, ctx: EngineContext) -> Reading:
@@ -75,41 +83,66 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         return r  # no entity word: nothing to list
     work = _with_metric_words(r, ctx)
     found = clauses(work)
-    entity = _entity(work, ctx, found)
+    entity = find_entity(work, ctx, found)
     if entity is None:
         return r
     spec = ctx.model.lists[entity.name]
     spans: list[tuple[int, int]] = [*entity.spans]
+    much = _HOW_MUCH.search(work, entity.start) if spec.amount else None
+    asked = which_objects(work, spec, ctx, entity.start)
+    extra = [(much.start(), much.end())] if much is not None else []
+    extra += [(s, e) for s, e, _ in asked]
+    found = sorted([*found, *(Clause(s, e, e, False) for s, e in extra)], key=lambda c: c.start)
 
     def outside(text: str) -> str:
         for s, e in [*spans, *((c.start, c.end) for c in found)]:
             text = blank(text, s, e)
         return text
 
-    states = _states(outside(work), spec)
+    id_filters = []  # first: "payout po_123" names the id, not a payout state
+    for s, e, column, value in ids(work, spec):
+        id_filters.append(Filter(dimension=column, values=(value,)))
+        spans.append((_noun_before(work, s, spec), e))
+    states = read_states(outside(work), spec)
     spans += [(s, e) for s, e, _ in states]
+    alternatives, joins = either(work, states)
+    spans += joins
     order = _order(outside(work), spec, entity)
     if order is not None:
         spans.append((order.start, order.end))
     group, group_span = _group(outside(work), spec, entity, ctx, order)
     if group_span:
         spans.append(group_span)
-    id_filters = []
-    for s, e, column, value in ids(work, spec):
-        id_filters.append(Filter(dimension=column, values=(value,)))
-        spans.append((_noun_before(work, s, spec), e))
+    old = age(outside(work), ctx.as_of)
+    if old is not None:  # "older than 30 days": dated before the cut-off day
+        op = "lte" if old.inclusive else "lt"
+        id_filters.append(Filter(dimension=spec.recent, op=op, values=(old.before.isoformat(),)))
+        spans.append((old.start, old.end))
+    earlier = made_earlier(outside(work), spec, ctx) if r.range is not None else None
+    if earlier is not None and r.range is not None:  # "for charges made in an earlier month"
+        start = r.range.start.isoformat()
+        id_filters.append(Filter(dimension=earlier[2], op="lt", values=(start,)))
+        spans.append(earlier[:2])
     count = which_n(outside(work))
     if count is not None:
         spans.append(count[:2])
+    least = at_least(r.text) if entity.subject else None  # "than" may be read as a comparison
+    if least is not None:  # "customers with two or more failed charges", "paid more than once"
+        spans.append(least[:2])
     cols = read_columns(work, spec, found, entity.subject, ctx, outside(work))
+    more = [*entity.asked, *(name for _, _, name in asked)]
+    if much is not None:  # "..., for which customers and how much?": each row's amount
+        more.append(next(c.name for c in spec.columns if c.expr == spec.amount))
+    if more:
+        cols = replace(cols, names=(*cols.names, *more), in_clauses=cols.in_clauses + len(more))
     spans += cols.spans
     each = _EACH.search(work[: entity.start])  # "on each invoice": every row, one by one
     if each is not None:
         spans.append((each.start(), each.end()))
-    strong = bool(cols.in_clauses or order or group_span or id_filters or count or each)
+    strong = bool(cols.in_clauses or order or group_span or id_filters or count or each or least)
     remainder = outside(work)
     covered = _metric_covers_entity(r, ctx, entity, states)
-    if _blocked(r, ctx, work, remainder, entity, states, found, cols):
+    if _blocked(r, ctx, work, remainder, entity, states, found, [*spans, *cols.spans]):
         return r
     show = _SHOW.search(remainder) is not None
     row_words = order or group_span or id_filters or count or each or show or states
@@ -121,22 +154,36 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     masked = r.masked
     for s, e in spans:
         masked = blank(masked, s, e)
-    state_filters = [Filter(dimension="state", values=(w,)) for _, _, w in states]
+    state_filters = [Filter(dimension="state", values=(w,)) for w in entity.states]
+    state_filters += [Filter(dimension="state", values=group) for group in alternatives]
     state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
     limit = _limit(order, count, group, entity)
-    columns, plan_order, per_group = _shape(spec, cols, order, group, entity)
+    columns, plan_order, per_group = _shape(
+        spec, cols, order, group, entity, least[2] if least and least[2] > 1 else None
+    )
     notes = [Assumption(key="list_column_missing", text=t) for t in cols.missing]
     return replace(
         r,
         masked=masked,
+        clarify=_clarify_left(r, ctx, spans),
         listing=entity.name,
-        list_filters=(*state_filters, *id_filters),
+        list_filters=(*dict.fromkeys(state_filters), *id_filters),
         list_columns=columns,
         list_order=plan_order,
         list_group=per_group,
         list_limit=limit,
         assumptions=(*r.assumptions, *notes),
     )
+
+
+def _clarify_left(
+    r: Reading, ctx: EngineContext, spans: list[tuple[int, int]]
+) -> NeedsClarification | None:
+    """The clarification still due: none once the list read every ambiguous word ('made')."""
+    ambiguous = [h for h in ctx.lexicon.metrics(r.text) if h.kind == "ambiguous"]
+    if all(any(s <= h.start and h.end <= e for s, e in spans) for h in ambiguous):
+        return None
+    return r.clarify
 
 
 def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
@@ -152,75 +199,7 @@ def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
     return work
 
 
-def _entity(work: str, ctx: EngineContext, found: list[Clause]) -> _Entity | None:
-    """The listed entity: the first entity word outside column clauses and groups."""
-    markers = set(group_markers(work))
-    hits = [
-        h
-        for h in ctx.lexicon.lists(work)
-        if h.start not in markers and not any(c.start <= h.start < c.end for c in found)
-    ]
-    hits = [h for h in hits if not _in_state_of_another(h, hits, work, ctx)]
-    hits, parent = split_parent(hits, work, ctx)
-    entity = _first_entity(hits, work, ctx, found)
-    if entity is None or parent is None:
-        return entity
-    return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
-
-
-def _first_entity(
-    hits: list[Hit], work: str, ctx: EngineContext, found: list[Clause]
-) -> _Entity | None:
-    """The first entity word that is no modifier of the next one (customers: see below)."""
-    keep: list[Hit] = []
-    for i, h in enumerate(hits):
-        after = hits[i + 1] if i + 1 < len(hits) else None
-        if after is None or work[h.end : after.start].strip():
-            keep.append(h)  # not "refund balance transactions": a modifier, maybe a state
-    if not keep:
-        return None
-    first = keep[0]
-    if first.name == CUSTOMERS and len(keep) > 1:
-        second = keep[1]
-        spans = ((first.start, first.end), (second.start, second.end))
-        return _Entity(second.name, spans, True, second.start, _plural(work, second))
-    if first.name == CUSTOMERS and not _has_state(work, ctx.model.lists[CUSTOMERS], found):
-        for spec in ctx.model.lists.values():
-            if spec.name != CUSTOMERS and _has_state(work, spec, found):
-                return _Entity(spec.name, ((first.start, first.end),), True, first.start, True)
-    return _Entity(
-        first.name, ((first.start, first.end),), False, first.start, _plural(work, first)
-    )
-
-
-def _in_state_of_another(h: Hit, hits: list[Hit], work: str, ctx: EngineContext) -> bool:
-    """Whether an entity word is part of another named entity's state.
-
-    "Invoice-based tax transactions": "invoice" is no list of invoices.
-    """
-    for other in {x.name for x in hits if x.name != h.name}:
-        spans = state_words(ctx.model.lists[other]).spans(work)
-        if any(s <= h.start and h.end <= e for s, e in spans):
-            return True
-    return False
-
-
-def _plural(work: str, h: Hit) -> bool:
-    return work[h.start : h.end].lower().endswith("s")
-
-
-def _has_state(work: str, spec: ListSpec, found: list[Clause]) -> bool:
-    return any(
-        not any(c.start <= s < c.end for c in found) for s, _ in state_words(spec).spans(work)
-    )
-
-
-def _states(text: str, spec: ListSpec) -> list[tuple[int, int, str]]:
-    """The entity's state words outside column clauses: (start, end, state)."""
-    return [(s, e, norm(text[s:e])) for s, e in state_words(spec).spans(text)]
-
-
-def _order(text: str, spec: ListSpec, entity: _Entity) -> OrderWords | None:
+def _order(text: str, spec: ListSpec, entity: Entity) -> OrderWords | None:
     """An order phrase; one by size must sit right before the entity word."""
     order = order_words(text, by_size=spec.order is not None)
     if order is not None and not order.recent and not 0 <= entity.start - order.end <= 30:
@@ -229,7 +208,7 @@ def _order(text: str, spec: ListSpec, entity: _Entity) -> OrderWords | None:
 
 
 def _group(
-    text: str, spec: ListSpec, entity: _Entity, ctx: EngineContext, order: OrderWords | None
+    text: str, spec: ListSpec, entity: Entity, ctx: EngineContext, order: OrderWords | None
 ) -> tuple[str | None, tuple[int, int] | None]:
     """'of each customer', 'per product': the catalogue column the rows are grouped by."""
     table, words = column_words(spec)
@@ -254,7 +233,7 @@ def _noun_before(work: str, start: int, spec: ListSpec) -> int:
 
 
 def _metric_covers_entity(
-    r: Reading, ctx: EngineContext, entity: _Entity, states: list[tuple[int, int, str]]
+    r: Reading, ctx: EngineContext, entity: Entity, states: list[tuple[int, int, str]]
 ) -> bool:
     """A metric phrase that is the entity and a state ("failed charges", "active subscriptions")."""
     for h in ctx.lexicon.metrics(r.text):
@@ -270,12 +249,15 @@ def _blocked(
     ctx: EngineContext,
     work: str,
     remainder: str,
-    entity: _Entity,
+    entity: Entity,
     states: list[tuple[int, int, str]],
     found: list[Clause],
-    cols: Columns,
+    read: list[tuple[int, int]],
 ) -> bool:
-    """A total, a breakdown or another metric: the question asks for numbers, not rows."""
+    """A total, a breakdown or another metric: the question asks for numbers, not rows.
+
+    `read` are the spans the list reader used (entity, states, ids, columns...).
+    """
     said = work  # "total" outside a column clause asks for a total, even if a column has it
     for c in found:
         said = blank(said, c.start, c.end)
@@ -287,7 +269,7 @@ def _blocked(
         for m in _BREAKDOWN.finditer(remainder)
     ):  # "by jurisdiction" after one line item's id names its rows, not a breakdown
         return True
-    used = [*entity.spans, *((s, e) for s, e, _ in states), *cols.spans]
+    used = [*read, *((s, e) for s, e, _ in states)]
     used += [(c.start, c.end) for c in found]
     for h in ctx.lexicon.metrics(r.text):
         if h.phrase in WEAK_METRIC_WORDS or any(s <= h.start and h.end <= e for s, e in used):
@@ -303,7 +285,7 @@ def _limit(
     order: OrderWords | None,
     count: tuple[int, int, int] | None,
     group: str | None,
-    entity: _Entity,
+    entity: Entity,
 ) -> int | None:
     """How many rows: the number said, one for 'the latest invoice', else the default."""
     if group is not None:
@@ -322,9 +304,13 @@ def _shape(
     cols: Columns,
     order: OrderWords | None,
     group: str | None,
-    entity: _Entity,
+    entity: Entity,
+    least: int | None = None,
 ) -> tuple[tuple[str, ...], ListOrder | None, PerGroup | None]:
-    """The plan's columns, order and groups from what was read."""
+    """The plan's columns, order and groups from what was read.
+
+    `least`: "customers with two or more failed charges" keeps groups with that many rows.
+    """
     plan_order = None
     if order is not None:
         column = spec.recent if order.recent else (spec.order or spec.recent)
@@ -334,7 +320,11 @@ def _shape(
         per_group = PerGroup(column=group, n=(order.n if order and order.n else 1))
     names = list(cols.names)
     if entity.subject and entity.name != CUSTOMERS and spec.column("customer") is not None:
-        if all(n.startswith("customer") for n in names) and order is None:
+        if (cols.counted or least) and order is None:  # "customers with two or more failed ..."
+            names = [n for n in names if n != "customer"]
+            per_group = PerGroup(column="customer", count=True, at_least=least)
+            return tuple(names or ("customer_id",)), None, per_group
+        if all(spec.describes(n, "customer") for n in names) and order is None:
             per_group = PerGroup(column="customer")
             plan_order = ListOrder(column="customer", direction="asc")
             return tuple(names or ("customer", "customer_id")), plan_order, per_group
@@ -354,7 +344,7 @@ def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
     notes = list(r.assumptions)
     for f in (*r.list_filters, *r.filters):
         if f.dimension in ("state", "amount") or (
-            f.dimension not in model.dimensions and spec.column(f.dimension) is not None
+            f.dimension not in model.dimensions and model.list_column(spec, f.dimension) is not None
         ):
             keep.append(f)  # a state, an amount, or a catalogue column (an id)
             continue
@@ -381,9 +371,21 @@ def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
         filters=tuple(keep),
         time=r.range,
         limit=r.list_limit or 100,
-        columns=r.list_columns,
+        columns=_with_state_time(r, spec),
         order=r.list_order,
         per_group=r.list_group,
         assumptions=tuple(notes),
         chart="none",
     )
+
+
+def _with_state_time(r: Reading, spec: ListSpec) -> tuple[str, ...]:
+    """The columns, with the day a state began when the period applies to it ('canceled in May')."""
+    states = [
+        str(f.values[0]) for f in r.list_filters if f.dimension == "state" and len(f.values) == 1
+    ]
+    when = next((spec.state_times[s] for s in states if s in spec.state_times), None)
+    column = next((c.name for c in spec.columns if c.local and c.expr == when), None)
+    if r.range is None or column is None or column in r.list_columns:
+        return r.list_columns
+    return (*(r.list_columns or spec.default), column)

@@ -13,7 +13,10 @@ from app.understand.time import parse_time, same_period_last_year
 
 _THRESHOLD = re.compile(
     r"\b(over|above|more\s+than|greater\s+than|exceeding|at\s+least|under|below|less\s+than)\s+"
-    r"([$€£])?\s?(\d[\d,]*(?:\.\d+)?)\s*(k|m)?\s*(usd|eur|gbp|cad|aud|dollars|euros|pounds)?",
+    r"([$€£])?\s?(\d[\d,]*(?:\.\d+)?)(?!\s*(?:days?|weeks?|months?|quarters?|years?|hours?|times"
+    r"|(?:[a-z]+\s+)?(?:payments?|charges?|invoices?|refunds?|disputes?|subscriptions?|customers?"
+    r"|transactions?|orders?|payouts?))\b)"
+    r"\s*(?:(k|m)\b)?\s*(usd|eur|gbp|cad|aud|dollars|euros|pounds)?",
     re.IGNORECASE,
 )
 _GREATER = frozenset({"over", "above", "more than", "greater than", "exceeding"})

@@ -9,7 +9,6 @@ Money stays in each row's own currency, exact.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from sqlglot import exp
 
@@ -17,8 +16,9 @@ from app.core.answer import Column, Period
 from app.core.errors import CompileError
 from app.core.plan import Assumption, ListOrder, QueryPlan
 from app.semantic.model import Join, ListColumn, ListSpec, SemanticModel, tables_in
-from app.sql.compile.listing_parts import describe, threshold
+from app.sql.compile.listing_parts import compare, describe, notes, state_time, threshold
 from app.sql.compile.sqlbuild import (
+    Type,
     all_of,
     cast,
     col,
@@ -32,10 +32,11 @@ from app.sql.compile.sqlbuild import (
     named,
     none_of,
     ordered,
+    paren,
     table,
 )
 from app.sql.compile.state import CompileContext, Compiled
-from app.sql.compile.timeframe import time_filter, to_utc
+from app.sql.compile.timeframe import local_expr, time_filter, to_utc
 
 RANK = "group_rank"
 RANKED = "ranked"
@@ -48,14 +49,18 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     if spec is None:
         raise CompileError(f"cannot list {plan.listing}")
     where, used = _conditions(plan, spec, ctx)
-    shown = _shown(plan, spec)
+    if plan.per_group is not None and plan.per_group.count:
+        return _counted(plan, spec, ctx, where, used)
+    shown = _shown(plan, spec, ctx.model)
     order = plan.order or ListOrder(column=spec.order or spec.recent)
-    sort_col = _column(spec, order.column)
-    key = _column(spec, spec.key)
-    select = [named(_value(c, spec, ctx.model), c.name) for c in shown]
+    sort_col = _column(spec, order.column, ctx.model)
+    key = _column(spec, spec.key, ctx.model)
+    tz = ctx.account.timezone
+    select = [named(_value(c, spec, ctx.model, tz), c.name) for c in shown]
     exprs = [*(c.expr for c in shown if c.via is None), *used, sort_col.sort or sort_col.expr]
     exprs += [key.expr, *([spec.currency] if spec.currency else [])]
-    group = _column(spec, plan.per_group.column) if plan.per_group else None
+    exprs += [c.currency for c in shown if c.currency]
+    group = _column(spec, plan.per_group.column, ctx.model) if plan.per_group else None
     if group is not None:
         exprs.append(group.key or group.expr)
     base = _scan(exp.select(*select), ctx.model, spec, exprs)
@@ -65,10 +70,10 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         if plan.order is None and sort_col in shown and spec.order:  # by output names
             by = [ordered(col(order.column), desc=True), ordered(col(shown[0].name))]
         else:
-            by = [_ordered(sort_col, shown, spec, ctx.model, desc), _ordered(key, shown, spec)]
+            by = [_ordered(sort_col, shown, spec, ctx, desc), _ordered(key, shown, spec)]
         query = query.order_by(*by, copy=False)
     else:
-        query = _per_group(plan, spec, ctx.model, base, where, shown, group, sort_col, key, desc)
+        query = _per_group(plan, spec, ctx, base, where, shown, group, sort_col, key, desc)
     limit = plan.ranking.n if plan.ranking else (plan.limit or None)
     if limit:
         query = query.limit(literal(limit), copy=False)
@@ -77,7 +82,6 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         for c in shown
     ]
     title, counted = describe(plan, spec, ctx, order, limit)
-    tz = ctx.account.timezone
     period = None
     if plan.time is not None:
         period = Period(
@@ -89,44 +93,131 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         chart=None,
         period=period,
         currency=None,
-        notes=_notes(plan, spec, shown, group),
+        notes=notes(plan, spec, shown, group),
         title=title,
         row_limit=None if counted else limit,
     )
 
 
-def _column(spec: ListSpec, name: str) -> ListColumn:
-    column = spec.column(name)
+def _column(spec: ListSpec, name: str, model: SemanticModel) -> ListColumn:
+    column = model.list_column(spec, name)
     if column is None:
         known = ", ".join(c.name for c in spec.columns)
         raise CompileError(f"{spec.label} have no column '{name}' (columns: {known})")
     return column
 
 
-def _shown(plan: QueryPlan, spec: ListSpec) -> list[ListColumn]:
+def _shown(plan: QueryPlan, spec: ListSpec, model: SemanticModel) -> list[ListColumn]:
     """The plan's columns (or the default ones), the group first, money with its currency."""
     names = list(dict.fromkeys(plan.columns or spec.default))
     if plan.per_group and plan.per_group.column not in names:
         names.insert(0, plan.per_group.column)
-    shown = [_column(spec, n) for n in names]
-    money = [i for i, c in enumerate(shown) if c.kind == "money"]
-    if money and spec.currency is None:
+    shown = [_column(spec, n, model) for n in names]
+    money = [c for c in shown if c.kind == "money"]
+    if spec.currency is None and any(c.currency is None for c in money):
         raise CompileError(f"{spec.label} have no currency for money columns")
-    if money and "currency" not in names:
-        shown.insert(money[0], _column(spec, "currency"))
+    if money and "currency" not in [c.name for c in shown]:
+        own = spec.column("currency") if spec.currency else None
+        currency = own or ListColumn(name="currency", expr=str(money[0].currency), kind="label")
+        shown.insert(shown.index(money[0]), currency)
     return shown
 
 
-def _value(c: ListColumn, spec: ListSpec, model: SemanticModel) -> exp.Expr:
-    """The column's value: its fragment or a child table's roll-up, money in major units."""
+def _value(c: ListColumn, spec: ListSpec, model: SemanticModel, tz: str) -> exp.Expr:
+    """The column's value: its fragment or a child table's roll-up, money in major units.
+
+    A local date is the day in the account's time zone (`tz`) of its UTC timestamp.
+    """
+    if c.local:
+        return cast(local_expr(c.expr, "utc", tz), Type.DATE)
     value = _rollup(c, spec, model) if c.via else fragment(c.expr)
     if c.kind != "money":
         return value
-    assert spec.currency is not None
-    whole = in_list(fragment(spec.currency), literals(model.zero_decimal_currencies))
+    currency = c.currency or spec.currency
+    assert currency is not None
+    return _major(value, currency, model)
+
+
+def _major(value: exp.Expr, currency: str, model: SemanticModel) -> exp.Expr:
+    """Minor units in major units of the row's currency (zero-decimal currencies unchanged)."""
+    whole = in_list(fragment(currency), literals(model.zero_decimal_currencies))
     cents = exp.Mul(this=value.copy(), expression=exp.Literal.number("0.01"))
     case = exp.case().when(whole, cast(value, decimal(38, 2)), copy=False)
     return case.else_(cents, copy=False)
+
+
+def _same_object(model: SemanticModel, spec: ListSpec, c: ListColumn, group: ListColumn) -> bool:
+    """Whether a column is the id of the object a group column names (customer_id, customer)."""
+    other = model.names_object(spec, c)
+    return other is not None and group.key is not None and tables_in(group.key) == {other.table}
+
+
+def _counted(
+    plan: QueryPlan, spec: ListSpec, ctx: CompileContext, where: list[exp.Expr], used: list[str]
+) -> Compiled:
+    """One row per group and currency: what describes the group, its rows counted, money summed.
+
+    'Customers with two or more failed charges': HAVING count(*) >= 2.
+    """
+    assert plan.per_group is not None
+    model, tz = ctx.model, ctx.account.timezone
+    group = _column(spec, plan.per_group.column, model)
+    ids = [c.name for c in spec.columns if c.key is None and _same_object(model, spec, c, group)]
+    names = dict.fromkeys((group.name, *ids[:1], *plan.columns))
+    asked = [_column(spec, n, model) for n in names]
+    labels = [c for c in asked if c is group or spec.describes(c.name, group.name)]
+    money = [c for c in asked if c.kind == "money" and c.via is None and c.currency is None]
+    currency = spec.currency if money else None
+    values = [_value(c, spec, model, tz) for c in labels]
+    select = [named(v, c.name) for v, c in zip(values, labels, strict=True)]
+    keys = [fragment(group.key or group.expr), *(v.copy() for v in values)]
+    if currency is not None:
+        select.append(named(fragment(currency), "currency"))
+        keys.append(fragment(currency))
+    rows = exp.Count(this=exp.Star())
+    select.append(named(rows, spec.name))
+    select += [
+        named(_major(fn("sum", fragment(c.expr)), str(currency), model), c.name) for c in money
+    ]
+    exprs = [*(c.expr for c in labels), *(c.expr for c in money), *used, group.key or group.expr]
+    query = _scan(exp.select(*select), model, spec, [*exprs, *([currency] if currency else [])])
+    has_group = exp.Not(this=exp.Is(this=fragment(group.key or group.expr), expression=exp.Null()))
+    query = query.where(all_of([*where, has_group]), copy=False).group_by(*keys, copy=False)
+    if plan.per_group.at_least:
+        least = exp.GTE(this=rows.copy(), expression=literal(plan.per_group.at_least))
+        query = query.having(least, copy=False)
+    query = query.order_by(ordered(rows.copy(), desc=True), ordered(col(group.name)), copy=False)
+    if plan.limit:
+        query = query.limit(literal(plan.limit), copy=False)
+    columns = [
+        Column(name=c.name, kind=c.kind, label=c.label or c.name.capitalize()) for c in labels
+    ]
+    if currency is not None:
+        columns.append(Column(name="currency", kind="label", label="Currency"))
+    columns.append(Column(name=spec.name, kind="count", label=f"Number of {spec.label.lower()}"))
+    columns += [
+        Column(name=c.name, kind="money", label=c.label or c.name.capitalize()) for c in money
+    ]
+    order = ListOrder(column=group.name, direction="asc")
+    title, _ = describe(plan, spec, ctx, order, plan.limit)
+    period = None
+    if plan.time is not None:
+        period = Period(
+            start=plan.time.start, end=plan.time.end, timezone=tz, label=plan.time.label
+        )
+    text = (
+        f"One row per {group.name.replace('_', ' ')} and currency; amounts summed, not converted."
+    )
+    return Compiled(
+        expression=query,
+        columns=columns,
+        chart=None,
+        period=period,
+        currency=None,
+        notes=[Assumption(key="list_counted", text=text)],
+        title=title,
+        row_limit=plan.limit,
+    )
 
 
 def _rollup(c: ListColumn, spec: ListSpec, model: SemanticModel) -> exp.Expr:
@@ -181,7 +272,7 @@ def _ordered(
     c: ListColumn,
     shown: list[ListColumn],
     spec: ListSpec,
-    model: SemanticModel | None = None,
+    ctx: CompileContext | None = None,
     desc: bool | None = None,
 ) -> exp.Ordered:
     """Order by a column: its sort fragment, its output name when shown, else its value."""
@@ -189,15 +280,15 @@ def _ordered(
         return ordered(fragment(c.sort), desc=desc)
     if c in shown:
         return ordered(col(c.name), desc=desc)
-    if model is not None and c.via:
-        return ordered(_value(c, spec, model), desc=desc)
+    if ctx is not None and c.via:
+        return ordered(_value(c, spec, ctx.model, ctx.account.timezone), desc=desc)
     return ordered(fragment(c.expr), desc=desc)
 
 
 def _per_group(
     plan: QueryPlan,
     spec: ListSpec,
-    model: SemanticModel,
+    ctx: CompileContext,
     base: exp.Select,
     where: list[exp.Expr],
     shown: list[ListColumn],
@@ -208,7 +299,8 @@ def _per_group(
 ) -> exp.Select:
     """The first n rows of each group: row_number() in a subquery, filtered and ordered outside."""
     assert plan.per_group is not None
-    sort_value = fragment(sort_col.sort) if sort_col.sort else _value(sort_col, spec, model)
+    tz = ctx.account.timezone
+    sort_value = fragment(sort_col.sort) if sort_col.sort else _value(sort_col, spec, ctx.model, tz)
     window = exp.Window(
         this=exp.RowNumber(),
         partition_by=[fragment(group.key or group.expr)],
@@ -241,13 +333,18 @@ def _conditions(
     where: list[exp.Expr] = []
     used: list[str] = []
     for f in plan.filters:
-        if f.dimension == "state":
+        if f.dimension == "state":  # one of the states: each is all of its conditions
+            either = []
             for v in f.values:
                 frags = spec.states.get(str(v))
                 if frags is None:
                     raise CompileError(f"{spec.label} have no state '{v}'")
-                where += [fragment(w, as_of_end=as_of_end) for w in frags]
+                either.append([fragment(w, as_of_end=as_of_end) for w in frags])
                 used += list(frags)
+            if len(either) == 1:
+                where += either[0]
+            else:
+                where.append(exp.or_(*(paren(all_of(conditions)) for conditions in either)))
         elif f.dimension == "amount":
             if spec.amount is None or spec.currency is None:
                 raise CompileError(f"{spec.label} have no amount to compare")
@@ -266,45 +363,17 @@ def _conditions(
             where.append(test(fragment(column), literals(values)))
             used.append(column)
         else:
-            c = _column(spec, f.dimension)
+            c = _column(spec, f.dimension, model)
             if c.via:
                 raise CompileError(f"cannot filter {spec.label.lower()} by {c.name}")
-            where.append(_compare(fragment(c.expr), f.op, f.values))
+            value = _value(c, spec, model, tz) if c.local else fragment(c.expr)
+            where.append(compare(value, f.op, f.values, day=c.kind == "date"))
             used.append(c.expr)
     if plan.time is not None:
-        where += time_filter(spec.time, "utc", tz, (plan.time.start, plan.time.end))
-        used.append(spec.time)
+        when = state_time(plan, spec)
+        where += time_filter(when, "utc", tz, (plan.time.start, plan.time.end))
+        used.append(when)
+    else:  # nothing after the as-of day: the list is what had happened by then
+        where.append(exp.LT(this=fragment(spec.time), expression=as_of_end))
+    used.append(spec.time)
     return where, used
-
-
-def _compare(value: exp.Expr, op: str, values: tuple[str | int | Decimal, ...]) -> exp.Expr:
-    """A catalogue column compared with literal values."""
-    nodes = literals(values)
-    if op in ("neq", "not_in"):
-        return none_of(value, nodes)
-    if op in _COMPARE:
-        return _COMPARE[op](this=value, expression=nodes[0])
-    return in_list(value, nodes)
-
-
-def _notes(
-    plan: QueryPlan, spec: ListSpec, shown: list[ListColumn], group: ListColumn | None
-) -> list[Assumption]:
-    """What the reader of a list should know: roll-ups, groups without a value, currencies."""
-    notes: list[Assumption] = []
-    rolled = [c for c in shown if c.via]
-    if rolled:
-        names = ", ".join((c.label or c.name.replace("_", " ")).lower() for c in rolled)
-        text = (
-            f"{names.capitalize()}: read from each row's {str(rolled[0].via).replace('_', ' ')}; "
-            "several values are joined with commas, amounts summed."
-        )
-        notes.append(Assumption(key="list_rollup", text=text))
-    if group is not None:
-        label = (group.label or group.name.replace("_", " ")).lower()
-        text = f"One row per {label}; {spec.label.lower()} without a {label} are left out."
-        notes.append(Assumption(key="list_per_group", text=text))
-    if any(c.kind == "money" for c in shown):
-        text = "Amounts are shown in each row's own currency, not converted."
-        notes.append(Assumption(key="list_currency", text=text))
-    return notes

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from sqlglot import exp
 
-from app.core.plan import Filter, ListOrder, QueryPlan
+from app.core.errors import CompileError
+from app.core.plan import Assumption, Filter, ListOrder, QueryPlan
 from app.semantic.model import ListColumn, ListSpec
 from app.sql.compile.money import FX_SOURCE
-from app.sql.compile.sqlbuild import Type, cast, col, fragment, literal, table
+from app.sql.compile.sqlbuild import (
+    Type,
+    cast,
+    col,
+    fragment,
+    in_list,
+    literal,
+    literals,
+    none_of,
+    table,
+)
 from app.sql.compile.state import CompileContext
 
 DEFAULT_LIMIT = 100
@@ -24,6 +36,7 @@ _OP_WORDS = {
     "lt": "under",
     "lte": "at most",
 }
+_DAY_WORDS = {"gt": "after", "gte": "on or after", "lt": "before", "lte": "on or before"}
 # State words that read after the entity's name ("subscriptions on trial").
 _AFTER = ("on", "in", "from", "no", "requested", "needing", "under", "pre", "post")
 
@@ -66,17 +79,22 @@ def describe(
     plan: QueryPlan, spec: ListSpec, ctx: CompileContext, order: ListOrder, limit: int | None
 ) -> tuple[str, bool]:
     """The list in words ('The 5 most recent failed charges'), and whether it says the count."""
-    states = [str(v) for f in plan.filters if f.dimension == "state" for v in f.values]
+    states = [" or ".join(map(str, f.values)) for f in plan.filters if f.dimension == "state"]
     before = [s for s in states if s.split()[0] not in _AFTER]  # "invoice based": not "in"
     after = [s for s in states if s.split()[0] in _AFTER]
     noun = " ".join([*before, spec.label.lower(), *after])
-    sort = spec.column(order.column)
+    sort = ctx.model.list_column(spec, order.column)
     adjective, phrase = _order_words(sort, order.direction, spec)
     counted = False
     if plan.per_group is not None:
-        group = _label(spec.column(plan.per_group.column), plan.per_group.column)
+        group = _label(ctx.model.list_column(spec, plan.per_group.column), plan.per_group.column)
         n = plan.per_group.n
-        if plan.columns and all(c.startswith(plan.per_group.column) for c in plan.columns):
+        least = plan.per_group.at_least
+        if plan.per_group.count and least:
+            head = f"{group.capitalize()}s with {least} or more {noun}"
+        elif plan.per_group.count:
+            head = f"{group.capitalize()}s with {noun}, counted"
+        elif plan.columns and all(spec.describes(c, plan.per_group.column) for c in plan.columns):
             head = f"{group.capitalize()}s with {noun}"
         elif adjective:
             which = f"the {n} {adjective}" if n > 1 else f"the {adjective}"
@@ -84,7 +102,9 @@ def describe(
         else:
             head = f"{noun.capitalize()}: {f'{n} rows' if n > 1 else 'one row'} per {group}"
     elif limit and limit != DEFAULT_LIMIT and adjective:
-        head, counted = f"The {limit:,} {adjective} {noun}", True
+        one = " ".join([*before, spec.label.lower().removesuffix("s"), *after])
+        head = f"The {adjective} {one}" if limit == 1 else f"The {limit:,} {adjective} {noun}"
+        counted = True
     else:
         head = f"{noun.capitalize()}, {phrase}"
     conditions = [_filter_words(f, spec, ctx) for f in plan.filters if f.dimension != "state"]
@@ -117,7 +137,7 @@ def _order_words(c: ListColumn | None, direction: str, spec: ListSpec) -> tuple[
 
 def _filter_words(f: Filter, spec: ListSpec, ctx: CompileContext) -> str:
     """One filter in words: 'card brand is Visa or MasterCard', 'amount over 1,000 USD'."""
-    column = spec.column(f.dimension)
+    column = ctx.model.list_column(spec, f.dimension)
     dim = ctx.model.dimensions.get(f.dimension)
     name = dim.label.lower() if dim else _label(column, f.dimension)
     if f.dimension == "amount":
@@ -126,4 +146,63 @@ def _filter_words(f: Filter, spec: ListSpec, ctx: CompileContext) -> str:
         money = next((c for c in spec.columns if c.expr == spec.amount), None)
         return f"{_label(money, 'amount')} {_OP_WORDS[f.op]} {value:,} {cur}"
     values = " or ".join(str(v) for v in f.values)
+    if column is not None and column.kind == "date":
+        return f"{name} {_DAY_WORDS.get(f.op, _OP_WORDS[f.op])} {values}"
     return f"{name} {_OP_WORDS[f.op]} {values}"
+
+
+def state_time(plan: QueryPlan, spec: ListSpec) -> str:
+    """The time a period applies to: when the asked state began ('canceled last month')."""
+    for f in plan.filters:
+        if f.dimension == "state" and len(f.values) == 1 and str(f.values[0]) in spec.state_times:
+            return spec.state_times[str(f.values[0])]
+    return spec.time
+
+
+def compare(
+    value: exp.Expr, op: str, values: tuple[str | int | Decimal, ...], day: bool = False
+) -> exp.Expr:
+    """A catalogue column compared with literal values (ISO days for a date column)."""
+    try:
+        nodes = [literal(date.fromisoformat(str(v))) for v in values] if day else literals(values)
+    except ValueError as err:
+        raise CompileError(f"not a day: {values}") from err
+    if op in ("neq", "not_in"):
+        return none_of(value, nodes)
+    if op in _COMPARE:
+        return _COMPARE[op](this=value, expression=nodes[0])
+    return in_list(value, nodes)
+
+
+def notes(
+    plan: QueryPlan, spec: ListSpec, shown: list[ListColumn], group: ListColumn | None
+) -> list[Assumption]:
+    """What the reader of a list should know: roll-ups, groups without a value, currencies."""
+    out: list[Assumption] = []
+    rolled = [c for c in shown if c.via]
+    if rolled:
+        names = ", ".join((c.label or c.name.replace("_", " ")).lower() for c in rolled)
+        text = (
+            f"{names.capitalize()}: read from each row's {str(rolled[0].via).replace('_', ' ')}; "
+            "several values are joined with commas, amounts summed."
+        )
+        out.append(Assumption(key="list_rollup", text=text))
+    if group is not None:
+        label = (group.label or group.name.replace("_", " ")).lower()
+        text = f"One row per {label}; {spec.label.lower()} without a {label} are left out."
+        out.append(Assumption(key="list_per_group", text=text))
+    when = state_time(plan, spec)
+    if plan.time is not None and when != spec.time:
+        state = next(
+            str(f.values[0])
+            for f in plan.filters
+            if f.dimension == "state"
+            and len(f.values) == 1
+            and spec.state_times.get(str(f.values[0])) == when
+        )
+        text = f"The period is when each became {state}, not when it was created."
+        out.append(Assumption(key="list_state_time", text=text))
+    if any(c.kind == "money" for c in shown):
+        text = "Amounts are shown in each row's own currency, not converted."
+        out.append(Assumption(key="list_currency", text=text))
+    return out

@@ -1,0 +1,247 @@
+"""The entity a list question names, its states and the objects a later 'which' asks about.
+
+"Which refunds on our balance ...": the entity word (or the place) picks the list, a state word
+before it a state; "expired or invalid" is one either-or state; "..., for which customers" asks
+for the column that links each row to its customer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from app.semantic.model import ListSpec
+from app.understand.lexicon import Hit
+from app.understand.list_parent import split_parent
+from app.understand.list_words import Clause, group_markers, state_name, state_words
+from app.understand.reading import EngineContext
+
+CUSTOMERS = "customers"
+
+_WHICH_OBJECT = re.compile(
+    r"(?:,|\band)\s+(?:(?:for|from|against|to|on|of)\s+)?(?:which|what)\s+", re.I
+)
+_ASKS = re.compile(r"\b(?:which|what)\s+$", re.I)
+_COUNTED = re.compile(
+    r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|latest|last|most\s+recent|"
+    r"newest|oldest|first|largest|biggest)\b",
+    re.I,
+)
+_LINK_VERB = re.compile(
+    r"\s+(?:(?:made|issued|created|taken|raised|opened|filed)\s+)?(?:against|on|for|from)\b", re.I
+)
+_STOP = re.compile(r"\s*(?:[,?.!;]|\band\b)", re.I)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """The listed entity, the spans that named it, and whether customers are the subject."""
+
+    name: str
+    spans: tuple[tuple[int, int], ...]
+    subject: bool  # "Which customers had failed charges?": the rows are about customers
+    start: int
+    plural: bool
+    states: tuple[str, ...] = ()  # "refunds on our balance": balance transactions of type refund
+    asked: tuple[str, ...] = ()  # "Which charges were our 5 latest refunds for?": column charge
+    parent: bool = False  # one document is named by its id: the rows are its children
+
+
+def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | None:
+    """The listed entity: the first entity word outside column clauses and groups."""
+    markers = set(group_markers(work))
+    hits = [
+        h
+        for h in ctx.lexicon.lists(work)
+        if h.start not in markers and not any(c.start <= h.start < c.end for c in found)
+    ]
+    placed = _placed(work, ctx, hits)
+    if placed is not None:
+        return placed
+    hits = [h for h in hits if not _in_state_of_another(h, hits, work, ctx)]
+    hits, parent = split_parent(hits, work, ctx)
+    entity = _first_entity(hits, work, ctx, found)
+    if entity is None or parent is None:
+        return entity
+    return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
+
+
+def _in_state_of_another(h: Hit, hits: list[Hit], work: str, ctx: EngineContext) -> bool:
+    """Whether an entity word is part of another named entity's state.
+
+    "Invoice-based tax transactions": "invoice" is no list of invoices.
+    """
+    for other in {x.name for x in hits if x.name != h.name}:
+        spans = state_words(ctx.model.lists[other]).spans(work)
+        if any(s <= h.start and h.end <= e for s, e in spans):
+            return True
+    return False
+
+
+def _first_entity(
+    hits: list[Hit], work: str, ctx: EngineContext, found: list[Clause]
+) -> Entity | None:
+    """The first entity word that is no modifier of the next one (customers: see below)."""
+    keep: list[Hit] = []
+    for i, h in enumerate(hits):
+        after = hits[i + 1] if i + 1 < len(hits) else None
+        if after is None or work[h.end : after.start].strip():
+            keep.append(h)  # not "refund balance transactions": a modifier, maybe a state
+    if not keep:
+        return None
+    first = keep[0]
+    linked = _object_of(work, ctx, keep)
+    if linked is not None:
+        return linked
+    if first.name == CUSTOMERS and len(keep) > 1:
+        second = keep[1]
+        spans = ((first.start, first.end), (second.start, second.end))
+        return Entity(second.name, spans, True, second.start, _plural(work, second))
+    if first.name == CUSTOMERS and not _has_state(work, ctx.model.lists[CUSTOMERS], found):
+        for spec in ctx.model.lists.values():
+            if spec.name != CUSTOMERS and _has_state(work, spec, found):
+                return Entity(spec.name, ((first.start, first.end),), True, first.start, True)
+    return Entity(first.name, ((first.start, first.end),), False, first.start, _plural(work, first))
+
+
+def _object_of(work: str, ctx: EngineContext, keep: list[Hit]) -> Entity | None:
+    """'Which charges were our latest 5 refunds made against?': refunds, showing their charge.
+
+    The question asks which object a counted or ordered set of other rows links to.
+    """
+    if len(keep) < 2 or not _ASKS.search(work[: keep[0].start]):
+        return None
+    first, second = keep[0], keep[1]
+    spec, other = ctx.model.lists[second.name], ctx.model.lists[first.name]
+    between = work[first.end : second.start]
+    if other is spec or not _COUNTED.search(between) or other.name == CUSTOMERS:
+        return None
+    column = next((c for c in spec.columns if ctx.model.names_object(spec, c) is other), None)
+    if column is None:
+        return None
+    verb = _LINK_VERB.match(work, second.end)
+    spans = [(first.start, first.end), (second.start, second.end)]
+    spans += [verb.span()] if verb is not None else []
+    return Entity(spec.name, tuple(spans), False, second.start, True, asked=(column.name,))
+
+
+def _placed(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None:
+    """'refunds on our balance', 'transactions in our Stripe balance': the place's entity.
+
+    The entity words right before the place name its rows; one that is a state of the place's
+    entity ('refunds', 'refund') is read as that state.
+    """
+    for spec in ctx.model.lists.values():
+        if not spec.places:
+            continue
+        words = "|".join(re.escape(p).replace(r"\ ", r"\s+") for p in spec.places)
+        place = re.compile(rf"\s+(?:on|in|to|from|of)\s+(?:(?:our|the|my)\s+)?(?:{words})\b", re.I)
+        for m in place.finditer(work):
+            chain = [h for h in hits if h.end <= m.start()]
+            run: list[Hit] = []
+            for h in reversed(chain):
+                if work[h.end : (run[0].start if run else m.start())].strip():
+                    break
+                run.insert(0, h)
+            if not run or any(h.name == CUSTOMERS for h in run):
+                continue
+            states = tuple(
+                state
+                for h in run
+                for state in [_state_of(work[h.start : h.end], spec)]
+                if state is not None
+            )
+            spans = (*((h.start, h.end) for h in run), (m.start(), m.end()))
+            return Entity(spec.name, spans, False, run[0].start, True, states)
+    return None
+
+
+def _state_of(word: str, spec: ListSpec) -> str | None:
+    """The entity's state a word names, in the singular or plural ('refunds' → refund)."""
+    w = state_name(spec, word)
+    return next((s for s in (w, w.removesuffix("s")) if s in spec.states), None)
+
+
+def _plural(work: str, h: Hit) -> bool:
+    return work[h.start : h.end].lower().endswith("s")
+
+
+def _has_state(work: str, spec: ListSpec, found: list[Clause]) -> bool:
+    return any(
+        not any(c.start <= s < c.end for c in found) for s, _ in state_words(spec).spans(work)
+    )
+
+
+def read_states(text: str, spec: ListSpec) -> list[tuple[int, int, str]]:
+    """The entity's state words outside column clauses: (start, end, state)."""
+    return [(s, e, state_name(spec, text[s:e])) for s, e in state_words(spec).spans(text)]
+
+
+_OR = re.compile(r"\s*(?:,\s*)?(?:or(?:\s+otherwise)?|and/or)\s*", re.I)
+
+
+def either(
+    work: str, states: list[tuple[int, int, str]]
+) -> tuple[list[tuple[str, ...]], list[tuple[int, int]]]:
+    """States said one after another; 'expired or otherwise invalid' is one either-or filter."""
+    groups: list[list[str]] = []
+    joins: list[tuple[int, int]] = []
+    end = -1
+    for s, e, state in states:
+        gap = _OR.fullmatch(work[end:s]) if groups else None
+        if gap is not None:
+            groups[-1].append(state)
+            joins.append((end, s))
+        else:
+            groups.append([state])
+        end = e
+    return [tuple(dict.fromkeys(g)) for g in groups], joins
+
+
+def which_objects(
+    work: str, spec: ListSpec, ctx: EngineContext, start: int
+) -> list[tuple[int, int, str]]:
+    """'..., for which customers', '..., which charges did they refund': a column naming them.
+
+    A later 'which <object>' asks for the object each row links to; the words up to the next
+    comma or 'and' say how they link. Returns (start, end, column) for each.
+    """
+    out = []
+    for m in _WHICH_OBJECT.finditer(work, start):
+        near = ctx.lexicon.lists(work[m.end() : m.end() + 40])
+        hit = next((h for h in near if h.start == 0), None)
+        other = ctx.model.lists[hit.name] if hit is not None else None
+        if other is None or other is spec:
+            continue
+        column = spec.column("customer") if other.name == CUSTOMERS else None
+        column = column or next(
+            (c for c in spec.columns if ctx.model.names_object(spec, c) is other), None
+        )
+        if column is not None:
+            stop = _STOP.search(work, m.end())
+            out.append((m.start(), stop.start() if stop else len(work), column.name))
+    return out
+
+
+_EARLIER = re.compile(
+    r"\b(?:for|on|against|of|from)\s+(?:the\s+|their\s+|its\s+)?(?P<object>[a-z]+(?:\s+[a-z]+)?)"
+    r"\s+(?:that\s+(?:were|was)\s+)?(?:made|created|charged|issued|placed|opened)\s+"
+    r"(?:in\s+(?:an?\s+|the\s+)?(?:earlier|previous|prior)\s+(?:month|quarter|year|week|period)"
+    r"|before\s+(?:then|that|this\s+(?:month|quarter|year|week|period)))\b",
+    re.I,
+)
+
+
+def made_earlier(work: str, spec: ListSpec, ctx: EngineContext) -> tuple[int, int, str] | None:
+    """'refunds ... for charges made in an earlier month': the linked object's day column.
+
+    Returns (start, end, 'other.column'): that column must fall before the period asked about.
+    """
+    m = _EARLIER.search(work)
+    if m is None:
+        return None
+    hit = next((h for h in ctx.lexicon.lists(m.group("object")) if h.start == 0), None)
+    other = ctx.model.lists[hit.name] if hit is not None else None
+    if other is None or other is spec or not ctx.model.reaches(spec, other):
+        return None
+    return m.start(), m.end(), f"{other.name}.{other.recent}"
