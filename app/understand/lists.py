@@ -370,7 +370,7 @@ def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
         listing=listing,
         filters=tuple(keep),
         time=r.range,
-        limit=r.list_limit or 100,
+        limit=r.list_limit,  # none said: every row, up to the max_rows setting (which says so)
         columns=_with_state_time(r, spec),
         order=r.list_order,
         per_group=r.list_group,
