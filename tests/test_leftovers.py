@@ -20,6 +20,8 @@ from tests.engine_support import MODEL, ctx
         ("What share of gross volume came from Narnia in 2025?", "share"),
         ("Gross volume via PayPal in 2025", "PayPal"),
         ("Gross volume in buckets of 100 dollars", "buckets"),
+        ("Additions to deferred revenue last month", "Additions"),
+        ("Deferred revenue roll-forward last month — opening balance, additions", "opening"),
         ("Gross volume for order ord_123 in 2025", "ord_123"),
         ("Gross volume, refunds, disputes and net volume by Klarna plan", "Klarna"),
     ],

@@ -140,10 +140,12 @@ _AVERAGE_RATE = Assumption(
     text="'Average' rate read as the rate over the whole period (total over total), not an "
     "average of daily or monthly rates.",
 )
+_HEAD_OF = re.compile(r"\s+(?:of|to|on|for)\s+(?:(?:the|our|its|their|all)\s+)?([A-Za-z]\w*)", re.I)
 _TOKEN = re.compile(r"[A-Za-z][\w'’]*")
 _ID = re.compile(r"^[a-z]+_\w+$")
 _OWN_ACCOUNT = re.compile(r"^acct_\w+$")  # screened before reading: only the asking account
-_TAIL = re.compile(r"\b(with|including|plus|along\s+with)\b|\(", re.I)
+# After these, the words name columns or measures: "with X", "(X, Y)", "— X, Y", ": X, Y".
+_TAIL = re.compile(r"\b(with|including|plus|along\s+with)\b|[(:—–]|\s-\s", re.I)
 
 
 def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
@@ -170,6 +172,7 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
             before=_word_before(r.text, m.start()),
             modifies=_next_is_used(r.text, masked, m.end()),
             in_tail=bool(_TAIL.search(r.text[: m.start()])),
+            heads=_heads_used(r.text, masked, m.end()),
         )
         out.append(_classify(raw, word, m.start(), m.end(), spot, ctx.lexicon))
     return replace(r, leftovers=tuple(out), assumptions=(*r.assumptions, *notes[:1]))
@@ -186,6 +189,7 @@ class _Spot:
     before: str
     modifies: bool  # the next word was read (a metric, entity or value): this one qualifies it
     in_tail: bool  # after "with"/"including": a column or measure asked for
+    heads: bool = False  # "additions to deferred revenue": asks something of a word that was read
 
 
 def _classify(
@@ -211,9 +215,19 @@ def _classify(
         return Leftover(raw, start, end, "meaning", f"a filter or grouping after '{spot.before}'")
     if spot.modifies:
         return Leftover(raw, start, end, "meaning", "a qualifier I can't apply")
+    if spot.heads:
+        return Leftover(raw, start, end, "meaning", "what is asked of a word that was read")
     if spot.in_tail:
         return Leftover(raw, start, end, "meaning", "a column or measure I can't add")
     return Leftover(raw, start, end, "ignored")
+
+
+def _heads_used(text: str, masked: str, end: int) -> bool:
+    """Whether "of/to/on/for [the/our] <a word that was read>" follows ("additions to revenue")."""
+    m = _HEAD_OF.match(text, end)
+    if m is None or m.group(1).lower() in _TIME_WORDS:
+        return False  # "the whole of last quarter": a period, not a measure
+    return not masked[m.start(1) : m.end(1)].strip()
 
 
 def _next_is_used(text: str, masked: str, end: int) -> bool:
@@ -293,8 +307,8 @@ def _typo(word: str, vocabulary: frozenset[str]) -> str | None:
     for cand in vocabulary:
         if cand[0] != word[0] or abs(len(cand) - len(word)) > 2:
             continue
-        if cand.startswith(word) or word.startswith(cand):
-            continue  # an inflection ("collect" for "collected"), not a typo
+        if _shared_prefix(cand, word) >= min(len(cand), len(word)) - 1:
+            continue  # an inflection ("collect", "additions" beside "collected", "additional")
         swapped = len(cand) == len(word) and sorted(cand) == sorted(word)
         matcher = SequenceMatcher(None, word, cand)
         floor = 0.7 if swapped else 0.84
@@ -304,6 +318,16 @@ def _typo(word: str, vocabulary: frozenset[str]) -> str | None:
         if (ratio >= 0.84 or (swapped and ratio >= 0.7)) and ratio > best_ratio:
             best, best_ratio = cand, ratio
     return best
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters two words share."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 _VOCABULARY: dict[int, tuple[Lexicon, frozenset[str]]] = {}
