@@ -308,7 +308,11 @@ class SemanticModel(_Model):
         self, source: str, target: str, extra: tuple[Join, ...] = ()
     ) -> list[Join] | None:
         """Many-to-one joins leading from table `source` to table `target` (None if unreachable)."""
-        return _join_path((*self.joins, *extra), source, target)
+        key = (self.sha256, source, target, extra)
+        if key not in _PATHS:
+            _PATHS[key] = _join_path((*self.joins, *extra), source, target)
+        found = _PATHS[key]
+        return None if found is None else list(found)
 
     def list_column(self, spec: ListSpec, name: str) -> ListColumn | None:
         """A column of a list: its own, or `other.column` of a list it reaches many-to-one.
@@ -350,6 +354,10 @@ class SemanticModel(_Model):
             if column.name == other.key or column.expr == key.expr:
                 return other
         return None
+
+
+# Join paths per (model, source, target, extra joins): readers and the compiler ask many times.
+_PATHS: dict[tuple[str, str, str, tuple[Join, ...]], list[Join] | None] = {}
 
 
 def _join_path(joins: tuple[Join, ...], source: str, target: str) -> list[Join] | None:
