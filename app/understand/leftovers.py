@@ -215,7 +215,7 @@ def _classify(
         return Leftover(raw, start, end, "meaning", f"a filter or grouping after '{spot.before}'")
     if spot.modifies:
         return Leftover(raw, start, end, "meaning", "a qualifier I can't apply")
-    if spot.heads:
+    if spot.heads and not word.endswith(("ed", "ing")):  # "applied on each invoice": a verb
         return Leftover(raw, start, end, "meaning", "what is asked of a word that was read")
     if spot.in_tail:
         return Leftover(raw, start, end, "meaning", "a column or measure I can't add")
