@@ -141,6 +141,7 @@ _AVERAGE_RATE = Assumption(
     "average of daily or monthly rates.",
 )
 _HEAD_OF = re.compile(r"\s+(?:of|to|on|for)\s+(?:(?:the|our|its|their|all)\s+)?([A-Za-z]\w*)", re.I)
+_LAST_WORD = re.compile(r"([A-Za-z][\w'’]*)[^A-Za-z]*$")
 _TOKEN = re.compile(r"[A-Za-z][\w'’]*")
 _ID = re.compile(r"^[a-z]+_\w+$")
 _OWN_ACCOUNT = re.compile(r"^acct_\w+$")  # screened before reading: only the asking account
@@ -156,6 +157,8 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
         masked = masked[: c.start()] + " " * (c.end() - c.start()) + masked[c.end() :]
     out: list[Leftover] = []
     notes: list[Assumption] = []
+    tail = _TAIL.search(r.text)
+    tail_at = tail.start() if tail else len(r.text)  # words after it name columns or measures
     for m in _TOKEN.finditer(masked):
         raw = m.group(0)
         word = raw.lower().replace("’", "'").removesuffix("'s").strip("'")
@@ -171,7 +174,7 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
         spot = _Spot(
             before=_word_before(r.text, m.start()),
             modifies=_next_is_used(r.text, masked, m.end()),
-            in_tail=bool(_TAIL.search(r.text[: m.start()])),
+            in_tail=tail_at < m.start(),
             heads=_heads_used(r.text, masked, m.end()),
         )
         out.append(_classify(raw, word, m.start(), m.end(), spot, ctx.lexicon))
@@ -280,8 +283,8 @@ def _entity_table(word: str, ctx: EngineContext) -> str | None:
 
 
 def _word_before(text: str, start: int) -> str:
-    words = _TOKEN.findall(text[:start])
-    return words[-1].lower() if words else ""
+    m = _LAST_WORD.search(text, 0, start)
+    return m.group(1).lower() if m else ""
 
 
 def _known(word: str, lexicon: Lexicon) -> bool:
