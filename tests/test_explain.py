@@ -51,3 +51,21 @@ def test_numbers_inside_a_quoted_label_are_from_the_result() -> None:
     ex = explain(cols, rows, metric_labels={}, period=PERIOD, truncated=False)
     assert "31-60 days leads with $3,648.78" in ex.explanation and ex.numbers_verified
     assert not check_numbers("61-90 days leads with $3,648.78.", cols, rows, [])
+
+
+def test_a_series_broken_down_has_no_one_row_headline() -> None:
+    """'Refund rate by month and country': the last row is one country's month, not the answer."""
+    cols = [
+        Column(name="period", kind="date"),
+        Column(name="customer_country", kind="label", label="Customer country"),
+        Column(name="refund_rate", kind="ratio", label="Refund rate"),
+    ]
+    rows = [
+        [date(2025, 5, 1), "DE", 0.031],
+        [date(2025, 5, 1), "US", 0.012],
+        [date(2025, 6, 1), "DE", 0.025],
+        [date(2025, 6, 1), "US", 0.0083],
+    ]
+    ex = explain(cols, rows, metric_labels={}, period=PERIOD, truncated=False)
+    assert ex.headline == "Refund rate by period and customer country: 4 rows"
+    assert ex.value is None and "0.83" not in ex.headline and ex.numbers_verified

@@ -137,10 +137,17 @@ def explain(
             f"({_d(lo[pi])})."
         )
         if label_cols:
-            text = (
-                f"{label}{when}, {len(rows):,} rows across {len({r[pi] for r in rows}):,} periods."
+            periods = len({r[pi] for r in rows})
+            text = f"{label}{when}, {len(rows):,} rows across {periods:,} periods."
+            derived += [Decimal(len(rows)), Decimal(periods)]
+            what = columns[label_cols[0]].label.lower() or columns[label_cols[0]].name
+            # One row of a series broken down is no figure for the whole answer: say what it is.
+            return Explained(
+                headline=f"{label} by period and {what}: {len(rows):,} rows",
+                explanation=text,
+                value=None,
+                numbers_verified=check_numbers(text, columns, rows, derived),
             )
-            derived += [Decimal(len(rows)), Decimal(len({r[pi] for r in rows}))]
         return Explained(
             headline=format_value(last[first], col, cur),
             explanation=text,
