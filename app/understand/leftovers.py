@@ -4,9 +4,12 @@ Each reader blanks what it used out of ``Reading.masked``; this last reader look
 A leftover word is one of:
 
 - ``typo``: close to a word of the semantic model or of time ("plna" → plan, "quater" → quarter);
-- ``meaning``: a word that would change the number if it were read (an aggregation such as median
-  or average, a share, a weekday grouping, a word of the model the plan does not use, or an unknown
-  word right after "by", "per", "in", "via"...);
+- ``meaning``: a word that would change the number if it were read: an aggregation (median,
+  average), a share, a grouping (weekday, buckets), a word of the model the plan does not use, a
+  time word the time reader could not place, an id; or an unknown word that stands where meaning
+  goes: right after "by", "per", "in", "via"…, just before a word that was read ("Apple Pay
+  charges"), asking something of one ("additions to deferred revenue"), or in a list of columns
+  after "with", "(", ":" or a dash;
 - ``ignored``: anything else (the answer names it).
 
 The engine answers only when no leftover is a typo or changes the meaning; otherwise it asks
