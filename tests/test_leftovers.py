@@ -116,3 +116,15 @@ def test_transactions_ask_payments_or_balance_transactions_and_each_choice_answe
         "Successful charges": ("charges_count",),
         "Balance transactions": ("balance_activity_count",),
     }
+
+
+@pytest.mark.parametrize(
+    "question", ["Gross volume in 2025 in New York time", "Gross volume in 2025 in our local time"]
+)
+def test_the_accounts_own_time_zone_is_read_not_a_filter(question: str) -> None:
+    plan = plan_question(question, ctx())  # acct_demo_01 reports in America/New_York
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.filters == () and plan.ignored == ()
+    assert any(a.key == "local_time" for a in plan.assumptions)
+    state = plan_question("Gross volume in New York in 2025", ctx())
+    assert isinstance(state, QueryPlan) and [f.values for f in state.filters] == [("NY",)]

@@ -67,6 +67,7 @@ class Assistant:
                 account=account,
                 fiscal_year_start_month=self.settings.fiscal_year_start_month,
                 previous=request.previous,
+                timezone=info.timezone,
             )
             try:
                 planned = plan_question(request.question, ectx)

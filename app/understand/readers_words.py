@@ -41,6 +41,8 @@ _ROWS_IN = re.compile(
 _LIST_JOIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?$|^\s*,\s*$", re.I)
 # Between two metrics of one enumeration: "gross volume, refunds and disputes" (a word needed).
 _ENUMERATION = re.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)$", re.I)
+_ZONE_AFTER = re.compile(r"\s+time(?:\s+zone)?\b", re.I)
+_LOCAL_TIME = re.compile(r"\b(?:in\s+)?(?:our\s+)?local\s+(?:time(?:\s+zone)?|dates?)\b", re.I)
 _EXCLUDE = re.compile(r"\b(excluding|except|exclude|without|other\s+than|not)\s+$", re.I)
 
 
@@ -164,6 +166,8 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     model, masked = ctx.model, r.masked
     filters: list[Filter] = []
     used: list[tuple[int, int]] = []  # spans of the values read, blanked at the end
+    notes: list[Assumption] = []
+    clarify: NeedsClarification | None = None
     listed: dict[str, tuple[int, FilterOp]] = {}  # dimension → (end of its last value, its op)
     currency = None
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
@@ -174,6 +178,14 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     for hit, cands in hits:
         inside = ((s, e) for s, e in names if (s, e) != (hit.start, hit.end))
         if any(s <= hit.start and hit.end <= e for s, e in inside):
+            continue
+        if (zone := _ZONE_AFTER.match(masked, hit.end)) is not None:
+            # "in New York time" names a time zone, not a filter on New York
+            if _zone_city(ctx.timezone) == hit.phrase:
+                used.append((hit.start, zone.end()))
+                notes.append(Assumption(key="local_time", text=f"Dates are in {ctx.timezone}."))
+            else:
+                clarify = _other_zone(r.text, hit.start, zone.end(), ctx.timezone)
             continue
         dim, value = _pick_value(cands, tables, model)
         if dim is None:
@@ -215,9 +227,19 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
                     used.append(m.span())
                     break
     filters += [Filter(dimension=d, values=tuple(dict.fromkeys(v))) for d, v in implied.items()]
+    if (local := _LOCAL_TIME.search(masked)) is not None:
+        used.append(local.span())  # "in our local time": the account's reporting time zone
+        notes.append(Assumption(key="local_time", text=f"Dates are in {ctx.timezone}."))
     for start, end in used:
         masked = blank(masked, start, end)
-    return replace(r, filters=tuple(filters), currency=currency, masked=masked)
+    return replace(
+        r,
+        filters=tuple(filters),
+        currency=currency,
+        masked=masked,
+        assumptions=(*r.assumptions, *notes[:1]),
+        clarify=r.clarify or clarify,
+    )
 
 
 def _reports_in(
@@ -241,6 +263,20 @@ def _reports_in(
     if following is not None and _LIST_JOIN.match(text[end:following]):
         return False, span
     return bool(_REPORT_IN.search(near)) and not _ROWS_IN.search(near), span
+
+
+def _zone_city(timezone: str) -> str:
+    """The city an IANA zone is named after, as people write it ("America/New_York" → new york)."""
+    return timezone.rsplit("/", 1)[-1].replace("_", " ").lower()
+
+
+def _other_zone(text: str, start: int, end: int, timezone: str) -> NeedsClarification:
+    """Ask before answering in another zone than the account's: periods are cut in the account's."""
+    without = " ".join((text[:start].rstrip().removesuffix(" in") + " " + text[end:]).split())
+    return NeedsClarification(
+        question=f"Periods are cut in the account's time zone, {timezone}; answer in that zone?",
+        choices=(Choice(label=f"In {timezone}", question=without),),
+    )
 
 
 def _pick_value(

@@ -39,6 +39,7 @@ class EngineContext:
     account: str
     fiscal_year_start_month: int = 1
     previous: QueryPlan | None = None
+    timezone: str = "America/New_York"  # the account's reporting time zone (IANA name)
 
 
 @dataclass(frozen=True)
