@@ -305,3 +305,17 @@ def test_a_filter_on_an_unrecorded_column_says_the_data_does_not_record_it(
     split = _ask(assistant, "Successful charges by wallet last quarter")
     assert split.status == "answered" and [r[0] for r in split.rows] == [None]
     assert any("does not record the wallet" in n for n in split.notices)
+
+
+def test_a_statistic_filtered_outside_its_rows_says_so_instead_of_no_data(
+    assistant: Assistant,
+) -> None:
+    """Charge amounts cover successful charges: the median of failed ones is not 'no data'."""
+    failed = assistant.ask(
+        Request("What was the median amount of failed charges in 2025?", as_of=AS_OF, account=HOME)
+    )
+    assert failed.status == "refused" and "can't be filtered by charge status failed" in (
+        failed.headline
+    )
+    same = _ask(assistant, "What was the median amount of successful USD charges in 2025?")
+    assert same.status == "answered" and same.value is not None

@@ -48,6 +48,26 @@ _LABELS = {
 }
 
 
+def _check_filters(plan: QueryPlan, measure: Measure, ctx: CompileContext) -> None:
+    """Refuse a filter on a column the measure already fixes ("the median of failed charges").
+
+    The charge-amount measure covers successful charges: filtered to failed ones it would give
+    no rows, which reads as "no data" instead of "not measured".
+    """
+    fixed = " ".join(measure.where)
+    for f in plan.filters:
+        dim = ctx.model.dimensions.get(f.dimension)
+        if dim is not None and dim.table != "*" and dim.expr in fixed:
+            if f.op in ("eq", "in") and all(f"'{v}'" in fixed for v in f.values):
+                continue  # "successful charges": the measure's own rows, said again
+            values = ", ".join(str(v) for v in f.values)
+            what = measure.definition.rstrip(".")
+            raise CompileError(
+                f"{measure.label} is measured only on its own rows ({what}), so it can't be "
+                f"filtered by {dim.label.lower()} {values}."
+            )
+
+
 def compile_aggregate(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     """Compile a plan whose `aggregate` asks for a statistic over a measure's rows."""
     agg = plan.aggregate
@@ -58,6 +78,7 @@ def compile_aggregate(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     if (agg.func == "count_distinct") != (measure.unit == "key"):
         what = "counted distinct only" if measure.unit == "key" else "not counted distinct"
         raise CompileError(f"{measure.label} is {what}")
+    _check_filters(plan, measure, ctx)
     m = _as_metric(measure, agg)
     if plan.ranking is not None:  # rank by the statistic, the plan's one value column
         plan = plan.model_copy(
