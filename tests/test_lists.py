@@ -11,12 +11,11 @@ from typing import Any
 import pytest
 
 from app.core.answer import Answer
-from app.core.conversation import Conversation
 from app.core.plan import Filter, ListOrder, PerGroup, QueryPlan
-from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.sql.compile import CompileContext, compile_plan
 from app.understand import plan_question, read_question
+from tests.answer_support import answered, rows
 from tests.engine_support import MODEL, ctx
 
 HOME = "acct_demo_01"
@@ -31,15 +30,7 @@ def plan(question: str) -> QueryPlan:
 
 
 def ask(assistant: Assistant, question: str) -> Answer:
-    request = Request(question, as_of=AS_OF, account=HOME, conversation=Conversation())
-    answer = assistant.ask(request)
-    assert answer.status == "answered", (answer.status, answer.headline, answer.error)
-    return answer
-
-
-def rows(answer: Answer) -> list[dict[str, Any]]:
-    names = [c.name for c in answer.columns]
-    return [dict(zip(names, r, strict=True)) for r in answer.rows]
+    return answered(assistant, question, as_of=AS_OF, account=HOME)
 
 
 def sql_rows(assistant: Assistant, sql: str) -> list[tuple[Any, ...]]:

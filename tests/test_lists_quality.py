@@ -9,11 +9,10 @@ from typing import Any
 import pytest
 
 from app.core.answer import Answer
-from app.core.conversation import Conversation
 from app.core.plan import Filter, QueryPlan
-from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.understand import plan_question
+from tests.answer_support import answered, rows
 from tests.engine_support import ctx
 
 EUR = "acct_demo_02"  # Europe/Berlin
@@ -21,15 +20,7 @@ HOME = "acct_demo_01"  # America/New_York
 
 
 def ask(assistant: Assistant, question: str, as_of: date, account: str = HOME) -> Answer:
-    request = Request(question, as_of=as_of, account=account, conversation=Conversation())
-    answer = assistant.ask(request)
-    assert answer.status == "answered", (answer.status, answer.headline, answer.error)
-    return answer
-
-
-def rows(answer: Answer) -> list[dict[str, Any]]:
-    names = [c.name for c in answer.columns]
-    return [dict(zip(names, r, strict=True)) for r in answer.rows]
+    return answered(assistant, question, as_of=as_of, account=account)
 
 
 def sql_rows(assistant: Assistant, sql: str, account: str = HOME) -> list[tuple[Any, ...]]:

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from app.core.answer import Answer
-from app.core.conversation import Conversation
 from app.core.plan import Filter, NeedsClarification, QueryPlan
-from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.understand import EngineContext, plan_question, read_question
+from tests.answer_support import answered
+from tests.answer_support import rows as table
 from tests.engine_support import LEX, MODEL, ctx
 
 
@@ -32,15 +32,7 @@ def plan(question: str, as_of: date = date(2025, 12, 31)) -> QueryPlan:
 
 
 def ask(assistant: Assistant, question: str, account: str, as_of: date) -> Answer:
-    request = Request(question, as_of=as_of, account=account, conversation=Conversation())
-    answer = assistant.ask(request)
-    assert answer.status == "answered", (answer.status, answer.headline, answer.error)
-    return answer
-
-
-def table(answer: Answer) -> list[dict[str, Any]]:
-    names = [c.name for c in answer.columns]
-    return [dict(zip(names, r, strict=True)) for r in answer.rows]
+    return answered(assistant, question, as_of=as_of, account=account)
 
 
 def sql(assistant: Assistant, query: str, account: str) -> list[tuple[Any, ...]]:
