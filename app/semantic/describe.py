@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from app.core.plan import Filter, QueryPlan
 from app.semantic.model import SemanticModel
 
-_OPS = {
+# A plan filter's operator in words.
+OP_WORDS = {
     "eq": "is",
     "in": "is",
     "neq": "is not",
@@ -24,7 +25,6 @@ _FUNC = {
     "max": "largest",
     "count_distinct": "number of different",
 }
-_GRAIN = {"day": "day", "week": "week", "month": "month", "quarter": "quarter", "year": "year"}
 
 
 def filter_text(f: Filter, model: SemanticModel) -> str:
@@ -36,7 +36,7 @@ def filter_text(f: Filter, model: SemanticModel) -> str:
     joiner = " or " if f.op in ("eq", "in") else " nor " if f.op in ("neq", "not_in") else ", "
     values = joiner.join(_value_text(f.dimension, v, model) for v in f.values)
     money = f" {f.currency.upper()}" if f.currency else ""
-    return f"{label} {_OPS[f.op]} {values}{money}"
+    return f"{label} {OP_WORDS[f.op]} {values}{money}"
 
 
 def _value_text(dimension: str, value: object, model: SemanticModel) -> str:
@@ -76,11 +76,8 @@ def read_back(
 ) -> str:
     """How the question was read, in one line: measure · breakdown · filters · period · currency."""
     parts = [measure_text(plan, model)]
-    dims = [model.dimensions[d].label.lower() for d in plan.dimensions if d in model.dimensions]
-    if plan.grain:
-        dims.insert(0, _GRAIN[plan.grain])
-    if dims:
-        parts.append("by " + " and ".join(dims))
+    if by := _breakdown(plan, model):
+        parts.append(by)
     if plan.ranking is not None:
         parts.append(f"{plan.ranking.direction} {plan.ranking.n}")
     if plan.filters:
@@ -101,6 +98,14 @@ def read_back(
     elif currency and not plan.listing and _has_money(plan, model):
         parts.append(f"in {currency.upper()}")
     return " · ".join(parts)
+
+
+def _breakdown(plan: QueryPlan, model: SemanticModel) -> str:
+    """The grain and the breakdowns in words ("by month and card brand"), or ""."""
+    dims = [model.dimensions[d].label.lower() for d in plan.dimensions if d in model.dimensions]
+    if plan.grain:
+        dims.insert(0, plan.grain)
+    return "by " + " and ".join(dims) if dims else ""
 
 
 def _list_parts(plan: QueryPlan, model: SemanticModel) -> list[str]:
@@ -182,11 +187,8 @@ def as_question(plan: QueryPlan, model: SemanticModel) -> str:
             words.append(f"for {values}")
         elif f.op in ("neq", "not_in"):
             words.append(f"excluding {values}")
-    dims = [model.dimensions[d].label.lower() for d in plan.dimensions if d in model.dimensions]
-    if plan.grain:
-        dims.insert(0, _GRAIN[plan.grain])
-    if dims:
-        words.append("by " + " and ".join(dims))
+    if by := _breakdown(plan, model):
+        words.append(by)
     if plan.time is not None and plan.time.label:
         words.append(plan.time.label)
     return " ".join(words)

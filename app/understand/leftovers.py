@@ -25,7 +25,7 @@ from difflib import SequenceMatcher
 from app.core.plan import Assumption
 from app.semantic.model import SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS, Lexicon
-from app.understand.reading import EngineContext, Leftover, Reading
+from app.understand.reading import EngineContext, Leftover, Reading, blank_all
 
 
 def _words(text: str) -> frozenset[str]:
@@ -155,9 +155,7 @@ _TAIL = re.compile(r"\b(with|including|plus|along\s+with)\b|[(:—–]|\s-\s", r
 def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
     """Classify every content word left in ``masked`` (the last reader)."""
     tables: set[str] | None = None  # the plan's tables, looked up at the first content word
-    masked = r.masked
-    for c in _COMBINED.finditer(masked):  # "all currencies combined": no breakdown, said twice
-        masked = masked[: c.start()] + " " * (c.end() - c.start()) + masked[c.end() :]
+    masked = blank_all(r.masked, _COMBINED)  # "all currencies combined": no breakdown, said twice
     out: list[Leftover] = []
     notes: list[Assumption] = []
     tail = _TAIL.search(r.text)

@@ -10,6 +10,7 @@ from app.core.errors import CompileError
 from app.semantic.catalog import warehouse_catalog
 from app.semantic.model import Dimension, Metric, SemanticModel
 from app.sql.compile.sqlbuild import (
+    COMPARE,
     col,
     fragment,
     in_list,
@@ -22,7 +23,6 @@ from app.sql.compile.sqlbuild import (
 from app.sql.compile.state import CompileState
 from app.sql.compile.timeframe import local_expr
 
-_COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 _NEGATED = {"neq", "not_in"}
 
 
@@ -143,8 +143,8 @@ def filter_conditions(q: CompileState, metric: Metric) -> list[exp.Expr]:
                 raise CompileError(f"unknown filter dimension {f.dimension}")
             column = dim_expr(dim, metric.table, q.ctx.model, **time_binds(q, metric, dim))
             values = f.values
-        if f.op in _COMPARE:
-            out.append(_COMPARE[f.op](this=column, expression=literal(values[0])))
+        if f.op in COMPARE:
+            out.append(COMPARE[f.op](this=column, expression=literal(values[0])))
         else:
             test = none_of if f.op in _NEGATED else in_list
             out.append(test(column, literals(values)))

@@ -40,7 +40,6 @@ from app.sql.compile.timeframe import local_expr, time_filter, to_utc
 
 RANK = "group_rank"
 RANKED = "ranked"
-_COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 
 
 def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:

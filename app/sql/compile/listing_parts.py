@@ -9,9 +9,11 @@ from sqlglot import exp
 
 from app.core.errors import CompileError
 from app.core.plan import Assumption, Filter, ListOrder, QueryPlan
+from app.semantic.describe import OP_WORDS
 from app.semantic.model import ListColumn, ListSpec
 from app.sql.compile.money import FX_SOURCE
 from app.sql.compile.sqlbuild import (
+    COMPARE,
     Type,
     cast,
     col,
@@ -25,17 +27,6 @@ from app.sql.compile.sqlbuild import (
 from app.sql.compile.state import CompileContext
 
 DEFAULT_LIMIT = 100
-_COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
-_OP_WORDS = {
-    "eq": "is",
-    "in": "is",
-    "neq": "is not",
-    "not_in": "is not",
-    "gt": "over",
-    "gte": "at least",
-    "lt": "under",
-    "lte": "at most",
-}
 _DAY_WORDS = {"gt": "after", "gte": "on or after", "lt": "before", "lte": "on or before"}
 # State words that read after the entity's name ("subscriptions on trial").
 _AFTER = ("on", "in", "from", "no", "requested", "needing", "under", "pre", "post")
@@ -50,7 +41,7 @@ def threshold(
     ctx: CompileContext,
 ) -> exp.Expr:
     """Amount threshold in a currency; other currencies converted with the as-of day's rate."""
-    compare = _COMPARE.get(op, exp.GT)
+    compare = COMPARE.get(op, exp.GT)
     cur = (thr_currency or ctx.account.currency).lower()
     exp10 = 0 if cur in ctx.model.zero_decimal_currencies else 2
     minor = int(Decimal(str(value)).scaleb(exp10))
@@ -144,11 +135,11 @@ def _filter_words(f: Filter, spec: ListSpec, ctx: CompileContext) -> str:
         value = Decimal(str(f.values[0]))
         cur = (f.currency or ctx.account.currency).upper()
         money = next((c for c in spec.columns if c.expr == spec.amount), None)
-        return f"{_label(money, 'amount')} {_OP_WORDS[f.op]} {value:,} {cur}"
+        return f"{_label(money, 'amount')} {OP_WORDS[f.op]} {value:,} {cur}"
     values = " or ".join(str(v) for v in f.values)
     if column is not None and column.kind == "date":
-        return f"{name} {_DAY_WORDS.get(f.op, _OP_WORDS[f.op])} {values}"
-    return f"{name} {_OP_WORDS[f.op]} {values}"
+        return f"{name} {_DAY_WORDS.get(f.op, OP_WORDS[f.op])} {values}"
+    return f"{name} {OP_WORDS[f.op]} {values}"
 
 
 def state_time(plan: QueryPlan, spec: ListSpec) -> str:
@@ -169,8 +160,8 @@ def compare(
         raise CompileError(f"not a day: {values}") from err
     if op in ("neq", "not_in"):
         return none_of(value, nodes)
-    if op in _COMPARE:
-        return _COMPARE[op](this=value, expression=nodes[0])
+    if op in COMPARE:
+        return COMPARE[op](this=value, expression=nodes[0])
     return in_list(value, nodes)
 
 

@@ -22,6 +22,8 @@ from app.semantic.model import SemanticModel, tables_in
 DIALECT = "duckdb"
 _TOKEN = re.compile(r"@(\w+)")
 Type = exp.DataType.Type
+# A plan filter's comparison operator as its SQL node.
+COMPARE: dict[str, type[exp.Binary]] = {"gt": exp.GT, "gte": exp.GTE, "lt": exp.LT, "lte": exp.LTE}
 
 
 def literal(value: str | int | Decimal | date | datetime | None) -> exp.Expr:
