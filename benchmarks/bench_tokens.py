@@ -31,7 +31,7 @@ from app.agent.tokens import count_messages, count_tokens
 from app.core.plan import QueryPlan
 from app.core.settings import Settings
 from app.semantic.catalog import warehouse_catalog
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from benchmarks._common import ROOT, header_line, log, table
 from tools import TOOLS
 from tools import tool_schemas as _tool_schemas

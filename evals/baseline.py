@@ -140,7 +140,7 @@ def load_json(path: Path, what: str) -> dict[str, Any]:
 
 def accept(report_path: Path = LATEST_REPORT, baseline_path: Path = BASELINE) -> str:
     """Write the baseline from a full offline report whose inputs are still current."""
-    from app.semantic.model import semantic_model
+    from app.semantic.load import semantic_model
     from evals.cases import case_files
     from evals.run import CASES_DIR
 

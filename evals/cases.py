@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from app.core.plan import FilterOp, Grain, Ranking
-from app.semantic.model import load_yaml
+from app.semantic.load import load_yaml
 
 Outcome = Literal["answer", "refusal", "clarification"]
 Difficulty = Literal["simple", "moderate", "challenging"]

@@ -148,7 +148,7 @@ class Runner:
     @property
     def semantic_sha256(self) -> str:
         """Hash of the semantic model the assistants use."""
-        from app.semantic.model import semantic_model
+        from app.semantic.load import semantic_model
 
         return (self.semantic or semantic_model()).sha256
 

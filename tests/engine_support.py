@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.core.plan import QueryPlan
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.understand import EngineContext, lexicon_for
 
 MODEL = semantic_model()

@@ -9,7 +9,7 @@ import pytest
 from app.agent.briefing import SchemaContext, build_context, first_messages
 from app.agent.tokens import encoding
 from app.semantic.catalog import warehouse_tables
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 
 MODEL = semantic_model()
 

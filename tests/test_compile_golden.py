@@ -47,7 +47,7 @@ from app.core.errors import ExecutionError
 from app.core.plan import AggregateFunc, QueryPlan
 from app.pipeline.assistant import Assistant
 from app.run.warehouse import Result
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.sql.compile import CompileContext, compile_plan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compile"

@@ -14,7 +14,7 @@ import pytest
 
 from app.core.plan import Comparison, QueryPlan, TimeRange
 from app.pipeline.assistant import Assistant
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
 from app.sql.compile.compiler import COMPILERS
 from app.sql.compile.points import points, points_cte

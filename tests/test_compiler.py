@@ -11,7 +11,8 @@ from app.core.errors import CompileError
 from app.core.plan import Comparison, Filter, QueryPlan, Ranking, TimeRange
 from app.pipeline.assistant import Assistant
 from app.semantic.catalog import warehouse_tables
-from app.semantic.model import Metric, semantic_model
+from app.semantic.load import semantic_model
+from app.semantic.model import Metric
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
 from app.sql.compile.compiler import COMPILERS
 from app.sql.compile.sqlbuild import fragment, literal

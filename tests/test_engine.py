@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from app.core.plan import CannotAnswer, NeedsClarification, QueryPlan
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.understand import EngineContext, lexicon_for, plan_question
 
 MODEL = semantic_model()

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from app.agent.prompts import prompts_dir
-from app.semantic.model import SEMANTIC_DIR, load_semantic_model
+from app.semantic.load import SEMANTIC_DIR, load_semantic_model
 from evals.baseline import BASELINE, BaselineError, accept, baseline_from_report, dumps, load_json
 from evals.cases import Case
 from evals.gate import Gate, check_gate

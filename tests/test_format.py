@@ -13,7 +13,7 @@ from app.core.request import Request
 from app.explain.format import currency_decimals, format_money, format_value
 from app.explain.prose import check_numbers, explain
 from app.pipeline.assistant import Assistant
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 
 
 def test_zero_decimal_currencies_are_the_semantic_models() -> None:

@@ -17,7 +17,7 @@ from app.core.errors import CompileError
 from app.core.plan import Comparison, Filter, QueryPlan, TimeRange
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.sql.compile import CompileContext, compile_plan
 
 AS_OF = date(2025, 12, 31)

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.understand.lexicon import build_lexicon
 from app.understand.phrases import PhraseTable
 from tests.test_timeparse import ROWS

@@ -14,7 +14,7 @@ import pytest
 
 from app.core.plan import Comparison, QueryPlan, TimeRange
 from app.pipeline.assistant import Assistant
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.sql.compile import CompileContext, compile_plan
 
 HOME = "acct_demo_01"

@@ -22,7 +22,7 @@ from app.core.errors import CompileError
 from app.core.plan import CannotAnswer, QueryPlan, TimeRange
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.sql.compile import AccountInfo, CompileContext, compile_plan
 from app.understand import plan_question
 from tests.engine_support import ctx

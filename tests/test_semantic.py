@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from app.core.errors import SemanticModelError
-from app.semantic.model import load_semantic_model, semantic_model
+from app.semantic.load import load_semantic_model, semantic_model
 
 REQUIRED_METRICS = {
     "gross_volume",
@@ -128,3 +128,15 @@ def test_join_graph_is_many_to_one_only() -> None:
     assert m.join_path("refunds", "customers") is not None
     # customers never reach their charges: that edge would multiply customer rows
     assert m.join_path("customers", "charges") is None
+
+
+def test_a_breakdown_column_naming_no_dimension_is_rejected(tmp_path: Path) -> None:
+    """`determines` is checked on every dimension (it was checked only on the last one)."""
+    src = Path(__file__).resolve().parent.parent / "data" / "semantic"
+    for f in src.glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    dims = yaml.safe_load((tmp_path / "dimensions.yaml").read_text())
+    dims["dimensions"][0]["determines"] = ["no_such_dimension"]
+    (tmp_path / "dimensions.yaml").write_text(yaml.safe_dump(dims))
+    with pytest.raises(SemanticModelError, match="unknown dimension no_such_dimension"):
+        load_semantic_model(tmp_path)

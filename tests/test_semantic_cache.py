@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from app.semantic import cache, catalog, model
+from app.semantic import cache, catalog, load
 
 LOADERS = {
     "catalog": (catalog.warehouse_catalog, catalog.load_catalog),
-    "semantic": (model.semantic_model, model.load_semantic_model),
+    "semantic": (load.semantic_model, load.load_semantic_model),
 }
 A_LABEL = {"catalog": "Merchant accounts", "semantic": "Gross volume"}  # text in each source
 

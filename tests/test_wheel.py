@@ -148,7 +148,7 @@ def test_the_installed_resources_load_from_the_venv(installed: Installed) -> Non
         "from app.agent.tokens import load_prices\n"
         "from app.core import resources\n"
         "from app.semantic.catalog import load_catalog\n"
-        "from app.semantic.model import load_semantic_model\n"
+        "from app.semantic.load import load_semantic_model\n"
         "print(json.dumps({\n"
         "    'places': [str(f()) for f in (resources.prompts_dir, resources.ddl_dir,\n"
         "                                  resources.semantic_dir, resources.pricing_path)],\n"

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from app.core.answer import Column
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
 MISSING = "—"

@@ -10,7 +10,8 @@ from app.core.settings import Settings
 from app.run.engines import open_warehouse
 from app.run.warehouse import Result, Warehouse
 from app.semantic.catalog import warehouse_tables
-from app.semantic.model import SemanticModel, semantic_model
+from app.semantic.load import semantic_model
+from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo
 from app.sql.guard.checks import Guarded, Policy, check_sql
 

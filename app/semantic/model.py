@@ -1,25 +1,16 @@
-"""Load and validate data/semantic/*.yaml into typed models; look words up in them."""
+"""Typed models of the semantic YAML (metrics, dimensions, joins, lists, reports); join paths."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from functools import cache
-from pathlib import Path
 from typing import Any, Literal
 
-import pydantic
 import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlglot import exp
 
-from app.core import resources
-from app.core.errors import SemanticModelError
 from app.core.plan import Grain
-from app.semantic.cache import cached_parse
-
-SEMANTIC_DIR = resources.semantic_dir()
-
 
 Movement = Literal["new", "expansion", "contraction", "churned", "reactivation"]
 
@@ -381,141 +372,3 @@ def tables_in(sql: str) -> frozenset[str]:
     """Table names referenced as `table.column` in a trusted model expression."""
     tree = sqlglot.parse_one(sql.replace("@", "__at_"), read="duckdb")
     return frozenset(c.table for c in tree.find_all(exp.Column) if c.table)
-
-
-def _check(model: SemanticModel) -> None:
-    for m in model.metrics.values():
-        for ref in (m.numerator, m.denominator, *m.drivers, *(v.metric for v in m.variants)):
-            if ref and ref not in model.metrics:
-                raise SemanticModelError(f"{m.name}: unknown metric {ref}")
-        implied = [f.dimension for f in m.implied_filters]
-        for dim in [*implied, *(d.dimension for d in m.implied_dimensions)]:
-            if dim not in model.dimensions:
-                raise SemanticModelError(f"{m.name}: unknown dimension {dim}")
-        if m.aggregation in ("ratio", "custom"):
-            continue
-        assert m.table and m.measure and m.time
-        exprs = [m.measure, m.time, *m.where, *([m.currency] if m.currency else [])]
-        for e in [*exprs, *([m.once_per] if m.once_per else [])]:
-            for t in tables_in(e):
-                if model.join_path(m.table, t) is None:
-                    raise SemanticModelError(f"{m.name}: {t} unreachable from {m.table}")
-    for d in model.dimensions.values():
-        if d.table != "*":
-            tables_in(d.expr)
-        if d.via is not None and model.join_path(d.via, d.table) is None:
-            raise SemanticModelError(f"dimension {d.name}: {d.via} is no child of {d.table}")
-    for ms in model.measures.values():
-        metric = model.metrics.get(ms.metric)
-        if metric is None or metric.table != ms.table:
-            raise SemanticModelError(f"measure {ms.name}: {ms.metric} is no metric of {ms.table}")
-        if (ms.unit == "money") != (ms.currency is not None):
-            raise SemanticModelError(f"measure {ms.name}: a currency column goes with money")
-        for e in [ms.expr, ms.time, *ms.where, *([ms.currency] if ms.currency else [])]:
-            for t in tables_in(e):
-                if model.join_path(ms.table, t) is None:
-                    raise SemanticModelError(f"measure {ms.name}: {t} unreachable")
-        for name in d.determines:
-            if name not in model.dimensions:
-                raise SemanticModelError(f"dimension {d.name}: unknown dimension {name}")
-    for r in model.reports.values():
-        for ref in (n for ms in r.measures for n in (ms.amount, ms.count) if n):
-            if ref not in model.metrics:
-                raise SemanticModelError(f"report {r.name}: unknown metric {ref}")
-    for spec in model.lists.values():
-        _check_list(model, spec)
-
-
-def _check_list(model: SemanticModel, spec: ListSpec) -> None:
-    """Every column reachable without fan-out; every name a list refers to in its catalogue."""
-    names = {c.name for c in spec.columns}
-    wanted = {
-        *spec.default,
-        *spec.base,
-        spec.key,
-        spec.recent,
-        *([spec.order] if spec.order else []),
-    }
-    if wanted - names:
-        raise SemanticModelError(f"list {spec.name}: unknown columns {sorted(wanted - names)}")
-    if set(spec.aliases.values()) - set(spec.states) or set(spec.state_times) - set(spec.states):
-        raise SemanticModelError(f"list {spec.name}: an alias or a state time names no state")
-    for j in spec.joins:
-        if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
-            raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")
-    for c in spec.columns:
-        if c.local and c.kind != "date":
-            raise SemanticModelError(f"list {spec.name}: local column {c.name} must be a date")
-        if c.kind == "money" and spec.currency is None:
-            raise SemanticModelError(f"list {spec.name}: money column {c.name} needs a currency")
-        source = c.via or spec.table
-        if c.via is not None and model.join_path(c.via, spec.table) is None:
-            raise SemanticModelError(f"list {spec.name}: {c.via} is no child of {spec.table}")
-        for t in tables_in(c.expr):
-            if model.join_path(source, t, spec.joins) is None:
-                raise SemanticModelError(f"list {spec.name}: {t} unreachable from {source}")
-    for sql in (spec.time, spec.amount, spec.currency, *spec.state_times.values()):
-        for t in tables_in(sql) if sql else ():
-            if model.join_path(spec.table, t, spec.joins) is None:
-                raise SemanticModelError(f"list {spec.name}: {t} unreachable")
-
-
-def load_yaml(text: str | bytes) -> Any:
-    """Parse YAML safely, with libyaml's loader when PyYAML has it (same result, ~10x faster)."""
-    import yaml  # only here: the packaged model usually comes from the parse cache
-
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
-    """Load, validate and hash the semantic model YAML files."""
-    files = sorted(directory.glob("*.yaml"))
-    raw: dict[str, object] = {}
-    digest = hashlib.sha256()
-    for f in files:
-        text = f.read_bytes()
-        digest.update(f.name.encode() + b"\0" + text)
-        raw.update(load_yaml(text) or {})
-    try:
-        metrics = {m["name"]: Metric(**m) for m in raw["metrics"]}  # type: ignore[attr-defined]
-        dims = {d["name"]: Dimension(**d) for d in raw["dimensions"]}  # type: ignore[attr-defined]
-        lists = {s["name"]: ListSpec(**s) for s in raw["lists"]}  # type: ignore[attr-defined]
-        listed: Any = raw.get("measures") or []  # measures.yaml is optional
-        measures = {m["name"]: Measure(**m) for m in listed}
-        model = SemanticModel(
-            metrics=metrics,
-            dimensions=dims,
-            joins=tuple(Join(**j) for j in raw["joins"]),  # type: ignore[attr-defined]
-            lists=lists,
-            measures=measures,
-            ambiguous=tuple(Ambiguity(**a) for a in raw["ambiguous"]),  # type: ignore[attr-defined]
-            countries=raw["countries"],
-            states=raw["states"],
-            currencies=raw["currencies"],
-            zero_decimal_currencies=raw["zero_decimal_currencies"],
-            sha256=digest.hexdigest(),
-            reports={r["name"]: Report(**r) for r in raw.get("reports", [])},  # type: ignore[attr-defined]
-        )
-    except (KeyError, TypeError, ValidationError) as err:
-        raise SemanticModelError(f"invalid semantic model: {err}") from err
-    _check(model)
-    return model
-
-
-@cache
-def semantic_model() -> SemanticModel:
-    """The packaged semantic model, loaded once (and kept, validated, in the parse cache)."""
-    code = [
-        Path(__file__).read_bytes(),
-        pydantic.VERSION.encode(),
-        str(getattr(sqlglot, "__version__", "")).encode(),
-    ]
-    # A cached entry's types are validated again; its cross-checks passed when it was written.
-    return cached_parse(
-        "semantic",
-        SEMANTIC_DIR.glob("*.yaml"),
-        code,
-        load_semantic_model,
-        lambda m: m.model_dump_json(by_alias=True),
-        SemanticModel.model_validate_json,
-    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app.core.plan import QueryPlan
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.ui.chat import Turn, chat_state
 from app.ui.chatview import run_chat
 from app.ui.sidebar import Selection

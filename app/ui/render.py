@@ -16,7 +16,7 @@ import streamlit as st
 
 from app.core.answer import Answer, Column
 from app.explain.format import format_value
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.charts import answer_chart
 from app.ui.chat import Turn

@@ -8,7 +8,7 @@ from datetime import date
 import streamlit as st
 
 from app.core.errors import AssistantError, WarehouseMissing
-from app.semantic.model import semantic_model
+from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.text import escape_md, one_line
 

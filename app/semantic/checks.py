@@ -1,0 +1,93 @@
+"""Cross-checks of a loaded semantic model.
+
+Every name the model refers to exists, and every expression of a metric, measure, dimension or
+list is reachable from its table without fan-out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from app.core.errors import SemanticModelError
+from app.semantic.model import tables_in
+
+if TYPE_CHECKING:
+    from app.semantic.model import ListSpec, SemanticModel
+
+
+def check_model(model: SemanticModel) -> None:
+    """Every name the model refers to exists; every expression is reachable without fan-out."""
+    for m in model.metrics.values():
+        for ref in (m.numerator, m.denominator, *m.drivers, *(v.metric for v in m.variants)):
+            if ref and ref not in model.metrics:
+                raise SemanticModelError(f"{m.name}: unknown metric {ref}")
+        implied = [f.dimension for f in m.implied_filters]
+        for dim in [*implied, *(d.dimension for d in m.implied_dimensions)]:
+            if dim not in model.dimensions:
+                raise SemanticModelError(f"{m.name}: unknown dimension {dim}")
+        if m.aggregation in ("ratio", "custom"):
+            continue
+        assert m.table and m.measure and m.time
+        exprs = [m.measure, m.time, *m.where, *([m.currency] if m.currency else [])]
+        for e in [*exprs, *([m.once_per] if m.once_per else [])]:
+            for t in tables_in(e):
+                if model.join_path(m.table, t) is None:
+                    raise SemanticModelError(f"{m.name}: {t} unreachable from {m.table}")
+    for d in model.dimensions.values():
+        if d.table != "*":
+            tables_in(d.expr)
+        if d.via is not None and model.join_path(d.via, d.table) is None:
+            raise SemanticModelError(f"dimension {d.name}: {d.via} is no child of {d.table}")
+        for name in d.determines:
+            if name not in model.dimensions:
+                raise SemanticModelError(f"dimension {d.name}: unknown dimension {name}")
+    for ms in model.measures.values():
+        metric = model.metrics.get(ms.metric)
+        if metric is None or metric.table != ms.table:
+            raise SemanticModelError(f"measure {ms.name}: {ms.metric} is no metric of {ms.table}")
+        if (ms.unit == "money") != (ms.currency is not None):
+            raise SemanticModelError(f"measure {ms.name}: a currency column goes with money")
+        for e in [ms.expr, ms.time, *ms.where, *([ms.currency] if ms.currency else [])]:
+            for t in tables_in(e):
+                if model.join_path(ms.table, t) is None:
+                    raise SemanticModelError(f"measure {ms.name}: {t} unreachable")
+    for r in model.reports.values():
+        for ref in (n for ms in r.measures for n in (ms.amount, ms.count) if n):
+            if ref not in model.metrics:
+                raise SemanticModelError(f"report {r.name}: unknown metric {ref}")
+    for spec in model.lists.values():
+        _check_list(model, spec)
+
+
+def _check_list(model: SemanticModel, spec: ListSpec) -> None:
+    """Every column reachable without fan-out; every name a list refers to in its catalogue."""
+    names = {c.name for c in spec.columns}
+    wanted = {
+        *spec.default,
+        *spec.base,
+        spec.key,
+        spec.recent,
+        *([spec.order] if spec.order else []),
+    }
+    if wanted - names:
+        raise SemanticModelError(f"list {spec.name}: unknown columns {sorted(wanted - names)}")
+    if set(spec.aliases.values()) - set(spec.states) or set(spec.state_times) - set(spec.states):
+        raise SemanticModelError(f"list {spec.name}: an alias or a state time names no state")
+    for j in spec.joins:
+        if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
+            raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")
+    for c in spec.columns:
+        if c.local and c.kind != "date":
+            raise SemanticModelError(f"list {spec.name}: local column {c.name} must be a date")
+        if c.kind == "money" and spec.currency is None:
+            raise SemanticModelError(f"list {spec.name}: money column {c.name} needs a currency")
+        source = c.via or spec.table
+        if c.via is not None and model.join_path(c.via, spec.table) is None:
+            raise SemanticModelError(f"list {spec.name}: {c.via} is no child of {spec.table}")
+        for t in tables_in(c.expr):
+            if model.join_path(source, t, spec.joins) is None:
+                raise SemanticModelError(f"list {spec.name}: {t} unreachable from {source}")
+    for sql in (spec.time, spec.amount, spec.currency, *spec.state_times.values()):
+        for t in tables_in(sql) if sql else ():
+            if model.join_path(spec.table, t, spec.joins) is None:
+                raise SemanticModelError(f"list {spec.name}: {t} unreachable")
