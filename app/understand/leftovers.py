@@ -19,8 +19,10 @@ The engine answers only when no leftover is a typo or changes the meaning; other
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from typing import TypeAlias
 
 from app.core.plan import Assumption
 from app.semantic.model import SemanticModel
@@ -210,7 +212,7 @@ def _classify(
         return Leftover(raw, start, end, "meaning", "part of a time phrase I could not read")
     if _known(word, lexicon):
         return Leftover(raw, start, end, "meaning", "a word I know but could not use here")
-    fix = _typo(word, _vocabulary(lexicon))
+    fix = _typo(word, *_vocabulary(lexicon))
     if fix is not None:
         return Leftover(raw, start, end, "typo", f"did you mean {fix}?", suggestion=fix)
     if _ID.match(word):
@@ -303,22 +305,25 @@ def _known_form(word: str, lexicon: Lexicon) -> bool:
     )
 
 
-def _typo(word: str, vocabulary: frozenset[str]) -> str | None:
+def _typo(
+    word: str, vocabulary: frozenset[str], by_initial: dict[str, tuple[_Candidate, ...]]
+) -> str | None:
     """The vocabulary word this one is probably a misspelling of (None if none is close)."""
     if len(word) < 4 or word in vocabulary:
         return None
     best, best_ratio = None, 0.0
-    for cand in vocabulary:
-        if cand[0] != word[0] or abs(len(cand) - len(word)) > 2:
+    letters = Counter(word)
+    for cand, cand_letters in by_initial.get(word[0], ()):  # a typo keeps its first letter
+        if abs(len(cand) - len(word)) > 2:
             continue
         if _shared_prefix(cand, word) >= min(len(cand), len(word)) - 1:
             continue  # an inflection ("collect", "additions" beside "collected", "additional")
-        swapped = len(cand) == len(word) and sorted(cand) == sorted(word)
-        matcher = SequenceMatcher(None, word, cand)
+        swapped = len(cand) == len(word) and cand_letters == letters
         floor = 0.7 if swapped else 0.84
-        if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
-            continue  # upper bounds of ratio(): it cannot reach the threshold
-        ratio = matcher.ratio()
+        common = sum(min(n, letters[c]) for c, n in cand_letters.items())
+        if 2.0 * common / (len(cand) + len(word)) < floor:
+            continue  # SequenceMatcher.quick_ratio(), an upper bound of ratio(), is too low
+        ratio = SequenceMatcher(None, word, cand).ratio()
         if (ratio >= 0.84 or (swapped and ratio >= 0.7)) and ratio > best_ratio:
             best, best_ratio = cand, ratio
     return best
@@ -334,11 +339,13 @@ def _shared_prefix(a: str, b: str) -> int:
     return n
 
 
-_VOCABULARY: dict[int, tuple[Lexicon, frozenset[str]]] = {}
+_Candidate: TypeAlias = tuple[str, Counter[str]]  # a word and its letters
+_Vocabulary: TypeAlias = tuple[frozenset[str], dict[str, tuple[_Candidate, ...]]]
+_VOCABULARY: dict[int, tuple[Lexicon, _Vocabulary]] = {}
 
 
-def _vocabulary(lexicon: Lexicon) -> frozenset[str]:
-    """Single words of the model's phrases and of time, that a typo may be meant as."""
+def _vocabulary(lexicon: Lexicon) -> _Vocabulary:
+    """Single words of the model's phrases and of time that a typo may be meant as, by initial."""
     cached = _VOCABULARY.get(id(lexicon))
     if cached is not None and cached[0] is lexicon:
         return cached[1]
@@ -354,8 +361,12 @@ def _vocabulary(lexicon: Lexicon) -> frozenset[str]:
     for phrase in lexicon.value_words:
         words.update(w for w in phrase.split() if len(w) >= 5 and w.isalpha())
     vocabulary = frozenset(words - FUNCTION_WORDS)
-    _VOCABULARY[id(lexicon)] = (lexicon, vocabulary)
-    return vocabulary
+    by_initial: dict[str, list[_Candidate]] = {}
+    for w in sorted(vocabulary):
+        by_initial.setdefault(w[0], []).append((w, Counter(w)))
+    found = (vocabulary, {k: tuple(v) for k, v in by_initial.items()})
+    _VOCABULARY[id(lexicon)] = (lexicon, found)
+    return found
 
 
 def corrected(text: str, leftovers: tuple[Leftover, ...]) -> str:

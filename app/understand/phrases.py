@@ -5,36 +5,88 @@ The lexicon's tables hold hundreds of phrases; compiled as one regex
     (?<![\w$€£])(?:longest|...|shortest)(?![\w])     (case-insensitive, a space = [\s-]+)
 
 they cost ~10 ms on the first question. ``PhraseTable`` gives the same matches from a trie of the
-phrases, walked from each position where a match may start. The walk is exact because a text
-character can follow at most one branch (a space or hyphen only the gap, anything else only the
-letter it folds to), so the phrases that match at a position lie on one path and the regex's
-choice, the longest, is the deepest end that is not followed by a word character. A table with
-any other phrase (upper case, a hyphen, doubled spaces, a non-ASCII letter) is the compiled
-regex instead.
+phrases' tokens, walked from each token where a match may start. A token is a run of word
+characters or one other character that is not a space or hyphen; a phrase and the text are cut
+the same way, so a match starts and ends on token edges: it cannot start after a word character
+or a currency sign, nor end before a word character, and a space in a phrase is a run of spaces
+or hyphens between two tokens. A text token is looked up as it folds case-insensitively the way
+``re`` folds it (the Kelvin sign is "k"). The walk is exact because each text token follows one
+branch, so the phrases that match at a token lie on one path and the regex's choice, the longest,
+is the deepest end that is not followed by a word character. One question's readers look up the
+same text in a dozen tables: its tokens are cut once. A table with any other phrase (upper case,
+a hyphen, doubled spaces, a non-ASCII letter) is the compiled regex instead.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
-from typing import Final, TypeAlias
+from typing import Final, NamedTuple, TypeAlias
 
-_Trie: TypeAlias = dict[str, "_Trie"]
-_GAP: Final = " "
-_END: Final = "<end>"  # not a single character, so no text character leads there
-_NO_FOLD: Final = "<none>"
-# Where a phrase may start: a character that is not a space, not preceded by a word character or
-# a currency sign (a phrase never starts with a space or a hyphen).
-_STARTS: Final = re.compile(r"(?<![\w$€£])[^\s-]")
+_Trie: TypeAlias = dict[object, "_Trie"]
+_END: Final = "<end>"  # a key no token has (tokens are keyed (gap, text) past the first)
+_TOKEN: Final = re.compile(r"(\w+)|[^\w\s-]")
+_CURRENCY: Final = frozenset("$€£")
 _SEEN_MAX: Final = 32  # texts whose matches a table keeps: the readers of one question
+_ASCII: Final = string.ascii_lowercase + string.digits + string.punctuation
 
 
-def _is_word(c: str) -> bool:
-    return c.isalnum() or c == "_"
+class _Tokens(NamedTuple):
+    """A text cut into tokens: spans, trie keys, and where a match may start or end."""
+
+    spans: tuple[tuple[int, int], ...]
+    first: tuple[str, ...]  # the key of a token that starts a phrase
+    next: tuple[tuple[bool, str], ...]  # the key of a token that continues one: (gap before, key)
+    starts: tuple[bool, ...]  # not after a word character or a currency sign
+    ends: tuple[bool, ...]  # not before a word character
 
 
-def _is_gap(c: str) -> bool:
-    return c.isspace() or c == "-"
+_CUT: dict[str, _Tokens] = {}
+_FOLDS: dict[str, str] = {}
+
+
+def _fold(c: str) -> str:
+    """The ASCII character a non-ASCII one matches case-insensitively in ``re``, else itself."""
+    if c not in _FOLDS:
+        found = (a for a in _ASCII if re.fullmatch(re.escape(a), c, re.IGNORECASE))
+        _FOLDS[c] = next(found, c)
+    return _FOLDS[c]
+
+
+def _key(token: str) -> str:
+    if token.isascii():
+        return token.lower()
+    return "".join(c.lower() if c.isascii() else _fold(c) for c in token)
+
+
+def _cut(text: str) -> _Tokens:
+    """The text's tokens (the last few texts are kept: every table of a question looks them up)."""
+    found = _CUT.get(text)
+    if found is not None:
+        return found
+    spans, first, nxt, words = [], [], [], []
+    last = 0
+    for m in _TOKEN.finditer(text):
+        i, j = m.span()
+        token = m.group()
+        key = token.lower() if token.isascii() else _key(token)
+        spans.append((i, j))
+        first.append(key)
+        nxt.append((i > last, key))  # between two tokens there are only spaces and hyphens
+        words.append(m.group(1) is not None)
+        last = j
+    n = len(spans)
+    starts = [
+        k == 0 or nxt[k][0] or not (words[k - 1] or text[spans[k - 1][0]] in _CURRENCY)
+        for k in range(n)
+    ]
+    ends = [k == n - 1 or nxt[k + 1][0] or not words[k + 1] for k in range(n)]
+    found = _Tokens(tuple(spans), tuple(first), tuple(nxt), tuple(starts), tuple(ends))
+    if len(_CUT) >= _SEEN_MAX:
+        _CUT.clear()
+    _CUT[text] = found
+    return found
 
 
 def _plain(phrase: str) -> bool:
@@ -66,16 +118,15 @@ class PhraseTable:
         unique = list(dict.fromkeys(p for p in phrases if p))
         self._regex: re.Pattern[str] | None = None
         self._trie: _Trie = {}
-        self._alphabet = sorted(set("".join(unique)) - {_GAP})
-        self._folds: dict[str, str] = {}
         self._seen: dict[str, tuple[tuple[int, int], ...]] = {}
         if not all(_plain(p) for p in unique):
             self._regex = _regex(unique)
             return
         for phrase in unique:
-            node = self._trie
-            for c in phrase:
-                node = node.setdefault(c, {})
+            cut = _cut(phrase)
+            node = self._trie.setdefault(cut.first[0], {})
+            for key in cut.next[1:]:
+                node = node.setdefault(key, {})
             node[_END] = {}
 
     def spans(self, text: str) -> tuple[tuple[int, int], ...]:
@@ -95,39 +146,23 @@ class PhraseTable:
         if self._regex is not None:
             yield from (m.span() for m in self._regex.finditer(text))
             return
-        after = 0  # matches do not overlap: the next starts at or after the last one's end
-        for start in _STARTS.finditer(text):
-            i = start.start()
-            if i < after:
+        cut = _cut(text)
+        spans, nxt, ends, trie = cut.spans, cut.next, cut.ends, self._trie
+        k, n = 0, len(spans)
+        while k < n:
+            node = trie.get(cut.first[k]) if cut.starts[k] else None
+            if node is None:
+                k += 1
                 continue
-            end = self._longest_at(text, i)
-            if end > i:
-                yield i, end
-                after = end
-
-    def _longest_at(self, text: str, i: int) -> int:
-        node, j, n, best = self._trie, i, len(text), -1
-        while True:
-            if _END in node and (j == n or not _is_word(text[j])):
-                best = j
-            if j == n:
-                return best
-            c = text[j]
-            if _is_gap(c):
-                if _GAP not in node:
-                    return best
-                node = node[_GAP]
-                while j < n and _is_gap(text[j]):
-                    j += 1
+            j, best = k, -1
+            while True:
+                if _END in node and ends[j]:
+                    best = j
+                j += 1
+                if j == n or (node := node.get(nxt[j])) is None:  # type: ignore[assignment]
+                    break
+            if best < 0:
+                k += 1
                 continue
-            nxt = node.get(c.lower() if c.isascii() else self._fold(c))
-            if nxt is None:
-                return best
-            node, j = nxt, j + 1
-
-    def _fold(self, c: str) -> str:
-        """The phrase character a non-ASCII character matches case-insensitively ("" if none)."""
-        if c not in self._folds:
-            found = (p for p in self._alphabet if re.fullmatch(re.escape(p), c, re.IGNORECASE))
-            self._folds[c] = next(found, _NO_FOLD)
-        return self._folds[c]
+            yield spans[k][0], spans[best][1]
+            k = best + 1
