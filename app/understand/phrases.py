@@ -159,7 +159,7 @@ class PhraseTable:
                 if _END in node and ends[j]:
                     best = j
                 j += 1
-                if j == n or (node := node.get(nxt[j])) is None:  # type: ignore[assignment]
+                if j == n or (node := node.get(nxt[j])) is None:
                     break
             if best < 0:
                 k += 1
