@@ -126,13 +126,14 @@ def main() -> None:
 
 
 def _caches() -> list[Any]:
-    """cache_clear of every cache of compiled SQL the code under test has (none before #8)."""
+    """cache_clear of every cache of compiled SQL (none before #8) and of typo checks it has."""
     import importlib
 
     found = []
     for module, name in (
         ("app.sql.compile.sqlbuild", "_parsed"),  # parsed semantic-model fragments (today)
         ("app.sql.guard.checks", "_verified"),
+        ("app.understand.leftovers", "typo"),  # the did-you-mean check of each unknown word
         ("app.sqlbuild", "_skeleton"),  # the flat layout before issue 13
         ("app.guard", "_verified"),
     ):

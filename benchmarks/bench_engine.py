@@ -9,7 +9,10 @@ large one. Each variant runs in its own subprocess (benchmarks/_engine_child.py)
 * `after (pure sqlglot)`: the working tree on pure-Python sqlglot (the code changes alone);
 * `after`: the working tree as installed (with sqlglotc's compiled parser when present).
 
-Run: python -m benchmarks.bench_engine [--quick] [--repeat N] [--baseline-ref REF]
+The variants run `--rounds` times, alternating their order, and each variant's samples are pooled:
+the machine is shared, and a busy spell should weigh on every variant alike.
+
+Run: python -m benchmarks.bench_engine [--quick] [--repeat N] [--rounds R] [--baseline-ref REF]
 """
 
 from __future__ import annotations
@@ -122,8 +125,25 @@ def _row(name: str, r: dict[str, Any], key: str, goal: float | None = None) -> l
     return row
 
 
-def run(quick: bool = False, repeat: int = 5, baseline_ref: str = BASELINE_REF) -> str:
-    """Run every variant and return the markdown section."""
+def merge(into: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    """Two runs of one variant as one: samples pooled, status counts added, the rest the first's."""
+    out = dict(into)
+    for key, value in more.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(value, list) and key != "gc_collections":
+            out[key] = [*out[key], *value]
+        elif isinstance(value, dict):
+            out[key] = {k: out[key].get(k, 0) + n for k, n in value.items()} | {
+                k: n for k, n in out[key].items() if k not in value
+            }
+    return out
+
+
+def run(
+    quick: bool = False, repeat: int = 2, baseline_ref: str = BASELINE_REF, rounds: int = 3
+) -> str:
+    """Run every variant (``rounds`` times, alternating) and return the markdown section."""
     from evals.warehouses import ensure_warehouse
 
     cases = eval_cases()
@@ -136,9 +156,10 @@ def run(quick: bool = False, repeat: int = 5, baseline_ref: str = BASELINE_REF) 
     if _sqlglotc_installed():
         variants.append(("after, sqlglotc", ROOT, False))
     results: dict[str, dict[str, Any]] = {}
-    for name, code, pure in variants:
-        log(f"engine benchmark: {name} ...")
-        results[name] = run_variant(code, spec, pure)
+    for i in range(rounds):  # alternate, so that a busy spell on a shared machine hits all alike
+        for name, code, pure in variants if i % 2 == 0 else variants[::-1]:
+            log(f"engine benchmark: {name}, round {i + 1} of {rounds} ...")
+            results[name] = merge(results.get(name, {}), run_variant(code, spec, pure))
     large: dict[str, Any] | None = None
     if not quick and LARGE.exists():
         log("engine benchmark: ask() on the large warehouse ...")
@@ -153,7 +174,7 @@ def run(quick: bool = False, repeat: int = 5, baseline_ref: str = BASELINE_REF) 
         }
         large = run_variant(ROOT, large_spec, pure=not _sqlglotc_installed())
     (OUT_DIR / "engine.json").write_text(json.dumps({"results": results, "large": large}))
-    return markdown(results, large, len(cases), repeat)
+    return markdown(results, large, len(cases), repeat * rounds, rounds)
 
 
 def _sqlglotc_installed() -> bool:
@@ -163,7 +184,11 @@ def _sqlglotc_installed() -> bool:
 
 
 def markdown(
-    results: dict[str, dict[str, Any]], large: dict[str, Any] | None, n_cases: int, repeat: int
+    results: dict[str, dict[str, Any]],
+    large: dict[str, Any] | None,
+    n_cases: int,
+    repeat: int,
+    rounds: int = 1,
 ) -> str:
     """The engine section of the report."""
     head = ["variant", "measure", "n", "wall p50", "wall p95", "CPU p50", "CPU p95", "goal"]
@@ -203,10 +228,18 @@ def markdown(
     names = list(results)
     parts = [
         f"{n_cases} eval cases (follow-ups replayed, final question timed) x {repeat} runs each, "
-        "after one warm-up pass; each variant in its own process on the same machine, same run. "
-        "`first time` rows: one pass with the caches of parsed SQL (query skeletons before issue "
+        "after one warm-up pass; each variant in its own process on the same machine, same run"
+        + (
+            f", in {rounds} rounds that alternate the variants' order (samples pooled) so that a "
+            "busy spell on the shared machine weighs on every variant alike. "
+            if rounds > 1
+            else ". "
+        )
+        + "`first time` rows: one pass per round with the caches of parsed SQL (query skeletons "
+        "before issue "
         "13, semantic-model fragments after it: app/sql/compile/sqlbuild.py) and of verified SQL "
-        "(app/sql/guard/checks.py) emptied before every question, "
+        "(app/sql/guard/checks.py), and since issue 17 of typo checks (app/understand/leftovers) "
+        "emptied before every question, "
         "i.e. a question whose shape nobody asked before. Wall = elapsed time; CPU = this "
         "thread's CPU time (time.thread_time), which the other processes sharing the machine "
         "inflate far less than wall time. ask() is wall time only (DuckDB uses its own threads).",
@@ -235,12 +268,15 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: print the engine section."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="skip the large warehouse")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=2, help="runs of each case per round")
     ap.add_argument("--baseline-ref", default=BASELINE_REF)
+    ap.add_argument(
+        "--rounds", type=int, default=3, help="run the variants this many times, alternating"
+    )
     args = ap.parse_args(argv)
     print(header_line("Engine benchmark"))
     print()
-    print(run(args.quick, args.repeat, args.baseline_ref))
+    print(run(args.quick, args.repeat, args.baseline_ref, args.rounds))
     return 0
 
 

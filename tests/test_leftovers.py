@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.core.plan import CannotAnswer, NeedsClarification, QueryPlan
 from app.semantic.describe import read_back
 from app.understand.engine import plan_question, read_question
+from app.understand.leftovers import _word_before
 from tests.engine_support import MODEL, ctx
 
 
@@ -128,3 +133,13 @@ def test_the_accounts_own_time_zone_is_read_not_a_filter(question: str) -> None:
     assert any(a.key == "local_time" for a in plan.assumptions)
     state = plan_question("Gross volume in New York in 2025", ctx())
     assert isinstance(state, QueryPlan) and [f.values for f in state.filters] == [("NY",)]
+
+
+_LAST_WORD = re.compile(r"([A-Za-z][\w'’]*)[^A-Za-z]*$")
+
+
+@given(st.text(alphabet="ab Z1_'’é.-,", max_size=14), st.integers(min_value=0, max_value=14))
+def test_the_word_before_a_position_is_the_last_word_a_regex_finds(text: str, at: int) -> None:
+    at = min(at, len(text))
+    m = _LAST_WORD.search(text, 0, at)  # the definition: quadratic in the question's length
+    assert _word_before(text, at) == (m.group(1).lower() if m else "")

@@ -18,6 +18,7 @@ The engine answers only when no leftover is a typo or changes the meaning; other
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -148,6 +149,7 @@ _AVERAGE_RATE = Assumption(
 _HEAD_OF = re.compile(r"\s+(?:of|to|on|for)\s+(?:(?:the|our|its|their|all)\s+)?([A-Za-z]\w*)", re.I)
 _LAST_WORD = re.compile(r"([A-Za-z][\w'’]*)[^A-Za-z]*$")
 _TOKEN = re.compile(r"[A-Za-z][\w'’]*")
+_WORDISH = re.compile(r"[\w'’]")
 _ID = re.compile(r"^[a-z]+_\w+$")
 _OWN_ACCOUNT = re.compile(r"^acct_\w+$")  # screened before reading: only the asking account
 # After these, the words name columns or measures: "with X", "(X, Y)", "— X, Y", ": X, Y".
@@ -212,7 +214,7 @@ def _classify(
         return Leftover(raw, start, end, "meaning", "part of a time phrase I could not read")
     if _known(word, lexicon):
         return Leftover(raw, start, end, "meaning", "a word I know but could not use here")
-    fix = _typo(word, *_vocabulary(lexicon))
+    fix = typo(word, _vocabulary(lexicon))
     if fix is not None:
         return Leftover(raw, start, end, "typo", f"did you mean {fix}?", suggestion=fix)
     if _ID.match(word):
@@ -286,8 +288,18 @@ def _entity_table(word: str, ctx: EngineContext) -> str | None:
 
 
 def _word_before(text: str, start: int) -> str:
-    m = _LAST_WORD.search(text, 0, start)
+    """The last word before ``start`` (lower case), or ""."""
+    i = start  # the search starts where the run of word characters holding the last letter starts
+    while i > 0 and not _is_letter(text[i - 1]):
+        i -= 1
+    while i > 0 and _WORDISH.match(text[i - 1]):
+        i -= 1
+    m = _LAST_WORD.search(text, i, start)
     return m.group(1).lower() if m else ""
+
+
+def _is_letter(c: str) -> bool:
+    return c.isascii() and c.isalpha()
 
 
 def _known(word: str, lexicon: Lexicon) -> bool:
@@ -305,15 +317,17 @@ def _known_form(word: str, lexicon: Lexicon) -> bool:
     )
 
 
-def _typo(
-    word: str, vocabulary: frozenset[str], by_initial: dict[str, tuple[_Candidate, ...]]
-) -> str | None:
-    """The vocabulary word this one is probably a misspelling of (None if none is close)."""
-    if len(word) < 4 or word in vocabulary:
+@functools.lru_cache(maxsize=4096)
+def typo(word: str, vocabulary: _Vocabulary) -> str | None:
+    """The vocabulary word this one is probably a misspelling of (None if none is close).
+
+    Kept per word: the same few unknown words ("show", "give", "every") come in most questions.
+    """
+    if len(word) < 4 or word in vocabulary.words:
         return None
     best, best_ratio = None, 0.0
     letters = Counter(word)
-    for cand, cand_letters in by_initial.get(word[0], ()):  # a typo keeps its first letter
+    for cand, cand_letters in vocabulary.by_initial.get(word[0], ()):  # typos keep the initial
         if abs(len(cand) - len(word)) > 2:
             continue
         if _shared_prefix(cand, word) >= min(len(cand), len(word)) - 1:
@@ -340,7 +354,16 @@ def _shared_prefix(a: str, b: str) -> int:
 
 
 _Candidate: TypeAlias = tuple[str, Counter[str]]  # a word and its letters
-_Vocabulary: TypeAlias = tuple[frozenset[str], dict[str, tuple[_Candidate, ...]]]
+
+
+@dataclass(frozen=True, eq=False)  # hashed by identity: one per lexicon, a key of typo()'s cache
+class _Vocabulary:
+    """The words a typo may be meant as, and by initial with their letters."""
+
+    words: frozenset[str]
+    by_initial: dict[str, tuple[_Candidate, ...]]
+
+
 _VOCABULARY: dict[int, tuple[Lexicon, _Vocabulary]] = {}
 
 
@@ -364,7 +387,7 @@ def _vocabulary(lexicon: Lexicon) -> _Vocabulary:
     by_initial: dict[str, list[_Candidate]] = {}
     for w in sorted(vocabulary):
         by_initial.setdefault(w[0], []).append((w, Counter(w)))
-    found = (vocabulary, {k: tuple(v) for k, v in by_initial.items()})
+    found = _Vocabulary(vocabulary, {k: tuple(v) for k, v in by_initial.items()})
     _VOCABULARY[id(lexicon)] = (lexicon, found)
     return found
 

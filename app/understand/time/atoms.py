@@ -84,7 +84,11 @@ class _Atom:
     gate: str = ""  # a small pattern that every match of ``core`` contains (see rules.Rule)
 
 
-_MONTH_GATE: Final = r"jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec"
+# A month's name as MON reads it, a word of its own ("market", "decline" do not open the gate).
+_MONTH_GATE: Final = (
+    r"(?<![a-z])(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])"
+)
 _ISO_GATE: Final = r"20\d\d[-/]"
 
 
