@@ -173,8 +173,31 @@ def run(
             "settings": LARGE_SETTINGS,
         }
         large = run_variant(ROOT, large_spec, pure=not _sqlglotc_installed())
+    same = _cases_at(baseline_ref)
+    had = [c["name"] in same for c in cases]
+    for r in results.values():  # the samples of the questions both variants had, by case order
+        for key in ("plan_compile_ms", "plan_compile_cpu_ms", "plan_ms", "plan_cpu_ms"):
+            r[f"same_{key}"] = [x for k, x in enumerate(r[key]) if had[k % len(cases)]]
     (OUT_DIR / "engine.json").write_text(json.dumps({"results": results, "large": large}))
-    return markdown(results, large, len(cases), repeat * rounds, rounds)
+    n_same = sum(had)
+    return markdown(results, large, len(cases), repeat * rounds, rounds, (baseline_ref, n_same))
+
+
+def _cases_at(ref: str) -> set[str]:
+    """The names of the eval cases at a commit (the questions a before/after pair both had)."""
+    import yaml
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+
+    names: set[str] = set()
+    for path in git("ls-tree", "--name-only", ref, "evals/cases/").split():
+        if path.endswith((".yaml", ".yml")):
+            data = yaml.safe_load(git("show", f"{ref}:{path}")) or []
+            names.update(c["name"] for c in (data if isinstance(data, list) else data["cases"]))
+    return names
 
 
 def _sqlglotc_installed() -> bool:
@@ -189,14 +212,17 @@ def markdown(
     n_cases: int,
     repeat: int,
     rounds: int = 1,
+    same: tuple[str, int] | None = None,
 ) -> str:
-    """The engine section of the report."""
+    """The engine section of the report (``same``: the baseline ref and how many cases it had)."""
     head = ["variant", "measure", "n", "wall p50", "wall p95", "CPU p50", "CPU p95", "goal"]
     rows = []
     for name, r in results.items():
         for label, key, goal in (
             ("plan + compile", "plan_compile", GOAL_PLAN_P95_MS),
             ("plan + compile, first time", "cold_plan_compile", GOAL_PLAN_P95_MS),
+            ("plan + compile, questions both had", "same_plan_compile", None),
+            ("  plan, questions both had", "same_plan", None),
             ("  plan", "plan", None),
             ("  compile", "compile", None),
             ("  compile, first time", "cold_compile", None),
@@ -214,6 +240,8 @@ def markdown(
         ("plan + compile, wall", "plan_compile_ms"),
         ("plan + compile, CPU", "plan_compile_cpu_ms"),
         ("plan + compile first time, CPU", "cold_plan_compile_cpu_ms"),
+        ("plan + compile, questions both had, CPU", "same_plan_compile_cpu_ms"),
+        ("plan, questions both had, CPU", "same_plan_cpu_ms"),
         ("guard, CPU", "guard_cpu_ms"),
         ("guard first time, CPU", "cold_guard_cpu_ms"),
         ("ask() warm, demo, wall", "ask_ms"),
@@ -242,7 +270,14 @@ def markdown(
         "emptied before every question, "
         "i.e. a question whose shape nobody asked before. Wall = elapsed time; CPU = this "
         "thread's CPU time (time.thread_time), which the other processes sharing the machine "
-        "inflate far less than wall time. ask() is wall time only (DuckDB uses its own threads).",
+        "inflate far less than wall time. ask() is wall time only (DuckDB uses its own threads)."
+        + (
+            f" `questions both had`: the {same[1]} cases that existed at {same[0]}, so that both "
+            "variants time the same questions (cases added since are often long questions the "
+            "old engine refused after a few readers)."
+            if same
+            else ""
+        ),
         "",
         table(head, rows, "llrrrrrl"),
         "",

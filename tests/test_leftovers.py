@@ -29,6 +29,13 @@ from tests.engine_support import MODEL, ctx
         ("Deferred revenue roll-forward last month — opening balance, additions", "opening"),
         ("Gross volume for order ord_123 in 2025", "ord_123"),
         ("Gross volume, refunds, disputes and net volume by Klarna plan", "Klarna"),
+        (
+            "Gross volume in 2025 for Visa, Mastercard and all other brands combined",
+            "and all other brands",
+        ),
+        ("Refunds by customer country in 2025: US, Germany and the rest", "and the rest"),
+        ("Give me the October 2024 P&L from revenue recognition by ledger account", "P&L"),
+        ("Discounts given to each of our subscriptions in 2025", "subscriptions"),
     ],
 )
 def test_a_word_that_changes_the_number_is_not_dropped(question: str, word: str) -> None:
@@ -36,6 +43,12 @@ def test_a_word_that_changes_the_number_is_not_dropped(question: str, word: str)
     assert isinstance(planned, CannotAnswer), planned
     assert planned.reason_class == "unread_words"
     assert f"'{word}'" in planned.reason
+
+
+def test_all_currencies_combined_is_still_one_converted_total() -> None:
+    assert isinstance(
+        plan_question("Gross volume in 2025, all currencies combined", ctx()), QueryPlan
+    )
 
 
 def test_the_refusal_suggests_what_the_engine_can_answer_and_it_re_plans() -> None:

@@ -455,3 +455,27 @@ def test_one_row_per_group(assistant: Assistant) -> None:
         "WHERE customer_id IS NOT NULL GROUP BY ALL)",
     )
     assert _count(assistant, p) == groups[0]
+
+
+def test_back_to_back_days_named_together_list_one_period_not_a_comparison() -> None:
+    p = plan("Which charges were made on Jul 1 and Jul 2 2025, with the date each was made?")
+    assert p.listing == "charges" and p.comparison is None
+    assert (p.time.start, p.time.end) == (date(2025, 7, 1), date(2025, 7, 3))
+    assert "day" in p.columns
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["List payments made last week", "Which charges were made yesterday?"],
+)
+def test_made_after_the_things_listed_says_when_they_happened_not_money_made(
+    question: str,
+) -> None:
+    assert plan(question).listing == "charges"  # not "gross volume, net volume or revenue?"
+
+
+def test_a_count_of_days_is_not_a_count_of_rows() -> None:
+    p = plan_question(
+        "Which charges were made on July 1 or 2, 2025, and on which of the two days?", ctx()
+    )
+    assert not (isinstance(p, QueryPlan) and p.limit == 2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -80,3 +81,18 @@ def test_a_series_over_two_back_to_back_periods_spans_both() -> None:
     assert r.grain == "day" and r.comparison is None
     vs = read_question("Gross volume by month in Q1 2025 vs Q2 2025", ctx())
     assert vs.comparison is not None
+
+
+def test_amend_is_dataclasses_replace_for_every_field() -> None:
+    from dataclasses import fields, replace
+
+    from app.understand.reading import Reading, ReadingChanges, amend
+
+    assert set(ReadingChanges.__annotations__) == {f.name for f in fields(Reading)}
+    r = Reading(text="MRR by plan", masked="MRR by plan")
+    changed = amend(r, masked="    by plan", metrics=("mrr",))
+    assert changed == replace(r, masked="    by plan", metrics=("mrr",))
+    assert r.masked == "MRR by plan"  # the original is untouched
+    unchecked: Any = amend  # what the type checker would refuse, at run time
+    with pytest.raises(TypeError):
+        unchecked(r, no_such_field=1)

@@ -181,6 +181,12 @@ ROWS = [
     row("Q1 and Q2 2024", A, "2024-01-01", "2024-04-01"),
     row("January, February and March 2024", A, "2024-01-01", "2024-02-01"),
     row("December or January 2025", A, "2024-12-01", "2025-01-01"),
+    # consecutive days of one month are one range; days with a gap are not read (a refusal)
+    row("on December 30 or 31, 2024", A, "2024-12-30", "2025-01-01"),
+    row("on 30 and 31 December 2024", A, "2024-12-30", "2025-01-01"),
+    row("June 28, 29 and 30", A, "2025-06-28", "2025-07-01"),
+    row("on Dec 1 and 15, 2024", A, None, None),
+    row("on February 28 or 30, 2025", A, None, None),  # there is no February 30
     row("compare March to April", A, "2025-03-01", "2025-04-01"),  # two periods, not a range
     row("revenue in the 3 months to June 2025", A, "2025-04-01", "2025-07-01"),
     row("12 weeks ending 2025-06-29", A, "2025-04-07", "2025-06-30"),

@@ -249,6 +249,11 @@ class Ambiguity(_Model):
     except_in: tuple[str, ...] = Field(
         (), description="Phrases in which the words mean something else ('make up': compose)."
     )
+    verb_of_things: bool = Field(
+        False,
+        description="Right after a word naming things the model lists or counts ('charges made', "
+        "'payments were made'), the word is what happened to them, not this meaning.",
+    )
 
 
 class ReportMeasure(_Model):

@@ -7,11 +7,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from app.core.plan import Aggregate, AggregateFunc, Assumption
 from app.semantic.model import Measure
-from app.understand.reading import EngineContext, Reading, blank
+from app.understand.reading import EngineContext, Reading, amend, blank
 
 _FUNC = re.compile(
     r"\b(?:(?P<median>median|typical)|(?P<avg>average|avg|mean)"
@@ -59,7 +58,7 @@ def read_aggregate(r: Reading, ctx: EngineContext) -> Reading:
             else ()
         )
         aggregate = Aggregate(func=func, measure=name, p=p)
-        return replace(r, masked=masked, aggregate=aggregate, assumptions=(*r.assumptions, *notes))
+        return amend(r, masked=masked, aggregate=aggregate, assumptions=(*r.assumptions, *notes))
     return r
 
 
@@ -156,7 +155,7 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
             + ".",
         )
     ]
-    return replace(
+    return amend(
         r,
         metrics=(measure.metric,),
         named_metric=True,
@@ -193,7 +192,7 @@ def read_time_parts(r: Reading, ctx: EngineContext) -> Reading:
             notes.append(Assumption(key="time_part_ranked", text=f"All {words} shown, {order}."))
     if masked == r.masked and not notes and tuple(dims) == r.dimensions and grain == r.grain:
         return r  # no weekday or hour asked for
-    return replace(
+    return amend(
         r,
         dimensions=tuple(dims),
         grain=grain,

@@ -21,14 +21,14 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import TypeAlias
 
 from app.core.plan import Assumption
 from app.semantic.model import SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS, Lexicon
-from app.understand.reading import EngineContext, Leftover, Reading, blank_all
+from app.understand.reading import EngineContext, Leftover, Reading, amend, blank_all
 
 
 def _words(text: str) -> frozenset[str]:
@@ -138,7 +138,32 @@ _TIME_WORDS = _words(
     "december trailing rolling recent latest current"
 )
 _COMBINED = re.compile(
-    r"\ball\s+(\w+\s+){0,2}(combined|together|in\s+one\s+total|into\s+one\s+total)", re.I
+    r"\ball\s+(?!others?\b)(\w+\s+){0,2}(combined|together|in\s+one\s+total|into\s+one\s+total)",
+    re.I,
+)
+# Phrases no reader takes whose meaning changes the answer (each is reported, so not answered):
+# a group of "all the others" beside named values, and statements the model does not hold.
+_UNREAD_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"(?:\band|\bor|,)\s+(?:all\s+)?(?:the\s+)?(?:(?:other|remaining)\b(?:\s+\w+)?"
+            r"|others\b|the\s+rest\b|everything\s+else\b|everyone\s+else\b)",
+            re.I,
+        ),
+        "a group of all the other values beside the ones named",
+    ),
+    (
+        re.compile(
+            r"\bP\s*&\s*L\b|\bprofit\s+(?:and|&)\s+loss\b|\bincome\s+statements?\b"
+            r"|\bbalance\s+sheets?\b|\bcash\s+flow\s+statements?\b",
+            re.I,
+        ),
+        "a financial statement, which the semantic model does not hold",
+    ),
+)
+# "each of our subscriptions", "per customer": a grouping, even by the things the metric counts.
+_GROUP_BEFORE = re.compile(
+    r"\b(?:each|every|per|by)\s+(?:(?:one\s+)?of\s+)?(?:(?:our|the|my|their|its)\s+)?$", re.I
 )
 _AVERAGE = frozenset({"average", "avg", "mean"})
 _AVERAGE_RATE = Assumption(
@@ -171,7 +196,7 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
             continue
         if tables is None:
             tables = _own_tables(r, ctx)
-        if _entity_table(word, ctx) in tables:
+        if _entity_table(word, ctx) in tables and not _GROUP_BEFORE.search(r.text, 0, m.start()):
             continue  # "German customers", "card payments": names what the metric counts
         if word in _AVERAGE and _rates_only(r, ctx) and _next_is_used(r.text, masked, m.end()):
             notes.append(_AVERAGE_RATE)  # "average refund rate": a rate is already an average
@@ -183,7 +208,12 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
             heads=_heads_used(r.text, masked, m.end()),
         )
         out.append(_classify(raw, word, m.start(), m.end(), spot, ctx.lexicon))
-    return replace(r, leftovers=tuple(out), assumptions=(*r.assumptions, *notes[:1]))
+    for pattern, why in _UNREAD_PHRASES:
+        for p in pattern.finditer(masked):
+            out = [lo for lo in out if not p.start() <= lo.start < p.end()]  # said once, whole
+            out.append(Leftover(p.group(0).strip(" ,"), p.start(), p.end(), "meaning", why))
+    out.sort(key=lambda lo: lo.start)
+    return amend(r, leftovers=tuple(out), assumptions=(*r.assumptions, *notes[:1]))
 
 
 def _rates_only(r: Reading, ctx: EngineContext) -> bool:

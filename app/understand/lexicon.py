@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 from app.semantic.model import SemanticModel
 from app.understand.phrases import PhraseTable
@@ -55,19 +56,50 @@ class Lexicon:
     dimension_table: PhraseTable
     value_table: PhraseTable
     list_table: PhraseTable
+    other_senses: frozenset[str] = frozenset()  # "make up": an ambiguous word in another sense
+    verbs_of_things: frozenset[int] = frozenset()  # ambiguities read as a verb after a thing
+    _metric_hits: dict[str, tuple[Hit, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
-    def metrics(self, text: str) -> list[Hit]:
-        """Non-overlapping metric or ambiguous-word hits, longest first."""
+    def senses_elsewhere(self, text: str) -> list[tuple[int, int]]:
+        """Spans where an ambiguous word means something else ("made up of", "charges made")."""
         out = []
         for start, end in self.metric_table.spans(text):
             word = _norm(text[start:end])
-            if word in self.metric_words:
-                out.append(Hit(start, end, "metric", self.metric_words[word], phrase=word))
-            elif word in self.ambiguous_words:
-                out.append(
-                    Hit(start, end, "ambiguous", str(self.ambiguous_words[word]), phrase=word)
-                )
+            if word in self.other_senses or self._verb_of_things(word, text, start):
+                out.append((start, end))
         return out
+
+    def _verb_of_things(self, word: str, text: str, start: int) -> bool:
+        """An ambiguous verb right after a word naming things: "charges (were) made"."""
+        if self.ambiguous_words.get(word) not in self.verbs_of_things:
+            return False
+        m = _THING_BEFORE.search(text, 0, start)
+        return m is not None and (
+            (thing := m.group(1).lower()) in self.list_words or thing in WEAK_METRIC_WORDS
+        )
+
+    def metrics(self, text: str) -> list[Hit]:
+        """Non-overlapping metric or ambiguous-word hits, longest first.
+
+        Several readers ask for the same text's hits: the last few texts' hits are kept.
+        """
+        found = self._metric_hits.get(text)
+        if found is None:
+            found = tuple(self._metric_hits_in(text))
+            if len(self._metric_hits) >= 32:
+                self._metric_hits.clear()
+            self._metric_hits[text] = found
+        return list(found)
+
+    def _metric_hits_in(self, text: str) -> Iterator[Hit]:
+        for start, end in self.metric_table.spans(text):
+            word = _norm(text[start:end])
+            if word in self.metric_words:
+                yield Hit(start, end, "metric", self.metric_words[word], phrase=word)
+            elif word in self.ambiguous_words and not self._verb_of_things(word, text, start):
+                yield Hit(start, end, "ambiguous", str(self.ambiguous_words[word]), phrase=word)
 
     def dimensions(self, text: str) -> list[tuple[Hit, tuple[str, ...]]]:
         """Dimension-word hits with their candidate dimensions."""
@@ -100,8 +132,14 @@ class Lexicon:
         ]
 
 
+_THING_BEFORE = re.compile(r"([a-z]+)\s+(?:(?:was|were|been|being|is|are|get|got)\s+)?$", re.I)
+
+
+_SPACES = re.compile(r"[\s-]+")
+
+
 def _norm(s: str) -> str:
-    return re.sub(r"[\s-]+", " ", s.lower()).strip()
+    return _SPACES.sub(" ", s.lower()).strip()
 
 
 def build_lexicon(model: SemanticModel, data_values: dict[str, dict[str, str]]) -> Lexicon:
@@ -156,6 +194,8 @@ def build_lexicon(model: SemanticModel, data_values: dict[str, dict[str, str]]) 
         dimension_table=PhraseTable(list(dim_words)),
         value_table=PhraseTable(list(values)),
         list_table=PhraseTable(list(list_words)),
+        other_senses=frozenset(other_senses),
+        verbs_of_things=frozenset(i for i, a in enumerate(model.ambiguous) if a.verb_of_things),
     )
 
 

@@ -37,7 +37,12 @@ _SIZE = re.compile(
     rf"\b(?:the\s+)?(?:{_N}\s+)?(largest|biggest|highest|smallest|lowest|top)(?:\s+{_N}\b)?",
     re.I,
 )
-_WHICH_N = re.compile(rf"\b(?:which|what|show|list|the)\s+(?:me\s+)?(?:the\s+)?{_N}\b", re.I)
+# Not a number of periods: "on which of the two (local) days" counts days, not rows.
+_WHICH_N = re.compile(
+    rf"\b(?:which|what|show|list|the)\s+(?:me\s+)?(?:the\s+)?{_N}\b"
+    r"(?!\s+(?:[a-z]+\s+)?(?:days?|weeks?|months?|quarters?|years?|dates?)\b)",
+    re.I,
+)
 _GROUP = re.compile(r"\b(?:(?:of|for|in|from)\s+(?:each|every)|per)\s+", re.I)
 _PAREN = re.compile(r"\(([^()]*)\)")
 _WITH = re.compile(r"\bwith\b", re.I)

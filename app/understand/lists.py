@@ -45,8 +45,9 @@ from app.understand.list_words import (
     order_words,
     which_n,
 )
+from app.understand.readers import joined_range
 from app.understand.readers_words import RANKING_PATTERNS
-from app.understand.reading import EngineContext, Reading, blank
+from app.understand.reading import EngineContext, Reading, amend, blank
 from app.understand.reports import names_report
 
 _AGG = re.compile(
@@ -57,6 +58,11 @@ _AGG = re.compile(
 )
 _BREAKDOWN = re.compile(
     r"(?<!sorted )(?<!ordered )\b(by|across|per|(?:for|of|in)\s+(?:each|every))\b", re.I
+)
+_BREAK_DOWN = re.compile(
+    r"\b(?:break(?:s|ing)?\s+(?:it\s+|them\s+)?down|broken\s+(?:down|out)|split(?:\s+up)?"
+    r"|grouped|bucketed)\s+(?:by|per|across)\b",
+    re.I,
 )
 _HOW_MUCH = re.compile(
     r"(?:,|\band)\s+(?:for\s+)?how\s+much\b(?=\s*(?:[?.!]|$|(?:was|is|were|each|it|they)\b))"
@@ -162,7 +168,10 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         spec, cols, order, group, entity, least[2] if least and least[2] > 1 else None
     )
     notes = [Assumption(key="list_column_missing", text=t) for t in cols.missing]
-    return replace(
+    merged = joined_range(r.time.all_ranges, r.text) if r.comparison is not None else None
+    if merged is not None:  # "charges made on Dec 30 and Dec 31": one list over both days
+        r = amend(r, range=merged, comparison=None)
+    return amend(
         r,
         masked=masked,
         clarify=_clarify_left(r, ctx, spans),
@@ -189,10 +198,12 @@ def _clarify_left(
 def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
     """The masked question with metric and ranking words put back: a list reads them itself.
 
-    Metric words name the listed entity; "largest"/"top 5" order and limit its rows.
+    Metric words name the listed entity; "largest"/"top 5" order and limit its rows; "made" after
+    the entity says when its rows were made.
     """
     work = r.masked
     spans = [(h.start, h.end) for h in ctx.lexicon.metrics(r.text)]
+    spans += ctx.lexicon.senses_elsewhere(r.text)  # "charges made in an earlier month"
     spans += [m.span() for p in RANKING_PATTERNS for m in p.finditer(r.text)]
     for start, end in spans:
         work = work[:start] + r.text[start:end] + work[end:]
@@ -269,6 +280,8 @@ def _blocked(
         for m in _BREAKDOWN.finditer(remainder)
     ):  # "by jurisdiction" after one line item's id names its rows, not a breakdown
         return True
+    if _BREAK_DOWN.search(work):
+        return True  # "how do its amounts break down by type": sums per type, not rows
     used = [*read, *((s, e) for s, e, _ in states)]
     used += [(c.start, c.end) for c in found]
     for h in ctx.lexicon.metrics(r.text):

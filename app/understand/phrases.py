@@ -33,13 +33,11 @@ _ASCII: Final = string.ascii_lowercase + string.digits + string.punctuation
 
 
 class _Tokens(NamedTuple):
-    """A text cut into tokens: spans, trie keys, and where a match may start or end."""
+    """A text cut into tokens: their spans, trie keys, and which are runs of word characters."""
 
-    spans: tuple[tuple[int, int], ...]
-    first: tuple[str, ...]  # the key of a token that starts a phrase
-    next: tuple[tuple[bool, str], ...]  # the key of a token that continues one: (gap before, key)
-    starts: tuple[bool, ...]  # not after a word character or a currency sign
-    ends: tuple[bool, ...]  # not before a word character
+    spans: list[tuple[int, int]]
+    keys: list[str]
+    words: list[bool]
 
 
 _CUT: dict[str, _Tokens] = {}
@@ -61,28 +59,21 @@ def _key(token: str) -> str:
 
 
 def _cut(text: str) -> _Tokens:
-    """The text's tokens (the last few texts are kept: every table of a question looks them up)."""
+    """The text's tokens (the last few texts are kept: every table of a question looks them up).
+
+    Between two tokens there are only spaces and hyphens, so a token has a gap before it when it
+    does not start where the one before it ends.
+    """
     found = _CUT.get(text)
     if found is not None:
         return found
-    spans, first, nxt, words = [], [], [], []
-    last = 0
+    spans, keys, words = [], [], []
     for m in _TOKEN.finditer(text):
-        i, j = m.span()
+        spans.append(m.span())
         token = m.group()
-        key = token.lower() if token.isascii() else _key(token)
-        spans.append((i, j))
-        first.append(key)
-        nxt.append((i > last, key))  # between two tokens there are only spaces and hyphens
-        words.append(m.group(1) is not None)
-        last = j
-    n = len(spans)
-    starts = [
-        k == 0 or nxt[k][0] or not (words[k - 1] or text[spans[k - 1][0]] in _CURRENCY)
-        for k in range(n)
-    ]
-    ends = [k == n - 1 or nxt[k + 1][0] or not words[k + 1] for k in range(n)]
-    found = _Tokens(tuple(spans), tuple(first), tuple(nxt), tuple(starts), tuple(ends))
+        keys.append(token.lower() if token.isascii() else _key(token))
+        words.append(m.lastindex == 1)
+    found = _Tokens(spans, keys, words)
     if len(_CUT) >= _SEEN_MAX:
         _CUT.clear()
     _CUT[text] = found
@@ -123,10 +114,10 @@ class PhraseTable:
             self._regex = _regex(unique)
             return
         for phrase in unique:
-            cut = _cut(phrase)
-            node = self._trie.setdefault(cut.first[0], {})
-            for key in cut.next[1:]:
-                node = node.setdefault(key, {})
+            spans, keys, _ = _cut(phrase)
+            node = self._trie.setdefault(keys[0], {})
+            for k in range(1, len(keys)):
+                node = node.setdefault((spans[k][0] > spans[k - 1][1], keys[k]), {})
             node[_END] = {}
 
     def spans(self, text: str) -> tuple[tuple[int, int], ...]:
@@ -146,21 +137,30 @@ class PhraseTable:
         if self._regex is not None:
             yield from (m.span() for m in self._regex.finditer(text))
             return
-        cut = _cut(text)
-        spans, nxt, ends, trie = cut.spans, cut.next, cut.ends, self._trie
-        k, n = 0, len(spans)
+        spans, keys, words = _cut(text)
+        trie, n, k = self._trie, len(spans), 0
         while k < n:
-            node = trie.get(cut.first[k]) if cut.starts[k] else None
-            if node is None:
+            node = trie.get(keys[k])
+            if node is None or (
+                k
+                and spans[k][0] == spans[k - 1][1]
+                and (words[k - 1] or text[spans[k][0] - 1] in _CURRENCY)
+            ):  # no phrase starts here, or it follows a word character or a currency sign
                 k += 1
                 continue
             j, best = k, -1
             while True:
-                if _END in node and ends[j]:
-                    best = j
+                if _END in node and (
+                    j == n - 1 or spans[j + 1][0] > spans[j][1] or not words[j + 1]
+                ):
+                    best = j  # a phrase ends here, and no word character follows
                 j += 1
-                if j == n or (node := node.get(nxt[j])) is None:
+                if j == n:
                     break
+                nxt = node.get((spans[j][0] > spans[j - 1][1], keys[j]))
+                if nxt is None:
+                    break
+                node = nxt
             if best < 0:
                 k += 1
                 continue

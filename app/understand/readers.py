@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
-from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan, TimeRange
 from app.semantic.model import SemanticModel
-from app.understand.reading import Chart, EngineContext, Reading, blank, blank_all
+from app.understand.reading import Chart, EngineContext, Reading, amend, blank, blank_all
 from app.understand.time import parse_time, same_period_last_year
 
 _THRESHOLD = re.compile(
@@ -72,7 +72,7 @@ def read_time(r: Reading, ctx: EngineContext) -> Reading:
         # the compiler states the exact to-date range it used
         if "not only to date" not in a and "not over yet" not in a
     )
-    return replace(
+    return amend(
         r,
         masked=masked,
         time=tm,
@@ -88,7 +88,7 @@ def read_threshold(r: Reading, ctx: EngineContext) -> Reading:
     m = _THRESHOLD.search(r.masked)
     if m is None:
         return r
-    return replace(r, threshold=_threshold(m), masked=blank(r.masked, m.start(), m.end()))
+    return amend(r, threshold=_threshold(m), masked=blank(r.masked, m.start(), m.end()))
 
 
 def _threshold(m: re.Match[str]) -> Filter | None:
@@ -111,13 +111,8 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     masked = blank_all(r.masked, _YOY)
     if masked != r.masked:
         comparison = Comparison(kind="same_period_last_year")
-    elif len(ranges) == 2 and r.grain is not None and _joined_span(ranges, r.masked):
-        # "daily MRR over 2024 and 2025": one series across both periods, not a comparison
-        first, second = ranges
-        merged = TimeRange(
-            start=first.start, end=second.end, label=f"{first.label} and {second.label}".strip()
-        )
-        return replace(r, range=merged)
+    elif r.grain is not None and (merged := joined_range(ranges, r.masked)) is not None:
+        return amend(r, range=merged)  # "daily MRR over 2024 and 2025": one series, both years
     elif len(ranges) >= 2:
         yoy = ranges[1] == same_period_last_year(ranges[0])
         comparison = Comparison(kind="same_period_last_year" if yoy else "previous_period")
@@ -130,13 +125,17 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     trange = r.range
     if trange is None and ctx.previous is not None:
         trange = ctx.previous.time
-    return replace(r, comparison=comparison, range=trange, masked=masked)
+    return amend(r, comparison=comparison, range=trange, masked=masked)
 
 
-def _joined_span(ranges: tuple[TimeRange, ...], masked: str) -> bool:
-    """Two back-to-back periods named together with no comparison word ("2024 and 2025")."""
-    first, second = ranges[0], ranges[1]
-    return first.end == second.start and not _VS.search(masked) and not _YOY.search(masked)
+def joined_range(ranges: tuple[TimeRange, ...], masked: str) -> TimeRange | None:
+    """Back-to-back periods named together with no comparison word ("2024 and 2025"), as one."""
+    if len(ranges) < 2 or _VS.search(masked) or _YOY.search(masked):
+        return None
+    if any(a.end != b.start for a, b in itertools.pairwise(ranges)):
+        return None
+    label = " and ".join(r.label for r in ranges if r.label)
+    return TimeRange(start=ranges[0].start, end=ranges[-1].end, label=label)
 
 
 def read_chart(r: Reading, ctx: EngineContext) -> Reading:
@@ -147,14 +146,14 @@ def read_chart(r: Reading, ctx: EngineContext) -> Reading:
         "bar" if _BAR_CHART.search(r.text) else "line" if _LINE_CHART.search(r.text) else "auto"
     )
     masked = blank_all(blank_all(blank_all(r.masked, _BAR_CHART), _LINE_CHART), _CHART_WORDS)
-    return replace(r, chart=chart, chart_words=bool(_CHART_WORDS.search(r.text)), masked=masked)
+    return amend(r, chart=chart, chart_words=bool(_CHART_WORDS.search(r.text)), masked=masked)
 
 
 def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
     """Decide whether the question edits the previous plan ("and by country?", "last year?")."""
     why = bool(WHY.search(r.text))
     if ctx.previous is None:
-        return replace(r, why=why) if why != r.why else r
+        return amend(r, why=why) if why != r.why else r
     # Without a metric, only a short question edits the previous one; a long one names something
     # the model doesn't know and must not reuse the old plan. A short question edits the previous
     # one only if it changes something we can read.
@@ -166,7 +165,7 @@ def read_follow_up(r: Reading, ctx: EngineContext) -> Reading:
     )
     if (why, follow_up) == (r.why, r.follow_up):
         return r
-    return replace(r, why=why, follow_up=follow_up)
+    return amend(r, why=why, follow_up=follow_up)
 
 
 def read_why(r: Reading, ctx: EngineContext) -> Reading:
@@ -177,7 +176,7 @@ def read_why(r: Reading, ctx: EngineContext) -> Reading:
     if r.follow_up and trange is None and r.point is None and ctx.previous is not None:
         trange = ctx.previous.time
     metrics, by_component, note = _why_metrics(r.metrics, ctx.previous, ctx.model)
-    return replace(
+    return amend(
         r,
         masked=_blank_why(r.masked),
         comparison=r.comparison or Comparison(kind="previous_period"),

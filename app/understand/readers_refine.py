@@ -10,11 +10,10 @@ refunds*"); an implied breakdown is a dimension the metric's words ask for witho
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from functools import cache
 
 from app.core.plan import Assumption
-from app.understand.reading import EngineContext, Reading, blank
+from app.understand.reading import EngineContext, Reading, amend, blank
 
 
 @cache
@@ -53,7 +52,7 @@ def read_variants(r: Reading, ctx: EngineContext) -> Reading:
     kept = tuple(dict.fromkeys(metrics))
     if masked == r.masked and kept == r.metrics:
         return r  # no variant or qualifier named
-    return replace(r, metrics=kept, masked=masked)
+    return amend(r, metrics=kept, masked=masked)
 
 
 def _without_qualifiers(metrics: list[str], r: Reading, ctx: EngineContext) -> list[str]:
@@ -97,4 +96,4 @@ def read_implied_dimensions(r: Reading, ctx: EngineContext) -> Reading:
     )
     if masked == r.masked and not notes:
         return r
-    return replace(r, dimensions=tuple(dims), masked=masked, assumptions=(*r.assumptions, *notes))
+    return amend(r, dimensions=tuple(dims), masked=masked, assumptions=(*r.assumptions, *notes))

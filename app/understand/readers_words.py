@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from app.core.plan import Assumption, Choice, Filter, FilterOp, NeedsClarification
 from app.semantic.model import SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
-from app.understand.reading import Direction, EngineContext, Reading, blank, blank_all
+from app.understand.reading import Direction, EngineContext, Reading, amend, blank, blank_all
 
 _TOP = re.compile(
     r"\b(?:(top|best|largest|biggest|highest|most)|(bottom|worst|smallest|lowest|least))"
@@ -62,7 +61,7 @@ def read_ranking(r: Reading, ctx: EngineContext) -> Reading:
     if n is None:
         return r
     masked = blank_all(blank_all(blank_all(r.masked, _TOP), _WHICH_N), _SHOW_TOP)
-    return replace(r, ranking_n=n, direction=direction, masked=masked)
+    return amend(r, ranking_n=n, direction=direction, masked=masked)
 
 
 def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
@@ -71,6 +70,7 @@ def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
     hits = _outside_dimension_words(ctx.lexicon.metrics(r.masked), r.masked, ctx)
     strong = [h for h in hits if h.kind == "metric" and h.phrase not in WEAK_METRIC_WORDS]
     weak = [h for h in hits if h.kind == "metric" and h.phrase in WEAK_METRIC_WORDS]
+    elsewhere = ctx.lexicon.senses_elsewhere(r.masked)  # "payments made": created, not earned
     ambiguous = [h for h in hits if h.kind == "ambiguous"]
     metrics: list[str] = []
     notes: list[Assumption] = []
@@ -100,9 +100,9 @@ def read_metrics(r: Reading, ctx: EngineContext) -> Reading:
         if h.name not in metrics:
             metrics.append(h.name)
     masked = r.masked
-    for h in [*chosen, *ambiguous]:
-        masked = blank(masked, h.start, h.end)
-    return replace(
+    for start, end in [*((h.start, h.end) for h in [*chosen, *ambiguous]), *elsewhere]:
+        masked = blank(masked, start, end)
+    return amend(
         r,
         masked=masked,
         metrics=tuple(metrics),
@@ -232,7 +232,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
         notes.append(Assumption(key="local_time", text=f"Dates are in {ctx.timezone}."))
     for start, end in used:
         masked = blank(masked, start, end)
-    return replace(
+    return amend(
         r,
         filters=tuple(filters),
         currency=currency,
@@ -327,4 +327,4 @@ def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
             used.append((hit.start, hit.end))
     for start, end in used:
         masked = blank(masked, start, end)
-    return replace(r, dimensions=tuple(dims), masked=masked)
+    return amend(r, dimensions=tuple(dims), masked=masked)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Literal
+from typing import Literal, TypedDict, Unpack
 
 from app.core.plan import (
     Aggregate,
@@ -91,6 +91,56 @@ class Reading:
     follow_up: bool = False  # the question edits the previous plan
     assumptions: tuple[Assumption, ...] = ()
     leftovers: tuple[Leftover, ...] = ()  # words no reader used (the last reader fills it)
+
+
+class ReadingChanges(TypedDict, total=False):
+    """Any fields of a Reading, for ``amend``: the type checker checks each one."""
+
+    text: str
+    masked: str
+    time: TimeMatch
+    range: TimeRange | None
+    grain: Grain | None
+    point: date | None
+    threshold: Filter | None
+    comparison: Comparison | None
+    ranking_n: int | None
+    direction: Direction
+    metrics: tuple[str, ...]
+    named_metric: bool
+    clarify: NeedsClarification | None
+    listing: str | None
+    aggregate: Aggregate | None
+    list_filters: tuple[Filter, ...]
+    list_columns: tuple[str, ...]
+    list_order: ListOrder | None
+    list_group: PerGroup | None
+    list_limit: int | None
+    filters: tuple[Filter, ...]
+    currency: str | None
+    dimensions: tuple[str, ...]
+    chart: Chart
+    chart_words: bool
+    why: bool
+    follow_up: bool
+    assumptions: tuple[Assumption, ...]
+    leftovers: tuple[Leftover, ...]
+
+
+_FIELDS = frozenset(f.name for f in fields(Reading))
+
+
+def amend(r: Reading, **changes: Unpack[ReadingChanges]) -> Reading:
+    """``dataclasses.replace`` for a Reading, ten times cheaper (it is called ~8 times a question).
+
+    A copy of the fields with the changes applied; no ``__init__`` runs, as Reading has no checks.
+    """
+    if not _FIELDS.issuperset(changes):
+        raise TypeError(f"Reading has no field {sorted(set(changes) - _FIELDS)}")
+    new = object.__new__(Reading)
+    new.__dict__.update(r.__dict__)
+    new.__dict__.update(changes)
+    return new
 
 
 Reader = Callable[[Reading, EngineContext], Reading]

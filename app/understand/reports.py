@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from app.semantic.model import Report, SemanticModel
 from app.understand.leftovers import FUNCTION_WORDS
 from app.understand.phrases import PhraseTable
-from app.understand.reading import EngineContext, Reading, blank
+from app.understand.reading import EngineContext, Reading, amend, blank
 
 _INTRO = re.compile(r"\b(?:with|including|incl|plus|showing|along\s+with)\b|:", re.I)
 _END = re.compile(r"[.;?!()]")
@@ -95,7 +95,7 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     masked = r.masked
     for start, end in used:
         masked = blank(masked, start, end)
-    return replace(
+    return amend(
         r, metrics=metrics, dimensions=dims, masked=masked, clarify=clarify, assumptions=notes
     )
 
@@ -271,8 +271,11 @@ def _blanked(text: str, spans: list[Span]) -> str:
     return text
 
 
+_SPACES = re.compile(r"[\s-]+")
+
+
 def _norm(s: str) -> str:
-    return re.sub(r"[\s-]+", " ", s.lower()).strip()
+    return _SPACES.sub(" ", s.lower()).strip()
 
 
 _CACHE: dict[str, tuple[_Vocab, ...]] = {}

@@ -85,7 +85,7 @@ class _Atom:
 
 
 # A month's name as MON reads it, a word of its own ("market", "decline" do not open the gate).
-_MONTH_GATE: Final = (
+MONTH_GATE: Final = (
     r"(?<![a-z])(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)(?![a-z])"
 )
@@ -109,17 +109,15 @@ ATOMS: Final[tuple[_Atom, ...]] = (
         + ")",
         _resolve_rel_yearless,
         r"(?:last|this|previous)\s+(?:fiscal\s|f?q[1-4]|h[12]|first|second|third|fourth|last|final"
-        r"|1st|2nd|3rd|4th|month\s+of\s|" + _MONTH_GATE + ")",
+        r"|1st|2nd|3rd|4th|month\s+of\s|" + MONTH_GATE + ")",
     ),
     _Atom(r"(?P<y>20\d\d)[-/](?P<m>[01]?\d)[-/](?P<d>[0-3]?\d)(?!\d)", resolve_iso, _ISO_GATE),
     _Atom(
         r"(?<![\d/])(?P<m>[0-3]?\d)/(?P<d>[0-3]?\d)/(?P<y>20\d\d|\d\d)(?![\d/])", resolve_slash, "/"
     ),
-    _Atom(MONTH_DAY, resolve_month_day, _MONTH_GATE),
-    _Atom(DAY_MONTH, resolve_month_day, _MONTH_GATE),
-    _Atom(
-        r"(?:month\s+of\s+)?" + MON + r"(?:\s+of)?" + YEAR_AFTER, resolve_month_year, _MONTH_GATE
-    ),
+    _Atom(MONTH_DAY, resolve_month_day, MONTH_GATE),
+    _Atom(DAY_MONTH, resolve_month_day, MONTH_GATE),
+    _Atom(r"(?:month\s+of\s+)?" + MON + r"(?:\s+of)?" + YEAR_AFTER, resolve_month_year, MONTH_GATE),
     _Atom(r"(?P<y>20\d\d)[-/](?P<m>0[1-9]|1[0-2])(?!\d|[-/]\d)", resolve_year_month, _ISO_GATE),
     _Atom(
         r"(?:(?P<y4>20\d\d)|(?:fy|fiscal(?:\s+year)?)\s*['’]?\s*(?P<fy>20\d\d|\d\d))\s*[-/]?\s*"
@@ -159,7 +157,7 @@ ATOMS: Final[tuple[_Atom, ...]] = (
         r"\sago",
     ),
     _Atom(r"(?P<w>today|yesterday|day\s+before\s+yesterday)", resolve_today, r"today|yesterday"),
-    _Atom(MONTH_BARE, resolve_month, _MONTH_GATE),
+    _Atom(MONTH_BARE, resolve_month, MONTH_GATE),
 )
 PERIOD: Final = "(?:" + "|".join(unnamed(a.core) for a in ATOMS) + ")"
 _LEADING_THE = re.compile(r"^\s*(?:the\s+)?", re.IGNORECASE)

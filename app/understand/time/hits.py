@@ -122,6 +122,34 @@ def handle_list_head(m: re.Match[str], ctx: Ctx) -> Hit | None:
     return None
 
 
+_DAY_NUMBER: Final = re.compile(r"\d+")
+
+
+def handle_day_list(m: re.Match[str], ctx: Ctx) -> Hit | None:
+    """'December 30 or 31, 2025', '30 and 31 Dec': consecutive days of one month, as one range.
+
+    Days that are not consecutive ('Dec 1 and 15') are not one range: the phrase is consumed but
+    read as nothing, so its words are reported as unread and the question is not answered.
+    """
+    days = [int(d) for d in _DAY_NUMBER.findall(m["days"] or m["days2"])]
+    month = m["mon"] or m["mon2"]
+    first = parse_period(f"{month} {days[0]}{m['yr'] or ''}", ctx)
+    if first is None or not first.day:
+        return None
+    start = first.range.start
+    dates = []
+    for d in days:
+        try:
+            dates.append(start.replace(day=d))
+        except ValueError:
+            return Hit(blocked=True)  # "February 28 or 30": no such day, not read
+    if dates != [start + timedelta(days=i) for i in range(len(dates))]:
+        return Hit(blocked=True)
+    end = dates[-1]
+    label = f"{start.strftime('%B')} {start.day}–{end.day}, {start.year}"
+    return Hit(range=time_range(start, end + DAY, label), notes=first.notes)
+
+
 def handle_n_to(m: re.Match[str], ctx: Ctx) -> Hit | None:
     """Resolve 'the 3 months to June 2025', '12 weeks ending 2025-06-29': N periods up to X."""
     p, n, unit = parse_period(m["a"], ctx), parse_number(m["n"]), unit_of(m["u"])

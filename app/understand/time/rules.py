@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Final
 
 from app.core.plan import Grain
-from app.understand.time.atoms import ATOMS, PERIOD
+from app.understand.time.atoms import ATOMS, MONTH_GATE, PERIOD
 from app.understand.time.dates import GRAIN_OF, Ctx
 from app.understand.time.hits import (
     Handler,
     Hit,
     atom_handler,
+    handle_day_list,
     handle_last_n,
     handle_list_head,
     handle_n_to,
@@ -29,12 +30,14 @@ from app.understand.time.patterns import (
     DAY_MONTH,
     HTOK,
     LIST_SEP,
+    MON,
     MONTH_BARE,
     MONTH_DAY,
     NUM,
     PERIOD_UNIT,
     QTOK,
     UNITS,
+    YEAR_AFTER,
     unit_of,
     unnamed,
     word_before,
@@ -98,6 +101,8 @@ _END_OF = r"(?:(?:" + _AS_OF + r"|at|by)\s+)?(?:the\s+)?(?:end|close)\s+of"
 
 _YEARLESS: Final = "|".join(unnamed(x) for x in (MONTH_DAY, DAY_MONTH, QTOK, HTOK, MONTH_BARE))
 _LIST_GATE: Final = r"[,&]|\band\b|\bor\b"  # LIST_SEP, which the list head's lookahead needs
+_DAY: Final = r"[0-3]?\d(?:st|nd|rd|th)?(?!\d)"
+_DAYS: Final = _DAY + r"(?:\s*(?:,|&|\band\b|\bor\b)\s*(?:(?:and|or)\s+)?" + _DAY + ")+"
 # The rules that embed the whole period union are costly to compile; each has a gate, a small
 # pattern that every match of the rule contains (or, for a lookahead, is followed by), so that the
 # rule is compiled and searched only when its gate is in the question.
@@ -133,6 +138,13 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler, str], ...]] = (
         r"(?:\s+inclusive)?",
         handle_range,
         r"[-–—]|\s(?:to|through|thru|until|till|and)\s",
+    ),
+    (
+        r"(?:(?P<mon>" + unnamed(MON) + r")\s+(?P<days>" + _DAYS + ")"
+        r"|(?<![\d.,$€£])(?P<days2>" + _DAYS + r")\s+(?:of\s+)?(?P<mon2>" + unnamed(MON) + "))"
+        r"(?P<yr>" + unnamed(YEAR_AFTER) + ")?",
+        handle_day_list,
+        MONTH_GATE,
     ),
     (
         r"(?P<n>" + NUM + r")\s+(?P<u>" + UNITS + r")\s+(?:to|ending|ended|through|up\s+to)\s+"
