@@ -105,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sql":
             return _sql(args, settings)
         return _ask(args, settings)
-    except WarehouseMissing as err:
-        print(f"{err} Build it with: ledgerlens data build --out <path>", file=sys.stderr)
+    except WarehouseMissing as err:  # the user's to fix: say the command that fixes it
+        path = getattr(args, "warehouse", None) or Settings().warehouse_path
+        print(
+            f"{err}\nTo build the demo warehouse there: ledgerlens data build --out {path}",
+            file=sys.stderr,
+        )
         return EXIT_USER
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -250,7 +254,9 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
         payload = {"status": "rejected", "rule": err.rule, "detail": err.detail}
         if args.json:
             print(json.dumps(payload))
-        print(f"rejected: {err}", file=sys.stderr)
+        # A typo is said in plain words ("Syntax error near line 1, column 20: …"); a refusal
+        # names the guard's rule.
+        print(err.detail if err.rule == "parse_error" else f"rejected: {err}", file=sys.stderr)
         return EXIT_REFUSED
     except ExecutionError as err:  # the query itself: an unknown column, a type error, the limit
         if args.json:
