@@ -14,8 +14,8 @@ from app.core.conversation import Conversation
 from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
 from app.core.request import Request
 from app.core.settings import Settings
-from app.explain.format import format_value
 from app.run.options import add_engine_arguments, apply_engine
+from app.semantic.format import format_value, plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -213,6 +213,7 @@ def render_answer(answer: Answer, console: Console) -> None:
         table = Table(show_lines=False)
         names = [c.name for c in answer.columns]
         cur_idx = names.index("currency") if "currency" in names else None
+        grain = answer.plan.grain if answer.plan is not None else None
         for c in answer.columns:
             table.add_column(
                 escape(c.label or c.name),
@@ -222,15 +223,15 @@ def render_answer(answer: Answer, console: Console) -> None:
             cur = str(row[cur_idx]) if cur_idx is not None else None
             table.add_row(
                 *[
-                    escape(format_value(v, c, cur))  # data is shown, never read as markup
+                    escape(format_value(v, c, cur, grain=grain))  # data, never markup
                     for v, c in zip(row, answer.columns, strict=False)
                 ]
             )
         console.print(table)
         if len(answer.rows) > 50 or answer.truncated:
             console.print(
-                f"[dim]{len(answer.rows)} rows{' (truncated)' if answer.truncated else ''}"
-                "; use --json for all[/dim]"
+                f"[dim]{plural(len(answer.rows), 'row')}"
+                f"{' (truncated)' if answer.truncated else ''}; use --json for all[/dim]"
             )
     if answer.explanation:
         console.print(Text(answer.explanation))
@@ -296,7 +297,7 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
             table.add_row(*["—" if v is None else escape(str(v)) for v in row])
         console.print(table)
     console.print(
-        f"[dim]{len(result.rows)} rows{' (truncated)' if result.truncated else ''}. "
+        f"[dim]{plural(len(result.rows), 'row')}{' (truncated)' if result.truncated else ''}. "
         f"SQL run:[/dim] {escape(guarded.sql)}",
         highlight=False,
     )
