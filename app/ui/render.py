@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from app.core.answer import Answer
+from app.explain.chips import answer_chips
 from app.semantic.format import format_bucket, format_change, format_ratio, plural
 from app.semantic.load import semantic_model
 from app.ui import backend
@@ -40,6 +41,14 @@ _COMPARISON = {
     "same_period_last_year": "vs a year earlier",
 }
 
+# Colour and icon of each kind of chip (Streamlit's bundled Material Symbols, no web font).
+CHIP_STYLE = {
+    "metric": ("blue", ":material/functions:"),
+    "breakdown": ("gray", ":material/stacked_bar_chart:"),
+    "filter": ("orange", ":material/filter_alt:"),
+    "period": ("violet", ":material/calendar_month:"),
+    "currency": ("green", ":material/payments:"),
+}
 Ask = Callable[[str], None]
 USER = ":material/person:"
 ASSISTANT = ":material/query_stats:"
@@ -104,6 +113,7 @@ def step_text(step: Any) -> str:
 def render_answer(ans: Answer, *, key: str) -> None:
     """Headline (with the comparison delta), chart, table and the details of an answer."""
     headline(ans)
+    render_chips(ans)
     if ans.read_back:
         st.caption(escape_md(f"Read as: {ans.read_back}"))
     if ans.ignored:
@@ -162,6 +172,20 @@ def headline(ans: Answer) -> None:
         delta_description=delta.note,
         help=escape_md(ans.definitions[0].definition) if ans.definitions else None,
     )
+
+
+def chips_markdown(ans: Answer) -> str:
+    """The answer's chips (metric, breakdown, filters, period, currency) as Markdown badges."""
+    return " ".join(
+        f":{CHIP_STYLE[c.kind][0]}-badge[{CHIP_STYLE[c.kind][1]} {escape_md(c.text)}]"
+        for c in answer_chips(ans, semantic_model())
+    )
+
+
+def render_chips(ans: Answer) -> None:
+    """Draw what the answer is about as a row of chips, when it has a plan."""
+    if text := chips_markdown(ans):
+        st.markdown(text)
 
 
 def _latest_period(ans: Answer) -> str | None:
