@@ -136,6 +136,7 @@ def test_codes_show_the_semantic_models_labels() -> None:
     assert value_label("tax_type", "sales_tax") == "Sales tax"
     assert value_label("tax_type", "vat") == "VAT"
     assert value_label("tax_country", "DE") == "Germany"
+    assert value_label("tax_state", "WA") == "Washington"
     assert value_label("currency", "eur") == "EUR"
     assert value_label("customer", "acme_corp") == "acme_corp"  # data, not a code: as stored
     assert value_label("tax_type", "new_kind") == "new_kind"  # a code without a label: as stored

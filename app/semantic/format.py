@@ -134,7 +134,7 @@ def value_label(dimension: str, value: Any) -> str:
         return dim.value_labels[text]
     if dim.values in ("countries", "states"):
         words = getattr(semantic_model(), str(dim.values)).get(text, ())
-        names = [w for w in words if len(w) > 3]
+        names = [w.removesuffix(" state") for w in words if len(w) > 3]  # "washington state"
         return names[0].title() if names else text
     return text
 
