@@ -315,10 +315,14 @@ def _too_wide(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], width
 def _print_records(
     columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], console: Console
 ) -> None:
-    """Each row as `column  value` lines, empty columns left out and counted."""
+    """Each row as `column  value` lines, empty values left out and counted.
+
+    The columns empty in every row are named once at the end.
+    """
     from rich.markup import escape
 
     pad = max(len(c) for c in columns)
+    always_empty = set(columns)
     for n, row in enumerate(rows, start=1):
         console.print(f"[bold]── row {n} ──[/bold]")
         empty = 0
@@ -326,9 +330,13 @@ def _print_records(
             if v is None or v == "":
                 empty += 1
                 continue
+            always_empty.discard(c)
             console.print(f"{escape(c.ljust(pad))}  {escape(str(v))}", highlight=False)
         if empty:
-            console.print(f"[dim]({empty} empty column{'s' if empty != 1 else ''} not shown)[/dim]")
+            console.print(f"[dim]({plural(empty, 'empty column')} not shown)[/dim]")
+    if rows and always_empty:
+        names = ", ".join(c for c in columns if c in always_empty)
+        console.print(f"[dim]Empty in every row: {escape(names)}[/dim]", highlight=False)
 
 
 if __name__ == "__main__":

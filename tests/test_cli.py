@@ -129,6 +129,7 @@ def test_a_wide_result_prints_each_row_down(capsys, demo_path, monkeypatch) -> N
     out, _ = capsys.readouterr()
     assert code == 0 and out.count("── row ") == 2
     assert "merchant_id" in out and "empty column" in out and "┃" not in out
+    assert "Empty in every row: " in out and "dispute_id" in out.split("Empty in every row: ")[1]
     narrow_sql = "SELECT id, amount FROM charges ORDER BY id LIMIT 2"
     main(["sql", narrow_sql, "--warehouse", str(demo_path)])
     narrow, _ = capsys.readouterr()
