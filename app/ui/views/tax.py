@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.core.answer import Answer
-from app.semantic.format import format_value
+from app.semantic.format import format_span, format_value
 from app.ui import reports
 from app.ui.assistant_panel import PagePanel, render_assistant
 from app.ui.charts import bar_breakdown, long_frame
@@ -73,7 +73,10 @@ with right:
 
 st.subheader("Tax report", anchor=False)
 last_day = period.end - timedelta(days=1)
-st.caption(f"Tax collected by country, jurisdiction and tax type, {period.start} to {last_day}.")
+span = format_span(period.start, period.end)
+st.caption(
+    f"Tax collected by country, jurisdiction and tax type, {span} ({period.start} to {last_day})."
+)
 reports.table(
     report,
     key="tax-report",
