@@ -14,8 +14,8 @@ from app.core.conversation import Conversation
 from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
 from app.core.request import Request
 from app.core.settings import Settings
-from app.explain.format import format_value
 from app.run.options import add_engine_arguments, apply_engine
+from app.semantic.format import format_value, plural
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,8 +105,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sql":
             return _sql(args, settings)
         return _ask(args, settings)
-    except WarehouseMissing as err:
-        print(f"{err} Build it with: ledgerlens data build --out <path>", file=sys.stderr)
+    except WarehouseMissing as err:  # the user's to fix: say the command that fixes it
+        path = getattr(args, "warehouse", None) or Settings().warehouse_path
+        print(
+            f"{err}\nTo build the demo warehouse there: ledgerlens data build --out {path}",
+            file=sys.stderr,
+        )
         return EXIT_USER
     except AssistantError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -209,6 +213,7 @@ def render_answer(answer: Answer, console: Console) -> None:
         table = Table(show_lines=False)
         names = [c.name for c in answer.columns]
         cur_idx = names.index("currency") if "currency" in names else None
+        grain = answer.plan.grain if answer.plan is not None else None
         for c in answer.columns:
             table.add_column(
                 escape(c.label or c.name),
@@ -218,15 +223,15 @@ def render_answer(answer: Answer, console: Console) -> None:
             cur = str(row[cur_idx]) if cur_idx is not None else None
             table.add_row(
                 *[
-                    escape(format_value(v, c, cur))  # data is shown, never read as markup
+                    escape(format_value(v, c, cur, grain=grain))  # data, never markup
                     for v, c in zip(row, answer.columns, strict=False)
                 ]
             )
         console.print(table)
         if len(answer.rows) > 50 or answer.truncated:
             console.print(
-                f"[dim]{len(answer.rows)} rows{' (truncated)' if answer.truncated else ''}"
-                "; use --json for all[/dim]"
+                f"[dim]{plural(len(answer.rows), 'row')}"
+                f"{' (truncated)' if answer.truncated else ''}; use --json for all[/dim]"
             )
     if answer.explanation:
         console.print(Text(answer.explanation))
@@ -250,7 +255,9 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
         payload = {"status": "rejected", "rule": err.rule, "detail": err.detail}
         if args.json:
             print(json.dumps(payload))
-        print(f"rejected: {err}", file=sys.stderr)
+        # A typo is said in plain words ("Syntax error near line 1, column 20: …"); a refusal
+        # names the guard's rule.
+        print(err.detail if err.rule == "parse_error" else f"rejected: {err}", file=sys.stderr)
         return EXIT_REFUSED
     except ExecutionError as err:  # the query itself: an unknown column, a type error, the limit
         if args.json:
@@ -290,7 +297,7 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
             table.add_row(*["—" if v is None else escape(str(v)) for v in row])
         console.print(table)
     console.print(
-        f"[dim]{len(result.rows)} rows{' (truncated)' if result.truncated else ''}. "
+        f"[dim]{plural(len(result.rows), 'row')}{' (truncated)' if result.truncated else ''}. "
         f"SQL run:[/dim] {escape(guarded.sql)}",
         highlight=False,
     )
@@ -308,10 +315,14 @@ def _too_wide(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], width
 def _print_records(
     columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], console: Console
 ) -> None:
-    """Each row as `column  value` lines, empty columns left out and counted."""
+    """Each row as `column  value` lines, empty values left out and counted.
+
+    The columns empty in every row are named once at the end.
+    """
     from rich.markup import escape
 
     pad = max(len(c) for c in columns)
+    always_empty = set(columns)
     for n, row in enumerate(rows, start=1):
         console.print(f"[bold]── row {n} ──[/bold]")
         empty = 0
@@ -319,9 +330,13 @@ def _print_records(
             if v is None or v == "":
                 empty += 1
                 continue
+            always_empty.discard(c)
             console.print(f"{escape(c.ljust(pad))}  {escape(str(v))}", highlight=False)
         if empty:
-            console.print(f"[dim]({empty} empty column{'s' if empty != 1 else ''} not shown)[/dim]")
+            console.print(f"[dim]({plural(empty, 'empty column')} not shown)[/dim]")
+    if rows and always_empty:
+        names = ", ".join(c for c in columns if c in always_empty)
+        console.print(f"[dim]Empty in every row: {escape(names)}[/dim]", highlight=False)
 
 
 if __name__ == "__main__":

@@ -209,7 +209,7 @@ def test_an_average_without_a_currency_is_one_row_per_currency(assistant: Assist
     assert all(isinstance(v, Decimal) for _, v in answer.rows)
     assert "aggregate_currency" in {a.key for a in answer.assumptions}
     parts = answer.headline.split(" · ")
-    assert [p.split(" ")[0] for p in parts] == [c for c, _ in answer.rows]
+    assert [p.split(" ")[0] for p in parts] == [c.upper() for c, _ in answer.rows]  # ISO codes
     assert answer.numbers_verified
 
 

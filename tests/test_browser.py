@@ -256,3 +256,25 @@ def test_no_request_leaves_the_machine(server: str, browser: object) -> None:
     _settle(page)
     assert hosts == {urlparse(server).netloc}, sorted(hosts)
     page.close()
+
+
+def test_an_answer_shows_its_chips(server: str, browser: object) -> None:
+    """The filters of 'VAT collected in Germany in 2025' are on screen, not only in the SQL."""
+    page = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    page.goto(server + "/")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)
+    _ask(page, "VAT collected in Germany in 2025", 0)
+    _settle(page)
+    badges = page.locator(".stMarkdownBadge")
+    badges.first.wait_for(timeout=WAIT_MS)
+    # A badge's text is its icon's ligature name, then the chip: "filter_alt Tax type: VAT".
+    shown = [t.split(" ", 1)[1] for t in badges.all_inner_texts()]
+    assert shown == [
+        "Tax collected",
+        "Tax country: Germany",
+        "Tax type: VAT",
+        "2025 (America/New_York)",
+        "USD",
+    ]
+    page.screenshot(path=str(REPORTS / "ask-chips.png"))
+    page.close()

@@ -104,6 +104,7 @@ def test_missing_warehouse_is_a_clear_error(capsys, tmp_path) -> None:
     code = main(["ask", "mrr", "--warehouse", str(tmp_path / "nope.duckdb")])
     _, err = capsys.readouterr()
     assert code == 2 and "ledgerlens data build" in err  # the user's to fix, not an internal error
+    assert f"ledgerlens data build --out {tmp_path / 'nope.duckdb'}" in err  # the command to run
 
 
 def test_a_mistake_in_pasted_sql_is_the_users_to_fix(capsys, demo_path) -> None:
@@ -112,7 +113,14 @@ def test_a_mistake_in_pasted_sql_is_the_users_to_fix(capsys, demo_path) -> None:
     assert code == 2 and "amunt" in err and "Traceback" not in err
     code = main(["sql", "SELECT amount * FROM charges", "--warehouse", str(demo_path)])
     _, err = capsys.readouterr()
-    assert code == 2 and "line 1, column" in err and "<class" not in err
+    assert code == 2 and "<class" not in err and "sqlglot" not in err
+    assert err.strip() == (
+        "Syntax error near line 1, column 20: something is missing before 'FROM' (an operator or "
+        "keyword without what follows it), in: SELECT amount * FROM charges"
+    )
+    code = main(["sql", "SELECT 'open FROM charges", "--warehouse", str(demo_path)])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.startswith("Syntax error: unreadable (a quote or comment left open?)")
 
 
 def test_a_wide_result_prints_each_row_down(capsys, demo_path, monkeypatch) -> None:
@@ -121,6 +129,7 @@ def test_a_wide_result_prints_each_row_down(capsys, demo_path, monkeypatch) -> N
     out, _ = capsys.readouterr()
     assert code == 0 and out.count("── row ") == 2
     assert "merchant_id" in out and "empty column" in out and "┃" not in out
+    assert "Empty in every row: " in out and "dispute_id" in out.split("Empty in every row: ")[1]
     narrow_sql = "SELECT id, amount FROM charges ORDER BY id LIMIT 2"
     main(["sql", narrow_sql, "--warehouse", str(demo_path)])
     narrow, _ = capsys.readouterr()

@@ -2,8 +2,8 @@ from datetime import date
 from decimal import Decimal
 
 from app.core.answer import Column, Period
-from app.explain.format import format_money
 from app.explain.prose import check_numbers, explain
+from app.semantic.format import format_money
 
 COLS = [Column(name="gross_volume", kind="money", currency="usd", label="Gross volume")]
 PERIOD = Period(start=date(2025, 4, 1), end=date(2025, 7, 1), timezone="America/New_York")
@@ -41,7 +41,7 @@ def test_comparison_change_and_percent_are_derived_numbers() -> None:
 
 
 def test_money_formatting() -> None:
-    assert format_money(Decimal("-1234.5"), "eur") == "-€1,234.50"
+    assert format_money(Decimal("-1234.5"), "eur") == "−€1,234.50"
     assert format_money(Decimal("3"), "chf") == "3.00 CHF"
 
 

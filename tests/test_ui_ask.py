@@ -98,7 +98,7 @@ def test_time_series_answer_has_a_chart_and_a_currency_table(
     assert [t.label for t in at.tabs] == ["Chart", "Table (12 rows)"]
     frame = at.dataframe[0].value
     assert list(frame.columns) == ["period", "mrr"] and len(frame) == 12
-    assert plain(at.metric[0].label) == "MRR · Dec 2025 (latest)"
+    assert plain(at.metric[0].label) == "MRR · December 2025 (latest)"
     assert plain(at.metric[0].value) == "$49,169.03"
 
 

@@ -11,10 +11,11 @@ import pytest
 
 from app.core.answer import Answer, Column
 from app.core.conversation import Conversation
+from app.core.plan import QueryPlan
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.ui.followups import follow_ups
-from app.ui.tables import csv_bytes, money_format
+from app.ui.tables import answer_frame, csv_bytes, styled
 from app.ui.text import escape_delta, escape_md, one_line
 
 AS_OF = date(2025, 12, 31)
@@ -44,18 +45,43 @@ def test_one_line_collapses_and_cuts() -> None:
     assert one_line("x" * 300, limit=10) == "x" * 9 + "…"
 
 
-@pytest.mark.parametrize(
-    ("currency", "fmt"),
-    [
-        ("usd", "$%,.2f"),
-        ("EUR", "€%,.2f"),
-        ("gbp", "£%,.2f"),
-        ("chf", "%,.2f CHF"),
-        (None, "%,.2f"),
-    ],
-)
-def test_money_format_uses_the_currency_symbol_or_code(currency: str | None, fmt: str) -> None:
-    assert money_format(currency) == fmt
+def test_table_text_comes_from_the_formatter_and_cells_stay_numbers() -> None:
+    ans = Answer(
+        status="answered",
+        question="q",
+        plan=QueryPlan(
+            metrics=("gross_volume",), grain="month", dimensions=("payment_method_type",)
+        ),
+        columns=[
+            Column(name="period", kind="date", label="Month"),
+            Column(name="payment_method_type", kind="label", label="Payment method type"),
+            Column(name="gross_volume", kind="money", currency="usd", label="Gross volume"),
+            Column(name="refund_rate", kind="ratio", label="Refund rate"),
+        ],
+        rows=[
+            [date(2025, 1, 1), "bacs_debit", Decimal("-1253.19"), Decimal("0.0123")],
+            [date(2025, 2, 1), "card", None, None],
+        ],
+    )
+    frame = answer_frame(ans)
+    assert frame["gross_volume"].tolist()[0] == -1253.19  # sorts as a number
+    text = styled(ans).to_string(delimiter="|")
+    assert "January 2025|Bacs Direct Debit|−$1,253.19|1.23%" in text
+    assert "February 2025|Card|—|—" in text
+
+
+def test_money_per_row_currency_in_a_table() -> None:
+    ans = Answer(
+        status="answered",
+        question="q",
+        columns=[
+            Column(name="currency", kind="label", label="Currency"),
+            Column(name="amount", kind="money", label="Amount"),
+        ],
+        rows=[["eur", Decimal("-5")], ["jpy", Decimal("1234.4")]],
+    )
+    text = styled(ans).to_string(delimiter="|")
+    assert "EUR|−€5.00" in text and "JPY|¥1,234" in text
 
 
 def test_csv_keeps_exact_values_and_disarms_formulas() -> None:

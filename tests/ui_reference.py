@@ -14,8 +14,8 @@ from pathlib import Path
 import duckdb
 
 from app.core.settings import Settings
-from app.explain.format import format_money
 from app.run.duckdb import connection_config
+from app.semantic.format import format_money
 
 _CONVERT = """
 SELECT sum(CASE WHEN b.currency = $target THEN b.minor ELSE CAST(round(b.minor

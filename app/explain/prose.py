@@ -10,7 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from app.core.answer import Column, Period
-from app.explain.format import format_value
+from app.semantic.format import as_noun, dimension_plural, format_bucket, format_value, plural
 
 _NUM = re.compile(r"(?<![\w.])[-−]?\d[\d,]*(?:\.\d+)?")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -38,12 +38,14 @@ def explain(
     additive: bool = True,
     title: str = "",
     limit: int | None = None,
+    grain: str | None = None,
 ) -> Explained:
     """Write the headline and a short explanation from the result only.
 
     `additive` False: the values are statistics (a median per currency), which have no total.
     A list's `title` (its entity, states, order and filters in words, from the plan) leads its
-    explanation; `limit` is its LIMIT, so a list that fills it says more rows may exist.
+    explanation; `limit` is its LIMIT, so a list that fills it says more rows may exist. `grain`
+    names the time buckets of a `period` column (January 2025, Q1 2025).
     """
     names = [c.name for c in columns]
     value_cols = [i for i, c in enumerate(columns) if c.kind in ("money", "count", "ratio")]
@@ -66,7 +68,7 @@ def explain(
         more = " (more exist; the list is truncated)" if truncated else ""
         if not more and limit is not None and n == limit:
             more = f" (the first {n:,}; there may be more)"
-        rows_text = f"{n:,} row{'s' if n != 1 else ''}"
+        rows_text = plural(n, "row")
         return Explained(
             headline=f"{title}: {rows_text}",
             explanation=f"{title}{when}: {rows_text}{more}.",
@@ -79,15 +81,15 @@ def explain(
         i = value_cols[-1] if value_cols else None
         n = len(rows)
         more = " (more exist; the list is truncated)" if truncated else ""
-        text = f"{n:,} row{'s' if n != 1 else ''} match{more}."
+        text = f"{plural(n, 'row')} match{'es' if n == 1 else ''}{more}."
         if i is not None:
             top = rows[0]
             text += (
-                f" The largest {columns[i].label.lower() or columns[i].name} is "
+                f" The largest {as_noun(columns[i].label) or columns[i].name} is "
                 f"{format_value(top[i], columns[i], _cur(top, cur_idx))}."
             )
         return Explained(
-            headline=f"{n:,} {'rows' if n != 1 else 'row'}",
+            headline=plural(n, "row"),
             explanation=text,
             value=n,
             numbers_verified=check_numbers(text, columns, rows, [Decimal(n)]),
@@ -132,18 +134,18 @@ def explain(
         cur = _cur(last, cur_idx)
         text = (
             f"{label}{when}: latest {format_value(last[first], col, cur)} "
-            f"({_d(last[pi])}); highest {format_value(hi[first], col, _cur(hi, cur_idx))} "
-            f"({_d(hi[pi])}); lowest {format_value(lo[first], col, _cur(lo, cur_idx))} "
-            f"({_d(lo[pi])})."
+            f"({_d(last[pi], grain)}); highest {format_value(hi[first], col, _cur(hi, cur_idx))} "
+            f"({_d(hi[pi], grain)}); lowest {format_value(lo[first], col, _cur(lo, cur_idx))} "
+            f"({_d(lo[pi], grain)})."
         )
         if label_cols:
             periods = len({r[pi] for r in rows})
-            text = f"{label}{when}, {len(rows):,} rows across {periods:,} periods."
+            text = f"{label}{when}, {plural(len(rows), 'row')} across {plural(periods, 'period')}."
             derived += [Decimal(len(rows)), Decimal(periods)]
-            what = columns[label_cols[0]].label.lower() or columns[label_cols[0]].name
+            what = as_noun(columns[label_cols[0]].label) or columns[label_cols[0]].name
             # One row of a series broken down is no figure for the whole answer: say what it is.
             return Explained(
-                headline=f"{label} by period and {what}: {len(rows):,} rows",
+                headline=f"{label} by period and {what}: {plural(len(rows), 'row')}",
                 explanation=text,
                 value=None,
                 numbers_verified=check_numbers(text, columns, rows, derived),
@@ -155,7 +157,10 @@ def explain(
             numbers_verified=check_numbers(text, columns, rows, derived),
         )
     if not additive and cur_idx is not None and label_cols == [cur_idx] and len(rows) <= _LISTED:
-        each = [f"{r[cur_idx]} {format_value(r[first], col, _cur(r, cur_idx))}" for r in rows]
+        each = [
+            f"{str(r[cur_idx]).upper()} {format_value(r[first], col, _cur(r, cur_idx))}"
+            for r in rows
+        ]
         text = f"{label}{when}, per currency: {', '.join(each)}."
         return Explained(
             headline=" · ".join(each),
@@ -166,8 +171,10 @@ def explain(
     # breakdown
     top = rows[0]
     li = label_cols[0] if label_cols else None
-    name = str(top[li]) if li is not None else "the first row"
-    what = columns[li].label.lower() if li is not None else "rows"
+    name = format_value(top[li], columns[li]) if li is not None else "the first row"
+    what = "rows" if li is None else dimension_plural(columns[li].name, columns[li].label)
+    if len(rows) == 1:
+        what = "row" if li is None else as_noun(columns[li].label)
     text = f"{label}{when} across {len(rows):,} {what}"
     derived.append(Decimal(len(rows)))
     text += f"{' (truncated)' if truncated else ''}; {name} leads with "
@@ -191,8 +198,8 @@ def _cur(row: Sequence[Any], idx: int | None) -> str | None:
     return None if idx is None else str(row[idx])
 
 
-def _d(v: Any) -> str:
-    return v.isoformat() if isinstance(v, date) else str(v)
+def _d(v: Any, grain: str | None) -> str:
+    return format_bucket(v, grain) if isinstance(v, date) else str(v)
 
 
 def _num(v: Any) -> Decimal | int | float | None:

@@ -23,7 +23,7 @@ from app.explain.prose import explain
 from app.pipeline.session import Session
 from app.pipeline.unrecorded import check_recorded
 from app.run.warehouse import Result, Warehouse
-from app.semantic.describe import period_words, read_back
+from app.semantic.describe import filter_text, period_words, read_back
 from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo, CompileContext, Compiled, compile_plan
 from app.understand import SUGGESTIONS, EngineContext, lexicon_for, plan_question
@@ -195,6 +195,7 @@ class Assistant:
             additive=plan.aggregate is None,
             title=compiled.title,
             limit=compiled.row_limit,
+            grain=plan.grain,
         )
         timings.explain_ms = ms_since(t)
         assumptions = _assumptions(
@@ -228,9 +229,7 @@ class Assistant:
             ],
             period=compiled.period,
             currency=compiled.currency,
-            filters=[
-                f"{f.dimension} {f.op} {', '.join(str(v) for v in f.values)}" for f in plan.filters
-            ],
+            filters=[filter_text(f, self.model) for f in plan.filters],
             assumptions=assumptions,
             explanation=ex.explanation if ex.numbers_verified else "",
             numbers_verified=ex.numbers_verified,

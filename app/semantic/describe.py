@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from app.core.plan import Filter, QueryPlan
+from app.semantic.format import as_noun, value_label
 from app.semantic.model import SemanticModel
 
 # A plan filter's operator in words.
@@ -30,17 +32,28 @@ _FUNC = {
 def filter_text(f: Filter, model: SemanticModel) -> str:
     """One filter in words: "card brand is Visa or Mastercard", "amount over 1000 USD"."""
     dim = model.dimensions.get(f.dimension)
-    label = dim.label.lower() if dim is not None else f.dimension.replace("_", " ")
+    label = as_noun(dim.label) if dim is not None else f.dimension.replace("_", " ")
     if f.dimension == "state":
         return " or ".join(str(v) for v in f.values)
+    return f"{label} {OP_WORDS[f.op]} {filter_values(f)}"
+
+
+def filter_values(f: Filter) -> str:
+    """A filter's values in words: "Visa or Mastercard", "not Bacs Direct Debit", "1,000 USD"."""
     joiner = " or " if f.op in ("eq", "in") else " nor " if f.op in ("neq", "not_in") else ", "
-    values = joiner.join(_value_text(f.dimension, v, model) for v in f.values)
-    money = f" {f.currency.upper()}" if f.currency else ""
-    return f"{label} {OP_WORDS[f.op]} {values}{money}"
+    values = joiner.join(_shown(f.dimension, v) for v in f.values)
+    return f"{values} {f.currency.upper()}" if f.currency else values
+
+
+def _shown(dimension: str, value: object) -> str:
+    """A filter value as the answer shows it: the model's label for a code, numbers grouped."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value_label(dimension, value)
 
 
 def _value_text(dimension: str, value: object, model: SemanticModel) -> str:
-    """A filter value as people say it: EUR, Germany, Visa."""
+    """A filter value in the engine's own words (a suggested question must re-plan): Germany."""
     if dimension == "currency":
         return str(value).upper()
     dim = model.dimensions.get(dimension)
@@ -102,7 +115,7 @@ def read_back(
 
 def _breakdown(plan: QueryPlan, model: SemanticModel) -> str:
     """The grain and the breakdowns in words ("by month and card brand"), or ""."""
-    dims = [model.dimensions[d].label.lower() for d in plan.dimensions if d in model.dimensions]
+    dims = [as_noun(model.dimensions[d].label) for d in plan.dimensions if d in model.dimensions]
     if plan.grain:
         dims.insert(0, plan.grain)
     return "by " + " and ".join(dims) if dims else ""

@@ -147,6 +147,11 @@ class Dimension(_Model):
         "joined with ', '); `expr` is read on its rows.",
     )
     via_where: tuple[str, ...] = Field((), description="Which rows of the `via` table count.")
+    value_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="How a stored code is shown to people (bacs_debit → Bacs Direct Debit).",
+    )
+    plural: str = Field("", description="The label's plural when adding an s is wrong.")
 
 
 class Join(_Model):

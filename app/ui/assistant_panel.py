@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app.core.plan import QueryPlan
+from app.semantic.describe import filter_text
+from app.semantic.format import as_noun
 from app.semantic.load import semantic_model
 from app.ui.chat import Turn, chat_state
 from app.ui.chatview import run_chat
@@ -38,9 +40,8 @@ class PagePanel:
         if self.plan.grain:
             words.append(f"by {self.plan.grain}")
         for d in self.plan.dimensions:
-            words.append(f"by {model.dimensions[d].label.lower()}")
-        for f in self.plan.filters:
-            words.append(f"{f.dimension} {f.op} {', '.join(str(v) for v in f.values)}")
+            words.append(f"by {as_noun(model.dimensions[d].label)}")
+        words += [filter_text(f, model) for f in self.plan.filters]
         if self.plan.time is not None:
             words.append(self.plan.time.label or f"{self.plan.time.start}–{self.plan.time.end}")
         words.append((self.plan.currency or self.selection.currency).upper())

@@ -9,7 +9,7 @@ import pandas as pd
 from altair.utils.schemapi import UndefinedType
 
 from app.core.answer import Answer, ChartSpec, Column
-from app.explain.format import SYMBOLS, format_value
+from app.semantic.format import SYMBOLS, format_value
 from app.ui.tables import answer_frame
 
 MAX_BARS = 20
@@ -33,7 +33,7 @@ def axis_format(col: Column) -> alt.Axis:
         sym = SYMBOLS.get(cur, "")
         suffix = "" if sym or not cur else f" {cur.upper()}"
         expr = (
-            f"(datum.value < 0 ? '-' : '') + '{sym}' + format(abs(datum.value), '~s') + '{suffix}'"
+            f"(datum.value < 0 ? '−' : '') + '{sym}' + format(abs(datum.value), '~s') + '{suffix}'"
         )
         return alt.Axis(labelExpr=expr, title=None)
     return alt.Axis(format="~s", title=None)

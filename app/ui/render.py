@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import streamlit as st
 
-from app.core.answer import Answer, Column
-from app.explain.format import format_value
+from app.core.answer import Answer
+from app.explain.chips import answer_chips
+from app.semantic.format import format_bucket, format_change, format_ratio, plural
 from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.charts import answer_chart
@@ -39,6 +41,14 @@ _COMPARISON = {
     "same_period_last_year": "vs a year earlier",
 }
 
+# Colour and icon of each kind of chip (Streamlit's bundled Material Symbols, no web font).
+CHIP_STYLE = {
+    "metric": ("blue", ":material/functions:"),
+    "breakdown": ("gray", ":material/stacked_bar_chart:"),
+    "filter": ("orange", ":material/filter_alt:"),
+    "period": ("violet", ":material/calendar_month:"),
+    "currency": ("green", ":material/payments:"),
+}
 Ask = Callable[[str], None]
 USER = ":material/person:"
 ASSISTANT = ":material/query_stats:"
@@ -103,6 +113,7 @@ def step_text(step: Any) -> str:
 def render_answer(ans: Answer, *, key: str) -> None:
     """Headline (with the comparison delta), chart, table and the details of an answer."""
     headline(ans)
+    render_chips(ans)
     if ans.read_back:
         st.caption(escape_md(f"Read as: {ans.read_back}"))
     if ans.ignored:
@@ -113,7 +124,7 @@ def render_answer(ans: Answer, *, key: str) -> None:
     has_table = bool(ans.rows) and (len(ans.rows) > 1 or len(ans.columns) > 1)
     height = min(38 + 35 * len(ans.rows), 400)
     if chart is not None and has_table:
-        tab_chart, tab_table = st.tabs(["Chart", f"Table ({len(ans.rows):,} rows)"])
+        tab_chart, tab_table = st.tabs(["Chart", f"Table ({plural(len(ans.rows), 'row')})"])
         with tab_chart:
             st.altair_chart(chart, width="stretch")
         with tab_table:
@@ -151,15 +162,30 @@ def headline(ans: Answer) -> None:
     latest = _latest_period(ans)
     if latest:
         when = f"{latest} (latest)"
-    delta, note, color = comparison_delta(ans)
+    delta = comparison_delta(ans)
     st.metric(
         escape_md(f"{label} · {when}" if when else label),
         escape_md(ans.headline),
-        delta=escape_delta(delta),
-        delta_color=color,
-        delta_description=note,
+        delta=escape_delta(delta.text),
+        delta_color=delta.color,
+        delta_arrow=delta.arrow,
+        delta_description=delta.note,
         help=escape_md(ans.definitions[0].definition) if ans.definitions else None,
     )
+
+
+def chips_markdown(ans: Answer) -> str:
+    """The answer's chips (metric, breakdown, filters, period, currency) as Markdown badges."""
+    return " ".join(
+        f":{CHIP_STYLE[c.kind][0]}-badge[{CHIP_STYLE[c.kind][1]} {escape_md(c.text)}]"
+        for c in answer_chips(ans, semantic_model())
+    )
+
+
+def render_chips(ans: Answer) -> None:
+    """Draw what the answer is about as a row of chips, when it has a plan."""
+    if text := chips_markdown(ans):
+        st.markdown(text)
 
 
 def _latest_period(ans: Answer) -> str | None:
@@ -169,43 +195,51 @@ def _latest_period(ans: Answer) -> str | None:
         return None
     names = [c.name for c in ans.columns]
     value = ans.rows[-1][names.index("period")] if "period" in names else None
-    if not isinstance(value, date):
-        return None
-    return {"year": f"{value:%Y}", "month": f"{value:%b %Y}"}.get(plan.grain, value.isoformat())
+    return format_bucket(value, plan.grain) if isinstance(value, date) else None
 
 
-def comparison_delta(
-    ans: Answer, metric: str | None = None, *, whole: bool = False
-) -> tuple[str | None, str | None, Any]:
-    """(delta text, its description, delta colour) from the `<m>_change` columns, if any."""
+@dataclass(frozen=True)
+class Delta:
+    """A metric's change for st.metric: its text, what it is against, colour and arrow.
+
+    The colour and arrow are set here because the text's minus is the typographic one (−),
+    which Streamlit would read as a rise.
+    """
+
+    text: str | None = None
+    note: str | None = None
+    color: Any = "off"
+    arrow: Any = "off"
+
+
+def comparison_delta(ans: Answer, metric: str | None = None, *, whole: bool = False) -> Delta:
+    """The change against the comparison period from the `<m>_change` columns, if any."""
     plan = ans.plan
     if plan is None or plan.comparison is None or not ans.rows or not plan.metrics:
-        return None, None, "normal"
+        return Delta()
     m = metric or plan.metrics[0]
     names = [c.name for c in ans.columns]
     if f"{m}_change" not in names:
-        return None, None, "normal"
+        return Delta()
     row = ans.rows[-1] if plan.grain else ans.rows[0]
     col = ans.columns[names.index(f"{m}_change")]
-    text = delta_text(row[names.index(f"{m}_change")], col, whole=whole)
-    pct = row[names.index(f"{m}_change_pct")] if f"{m}_change_pct" in names else None
-    if text and pct is not None and col.kind != "ratio":
-        text += f" ({float(pct):+.1%})"
-    color = "inverse" if m in LOWER_IS_BETTER else "normal"
-    return text, _COMPARISON.get(plan.comparison.kind), color
-
-
-def delta_text(change: Any, col: Column, *, whole: bool = False) -> str | None:
-    """A signed change: +$1,234.56 (or +$1,235 when `whole`), -12, +0.35 pp."""
+    change = row[names.index(f"{m}_change")]
     if change is None:
-        return None
-    if col.kind == "ratio":
-        return f"{float(change) * 100:+.2f} pp"
-    sign = "-" if float(change) < 0 else "+"
-    size = abs(Decimal(str(change)))
-    if whole and col.kind == "money":
-        return f"{sign}{format_value(round(size), col).replace('.00', '', 1)}"
-    return f"{sign}{format_value(size, col)}"
+        return Delta()
+    text = format_change(change, col, whole=whole)
+    pct = row[names.index(f"{m}_change_pct")] if f"{m}_change_pct" in names else None
+    if pct is not None and col.kind != "ratio":
+        text += f" ({format_ratio(pct, 1, signed=True)})"
+    size = Decimal(str(change))
+    if size == 0:
+        return Delta(text, _COMPARISON.get(plan.comparison.kind))
+    good = (size > 0) != (m in LOWER_IS_BETTER)
+    return Delta(
+        text,
+        _COMPARISON.get(plan.comparison.kind),
+        color="green" if good else "red",
+        arrow="up" if size > 0 else "down",
+    )
 
 
 def details(ans: Answer) -> None:

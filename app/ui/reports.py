@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import streamlit as st
 
 from app.core.answer import Answer, Column
 from app.core.plan import Comparison, QueryPlan, TimeRange
-from app.explain.format import format_value
+from app.semantic.format import format_money, format_ratio, format_span, format_value
 from app.ui import backend
 from app.ui.charts import series_frame, time_chart
 from app.ui.render import comparison_delta
@@ -98,8 +97,8 @@ def kpis(ans: Answer, metrics: Sequence[str], period: TimeRange, *, note: str = 
     prev = previous_period(period)
     st.caption(
         escape_md(
-            f"{period.start:%d %b %Y} – {period.end - ONE_DAY:%d %b %Y}; changes against "
-            f"{prev.start:%d %b %Y} – {prev.end - ONE_DAY:%d %b %Y}. {note}".strip()
+            f"{format_span(period.start, period.end)}; changes against "
+            f"{format_span(prev.start, prev.end)}. {note}".strip()
         )
     )
     for col_ui, m in zip(st.columns(len(metrics)), metrics, strict=True):
@@ -107,15 +106,16 @@ def kpis(ans: Answer, metrics: Sequence[str], period: TimeRange, *, note: str = 
             continue
         col = ans.columns[names.index(m)]
         raw = row[names.index(m)] if row else None
-        delta, _, color = comparison_delta(ans, m, whole=True)
+        delta = comparison_delta(ans, m, whole=True)
         exact = format_value(raw, col)
         about = defs[m].definition if m in defs else ""
         with col_ui:
             st.metric(
                 escape_md(col.label or m),
                 escape_md(whole_units(raw, col)),
-                delta=escape_delta(delta),
-                delta_color=color,
+                delta=escape_delta(delta.text),
+                delta_color=delta.color,
+                delta_arrow=delta.arrow,
                 help=escape_md(f"{about} Exact: {exact}.".strip()),
                 border=True,
             )
@@ -123,12 +123,10 @@ def kpis(ans: Answer, metrics: Sequence[str], period: TimeRange, *, note: str = 
 
 def whole_units(value: Any, col: Column) -> str:
     """A KPI value without cents (money) or with one decimal (ratios); exact values in tables."""
-    if value is None:
-        return "—"
     if col.kind == "money":
-        return format_value(round(Decimal(str(value))), col).replace(".00", "", 1)
+        return format_money(value, col.currency, whole=True)
     if col.kind == "ratio":
-        return f"{float(value):.1%}"
+        return format_ratio(value, 1)
     return format_value(value, col)
 
 

@@ -1,4 +1,4 @@
-"""An Answer's rows as a display DataFrame with currency-aware column formats, and as exact CSV."""
+"""An Answer's rows as a sortable table formatted by the one formatter, and as exact CSV."""
 
 from __future__ import annotations
 
@@ -10,42 +10,28 @@ from typing import Any
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from app.core.answer import Answer, Column
-from app.explain.format import SYMBOLS
-
-_DATE_FORMATS = {
-    "day": "YYYY-MM-DD",
-    "week": "YYYY-MM-DD",
-    "month": "MMM YYYY",
-    "quarter": "YYYY [Q]Q",
-    "year": "YYYY",
-}
-
-
-def money_format(currency: str | None) -> str:
-    """printf-style format for a money column: symbol (or code), thousands separators, cents."""
-    cur = (currency or "").lower()
-    sym = SYMBOLS.get(cur)
-    if sym:
-        return f"{sym}%,.2f"
-    return f"%,.2f {cur.upper()}".strip()
+from app.semantic.format import MISSING, csv_cell, format_value, value_label
 
 
 def _display(value: Any, col: Column) -> Any:
     if value is None:
         return None
     if col.kind in ("money", "ratio", "number") and isinstance(value, Decimal | int | float):
-        return float(value)  # display only; the CSV keeps the exact Decimal
+        return float(value)  # sorting and charts only: the text shown and the CSV stay exact
     if col.kind == "count" and isinstance(value, int | float | Decimal):
         return int(value)
     if isinstance(value, datetime | date):
         return pd.Timestamp(value)
+    if col.kind == "label":
+        return value_label(col.name, value)  # the model's label for a code: Bacs Direct Debit
     return value if isinstance(value, int | float) else str(value)
 
 
 def answer_frame(answer: Answer) -> pd.DataFrame:
-    """The answer's rows for display: numbers as numbers, dates as timestamps, labels as text."""
+    """The answer's rows for display: numbers as numbers, dates as timestamps, codes as labels."""
     cols = answer.columns
     data = {
         c.name: [_display(row[i] if i < len(row) else None, c) for row in answer.rows]
@@ -54,23 +40,59 @@ def answer_frame(answer: Answer) -> pd.DataFrame:
     return pd.DataFrame(data, columns=[c.name for c in cols])
 
 
-def column_config(answer: Answer) -> dict[str, Any]:
-    """Streamlit column configs: labels from the answer, money in its currency, ratios as %."""
+def styled(answer: Answer) -> Styler:
+    """The display frame with each cell's text from the formatter (−$1,253.19, January 2025).
+
+    The cells keep their numbers, so sorting is numeric; money is shown in the row's own
+    currency when the answer is per currency.
+    """
+    frame = answer_frame(answer)
     grain = answer.plan.grain if answer.plan is not None else None
+    names = [c.name for c in answer.columns]
+    currencies = [_currency(row, names) for row in answer.rows]
+    style = frame.style
+    for c in answer.columns:
+        if c.kind == "label":
+            continue
+        if c.kind != "money" or c.currency:  # one format for the whole column
+            style = style.format(lambda v, c=c: _text(v, c, None, grain), subset=[c.name])
+            continue
+        for cur in dict.fromkeys(currencies):  # money per row currency: one format per currency
+            rows = [i for i, r in enumerate(currencies) if r == cur]
+            style = style.format(
+                lambda v, c=c, cur=cur: _text(v, c, cur, grain),
+                subset=pd.IndexSlice[rows, [c.name]],
+            )
+    return style
+
+
+def _currency(row: list[Any], names: list[str]) -> str | None:
+    if "currency" not in names:
+        return None
+    value = row[names.index("currency")]
+    return None if value is None else str(value)
+
+
+def _text(value: Any, col: Column, currency: str | None, grain: str | None) -> str:
+    """A display cell's text (the display value of an exact one: floats of money round-trip)."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NaT:
+        return MISSING
+    if isinstance(value, pd.Timestamp):
+        moment = value.to_pydatetime()
+        has_time = (moment.hour, moment.minute, moment.second) != (0, 0, 0)
+        value = moment if has_time or col.kind != "date" else moment.date()
+    return format_value(value, col, currency, grain=grain)
+
+
+def column_config(answer: Answer) -> dict[str, Any]:
+    """Streamlit column configs: the answer's labels; the text comes from `styled`."""
     out: dict[str, Any] = {}
     for c in answer.columns:
         label = c.label or c.name
-        if c.kind == "money":
-            out[c.name] = st.column_config.NumberColumn(label, format=money_format(c.currency))
-        elif c.kind == "ratio":
-            out[c.name] = st.column_config.NumberColumn(label, format="percent")
-        elif c.kind == "count":
-            out[c.name] = st.column_config.NumberColumn(label, format="%,d")
-        elif c.kind == "number":
-            out[c.name] = st.column_config.NumberColumn(label, format="%,.2f")
+        if c.kind in ("money", "ratio", "count", "number"):
+            out[c.name] = st.column_config.NumberColumn(label)
         elif c.kind == "date":
-            fmt = _DATE_FORMATS.get(grain or "day", "YYYY-MM-DD")
-            out[c.name] = st.column_config.DateColumn(label, format=fmt)
+            out[c.name] = st.column_config.DatetimeColumn(label)
         else:
             out[c.name] = st.column_config.TextColumn(label)
     return out
@@ -79,7 +101,7 @@ def column_config(answer: Answer) -> dict[str, Any]:
 def render_table(answer: Answer, *, key: str, height: int | str = "auto") -> None:
     """Draw the answer's rows as a sortable table (data shown as text, never as markup)."""
     st.dataframe(
-        answer_frame(answer),
+        styled(answer),
         column_config=column_config(answer),
         hide_index=True,
         key=key,
@@ -88,7 +110,10 @@ def render_table(answer: Answer, *, key: str, height: int | str = "auto") -> Non
 
 
 def csv_bytes(answer: Answer) -> bytes:
-    """The answer's rows as CSV with exact values (Decimal money, ISO dates) and a header row."""
+    """The answer's rows as CSV: exact values (decimal money, ISO dates, codes as stored).
+
+    The header names each column by its label and a money column's currency: "MRR (USD)".
+    """
     buf = io.StringIO()
     writer = csv.writer(buf)
     header = []
@@ -97,23 +122,5 @@ def csv_bytes(answer: Answer) -> bytes:
         header.append(f"{label} ({c.currency.upper()})" if c.currency else label)
     writer.writerow(header)
     for row in answer.rows:
-        writer.writerow(["" if v is None else _csv_cell(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return buf.getvalue().encode("utf-8")
-
-
-def _csv_cell(v: Any) -> str:
-    if isinstance(v, datetime | date):
-        return v.isoformat()
-    text = str(v)
-    # Spreadsheet formula injection: a cell starting with = + - @ would run as a formula.
-    if text[:1] in ("=", "+", "@") or (text[:1] == "-" and not _is_number(text)):
-        return "'" + text
-    return text
-
-
-def _is_number(text: str) -> bool:
-    try:
-        Decimal(text)
-    except ArithmeticError:
-        return False
-    return True

@@ -102,14 +102,27 @@ def _fragment(node: exp.Expr) -> str:
 _PARSER_CLASS = re.compile(r"\s*for <class '[\w.]+'>")  # sqlglot's node class, not for people
 
 
-def _plain(description: str) -> str:
+def _plain(description: str, token: str) -> str:
     """A parser message in the user's words: what is wrong, without the parser's internals."""
     text = _PARSER_CLASS.sub("", description).strip()
     if text.startswith("Required keyword"):
-        return "something is missing here (an operator or keyword without what must follow it)"
+        what = "an operator or keyword without what follows it"
+        return f"something is missing before '{token}' ({what})"
     if text.startswith("Invalid expression / Unexpected token"):
-        return "unexpected word or symbol"
+        return f"unexpected '{token}'"
+    if text.startswith("Expecting "):
+        return f"expected '{text.removeprefix('Expecting ')}' before '{token}'"
     return text
+
+
+def _syntax_error(err: ParseError) -> str:
+    """A parse error in plain words with its position: "Syntax error near line 1, column 20: …"."""
+    first = err.errors[0] if err.errors else {}
+    token = str(first.get("highlight", ""))
+    what = _plain(str(first.get("description", err)), token)
+    near = f"{first.get('start_context', '')}{token}{first.get('end_context', '')}"
+    where = f" near line {first.get('line')}, column {first.get('col')}" if first else ""
+    return f"Syntax error{where}: {what}, in: {' '.join(near.split())}"
 
 
 def parse(sql: str, policy: Policy) -> exp.Expression:
@@ -119,13 +132,13 @@ def parse(sql: str, policy: Policy) -> exp.Expression:
     try:
         parsed = sqlglot.parse(sql, read=read_dialect(policy.read_dialect))  # trino: Sigma
     except ParseError as err:
-        first = err.errors[0] if err.errors else {}
-        where = f"line {first.get('line')}, column {first.get('col')}"
-        near = f"{first.get('start_context', '')}{first.get('highlight', '')}"
-        detail = f"{_plain(str(first.get('description', err)))} at {where}: {near}"
+        raise GuardError("parse_error", _syntax_error(err)) from err
+    except TokenError as err:  # sqlglot's message quotes the text around the spot, no position
+        near = str(err).removeprefix("Error tokenizing ").strip("'")
+        detail = (
+            f"Syntax error: unreadable (a quote or comment left open?) in: {' '.join(near.split())}"
+        )
         raise GuardError("parse_error", detail) from err
-    except TokenError as err:
-        raise GuardError("parse_error", str(err)) from err
     statements = [s for s in parsed if isinstance(s, exp.Expression)]
     if not statements:
         raise GuardError("empty", "no SQL statement was given")

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app.core.answer import Answer
-from app.explain.format import format_value
+from app.semantic.format import format_span, format_value
 from app.ui import reports
 from app.ui.assistant_panel import PagePanel, render_assistant
 from app.ui.charts import bar_breakdown, long_frame
@@ -25,13 +25,6 @@ TAX_COLORS = {
     "No tax type": "#b0b0b0",
 }
 REPORT_DIMS = ("tax_country", "tax_jurisdiction", "tax_type")
-
-
-def tax_type_label(code: str) -> str:
-    """Legend text for a Stripe tax type code: vat → VAT, sales_tax → Sales tax, none → —."""
-    if code == "—":
-        return "No tax type"
-    return code.upper() if len(code) <= 3 else code.replace("_", " ").capitalize()
 
 
 def sales_split(ans: Answer) -> None:
@@ -64,7 +57,7 @@ with left:
     st.subheader("Tax collected by jurisdiction", anchor=False)
     if report is not None and report.rows:
         data = long_frame(report, "tax_jurisdiction", ["tax_collected"], "tax_type")
-        data["series"] = data["series"].map(tax_type_label)
+        data["series"] = data["series"].replace({"—": "No tax type"})  # labelled: VAT, Sales tax
         col = reports.money_column(report, "tax_collected")
         st.altair_chart(
             bar_breakdown(data, col, x_label="Jurisdiction", legend=True, colors=TAX_COLORS),
@@ -80,7 +73,10 @@ with right:
 
 st.subheader("Tax report", anchor=False)
 last_day = period.end - timedelta(days=1)
-st.caption(f"Tax collected by country, jurisdiction and tax type, {period.start} to {last_day}.")
+span = format_span(period.start, period.end)
+st.caption(
+    f"Tax collected by country, jurisdiction and tax type, {span} ({period.start} to {last_day})."
+)
 reports.table(
     report,
     key="tax-report",
