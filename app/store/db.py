@@ -132,10 +132,13 @@ class Database:
         check_state_file(path, warehouse)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        with self.connect() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")
+        # Held open while this object lives: when the last connection to a WAL file closes,
+        # SQLite checkpoints and deletes the WAL (an fsync), which would tax every call.
+        self._anchor = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, check_same_thread=False)
+        self._anchor.execute("PRAGMA journal_mode = WAL")
         with self.write() as conn:
             _migrate(conn)
+        self._anchor.execute("SELECT count(*) FROM sqlite_master").fetchone()  # joins the WAL
 
     @contextmanager
     def connect(self) -> Iterator[sqlite3.Connection]:
@@ -160,6 +163,10 @@ class Database:
                 conn.execute("ROLLBACK")
                 raise
             conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Let go of the file (checkpointing its WAL); later calls open it again."""
+        self._anchor.close()
 
     def version(self) -> int:
         """The schema version of the file (the number of migrations applied)."""
