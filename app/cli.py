@@ -16,6 +16,7 @@ from app.core.request import Request
 from app.core.settings import Settings
 from app.run.options import add_engine_arguments, apply_engine
 from app.semantic.format import format_value, plural
+from app.store_cli import STORE_COMMANDS, add_store_parsers, run_store_command
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -73,6 +74,7 @@ def _parser(with_eval: bool = True) -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["parquet"], default="parquet")
     export.add_argument("--out", type=Path, required=True, help="directory for the export")
     export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
+    add_store_parsers(sub)  # history, feedback, verified, share (app/store_cli.py)
     if with_eval:
         from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
 
@@ -99,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             from evals.cli import run_eval
 
             return run_eval(args)
+        if args.command in STORE_COMMANDS:
+            return run_store_command(args)
         settings = apply_engine(Settings(), args)
         if args.warehouse:
             settings = settings.model_copy(update={"warehouse_path": args.warehouse})

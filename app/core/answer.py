@@ -94,6 +94,30 @@ class LlmUsage(_Model):
     replayed: str | None = Field(None, description="Provenance when replayed from a cassette.")
 
 
+class VerifiedBy(_Model):
+    """The verified answer a question matched: who vouched for it, when, and whether it still holds.
+
+    `stale` says why it no longer holds (the semantic model or the warehouse schema changed since);
+    a stale verification is shown as such and earns no badge.
+    """
+
+    id: int
+    question: str
+    by: str
+    at: datetime
+    stale: str | None = None
+
+    @property
+    def note(self) -> str:
+        """The badge line, or the line saying why the badge is withheld."""
+        if self.stale is None:
+            return f"Verified by {self.by} on {self.at.date().isoformat()}."
+        return (
+            f"Not verified: {self.by} verified this question on {self.at.date().isoformat()}, "
+            f"but {self.stale} since; it needs verifying again."
+        )
+
+
 class Answer(_Model):
     """The result of ask(): headline, table, chart, SQL, definitions, assumptions, explanation.
 
@@ -140,3 +164,6 @@ class Answer(_Model):
         default_factory=list, description="Words of the question the answer did not use."
     )
     llm: LlmUsage | None = None
+    verified: VerifiedBy | None = Field(
+        None, description="The verified answer this one was matched to (stale: no badge)."
+    )

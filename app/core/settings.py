@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["duckdb", "spark"]  # the engines of app.run.engines.ENGINES
@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     warehouse_path: Path = Field(
         Path("warehouse/demo.duckdb"),
         description="DuckDB warehouse file to query (built by `ledgerlens data build`).",
+    )
+    state_path: Path = Field(
+        Path("state/ledgerlens.sqlite3"),
+        description="SQLite file of the app's own state (conversations, shares, feedback, "
+        "verified answers); never the warehouse.",
     )
     default_account: str = Field(
         "acct_demo_01", description="Merchant account (merchant_id) used when none is given."
@@ -92,6 +97,12 @@ class Settings(BaseSettings):
         True,
         description="When an LLM is configured, let it write the (number-checked) explanation.",
     )
+
+    @model_validator(mode="after")
+    def _state_is_not_the_warehouse(self) -> Settings:
+        if self.state_path.resolve() == self.warehouse_path.resolve():
+            raise ValueError("state_path must not be the warehouse file (warehouse_path)")
+        return self
 
     @property
     def llm_configured(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -16,27 +17,37 @@ from app.core.errors import (
     GuardError,
     QueryTimeout,
 )
-from app.core.plan import Assumption, CannotAnswer, NeedsClarification, QueryPlan
+from app.core.plan import Assumption, CannotAnswer, NeedsClarification, PlanResult, QueryPlan
 from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.prose import explain
 from app.pipeline.session import Session
 from app.pipeline.unrecorded import check_recorded
+from app.pipeline.verified import Verifier
 from app.run.warehouse import Result, Warehouse
 from app.semantic.describe import filter_text, period_words, read_back
 from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo, CompileContext, Compiled, compile_plan
+from app.store import AppStore
 from app.understand import SUGGESTIONS, EngineContext, lexicon_for, plan_question
 
 
 class Assistant:
     """The question-answering pipeline over one session; safe to share between threads."""
 
-    def __init__(self, settings: Settings, executor: Warehouse | None = None) -> None:
-        """Open a session on the warehouse (or on the given one)."""
+    def __init__(
+        self,
+        settings: Settings,
+        executor: Warehouse | None = None,
+        *,
+        store: AppStore | None = None,
+    ) -> None:
+        """Open a session on the warehouse (or on the given one); a store adds verified answers."""
         self.settings = settings
         self.session = Session(settings, executor)
         self.model: SemanticModel = self.session.model
+        self.store = store
+        self.verifier = Verifier(store, self.session) if store is not None else None
 
     def ask(self, request: Request) -> Answer:
         """Answer one question for one account as of a date; never raises for bad input."""
@@ -87,7 +98,11 @@ class Assistant:
                     **base,
                 )
             currency = self._currency(request)
-            return self._answer_plan(planned, info, currency, base, t0, timings, "engine")
+            answer = self._answer_plan(planned, info, currency, base, t0, timings, "engine")
+            if self.verifier is None:
+                return answer
+            alone = replace(ectx, previous=None)  # a verified question is read on its own
+            return self.verifier.mark(answer, request, account, lambda q: _replan(q, alone))
         except AssistantError as err:
             return Answer(
                 status="error",
@@ -239,6 +254,14 @@ class Assistant:
             ignored=list(plan.ignored),
             **base,
         )
+
+
+def _replan(question: str, ectx: EngineContext) -> PlanResult | None:
+    """The engine's plan of a question (None when a plan part is out of range)."""
+    try:
+        return plan_question(question, ectx)
+    except ValidationError:
+        return None
 
 
 def row_cap_notices(result: Result) -> list[str]:
