@@ -119,12 +119,15 @@ def test_an_invalid_plan_is_refused_before_it_runs(wire, openai_server):
 
 def test_a_repeated_step_ends_the_run_instead_of_looping(wire, openai_server):
     failing = {"action": "sql", "sql": "SELECT nope FROM invoices"}
-    openai_server.enqueue(_step(failing), _step(failing), _step(failing))
+    openai_server.enqueue(_step(failing), _step(failing), _step(failing), _step(failing))
     answer = _ask(wire())
     assert answer.status == "refused" and "repeated a step" in answer.headline
-    assert len(openai_server.bodies) == 2
+    # the repeat is sampled once more, changed (temperature), never sent unchanged a third time
+    assert len(openai_server.bodies) == 3 and openai_server.remaining == 1
+    temperatures = [b.get("temperature") for b in openai_server.bodies]
+    assert temperatures == [0, 0, 0.7]
     feedback = [m["content"] for m in openai_server.bodies[1]["messages"] if m["role"] == "user"]
-    assert sum("nope" in f for f in feedback) == 1
+    assert sum("nope" in f for f in feedback) == 1 and "Columns of invoices: id," in feedback[-1]
 
 
 def test_native_mode_accepts_a_tool_call_written_as_json_text(wire, openai_server, assistant):
