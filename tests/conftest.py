@@ -52,10 +52,11 @@ def openai_server() -> Iterator[OpenAIServer]:
 
 @pytest.fixture
 def llm_settings(demo_path: Path) -> Settings:
-    """LLM configured (never reached: tests pass a scripted model), small budgets."""
+    """LLM configured (never reached: tests pass a scripted model); native mode, small budgets."""
     return Settings(
         warehouse_path=demo_path,
         llm_base_url="http://127.0.0.1:9/v1",
+        llm_tool_mode="native",
         llm_explain=False,
         llm_correction_budget=2,
         llm_tool_call_budget=4,

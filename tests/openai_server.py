@@ -242,7 +242,7 @@ class OpenAIServer:
 
     def _usage(
         self, step: Text | ToolCalls, body: dict[str, Any], message: dict[str, Any]
-    ) -> dict[str, int]:
+    ) -> dict[str, Any]:
         if step.usage is not None:
             prompt, completion = step.usage
         else:
@@ -255,11 +255,14 @@ class OpenAIServer:
             )
             prompt = self.count_tokens(prompt_text)
             completion = self.count_tokens(completion_text)
-        return {
+        usage: dict[str, Any] = {
             "prompt_tokens": prompt,
             "completion_tokens": completion,
             "total_tokens": prompt + completion,
         }
+        if isinstance(step, Text) and step.cached is not None:
+            usage["prompt_tokens_details"] = {"cached_tokens": step.cached}
+        return usage
 
 
 def _text_of(content: Any) -> str:
@@ -332,7 +335,7 @@ def _stream_chunks(
     number: int,
     message: dict[str, Any],
     finish: str,
-    usage: dict[str, int] | None,
+    usage: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = {

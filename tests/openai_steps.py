@@ -15,6 +15,7 @@ class Text:
     content: str
     finish_reason: str = "stop"
     usage: tuple[int, int] | None = None
+    cached: int | None = None  # usage.prompt_tokens_details.cached_tokens, as llama.cpp sends
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,15 @@ Step: TypeAlias = (
 )
 
 
-def text(content: str, *, usage: tuple[int, int] | None = None) -> Text:
-    """A plain assistant reply."""
-    return Text(content, usage=usage)
+def text(
+    content: str,
+    *,
+    usage: tuple[int, int] | None = None,
+    finish_reason: str = "stop",
+    cached: int | None = None,
+) -> Text:
+    """A plain assistant reply (`finish_reason` "length": cut at max_tokens)."""
+    return Text(content, finish_reason, usage, cached)
 
 
 def tool_call(

@@ -46,7 +46,8 @@ def _scalar(demo_path, sql: str):
 
 
 def test_plan_from_structured_output_runs_through_the_shared_pipeline(llm_settings, assistant):
-    engine = assistant.ask(Request("What was MRR by plan last quarter?", as_of=AS_OF, account=ACCT))
+    # The plan's period is the question's ("in 2025"): a model plan for another period is refused.
+    engine = assistant.ask(Request("What was MRR by plan in 2025?", as_of=AS_OF, account=ACCT))
     assert engine.plan is not None
     plan = engine.plan.model_dump(mode="json", exclude_defaults=True)
     router, _ = _router(llm_settings, assistant, [decision("plan", plan)])
@@ -166,7 +167,7 @@ def test_endless_tool_calls_end_in_a_refusal_not_a_guess(llm_settings, assistant
 
 
 def test_correction_budget_exhausted_is_a_refusal(llm_settings, assistant):
-    bad = [call("run_sql", i, sql="SELECT nope FROM invoices") for i in range(3)]
+    bad = [call("run_sql", i, sql=f"SELECT nope{i} FROM invoices") for i in range(3)]
     router, _ = _router(llm_settings, assistant, [decision("sql"), *bad])
     answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
     assert answer.status == "refused" and "llm_correction_budget" in answer.headline

@@ -41,6 +41,7 @@ def wire(openai_server: OpenAIServer, demo_path, assistant: Assistant):
             "llm_base_url": openai_server.base_url,
             "llm_api_key": "sk-test-wire",
             "llm_model": "gpt-4.1-mini",
+            "llm_tool_mode": "native",
             "llm_timeout_s": 2.0,
             "llm_max_retries": 1,
             "llm_explain": False,

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from app.agent.briefing import SchemaContext, build_context, first_messages
-from app.agent.tokens import encoding
+from app.agent.tokens import count_tokens, encoding
 from app.semantic.catalog import warehouse_tables
 from app.semantic.load import semantic_model
 
@@ -103,25 +103,43 @@ def test_money_columns_are_marked_and_tenant_column_hidden() -> None:
     assert charges.endswith("more")
 
 
-def test_first_messages() -> None:
-    messages = first_messages(
-        "What was MRR at the end of November?",
+def _first(question: str, account: str = "acct_demo_02", mode: str = "native") -> list[dict]:
+    return first_messages(
+        question,
         model=MODEL,
         as_of=date(2025, 12, 31),
-        account="acct_demo_02",
+        account=account,
         timezone="Europe/Berlin",
         currency="eur",
         budget_tokens=800,
+        mode=mode,
     )
+
+
+def test_first_messages() -> None:
+    # The layout changed on purpose (issue 18): the system message is a stable prefix and the
+    # account, date and periods moved to the short question part at the end.
+    messages = _first("What was MRR at the end of November?")
     assert [m["role"] for m in messages] == ["system", "user"]
     system, user = messages[0]["content"], messages[1]["content"]
-    assert "Today is 2025-12-31" in system
-    assert "acct_demo_02" in system and "Europe/Berlin" in system and "EUR" in system
-    assert "metric mrr " in system
-    context = build_context("What was MRR at the end of November?", MODEL, 800)
-    assert context.text in system
+    assert "- mrr" in system.splitlines() and "Question:" not in system
+    assert "2025-12-31" in user and "acct_demo_02" in user and "Europe/Berlin" in user
+    assert "EUR" in user and '"2025-11-30..2025-12-01"' in user and "mrr = " in user
     assert user.rstrip().endswith("Question: What was MRR at the end of November?")
-    assert "$" not in system.replace("$question", "") and "$question" not in user
+    assert "$" not in system and "$question" not in user
+
+
+def test_the_system_prefix_is_the_same_for_every_question_account_and_date() -> None:
+    a = _first("What was MRR at the end of November?")
+    b = _first("Refunds by card brand last month", account="acct_demo_01")
+    assert a[0] == b[0] and a[1] != b[1]
+    json_mode = _first("Refunds by card brand last month", mode="json")
+    assert json_mode[0] != a[0] and '"action": "lookup"' in json_mode[0]["content"]
+
+
+def test_the_question_part_is_short() -> None:
+    user = _first("Which customer has had the longest uninterrupted subscription?")[1]
+    assert count_tokens(user["content"]) < 250
 
 
 def test_a_question_naming_a_list_gets_its_column_catalogue() -> None:

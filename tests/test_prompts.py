@@ -12,8 +12,10 @@ from app.agent.prompts import Prompt, all_prompts, load_prompt, prompt_hashes, p
 from app.core.errors import PromptError
 
 SHIPPED = {
-    "system": {"as_of", "account", "timezone", "currency", "context"},
-    "plan": {"question"},
+    "system": {"guide", "context"},
+    "plan": set(),
+    "actions": set(),
+    "question": {"account", "as_of", "timezone", "currency", "periods", "metrics", "question"},
     "sql_fallback": {"question"},
     "explain": {"question", "plan", "table", "assumptions"},
 }
@@ -53,24 +55,34 @@ def test_render_fills_every_variable() -> None:
 
 
 def test_render_rejects_missing_and_extra_variables() -> None:
-    plan = load_prompt("plan")
-    with pytest.raises(PromptError, match=r"plan \(plan\.md\): missing question"):
-        plan.render()
+    fallback = load_prompt("sql_fallback")
+    with pytest.raises(PromptError, match=r"sql_fallback \(sql_fallback\.md\): missing question"):
+        fallback.render()
     with pytest.raises(PromptError, match="unexpected as_of"):
-        plan.render(question="q", as_of="2025-01-01")
+        fallback.render(question="q", as_of="2025-01-01")
 
 
 def test_system_prompt_states_the_house_rules() -> None:
-    text = load_prompt("system").render(
-        as_of="2025-12-31",
+    # v2: nothing question-, date- or account-specific, so prompt caches reuse the whole prefix
+    text = load_prompt("system").render(guide="GUIDE", context="CONTEXT")
+    for needle in ("GUIDE", "CONTEXT", "merchant_id", "untrusted", "minor units", "never compute"):
+        assert needle in text
+    assert text.index("GUIDE") < text.index("CONTEXT")
+
+
+def test_question_part_carries_account_date_periods_and_question_last() -> None:
+    text = load_prompt("question").render(
         account="acct_demo_02",
+        as_of="2025-12-31",
         timezone="Europe/Berlin",
         currency="EUR",
-        context="CONTEXT",
+        periods='"none"',
+        metrics="mrr = ...",
+        question="Q?",
     )
-    for needle in ("2025-12-31", "acct_demo_02", "Europe/Berlin", "EUR", "CONTEXT", "submit_plan"):
+    for needle in ("acct_demo_02", "2025-12-31", "Europe/Berlin", "EUR", '"none"', "mrr = ..."):
         assert needle in text
-    assert "merchant_id" in text and "untrusted" in text and "minor units" in text
+    assert text.rstrip().endswith("Question: Q?")
 
 
 GOOD = "---\nname: {name}\nversion: 2\nvariables: [a, b]\n---\nUse $a and ${{b}}; cost $$5.\n"

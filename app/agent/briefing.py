@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import tiktoken
-from sqlglot import exp, parse_one
 
+from app.agent.periods import Periods, resolve_periods
 from app.agent.prompts import load_prompt
+from app.agent.summary import ALWAYS_COLUMNS, columns_used, stable_summary
 from app.agent.tokens import encoding
 from app.semantic.catalog import TableInfo, is_tenant_column, warehouse_catalog
 from app.semantic.model import ListSpec, Metric, SemanticModel, tables_in
 
-ALWAYS_COLUMNS = ("id", "created", "currency", "status", "amount")
 MAX_SYNONYMS = 4
 _WORD = re.compile(r"[a-z0-9]+")
 _STOPWORD_TEXT = """
@@ -132,43 +132,13 @@ def _dimension_tables(question: str, model: SemanticModel) -> list[str]:
     return list(dict.fromkeys(tables))
 
 
-def _columns_used(model: SemanticModel) -> dict[str, set[str]]:
-    """Columns the semantic model's expressions read, by table."""
-    used: dict[str, set[str]] = {}
-
-    def add(sql: str | None, default_table: str | None = None) -> None:
-        if not sql:
-            return
-        tree = parse_one(sql.replace("@", "__at_"), read="duckdb")
-        for col in tree.find_all(exp.Column):
-            table = col.table or default_table
-            if table and not col.name.startswith("__at_"):
-                used.setdefault(table.lower(), set()).add(col.name.lower())
-
-    for m in model.metrics.values():
-        for sql in (m.measure, m.time, m.currency, m.entity, *m.where):
-            add(sql)
-        add(m.template, m.table)
-    for d in model.dimensions.values():
-        if d.table != "*":
-            add(d.expr)
-            add(d.key)
-    for j in model.joins:
-        used.setdefault(j.from_, set()).add(j.column)
-        used.setdefault(j.to, set()).add("id")
-    for spec in model.lists.values():
-        for sql in (spec.time, spec.amount, spec.currency, *(c.expr for c in spec.columns)):
-            add(sql)
-    return used
-
-
 _TABLE_LINES: dict[str, dict[str, str]] = {}
 
 
 def _table_lines(model: SemanticModel) -> dict[str, str]:
     """One compact line per warehouse table, cached per semantic model version."""
     if model.sha256 not in _TABLE_LINES:
-        used = _columns_used(model)
+        used = columns_used(model)
         _TABLE_LINES[model.sha256] = {
             name: _table_line(info, used.get(name, set()) | used.get(info.view_of or name, set()))
             for name, info in warehouse_catalog().items()
@@ -309,6 +279,21 @@ def _count(enc: tiktoken.Encoding, text: str) -> int:
     return len(enc.encode(text, disallowed_special=()))
 
 
+def question_metrics(question: str, model: SemanticModel, n: int = 3) -> str:
+    """The definitions of the metrics a question most likely means, for its short prompt part."""
+    scores = _score_metrics(question, model, _dimension_tables(question, model))
+    ranked = sorted((m for m, s in scores.items() if s > 0), key=lambda m: (-scores[m], m))[:n]
+    if not ranked:
+        return "none matched by name"
+    return "; ".join(f"{m} = {_first_sentence(model.metrics[m].definition)}" for m in ranked)
+
+
+def _first_sentence(text: str, max_words: int = 30) -> str:
+    sentence = text.split(". ")[0].rstrip(".")
+    words = sentence.split()
+    return " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
+
+
 def first_messages(
     question: str,
     *,
@@ -318,15 +303,27 @@ def first_messages(
     timezone: str,
     currency: str,
     budget_tokens: int,
+    mode: str = "native",
+    periods: Periods | None = None,
 ) -> list[dict[str, str]]:
-    """The agent's first request in OpenAI format: the system prompt with context, the plan ask."""
-    context = build_context(question, model, budget_tokens)
+    """The agent's first request in OpenAI format: a stable system prefix, then the question.
+
+    The system message (rules, the step guide of the mode, the semantic model summary in a fixed
+    order) is identical for every question, so a prompt cache reuses it; the user message holds
+    everything question-specific (account, date, resolved periods, likely metrics) and is short.
+    """
+    guide = load_prompt("actions" if mode == "json" else "plan").render()
     system = load_prompt("system").render(
-        as_of=as_of.isoformat(),
+        guide=guide.strip(), context=stable_summary(model, budget_tokens)
+    )
+    periods = periods or resolve_periods(question, as_of)
+    user = load_prompt("question").render(
         account=account,
+        as_of=as_of.isoformat(),
         timezone=timezone,
         currency=currency.upper(),
-        context=context.text,
+        periods=periods.text,
+        metrics=question_metrics(question, model),
+        question=question,
     )
-    user = load_prompt("plan").render(question=question)
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": user.strip()}]

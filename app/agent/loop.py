@@ -1,63 +1,52 @@
-"""The LLM agent: the only module that imports LangChain.
+"""The LLM agent: with its mode modules, the only code that imports LangChain.
 
-It answers the questions the deterministic engine cannot plan. First it asks the model for a
-`QueryPlan` through structured output, so the engine's compiler, guard and executor are reused;
-when no plan fits, the model may write one raw SELECT through the `run_sql` tool. Guard rejections
-and DuckDB errors go back to the model for a bounded number of corrections; an exhausted budget is
-a `CannotAnswer`, never a guess. Every model failure (timeouts, 429s after the client's retries,
-5xx, malformed output) is raised as `LlmUnavailable` so the router can fall back to the engine.
+It answers the questions the deterministic engine cannot plan, in one of two modes
+(`app.agent.mode`). Native: it asks the model for a `QueryPlan` through structured output, so the
+engine's compiler, guard and executor are reused; when no plan fits, the model may write one raw
+SELECT through the `run_sql` tool (a call written as JSON text in `content` is accepted too).
+JSON (models without tool calls): every step is one schema-constrained reply (`app.agent.steps`).
+Either way a model plan is checked before it runs (`app.agent.vet`), guard rejections and DuckDB
+errors go back to the model for a bounded number of corrections, an instruction the model already
+answered is never sent again, and an exhausted budget or a reply cut at `llm_max_output_tokens` is
+a `CannotAnswer`, never a guess. Every client failure (timeouts, 429s after the client's retries,
+5xx) is raised as `LlmUnavailable` so the router can fall back to the engine.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Any
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import (
-    AIMessage,
-    AIMessageChunk,
-    BaseMessage,
-    HumanMessage,
-    SystemMessage,
-    ToolMessage,
-    convert_to_openai_messages,
-)
-from pydantic import ValidationError
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from app.agent.briefing import first_messages
+from app.agent.calls import LengthCut, Usage, stream_reply
+from app.agent.mode import tool_mode
+from app.agent.native import NativeSteps
 from app.agent.parts import (
     PREVIEW_ROWS,
-    AgentDecision,
-    args_text,
-    describe,
-    exhausted,
     history,
-    out_of_tool_calls,
-    short,
+    length_cut,
 )
-from app.agent.prompts import load_prompt, prompt_hashes
-from app.agent.tokens import count_messages, estimate_cost
+from app.agent.periods import resolve_periods
+from app.agent.prompts import load_prompt
+from app.agent.steps import JsonSteps
+from app.agent.vet import checked_assumptions
 from app.core.answer import Answer, LlmUsage, Step
-from app.core.errors import AssistantError, LlmUnavailable
-from app.core.plan import CannotAnswer, QueryPlan
+from app.core.errors import LlmUnavailable
+from app.core.plan import CannotAnswer
 from app.core.request import Request
 from app.core.settings import Settings
-from app.explain.prose import check_numbers, period_numbers
+from app.explain.claims import unsupported
 from app.pipeline.assistant import Assistant
-from app.pipeline.rawsql import answer_result
 from app.run.warehouse import Result
-from tools import TOOLS, SqlToolResult, ToolContext, ToolSpec, tool_schemas, tool_spec
 from tools.run_sql import preview
 
 log = logging.getLogger(__name__)
 
-# The tools the agent binds: the registry in `tools`, by name (specs derived at import).
-TOOL_SPECS: dict[str, ToolSpec] = {spec.name: spec for spec in map(tool_spec, TOOLS)}
+EXPLAIN_TOKENS = 300  # 2-4 sentences; the explanation's own cap, below llm_max_output_tokens
 
 
 def chat_model(settings: Settings) -> BaseChatModel:
@@ -70,38 +59,11 @@ def chat_model(settings: Settings) -> BaseChatModel:
         base_url=settings.llm_base_url,
         api_key=key,
         temperature=0,
+        max_tokens=settings.llm_max_output_tokens,
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         stream_usage=True,
     )
-
-
-@dataclass
-class _Usage:
-    model: str
-    calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, messages: Sequence[BaseMessage], reply: BaseMessage) -> None:
-        self.calls += 1
-        meta = getattr(reply, "usage_metadata", None)
-        if meta:
-            self.prompt_tokens += int(meta.get("input_tokens", 0))
-            self.completion_tokens += int(meta.get("output_tokens", 0))
-            return
-        self.prompt_tokens += count_messages(_openai(messages), self.model)
-        self.completion_tokens += count_messages(_openai([reply]), self.model) - 3
-
-    def report(self) -> LlmUsage:
-        return LlmUsage(
-            model=self.model,
-            calls=self.calls,
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=self.completion_tokens,
-            cost_usd=estimate_cost(self.model, self.prompt_tokens, self.completion_tokens),
-            prompts=prompt_hashes(),
-        )
 
 
 @dataclass
@@ -125,6 +87,8 @@ class Agent:
         self.assistant = assistant
         self.model = model if model is not None else chat_model(settings)
         self.model_name = settings.llm_model
+        self.mode = tool_mode(settings)
+        self.backend = f"llm:{self.model_name}"
 
     # ------------------------------------------------------------------ public API
     def run(self, request: Request, on_step: Callable[[Step], None] | None = None) -> AgentRun:
@@ -145,86 +109,51 @@ class Agent:
 
     def stream(self, request: Request) -> Iterator[Step | AgentRun]:
         """Yield the agent's steps as they happen, then one final AgentRun."""
-        question, as_of = request.question, request.as_of
         account = self.assistant.session.account(request)
-        conversation = request.conversation
         info = self.assistant.session.account_info(account)
         if info is None:
             yield AgentRun(refusal=CannotAnswer(reason=f"Unknown account {account}."))
             return
-        usage = _Usage(self.model_name)
+        usage = Usage(self.model_name, tool_mode=self.mode.text)
+        periods = resolve_periods(
+            request.question, request.as_of, self.settings.fiscal_year_start_month
+        )
         messages: list[BaseMessage] = _to_messages(
             first_messages(
-                question,
+                request.question,
                 model=self.assistant.model,
-                as_of=as_of,
+                as_of=request.as_of,
                 account=account,
                 timezone=info.timezone,
                 currency=info.currency,
                 budget_tokens=self.settings.llm_context_token_budget,
+                mode=self.mode.mode,
+                periods=periods,
             )
         )
-        if conversation is not None and conversation.answers:
-            messages.insert(1, HumanMessage(history(conversation)))
-        corrections = 0
-        result: Answer | CannotAnswer | None = None
-        wants_sql = False
-        while result is None and not wants_sql:
-            yield Step(kind="model", text="Planning with the semantic model…")
-            decision, error = self._decide(messages, usage)
-            if decision is None:
-                corrections += 1
-                if corrections > self.settings.llm_correction_budget:
-                    raise LlmUnavailable(f"the model's output did not match the schema: {error}")
-                messages.append(HumanMessage(f"Your reply did not match the schema: {error}"))
-                continue
-            if decision.action == "cannot_answer":
-                result = CannotAnswer(
-                    reason=decision.reason or "The data cannot answer this question.",
-                    reason_class="out_of_scope",
-                )
-            elif decision.action == "sql" or decision.plan is None:
-                wants_sql = True
+        if request.conversation is not None and request.conversation.answers:
+            messages.insert(1, HumanMessage(history(request.conversation)))
+        try:
+            if self.mode.mode == "json":
+                steps = JsonSteps(self.model, self.assistant, self.settings, usage, self.backend)
+                result = yield from steps.run(request, messages, periods, account)
             else:
-                answer = self._answer_plan(decision.plan, request)
-                yield Step(kind="tool_result", text=answer.headline, sql=answer.sql)
-                if answer.status == "answered":
-                    result = answer
-                else:
-                    corrections += 1
-                    if corrections > self.settings.llm_correction_budget:
-                        result = exhausted(corrections)
-                    else:
-                        messages.append(
-                            HumanMessage(
-                                "That plan failed: "
-                                f"{answer.error or answer.headline}. Fix the plan, or choose "
-                                "action 'sql' if no plan can express the question."
-                            )
-                        )
-        if wants_sql:
-            sql_result = yield from self._sql_loop(question, messages, usage, as_of, account)
-            if isinstance(sql_result, CannotAnswer):
-                result = sql_result
-            else:
-                assert sql_result.result is not None and sql_result.sql is not None
-                result = answer_result(
-                    self.assistant.session,
-                    sql_result.result,
-                    sql_result.sql,
-                    request,
-                    backend=f"llm:{self.model_name}",
-                )
+                native = NativeSteps(self.model, self.assistant, self.settings, usage, self.backend)
+                result = yield from native.run(request, messages, periods, account)
+        except LengthCut as cut:
+            yield Step(kind="notice", text=f"The model's reply was cut: {cut}")
+            result = length_cut(cut.limit)
         if isinstance(result, Answer):
-            explained = yield from self._explain(result, usage)
+            checked = self._checked(result, messages)
+            explained = yield from self._explain(checked, usage)
             report = usage.report()
             yield AgentRun(answer=explained.model_copy(update={"llm": report}), usage=report)
         else:
             yield AgentRun(refusal=result, usage=usage.report())
 
     def explain(self, answer: Answer, on_step: Callable[[Step], None] | None = None) -> Answer:
-        """The answer with model-written prose, kept only if every number in it checks out."""
-        usage = _Usage(self.model_name)
+        """The answer with model-written prose, kept only if its claims check out."""
+        usage = Usage(self.model_name, tool_mode=self.mode.text)
         steps = self._explain(answer, usage)
         while True:
             try:
@@ -236,119 +165,18 @@ class Agent:
                 on_step(step)
         return explained.model_copy(update={"llm": usage.report()}) if usage.calls else explained
 
-    # ------------------------------------------------------------------ phases
-    def _decide(
-        self, messages: list[BaseMessage], usage: _Usage
-    ) -> tuple[AgentDecision | None, str]:
-        structured = self.model.with_structured_output(AgentDecision, include_raw=True)
-        out = self._call(lambda: structured.invoke(messages))
-        raw = out.get("raw") if isinstance(out, dict) else None
-        if isinstance(raw, BaseMessage):
-            usage.add(messages, raw)
-            messages.append(_plain(raw))
-        parsed = out.get("parsed") if isinstance(out, dict) else None
-        if isinstance(parsed, AgentDecision):
-            return parsed, ""
-        if isinstance(parsed, dict):
-            try:
-                return AgentDecision.model_validate(parsed), ""
-            except ValidationError as err:
-                return None, short(err)
-        failure = out.get("parsing_error") if isinstance(out, dict) else None
-        return None, short(failure) if failure else "no structured reply"
+    # ------------------------------------------------------------------ checks and prose
+    def _checked(self, answer: Answer, messages: list[BaseMessage]) -> Answer:
+        """The answer without model-written assumptions its result does not support."""
+        keys = {a.key for a in answer.plan.assumptions} if answer.plan else set()
+        checked, dropped = checked_assumptions(answer, keys)
+        if not dropped:
+            return checked
+        log.warning("dropped %d model-written assumption(s) the result does not support", dropped)
+        notice = "An AI-written assumption stated something not in the result and was left out."
+        return checked.model_copy(update={"notices": [*checked.notices, notice]})
 
-    def _answer_plan(self, plan: QueryPlan, request: Request) -> Answer:
-        unknown = [m for m in plan.metrics if m not in self.assistant.model.metrics]
-        if unknown:
-            return Answer(
-                status="error",
-                question=request.question,
-                error=f"unknown metric(s) {', '.join(unknown)}; use lookup names from the context",
-            )
-        return self.assistant.answer_plan(plan, request, backend=f"llm:{self.model_name}")
-
-    def _sql_loop(
-        self,
-        question: str,
-        messages: list[BaseMessage],
-        usage: _Usage,
-        as_of: date,
-        account: str,
-    ) -> Generator[Step, None, SqlToolResult | CannotAnswer]:
-        ctx = ToolContext(
-            session=self.assistant.session,
-            account=account,
-            as_of=as_of,
-            preview_rows=PREVIEW_ROWS,
-        )
-        messages.append(HumanMessage(load_prompt("sql_fallback").render(question=question)))
-        bound = self.model.bind_tools(tool_schemas(TOOLS))
-        tool_calls = corrections = 0
-        last_ok: SqlToolResult | None = None
-        while True:
-            yield Step(kind="model", text="Writing SQL…")
-            reply = self._stream_reply(bound, messages, usage)
-            for text in reply.partial:
-                yield Step(kind="text", text=text)
-            ai = reply.message
-            messages.append(ai)
-            calls = list(ai.tool_calls)
-            bad = list(getattr(ai, "invalid_tool_calls", []) or [])
-            if not calls and not bad:
-                if last_ok is not None:
-                    return last_ok
-                corrections += 1
-                if corrections > self.settings.llm_correction_budget:
-                    return exhausted(corrections)
-                messages.append(HumanMessage("Call run_sql with one SELECT that answers it."))
-                continue
-            for call in bad:
-                tool_calls += 1
-                corrections += 1
-                messages.append(
-                    ToolMessage(
-                        f"Invalid tool arguments ({call.get('error') or 'not JSON'}); send "
-                        "valid JSON arguments.",
-                        tool_call_id=str(call.get("id") or "invalid"),
-                    )
-                )
-            for call in calls:
-                tool_calls += 1
-                if tool_calls > self.settings.llm_tool_call_budget:
-                    return out_of_tool_calls(self.settings.llm_tool_call_budget)
-                yield Step(
-                    kind="tool_call",
-                    text=f"{call['name']}({args_text(call['args'])})",
-                    sql=call["args"].get("sql") if call["name"] == "run_sql" else None,
-                )
-                text, sql_result = self._run_tool(ctx, call["name"], call["args"])
-                if sql_result is not None:
-                    if sql_result.ok:
-                        last_ok = sql_result
-                    else:
-                        corrections += 1
-                yield Step(kind="tool_result", text=text.splitlines()[0] if text else "")
-                messages.append(ToolMessage(text, tool_call_id=str(call.get("id") or call["name"])))
-            if corrections > self.settings.llm_correction_budget:
-                return exhausted(corrections)
-            if tool_calls >= self.settings.llm_tool_call_budget:
-                return last_ok or out_of_tool_calls(self.settings.llm_tool_call_budget)
-
-    def _run_tool(
-        self, ctx: ToolContext, name: str, args: dict[str, Any]
-    ) -> tuple[str, SqlToolResult | None]:
-        spec = TOOL_SPECS.get(name)
-        if spec is None:
-            return f"Unknown tool {name!r}; use one of {', '.join(TOOL_SPECS)}.", None
-        try:
-            out = spec.call(ctx, args)
-        except ValidationError as err:
-            return f"Invalid arguments for {name}: {short(err)}", None
-        if isinstance(out, SqlToolResult):
-            return out.text, out
-        return str(out), None
-
-    def _explain(self, answer: Answer, usage: _Usage) -> Generator[Step, None, Answer]:
+    def _explain(self, answer: Answer, usage: Usage) -> Generator[Step, None, Answer]:
         if not self.settings.llm_explain or answer.status != "answered" or not answer.rows:
             return answer
         prompt = load_prompt("explain").render(
@@ -359,60 +187,25 @@ class Agent:
         )
         messages: list[BaseMessage] = [HumanMessage(prompt)]
         yield Step(kind="model", text="Writing the explanation…")
+        limit = min(EXPLAIN_TOKENS, self.settings.llm_max_output_tokens)
         try:
-            reply = self._stream_reply(self.model, messages, usage)
+            reply = stream_reply(self.model.bind(max_tokens=limit), messages, usage, limit)
         except LlmUnavailable as err:
             log.warning("LLM explanation skipped: %s", err)
             return answer
+        except LengthCut:
+            notice = "The AI-written explanation was cut at its length limit; it is left out."
+            return answer.model_copy(update={"notices": [*answer.notices, notice]})
         text = reply.message.text.strip()
-        if text and check_numbers(
-            text, answer.columns, answer.rows, period_numbers(answer.period, answer.as_of)
-        ):
+        claims = unsupported(text, answer) if text else ["nothing"]
+        if not claims:
             return answer.model_copy(update={"explanation": text, "numbers_verified": True})
-        log.warning("LLM explanation replaced: a number is not in the result (%r)", text[:200])
+        log.warning("LLM explanation replaced: %s not in the result (%r)", claims, text[:200])
         notice = (
-            "The AI-written explanation cited a number not in the result; showing the "
-            "checked explanation instead."
+            "The AI-written explanation cited a number, date or name not in the result; showing "
+            "the checked explanation instead."
         )
         return answer.model_copy(update={"notices": [*answer.notices, notice]})
-
-    # ------------------------------------------------------------------ model calls
-    def _call(self, fn: Callable[[], Any]) -> Any:
-        try:
-            return fn()
-        except AssistantError:
-            raise
-        except Exception as err:  # the model boundary: any client failure means "unavailable"
-            raise LlmUnavailable(describe(err)) from err
-
-    def _stream_reply(self, model: Any, messages: list[BaseMessage], usage: _Usage) -> _Reply:
-        def consume() -> _Reply:
-            acc: AIMessageChunk | None = None
-            partial: list[str] = []
-            for chunk in model.stream(messages):
-                acc = chunk if acc is None else acc + chunk
-                if isinstance(chunk.content, str) and chunk.content:
-                    partial.append(chunk.content)
-            if acc is None:
-                raise LlmUnavailable("the model sent an empty reply")
-            msg = AIMessage(
-                content=acc.content,
-                tool_calls=acc.tool_calls,
-                invalid_tool_calls=acc.invalid_tool_calls,
-                usage_metadata=acc.usage_metadata,
-                id=acc.id,
-            )
-            return _Reply(msg, ["".join(partial)] if partial else [])
-
-        reply: _Reply = self._call(consume)
-        usage.add(messages, reply.message)
-        return reply
-
-
-@dataclass
-class _Reply:
-    message: AIMessage
-    partial: list[str]
 
 
 def _to_messages(raw: list[dict[str, str]]) -> list[BaseMessage]:
@@ -422,17 +215,6 @@ def _to_messages(raw: list[dict[str, str]]) -> list[BaseMessage]:
             SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"])
         )
     return out
-
-
-def _plain(raw: BaseMessage) -> BaseMessage:
-    """The structured reply as conversation history (tool calls answered to keep it valid)."""
-    if isinstance(raw, AIMessage) and raw.tool_calls:
-        return AIMessage(content=json.dumps([c["args"] for c in raw.tool_calls], default=str))
-    return AIMessage(content=raw.text or "")
-
-
-def _openai(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    return list(convert_to_openai_messages(list(messages)))
 
 
 def _as_result(answer: Answer) -> Result:

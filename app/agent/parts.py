@@ -56,12 +56,42 @@ def describe(err: Exception) -> str:
     return f"{name} (HTTP {status})" if status else name
 
 
-def exhausted(corrections: int) -> CannotAnswer:
-    """The refusal when the model used up its corrections."""
+def exhausted(corrections: int, *, ran: bool = True) -> CannotAnswer:
+    """The refusal when the model used up its corrections (`ran`: whether any query ran)."""
+    what = "a working query" if ran else "a query that could run (none ran)"
     return CannotAnswer(
-        reason=f"The AI assistant could not write a working query after {corrections - 1} "
+        reason=f"The AI assistant could not write {what} after {corrections - 1} "
         "corrections (the `llm_correction_budget` setting), so there is no answer rather than "
         "a guess.",
+        reason_class="out_of_scope",
+    )
+
+
+def no_query(instruction_sent: bool) -> CannotAnswer:
+    """The refusal when the model answered in prose instead of writing a query."""
+    again = " even when asked once more" if instruction_sent else ""
+    return CannotAnswer(
+        reason=f"The AI model replied in prose instead of writing a query{again}, so no query "
+        "ran and there is no answer rather than a guess.",
+        reason_class="out_of_scope",
+    )
+
+
+def length_cut(limit: int) -> CannotAnswer:
+    """The refusal when a reply stopped at the output token limit."""
+    return CannotAnswer(
+        reason=f"The AI model's reply was cut at its output limit ({limit} tokens, the "
+        "`llm_max_output_tokens` setting) before it was complete, so there is no answer rather "
+        "than a guess. A narrower question may fit.",
+        reason_class="out_of_scope",
+    )
+
+
+def repeated(what: str) -> CannotAnswer:
+    """The refusal when the model sent a step it had already taken."""
+    return CannotAnswer(
+        reason=f"The AI model repeated a step it had already taken (the same {what}), so it "
+        "was stopped there: there is no answer rather than a guess.",
         reason_class="out_of_scope",
     )
 

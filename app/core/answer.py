@@ -87,11 +87,15 @@ class LlmUsage(_Model):
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = Field(
+        0, description="Prompt tokens the server reused from its prompt cache (when it says)."
+    )
     cost_usd: Decimal | None = Field(None, description="Estimate from the dated price table.")
     prompts: dict[str, str] = Field(
         default_factory=dict, description="Prompt name → sha256 of the prompts used."
     )
     replayed: str | None = Field(None, description="Provenance when replayed from a cassette.")
+    tool_mode: str = Field("", description="native or json, and why (the `llm_tool_mode` setting).")
 
 
 class VerifiedBy(_Model):

@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["duckdb", "spark"]  # the engines of app.run.engines.ENGINES
+ToolMode = Literal["auto", "native", "json"]
 
 
 class Settings(BaseSettings):
@@ -92,6 +93,18 @@ class Settings(BaseSettings):
         1500,
         gt=0,
         description="Most tokens of schema and metric context in the agent's first request.",
+    )
+    llm_tool_mode: ToolMode = Field(
+        "auto",
+        description="How the agent gets structured replies: `native` tool calls, `json` "
+        "(JSON-schema constrained output for every step, for local models without tool calls), "
+        "or `auto` (json for a base URL on this machine or a model known to lack tool calls).",
+    )
+    llm_max_output_tokens: int = Field(
+        600,
+        gt=0,
+        description="Most tokens one LLM reply may have (`max_tokens`); a reply cut there is "
+        "refused, not retried.",
     )
     llm_explain: bool = Field(
         True,
