@@ -27,6 +27,8 @@ from app.agent.prompts import prompt_hashes
 from app.agent.tokens import count_messages, estimate_cost
 from app.core.answer import LlmUsage
 from app.core.errors import AssistantError, LlmUnavailable
+from app.core.settings import Settings
+from app.pipeline.assistant import Assistant
 
 _FENCE = re.compile(r"```(?:json|sql)?\s*(.*?)```", re.DOTALL | re.IGNORECASE)
 _TAG = re.compile(r"<tool_call>\s*(.*?)\s*(?:</tool_call>|$)", re.DOTALL)
@@ -185,3 +187,14 @@ def content_tool_call(text: str, tools: Sequence[str]) -> tuple[str, dict[str, A
         if _SELECT.match(block) and "run_sql" in tools:
             return "run_sql", {"sql": block.strip().rstrip(";")}
     return None
+
+
+@dataclass
+class Run:
+    """One question's run: the model, the shared pipeline, the settings and the run's usage."""
+
+    model: Any
+    assistant: Assistant
+    settings: Settings
+    usage: Usage
+    backend: str

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from pydantic import ValidationError
 
-from app.agent.calls import Usage, check_length, content_tool_call, guarded, stream_reply
+from app.agent.calls import Run, Usage, check_length, content_tool_call, guarded, stream_reply
 from app.agent.draft import capped
 from app.agent.parts import (
     PREVIEW_ROWS,
@@ -37,8 +36,6 @@ from app.core.answer import Answer, Step
 from app.core.errors import LlmUnavailable
 from app.core.plan import CannotAnswer, QueryPlan
 from app.core.request import Request
-from app.core.settings import Settings
-from app.pipeline.assistant import Assistant
 from app.pipeline.rawsql import answer_result
 from tools import TOOLS, SqlToolResult, ToolContext, ToolSpec, tool_schemas, tool_spec
 
@@ -49,15 +46,8 @@ ASK_FOR_SQL = "Call run_sql with one SELECT that answers it."
 DECISION_SCHEMA = capped(AgentDecision.model_json_schema())
 
 
-@dataclass
-class NativeSteps:
-    """One question in native mode: the model, the shared pipeline, budgets and the run's usage."""
-
-    model: Any
-    assistant: Assistant
-    settings: Settings
-    usage: Usage
-    backend: str
+class NativeSteps(Run):
+    """One question in native mode: tool calls, then the plan or the SQL loop."""
 
     def run(
         self, request: Request, messages: list[BaseMessage], periods: Periods, account: str

@@ -21,7 +21,7 @@ from langchain_core.messages import BaseMessage, HumanMessage
 from sqlglot import exp, parse_one
 from sqlglot.errors import ParseError
 
-from app.agent.calls import Usage, invoke, json_object
+from app.agent.calls import Run, invoke, json_object
 from app.agent.draft import LOOKUP_TOOLS, action_schema, plan_from_draft
 from app.agent.parts import PREVIEW_ROWS, exhausted, out_of_tool_calls, repeated, short
 from app.agent.periods import Periods
@@ -29,8 +29,6 @@ from app.agent.vet import PlanProblem, checked_reason
 from app.core.answer import Answer, Step
 from app.core.plan import CannotAnswer
 from app.core.request import Request
-from app.core.settings import Settings
-from app.pipeline.assistant import Assistant
 from app.pipeline.rawsql import answer_result
 from app.semantic.catalog import is_tenant_column, warehouse_catalog
 from tools import ToolContext, describe_table, lookup_metric, run_sql, sample_values
@@ -39,15 +37,8 @@ NO_REASON = "The AI assistant found no way to answer this from the data."
 RESAMPLE_TEMPERATURE = 0.7  # the one changed retry of a step the model repeated at temperature 0
 
 
-@dataclass
-class JsonSteps:
-    """One question in JSON mode: the model, the shared pipeline, budgets and the run's usage."""
-
-    model: Any
-    assistant: Assistant
-    settings: Settings
-    usage: Usage
-    backend: str
+class JsonSteps(Run):
+    """One question in JSON mode: one constrained action per step."""
 
     def run(
         self, request: Request, messages: list[BaseMessage], periods: Periods, account: str
