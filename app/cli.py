@@ -15,6 +15,8 @@ from app.core.errors import AssistantError, ExecutionError, GuardError, Warehous
 from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.format import format_value
+from app.llm.commands import add_llm_parser, run_llm
+from app.llm.local import use_local_llm
 from app.run.options import add_engine_arguments, apply_engine
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ def _parser(with_eval: bool = True) -> argparse.ArgumentParser:
     export.add_argument("--format", choices=["parquet"], default="parquet")
     export.add_argument("--out", type=Path, required=True, help="directory for the export")
     export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
+    add_llm_parser(sub)
     if with_eval:
         from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
 
@@ -99,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
             from evals.cli import run_eval
 
             return run_eval(args)
+        if args.command == "llm":
+            return run_llm(args, Settings())
         settings = apply_engine(Settings(), args)
+        if args.command == "ask":
+            settings = use_local_llm(settings)  # LEDGERLENS_LLM=local: start or reuse the server
         if args.warehouse:
             settings = settings.model_copy(update={"warehouse_path": args.warehouse})
         if args.command == "sql":
