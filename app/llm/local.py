@@ -25,6 +25,9 @@ from app.llm.server import HOST, ServerState, clear_state, read_state
 LOCAL_TIMEOUT_S = 600.0
 LOCAL_MAX_RETRIES = 0
 LOG_FILE = "server.log"
+# Servers this process started, kept so their handles are not collected while they run (they are
+# meant to outlive a one-shot CLI call) and so stopping one here can reap it.
+_SPAWNED: dict[int, subprocess.Popen[bytes]] = {}
 
 
 def models_dir(settings: Settings) -> Path:
@@ -100,10 +103,16 @@ def _log_tail(path: Path, lines: int = 5) -> str:
         return ""
 
 
-def start_server_process(settings: Settings, spec: ModelSpec) -> ServerState:
-    """Start the server in its own session (it outlives this process) and wait until it answers."""
-    folder = models_dir(settings)
-    path = model_path(folder, spec)
+def start_server_process(
+    settings: Settings, spec: ModelSpec, state_dir: Path | None = None
+) -> ServerState:
+    """Start the server in its own session (it outlives this process) and wait until it answers.
+
+    Its state file and log go to `state_dir` (default: the models folder, where the app looks).
+    """
+    folder = state_dir or models_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = model_path(models_dir(settings), spec)
     log = folder / LOG_FILE
     cmd = [
         sys.executable,
@@ -120,15 +129,17 @@ def start_server_process(settings: Settings, spec: ModelSpec) -> ServerState:
         child = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, start_new_session=True
         )
+    _SPAWNED[child.pid] = child
     deadline = time.monotonic() + settings.llm_local_start_timeout_s
     while time.monotonic() < deadline:
         if child.poll() is not None:
+            _SPAWNED.pop(child.pid, None)
             raise LocalLLMError(f"the local model server exited: {_log_tail(log)} (log: {log})")
         state = read_state(folder)
         if state is not None and state.pid == child.pid and answering(state.root):
             return state
         time.sleep(0.2)
-    child.terminate()
+    stop_process(child.pid)
     raise LocalLLMError(
         f"the local model server did not answer within {settings.llm_local_start_timeout_s:.0f} s "
         f"(LEDGERLENS_LLM_LOCAL_START_TIMEOUT_S); log: {log}"
@@ -185,9 +196,28 @@ def stop_server(settings: Settings, timeout_s: float = 30.0) -> ServerState | No
         if state is not None:
             clear_state(folder, state.pid)
         return None
-    os.kill(state.pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout_s
-    while _alive(state.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    stop_process(state.pid, timeout_s)
     clear_state(folder, state.pid)
     return state
+
+
+def stop_process(pid: int, timeout_s: float = 30.0) -> None:
+    """SIGTERM a server process and wait for it to go (SIGKILL after `timeout_s`)."""
+    child = _SPAWNED.pop(pid, None)
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    if child is not None:
+        try:
+            child.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        return
+    deadline = time.monotonic() + timeout_s
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
