@@ -112,7 +112,12 @@ class Settings(BaseSettings):
         le=65535,
         description="Port of the local model server on 127.0.0.1 (0: any free port).",
     )
-    llm_local_threads: int = Field(2, gt=0, description="CPU threads of the local model server.")
+    llm_local_threads: int = Field(
+        1,
+        gt=0,
+        description="CPU threads of the local model server; on shared cores one is several "
+        "times faster than two (llama.cpp's threads wait on each other for every token).",
+    )
     llm_local_context: int = Field(
         8192, gt=0, description="Context window of the local model server, in tokens."
     )

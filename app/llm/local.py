@@ -84,12 +84,28 @@ def running_server(settings: Settings) -> ServerState | None:
     return state if answering(state.root) else None
 
 
+def _wait_answering(state: ServerState, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while _alive(state.pid):
+        if answering(state.root):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return False
+
+
 def _reusable(settings: Settings, spec: ModelSpec) -> ServerState | None:
-    state = running_server(settings)
-    if state is not None and state.model == spec.name:
+    state = read_state(models_dir(settings))
+    # recorded: answering, or still loading for whoever started it
+    if (
+        state is not None
+        and state.model == spec.name
+        and _wait_answering(state, settings.llm_local_start_timeout_s)
+    ):
         return state
     port = settings.llm_local_port
-    if port and state is None:  # a server we did not record, on our port: ours if it says so
+    if port and running_server(settings) is None:  # an unrecorded server on our port: ours?
         base = f"http://{HOST}:{port}/v1"
         if spec.name in served_models(base):
             return ServerState(0, base, spec.name, "")
