@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
+LLM_STAMP := $(VENV)/.installed-llm
+# `make run LLM=local` (or LEDGERLENS_LLM=local): install the local model if needed, start (or reuse)
+# its server, and point the app's agent at it (README "A local model").
+LLM ?= $(LEDGERLENS_LLM)
 WAREHOUSE ?= warehouse/demo.duckdb
 # Where `make run` serves the app: `make run PORT=8600`, or LEDGERLENS_PORT (HOST likewise; the
 # app has no sign-in yet, so keep it on loopback).
@@ -23,16 +27,25 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP) $(RUN_STAMP)
+	touch $(STAMP) $(RUN_STAMP) $(LLM_STAMP)
+
+# The local model's runtime (the llm extra); the dev extras include it.
+$(LLM_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[llm]'
+	touch $(LLM_STAMP)
 
 $(WAREHOUSE): | $(RUN_STAMP)
 	$(BIN)/ledgerlens data build --scale demo --seed 7 --end 2025-12-31 --out $(WAREHOUSE)
 
 warehouse: $(WAREHOUSE)
 
-run: $(RUN_STAMP) $(WAREHOUSE)
+run: $(RUN_STAMP) $(WAREHOUSE) $(if $(filter local,$(LLM)),$(LLM_STAMP))
+ifeq ($(LLM),local)
+	$(BIN)/ledgerlens llm install
+	$(BIN)/ledgerlens llm start
+endif
 	@echo "Ledgerlens app: http://$(HOST):$(PORT)  (Ctrl-C stops it; the CLI is $(BIN)/ledgerlens)"
-	LEDGERLENS_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/streamlit run app/ui/main.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
+	$(if $(LLM),LEDGERLENS_LLM=$(LLM)) LEDGERLENS_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/streamlit run app/ui/main.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 
 ask: $(RUN_STAMP) $(WAREHOUSE)
 	$(BIN)/ledgerlens ask --interactive --warehouse $(WAREHOUSE)

@@ -14,6 +14,8 @@ from app.core.conversation import Conversation
 from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
 from app.core.request import Request
 from app.core.settings import Settings
+from app.llm.commands import add_llm_parser, run_llm
+from app.llm.local import use_local_llm
 from app.run.options import add_engine_arguments, apply_engine
 from app.semantic.format import format_value, plural
 from app.store_cli import STORE_COMMANDS, add_store_parsers, run_store_command
@@ -75,6 +77,7 @@ def _parser(with_eval: bool = True) -> argparse.ArgumentParser:
     export.add_argument("--out", type=Path, required=True, help="directory for the export")
     export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
     add_store_parsers(sub)  # history, feedback, verified, share (app/store_cli.py)
+    add_llm_parser(sub)
     if with_eval:
         from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
 
@@ -103,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_eval(args)
         if args.command in STORE_COMMANDS:
             return run_store_command(args)
+        if args.command == "llm":
+            return run_llm(args, Settings())
         settings = apply_engine(Settings(), args)
+        if args.command == "ask":
+            settings = use_local_llm(settings)  # LEDGERLENS_LLM=local: start or reuse the server
         if args.warehouse:
             settings = settings.model_copy(update={"warehouse_path": args.warehouse})
         if args.command == "sql":

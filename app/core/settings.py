@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +11,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EngineName = Literal["duckdb", "spark"]  # the engines of app.run.engines.ENGINES
 ToolMode = Literal["auto", "native", "json"]
+LLMBackend = Literal["remote", "local"]
+
+
+def _data_home() -> Path:
+    """$XDG_DATA_HOME/ledgerlens, else ~/.local/share/ledgerlens."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ledgerlens"
 
 
 class Settings(BaseSettings):
@@ -105,6 +113,39 @@ class Settings(BaseSettings):
         gt=0,
         description="Most tokens one LLM reply may have (`max_tokens`); a reply cut there is "
         "refused, not retried.",
+    )
+    llm: LLMBackend = Field(
+        "remote",
+        description="Where the agent's model runs: 'remote' is the OpenAI-compatible endpoint "
+        "above (if any); 'local' starts (or reuses) the local llama.cpp server of "
+        "`ledgerlens llm install` and points the agent at it.",
+    )
+    llm_local_model: str = Field(
+        "qwen2.5-coder-1.5b",
+        description="Local model to install and serve (`ledgerlens llm status` lists them).",
+    )
+    llm_local_port: int = Field(
+        8765,
+        ge=0,
+        le=65535,
+        description="Port of the local model server on 127.0.0.1 (0: any free port).",
+    )
+    llm_local_threads: int = Field(
+        1,
+        gt=0,
+        description="CPU threads of the local model server; on shared cores one is several "
+        "times faster than two (llama.cpp's threads wait on each other for every token).",
+    )
+    llm_local_context: int = Field(
+        8192, gt=0, description="Context window of the local model server, in tokens."
+    )
+    llm_local_start_timeout_s: float = Field(
+        300.0, gt=0, description="Longest wait for the local model server to load (seconds)."
+    )
+    data_dir: Path = Field(
+        default_factory=_data_home,
+        description="Folder for the app's own files: installed local models and the local "
+        "server's state and log.",
     )
     llm_explain: bool = Field(
         True,

@@ -22,6 +22,7 @@ from app.core.errors import AssistantError
 from app.core.plan import QueryPlan
 from app.core.request import Request
 from app.core.settings import Settings, load_settings
+from app.llm.local import use_local_llm
 from app.pipeline.assistant import Assistant
 from app.router import Router
 
@@ -41,8 +42,12 @@ class AccountRow:
 
 
 def settings() -> Settings:
-    """Settings from the environment (cheap; read on every run so tests can change them)."""
-    return load_settings()
+    """Settings from the environment (cheap; read on every run so tests can change them).
+
+    With LEDGERLENS_LLM=local the agent is pointed at the local model server, started if it is not
+    running (`make run LLM=local` starts it before the app, so this only checks it answers).
+    """
+    return use_local_llm(load_settings())
 
 
 def _mtime(path: Path) -> float:
