@@ -45,7 +45,7 @@ class Summing:
     """Per metric of a plan, why its rows do not add up to the whole ('' when they do)."""
 
     why_not: Mapping[str, str] = field(default_factory=dict)
-    partial: str = ""  # why the rows are not all of the whole ("they are the top 10"), if so
+    partial: str = ""  # which part of the whole the rows are ("the top 10"), if only a part
     direction: str = "top"  # the order of a ranked answer (its first row leads or trails)
     ranked: int | None = None  # N of a top N
     default: str = "it is no metric of the semantic model"  # for a column no plan names
@@ -68,9 +68,9 @@ def summing(plan: QueryPlan, model: SemanticModel) -> Summing:
     default = _statistic(plan) or Summing.default
     if plan.ranking is not None:
         r = plan.ranking
-        return Summing(why, f"they are the {r.direction} {r.n}", r.direction, r.n, default)
+        return Summing(why, f"the {r.direction} {r.n}", r.direction, r.n, default)
     if plan.limit is not None:
-        return Summing(why, f"they are the first {plan.limit}", default=default)
+        return Summing(why, f"the first {plan.limit}", default=default)
     return Summing(why, default=default)
 
 
@@ -163,7 +163,7 @@ def no_total(
     if rule.reason(metric):
         return rule.reason(metric)
     if rule.partial:
-        return f"the rows are not all of it: {rule.partial}"
+        return f"the rows are only {rule.partial}"
     if truncated:
         return "the rows are cut at the row limit"
     if several_currencies(columns, rows):
