@@ -34,7 +34,8 @@ def answer_numbers(answer: Answer) -> list[Decimal]:
     out = period_numbers(answer.period, answer.as_of)
     for c, v in zip(answer.columns, answer.total or [], strict=False):
         if isinstance(v, int | float | Decimal) and not isinstance(v, bool):
-            out += [Decimal(str(v)), Decimal(str(v)) * 100] if c.kind == "ratio" else [Decimal(v)]
+            d = Decimal(str(v))
+            out += [d, d * 100] if c.kind == "ratio" else [d]
     out += [Decimal(s) * 100 for s in answer.shares if s is not None]
     return out
 

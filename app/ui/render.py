@@ -205,8 +205,8 @@ def _is_total(ans: Answer) -> bool:
     """Whether the headline is the Total of the rows (a breakdown or series that adds up)."""
     if ans.total is None or ans.value is None:
         return False
-    first = next((i for i, c in enumerate(ans.columns) if c.kind in ("money", "count")), None)
-    return first is not None and ans.total[first] == ans.value
+    first = next((i for i, c in enumerate(ans.columns) if c.kind in ("money", "count", "ratio")), 0)
+    return ans.total[first] is not None and ans.total[first] == ans.value
 
 
 def _latest_period(ans: Answer) -> str | None:
