@@ -14,6 +14,7 @@ from app.core.conversation import Conversation
 from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
 from app.core.request import Request
 from app.core.settings import Settings
+from app.explain.headline import TOTAL, shown_table
 from app.llm.commands import add_llm_parser, run_llm
 from app.llm.local import use_local_llm
 from app.run.options import add_engine_arguments, apply_engine
@@ -221,22 +222,36 @@ def render_answer(answer: Answer, console: Console) -> None:
     if answer.status != "answered":
         return
     if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
+        shown = shown_table(answer)
         table = Table(show_lines=False)
-        names = [c.name for c in answer.columns]
+        names = [c.name for c in shown.columns]
         cur_idx = names.index("currency") if "currency" in names else None
         grain = answer.plan.grain if answer.plan is not None else None
-        for c in answer.columns:
+        for c in shown.columns:
             table.add_column(
                 escape(c.label or c.name),
                 justify="right" if c.kind in ("money", "count", "ratio") else "left",
             )
-        for row in answer.rows[:50]:
+        for row in shown.rows[:50]:
             cur = str(row[cur_idx]) if cur_idx is not None else None
             table.add_row(
                 *[
                     escape(format_value(v, c, cur, grain=grain))  # data, never markup
-                    for v, c in zip(row, answer.columns, strict=False)
+                    for v, c in zip(row, shown.columns, strict=False)
                 ]
+            )
+        if shown.total is not None:
+            cur = str(shown.rows[0][cur_idx]) if cur_idx is not None else None
+            table.add_section()
+            total_label = (
+                TOTAL if len(shown.rows) <= 50 else f"{TOTAL} ({plural(len(shown.rows), 'row')})"
+            )
+            table.add_row(
+                *[
+                    total_label if v == TOTAL else "" if v is None else format_value(v, c, cur)
+                    for v, c in zip(shown.total, shown.columns, strict=True)
+                ],
+                style="bold",
             )
         console.print(table)
         if len(answer.rows) > 50 or answer.truncated:

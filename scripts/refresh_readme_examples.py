@@ -20,10 +20,16 @@ BLOCK = re.compile(r"```\n(\$ ledgerlens ask [^\n]*)\n(.*?)```", re.S)
 def run(command: str) -> str:
     """The command's output as a 100-column terminal shows it, without the SQL section."""
     args = shlex.split(command.removeprefix("$ "))
-    exe = Path(sys.executable).with_name("ledgerlens")
     env = {**os.environ, "COLUMNS": "100", "TERM": "dumb", "NO_COLOR": "1"}
+    # `python -m app.cli` from the repo root runs this checkout's code, as `ledgerlens` does once
+    # installed from it (an installed console script may point at another checkout).
     out = subprocess.run(
-        [str(exe), *args[1:]], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "app.cli", *args[1:]],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     lines = (out.stdout + out.stderr).splitlines()
     if "SQL:" in lines:

@@ -1,4 +1,5 @@
 import json
+from decimal import Decimal
 
 from app.cli import main
 
@@ -134,3 +135,19 @@ def test_a_wide_result_prints_each_row_down(capsys, demo_path, monkeypatch) -> N
     main(["sql", narrow_sql, "--warehouse", str(demo_path)])
     narrow, _ = capsys.readouterr()
     assert "┃ id" in narrow and "── row " not in narrow  # a narrow result stays a grid
+
+
+def test_a_breakdown_prints_its_total_and_shares(capsys, demo_path) -> None:
+    args = ("ask", "gross volume by card brand in Q2 2025", "--as-of", "2025-07-15")
+    code, answer, _ = run(capsys, *args, "--warehouse", str(demo_path), "--json")
+    assert code == 0 and answer["headline"].startswith("Total: $")
+    i = [c["name"] for c in answer["columns"]].index("gross_volume")
+    total = sum(Decimal(r[i]) for r in answer["rows"])
+    assert Decimal(answer["total"][i]) == total and len(answer["rows"]) == len(answer["shares"])
+    assert main([*args, "--warehouse", str(demo_path)]) == 0
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+    assert answer["headline"] == lines[0]  # the headline is what the JSON says
+    assert "Share" in printed
+    total_line = next(line for line in lines if "Total " in line and "│" in line)
+    assert f"${total:,.2f}" in total_line and "100.00%" in total_line

@@ -10,6 +10,7 @@ import pytest
 from app.core.answer import Column
 from app.core.plan import QueryPlan, TimeRange
 from app.core.request import Request
+from app.explain.headline import Summing
 from app.explain.prose import check_numbers, explain
 from app.pipeline.assistant import Assistant
 from app.semantic.format import (
@@ -180,8 +181,12 @@ def test_breakdown_prose_names_labels_and_agrees_in_number() -> None:
         metric_labels={},
         period=None,
         truncated=False,
+        rule=Summing({"gross_volume": ""}),
     )
-    assert ex.headline == "Bacs Direct Debit: −$1,253.19" and ex.numbers_verified
+    # The headline is the whole answer's figure, no longer its first row (issue 14).
+    assert ex.headline == "Total: −$1,273.19 across 2 payment method types"
+    assert "Bacs Direct Debit leads with −$1,253.19" in ex.explanation and ex.numbers_verified
+    assert ex.shares == []  # no share of a total of negative rows
 
 
 def test_a_monthly_series_names_its_months() -> None:

@@ -412,3 +412,19 @@ def test_a_too_long_paste_is_answered_with_the_limit_not_dropped(
     assert "`max_question_chars`" in (turn.answer.headline or "")
     shown = plain(" ".join(texts(at)))
     assert "(2,400 more characters)" in shown and "max_question_chars" in shown
+
+
+def test_a_breakdown_headlines_its_total_and_its_table_ends_with_it(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path
+) -> None:
+    at = ask(open_app(monkeypatch, demo_path), "Gross volume by card brand last month")
+    assert_no_failure(at)
+    turn = chat(at).turns[0]
+    assert turn.answer is not None and turn.answer.total is not None
+    total = turn.answer.total[[c.name for c in turn.answer.columns].index("gross_volume")]
+    assert plain(at.metric[0].label) == "Gross volume · last month · total"
+    assert plain(at.metric[0].value) == f"${total:,.2f}"
+    frame = at.dataframe[0].value
+    assert list(frame.columns) == ["card_brand", "gross_volume", "share"]
+    assert frame["gross_volume"].iloc[-1] == pytest.approx(float(total))
+    assert frame["share"].iloc[-1] == 1 and len(frame) == len(turn.answer.rows) + 1

@@ -79,8 +79,14 @@ def test_changing_the_period_changes_the_numbers(
 
 def test_tax_report_download_is_exact_csv(monkeypatch: pytest.MonkeyPatch, demo_path: Path) -> None:
     at = page(monkeypatch, demo_path, "views/tax.py")
-    report = next(d.value for d in at.dataframe if "tax_country" in d.value.columns)
-    assert list(report.columns) == ["tax_country", "tax_jurisdiction", "tax_type", "tax_collected"]
+    shown = next(d.value for d in at.dataframe if "tax_country" in d.value.columns)
+    # Tax adds up across jurisdictions: the table ends with a Total row and has a Share column.
+    assert list(shown.columns) == [
+        "tax_country", "tax_jurisdiction", "tax_type", "tax_collected", "share"
+    ]  # fmt: skip
+    report, total_row = shown.iloc[:-1], shown.iloc[-1]
+    assert total_row["tax_collected"] == pytest.approx(report["tax_collected"].sum())
+    assert total_row["share"] == 1 and report["share"].sum() == pytest.approx(1)
     expected = total(
         demo_path, TAX_COLLECTED, account=ACCOUNT, start=date(2025, 7, 1), end=date(2025, 10, 1)
     )

@@ -153,3 +153,23 @@ def test_only_app_ui_imports_streamlit() -> None:
     code = "import sys, app, app.pipeline.assistant, app.cli; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_table_that_adds_up_ends_with_its_total_and_shows_shares() -> None:
+    ans = Answer(
+        status="answered",
+        question="q",
+        plan=QueryPlan(metrics=("gross_volume",), dimensions=("card_brand",)),
+        columns=[
+            Column(name="card_brand", kind="label", label="Card brand"),
+            Column(name="gross_volume", kind="money", currency="usd", label="Gross volume"),
+        ],
+        rows=[["Visa", Decimal("300.00")], [None, Decimal("100.00")]],
+        total=[None, Decimal("400.00")],
+        shares=[Decimal("0.75"), Decimal("0.25")],
+    )
+    text = styled(ans).to_string(delimiter="|")
+    assert "Visa|$300.00|75.00%" in text and "|$100.00|25.00%" in text
+    assert "Total|$400.00|100.00%" in text
+    assert list(answer_frame(ans).columns) == ["card_brand", "gross_volume"]  # charts: rows only
+    assert len(answer_frame(ans)) == 2

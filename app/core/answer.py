@@ -137,6 +137,16 @@ class Answer(_Model):
     columns: list[Column] = Field(default_factory=list)
     rows: list[list[Any]] = Field(default_factory=list)
     truncated: bool = False
+    total: list[Any] | None = Field(
+        None,
+        description="The Total row, one cell per column (None where a column has no total), when "
+        "the rows add up to the whole; never one of `rows`.",
+    )
+    shares: list[Decimal | None] = Field(
+        default_factory=list,
+        description="Each row's exact share of the first metric's total (a breakdown whose metric "
+        "adds up and has no negative rows); empty otherwise.",
+    )
     chart: ChartSpec | None = None
     sql: str | None = None
     plan: QueryPlan | None = None

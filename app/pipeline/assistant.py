@@ -20,6 +20,7 @@ from app.core.errors import (
 from app.core.plan import Assumption, CannotAnswer, NeedsClarification, PlanResult, QueryPlan
 from app.core.request import Request
 from app.core.settings import Settings
+from app.explain.headline import summing
 from app.explain.prose import explain
 from app.pipeline.session import Session
 from app.pipeline.unrecorded import check_recorded
@@ -207,14 +208,15 @@ class Assistant:
             period=compiled.period,
             truncated=result.truncated,
             listing=plan.listing is not None,
-            additive=plan.aggregate is None,
+            rule=summing(plan, self.model),
             title=compiled.title,
             limit=compiled.row_limit,
             grain=plan.grain,
         )
         timings.explain_ms = ms_since(t)
+        notes = [*compiled.notes, *_total_notes(ex.total, compiled)]
         assumptions = _assumptions(
-            plan, compiled.notes, compiled.period, compiled.currency, info, self.model
+            plan, notes, compiled.period, compiled.currency, info, self.model
         )
         period = compiled.period
         when = period_words(period.start, period.end, period.label, period.point) if period else ""
@@ -225,6 +227,8 @@ class Assistant:
             columns=_columns(compiled.columns, result),
             rows=[list(r) for r in result.rows],
             truncated=result.truncated,
+            total=ex.total,
+            shares=ex.shares,
             notices=[
                 *row_cap_notices(result),
                 *recorded.notices,
@@ -271,6 +275,19 @@ def row_cap_notices(result: Result) -> list[str]:
     return [
         f"Showing {len(result.rows):,} rows of more; the rest is cut by the `max_rows` setting."
     ]
+
+
+def _total_notes(total: list[Any] | None, compiled: Compiled) -> list[Assumption]:
+    """Why a Total row of converted money may be cents off the same figure asked unbroken."""
+    money = [v for c, v in zip(compiled.columns, total or [], strict=False) if c.kind == "money"]
+    if not compiled.uses_rates or not any(v is not None for v in money):
+        return []
+    text = (
+        "The Total row adds the rows as shown; each row is converted per day and rounded to the "
+        "cent, so the total can differ by a few cents from the same figure asked without the "
+        "breakdown."
+    )
+    return [Assumption(key="total_of_converted_rows", text=text)]
 
 
 def _total(timings: Timings, t0: float) -> Timings:

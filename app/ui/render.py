@@ -17,7 +17,7 @@ import streamlit as st
 
 from app.core.answer import Answer
 from app.explain.chips import answer_chips
-from app.semantic.format import format_bucket, format_change, format_ratio, plural
+from app.semantic.format import format_bucket, format_change, format_ratio, format_value, plural
 from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.charts import answer_chart
@@ -122,7 +122,7 @@ def render_answer(ans: Answer, *, key: str) -> None:
         st.markdown(escape_md(ans.explanation))
     chart = answer_chart(ans)
     has_table = bool(ans.rows) and (len(ans.rows) > 1 or len(ans.columns) > 1)
-    height = min(38 + 35 * len(ans.rows), 400)
+    height = min(38 + 35 * (len(ans.rows) + (ans.total is not None)), 400)
     if chart is not None and has_table:
         tab_chart, tab_table = st.tabs(["Chart", f"Table ({plural(len(ans.rows), 'row')})"])
         with tab_chart:
@@ -159,13 +159,16 @@ def headline(ans: Answer) -> None:
     when = ans.period.label if ans.period and ans.period.label else ""
     if not when and ans.plan is not None and ans.plan.time is not None:
         when = ans.plan.time.label
-    latest = _latest_period(ans)
-    if latest:
-        when = f"{latest} (latest)"
+    value = ans.headline
+    figure = _figure(ans)  # the tile shows the figure; its label says what it is
+    if figure is not None and _is_total(ans):
+        value, when = figure, f"{when} · total" if when else "total"
+    elif figure is not None and (latest := _latest_period(ans)):
+        value, when = figure, f"{latest} (latest)"
     delta = comparison_delta(ans)
     st.metric(
         escape_md(f"{label} · {when}" if when else label),
-        escape_md(ans.headline),
+        escape_md(value),
         delta=escape_delta(delta.text),
         delta_color=delta.color,
         delta_arrow=delta.arrow,
@@ -188,13 +191,33 @@ def render_chips(ans: Answer) -> None:
         st.markdown(text)
 
 
+def _figure(ans: Answer) -> str | None:
+    """The headline's figure alone (the answer's value, formatted like its first metric)."""
+    col = next((c for c in ans.columns if c.kind in ("money", "count", "ratio")), None)
+    if ans.value is None or col is None:
+        return None
+    names = [c.name for c in ans.columns]
+    currency = str(ans.rows[0][names.index("currency")]) if "currency" in names else None
+    return format_value(ans.value, col, currency)
+
+
+def _is_total(ans: Answer) -> bool:
+    """Whether the headline is the Total of the rows (a breakdown or series that adds up)."""
+    if ans.total is None or ans.value is None:
+        return False
+    first = next((i for i, c in enumerate(ans.columns) if c.kind in ("money", "count", "ratio")), 0)
+    return ans.total[first] is not None and ans.total[first] == ans.value
+
+
 def _latest_period(ans: Answer) -> str | None:
-    """The last bucket of a single time series, which is what its headline reports."""
+    """The last bucket with a figure of a single series: what a headline without total reports."""
     plan = ans.plan
     if plan is None or not plan.grain or plan.dimensions or not ans.rows:
         return None
     names = [c.name for c in ans.columns]
-    value = ans.rows[-1][names.index("period")] if "period" in names else None
+    first = next((i for i, c in enumerate(ans.columns) if c.kind in ("money", "count", "ratio")), 0)
+    last = next((r for r in reversed(ans.rows) if r[first] is not None), ans.rows[-1])
+    value = last[names.index("period")] if "period" in names else None
     return format_bucket(value, plan.grain) if isinstance(value, date) else None
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from app.core.answer import Answer, Column
+from app.explain.headline import TOTAL, shown_table
 from app.semantic.format import MISSING, csv_cell, format_value, value_label
 
 
@@ -32,37 +33,52 @@ def _display(value: Any, col: Column) -> Any:
 
 def answer_frame(answer: Answer) -> pd.DataFrame:
     """The answer's rows for display: numbers as numbers, dates as timestamps, codes as labels."""
-    cols = answer.columns
+    return _frame(answer.columns, answer.rows)
+
+
+def _frame(cols: list[Column], rows: list[list[Any]]) -> pd.DataFrame:
     data = {
-        c.name: [_display(row[i] if i < len(row) else None, c) for row in answer.rows]
+        c.name: [_display(row[i] if i < len(row) else None, c) for row in rows]
         for i, c in enumerate(cols)
     }
     return pd.DataFrame(data, columns=[c.name for c in cols])
 
 
 def styled(answer: Answer) -> Styler:
-    """The display frame with each cell's text from the formatter (−$1,253.19, January 2025).
+    """The table as shown, each cell's text from the formatter (−$1,253.19, January 2025).
 
     The cells keep their numbers, so sorting is numeric; money is shown in the row's own
-    currency when the answer is per currency.
+    currency when the answer is per currency. A breakdown whose metric adds up has a Share
+    column and a last Total row (`app.explain.headline.shown_table`); the rows' order puts it
+    last, and a click on a column header sorts it with the rest.
     """
-    frame = answer_frame(answer)
+    shown = shown_table(answer)
+    total = shown.total
+    rows = [*shown.rows, *([[None if v == TOTAL else v for v in total]] if total else [])]
+    frame = _frame(shown.columns, rows)
     grain = answer.plan.grain if answer.plan is not None else None
-    names = [c.name for c in answer.columns]
-    currencies = [_currency(row, names) for row in answer.rows]
+    names = [c.name for c in shown.columns]
+    currencies = [_currency(row, names) for row in shown.rows]
+    currencies += currencies[:1] if total else []  # a total has one currency: the rows'
     style = frame.style
-    for c in answer.columns:
+    for c in shown.columns:
         if c.kind == "label":
             continue
         if c.kind != "money" or c.currency:  # one format for the whole column
             style = style.format(lambda v, c=c: _text(v, c, None, grain), subset=[c.name])
             continue
         for cur in dict.fromkeys(currencies):  # money per row currency: one format per currency
-            rows = [i for i, r in enumerate(currencies) if r == cur]
+            at = [i for i, r in enumerate(currencies) if r == cur]
             style = style.format(
                 lambda v, c=c, cur=cur: _text(v, c, cur, grain),
-                subset=pd.IndexSlice[rows, [c.name]],
+                subset=pd.IndexSlice[at, [c.name]],
             )
+    if total:
+        last = len(rows) - 1
+        for c, v in zip(shown.columns, total, strict=True):
+            if v == TOTAL or v is None:
+                text = TOTAL if v == TOTAL else ""
+                style = style.format(lambda _, t=text: t, subset=pd.IndexSlice[[last], [c.name]])
     return style
 
 
@@ -87,7 +103,7 @@ def _text(value: Any, col: Column, currency: str | None, grain: str | None) -> s
 def column_config(answer: Answer) -> dict[str, Any]:
     """Streamlit column configs: the answer's labels; the text comes from `styled`."""
     out: dict[str, Any] = {}
-    for c in answer.columns:
+    for c in shown_table(answer).columns:
         label = c.label or c.name
         if c.kind in ("money", "ratio", "count", "number"):
             out[c.name] = st.column_config.NumberColumn(label)
