@@ -75,3 +75,20 @@ def test_a_refusal_reason_may_repeat_the_question_but_not_add_figures() -> None:
     empty = Answer(status="refused", question="How many employees did we have in 2025?")
     assert unsupported("There is no headcount data for 2025.", empty) == []
     assert unsupported("Headcount was 1,234 in 2025.", empty) == ["a number not in the result"]
+
+
+def test_model_prose_may_quote_the_breakdowns_total_and_shares_but_no_other_sum() -> None:
+    by_brand = Answer(
+        status="answered",
+        question="Gross volume by card brand in 2025",
+        as_of=date(2025, 12, 31),
+        columns=[
+            Column(name="card_brand", kind="label"),
+            Column(name="gross_volume", kind="money"),
+        ],
+        rows=[["Visa", Decimal("300.00")], ["Amex", Decimal("100.00")]],
+        total=["Total", Decimal("400.00")],
+        shares=[Decimal("0.75"), Decimal("0.25")],
+    )
+    assert unsupported("Gross volume was $400.00 in total; Visa took 75% of it.", by_brand) == []
+    assert unsupported("Gross volume was $500.00 in total.", by_brand) != []

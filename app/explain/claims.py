@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from app.core.answer import Answer
-from app.explain.prose import check_numbers, period_numbers
+from app.explain.numbers import answer_numbers, check_numbers
 
 _MONTHS = [
     "january",
@@ -143,7 +143,7 @@ def unsupported(text: str, answer: Answer) -> list[str]:
     for claim, exact, ym in _dates_claimed(text):
         if (exact is not None and exact not in days) or not _month_supported(ym, days, answer):
             out.append(claim)
-    derived = period_numbers(answer.period, answer.as_of)
+    derived = answer_numbers(answer)  # the period's numbers, the Total row and the shares
     derived += [Decimal(n) for n in re.findall(r"\d+(?:\.\d+)?", answer.question)]
     without_dates = _MONTH.sub(" ", _DAY_MONTH.sub(" ", text))
     if not check_numbers(without_dates, answer.columns, answer.rows, derived):
