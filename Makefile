@@ -110,7 +110,7 @@ eval-accept: $(STAMP)
 
 eval-live: $(STAMP)
 	@mkdir -p $(REPORTS)
-	$(NO_TRACING) $(if $(MODEL),LEDGERLENS_LLM_MODEL=$(MODEL)) $(BIN)/ledgerlens eval --live \
+	$(NO_TRACING) $(if $(filter local,$(MODEL)),LEDGERLENS_LLM=local,$(if $(MODEL),LEDGERLENS_LLM_MODEL=$(MODEL))) $(BIN)/ledgerlens eval --live \
 	  --repeat $(REPEAT) $(if $(RECORD),--record) --report $(REPORTS)/live-$(RUN_ID).md \
 	  --html $(REPORTS)/live-$(RUN_ID).html --json $(REPORTS)/live-$(RUN_ID).json
 

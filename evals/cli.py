@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from app.core.errors import AssistantError
 from app.core.settings import Settings
+from app.llm.local import use_local_llm
 from app.run.options import add_engine_arguments, apply_engine, export_source
 from evals.backends import BACKENDS, BackendUnavailable, make_backend
 from evals.baseline import (
@@ -200,6 +201,8 @@ def run_eval(args: argparse.Namespace) -> int:
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     started = datetime.now(UTC)  # allowed-clock: the report's run timestamp and cassette date
     settings = apply_engine(Settings(), args)
+    if args.live:
+        settings = use_local_llm(settings)  # LEDGERLENS_LLM=local: start or reuse the server
     args.warehouse = args.warehouse or export_source(settings)  # Spark: the export's source
     backend_name = args.backend or ("agent" if args.live else "engine")
     default_suite = not args.paths and args.warehouse is None
