@@ -1,4 +1,4 @@
-"""Conversations that last and share links in the app (AppTest).
+"""Conversations that last, share links, feedback and verified answers in the app (AppTest).
 
 Each test keeps the app state in its own temporary file; a "reload" is a new AppTest (a new
 browser session) on the URL the first one left (`?c=…&account=…`, or a share link).
@@ -6,6 +6,7 @@ browser session) on the URL the first one left (`?c=…&account=…`, or a share
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -27,6 +28,8 @@ from tests.ui_support import (
 
 ACCOUNT = "acct_demo_01"
 AT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+VERIFIED_Q = "What was MRR by plan last quarter?"
+PARAPHRASE = "monthly recurring revenue per plan in the previous quarter"
 
 
 @pytest.fixture
@@ -215,6 +218,91 @@ def test_a_mistyped_share_link_says_so(
     assert questions(at) == []
 
 
+def test_thumbs_down_with_a_correction_is_kept_for_the_eval_drafts(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, state: Path
+) -> None:
+    at = ask(start(monkeypatch, demo_path, state), "gross volume last month")
+    rid = record_id(at)
+    at = at.feedback(key=f"act-{rid}-rating").set_value(0).run()
+    assert_no_failure(at)
+    [down] = AppStore(state).feedback(rating="down")
+    assert (down.turn_id, down.user, down.correction) == (rid, "local", "")
+    at = at.text_area(key=f"act-{rid}-fix").input("It should exclude test charges").run()
+    at = at.button(key=f"act-{rid}-send").click().run()
+    [down] = AppStore(state).feedback(rating="down")
+    assert down.correction == "It should exclude test charges" and down.plan is not None
+    assert "Correction kept with your thumbs down." in [plain(c.value) for c in at.caption]
+    assert reload(at).feedback(key=f"act-{rid}-rating").value == 0  # shown again after a reload
+    at = at.feedback(key=f"act-{rid}-rating").set_value(1).run()
+    assert [f.rating for f in AppStore(state).feedback()] == ["up"]
+
+
+def test_every_kept_answer_has_feedback_and_only_results_can_be_shared_or_verified(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, state: Path
+) -> None:
+    at = ask(start(monkeypatch, demo_path, state), "What was our volume last month?")  # clarify
+    rid = record_id(at)
+    assert [f.key for f in at.feedback] == [f"act-{rid}-rating"]
+    keys = {b.key for b in at.button}
+    assert f"act-{rid}-share" not in keys and f"act-{rid}-verify" not in keys
+
+
+def test_a_verified_answer_badges_a_paraphrase_once(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, state: Path
+) -> None:
+    at = ask(start(monkeypatch, demo_path, state), VERIFIED_Q)
+    at = at.button(key=f"act-{record_id(at)}-verify").click().run()
+    assert_no_failure(at)
+    assert any(plain(c.value).startswith("Verified by local on 2026-01-05") for c in at.caption)
+    at = ask(at, PARAPHRASE)
+    assert_no_failure(at)
+    badge = "Verified by local on 2026-01-05."
+    assert [plain(s.value) for s in at.success] == [badge]
+    assert badge not in [plain(i.value) for i in at.info]  # not twice
+    assert f"act-{record_id(at)}-verify" not in {b.key for b in at.button}  # vouched for already
+    other = ask(at, "MRR by product last quarter")
+    assert [plain(s.value) for s in other.success] == [badge]  # still only the paraphrase's
+
+
+def test_a_verification_can_be_withdrawn_after_a_reload(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, state: Path
+) -> None:
+    at = ask(start(monkeypatch, demo_path, state), VERIFIED_Q)
+    rid = record_id(at)
+    at = at.button(key=f"act-{rid}-verify").click().run()
+    [verified] = AppStore(state).verified_answers()
+    assert (verified.turn_id, verified.by, verified.account) == (rid, "local", ACCOUNT)
+    again = reload(at)
+    button = again.button(key=f"act-{rid}-verify")
+    assert button.label == "Withdraw verification"
+    again = button.click().run()
+    assert AppStore(state).verified_answers() == []
+    again = ask(again, PARAPHRASE)
+    assert not again.success and again.button(key=f"act-{rid}-verify").label == "Mark verified"
+
+
+def test_a_stale_verification_shows_a_warning_not_the_badge(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, state: Path
+) -> None:
+    at = ask(start(monkeypatch, demo_path, state), VERIFIED_Q)
+    at = at.button(key=f"act-{record_id(at)}-verify").click().run()
+    with sqlite3.connect(state) as conn:  # as if the semantic model had changed since
+        conn.execute("UPDATE verified SET model_sha = 'older'")
+    at = ask(at, PARAPHRASE)
+    assert not at.success
+    warning = [plain(w.value) for w in at.warning]
+    assert any(
+        w.startswith("Not verified: local verified this question on 2026-01-05") for w in warning
+    )
+    assert not any(plain(i.value).startswith("Not verified") for i in at.info)
+    button = at.button(key=f"act-{record_id(at)}-verify")
+    assert button.label == "Verify again"
+    at = button.click().run()
+    assert "older" not in {v.model_sha for v in AppStore(state).verified_answers()}
+    at = ask(at, VERIFIED_Q)
+    assert [plain(s.value) for s in at.success] == ["Verified by local on 2026-01-05."]
+
+
 def test_without_a_usable_state_file_answers_still_come_and_the_sidebar_says_so(
     monkeypatch: pytest.MonkeyPatch, demo_path: Path, tmp_path: Path
 ) -> None:
@@ -223,5 +311,5 @@ def test_without_a_usable_state_file_answers_still_come_and_the_sidebar_says_so(
     at = ask(open_app(monkeypatch, demo_path, state_path=broken), "gross volume last month")
     assert_no_failure(at)
     assert chat(at).turns[-1].answer is not None and chat(at).turns[-1].record_id is None
-    assert "c" not in at.query_params and "act-" not in str([b.key for b in at.button])
+    assert not at.feedback and "c" not in at.query_params
     assert any("Conversations are not kept" in t for t in map(plain, texts(at)))

@@ -37,8 +37,10 @@ class Turn:
     steps: list[Any] = field(default_factory=list)
     elapsed_ms: float = 0.0
     record_id: int | None = None  # the answer's id in the app-state store (None: not kept)
+    rating: int | None = None  # the local user's thumbs: 0 down, 1 up
+    verified_id: int | None = None  # the verification made of this answer (withdrawable)
     share_url: str | None = None  # the share link made for it in this session
-    note: str | None = None  # what the last action on it did, or why it failed
+    note: str | None = None  # what the last action on it did (verified, correction saved)
 
 
 @dataclass
@@ -105,7 +107,16 @@ def _resume(key: str, sel: Selection, old: ChatState | None, wanted: str | None)
         if saved is not None:
             state.conversation_id = saved.id
             state.conversation = saved.conversation
-            state.turns = [Turn(t.question, t.answer, record_id=t.id) for t in saved.turns]
+            state.turns = [
+                Turn(
+                    t.question,
+                    t.answer,
+                    record_id=t.id,
+                    rating=saved.ratings.get(t.id),
+                    verified_id=saved.verified.get(t.id),
+                )
+                for t in saved.turns
+            ]
             break
     if old is not None and old.account != sel.account and old.turns:
         if old.conversation_id:

@@ -45,6 +45,8 @@ class Saved:
     id: str
     conversation: Conversation
     turns: list[SavedTurn] = field(default_factory=list)
+    ratings: dict[int, int] = field(default_factory=dict)  # turn id -> 0 thumbs down, 1 up
+    verified: dict[int, int] = field(default_factory=dict)  # turn id -> its verification's id
 
 
 def user() -> str:
@@ -62,10 +64,19 @@ def load(conversation_id: str, account: str) -> Saved | None:
         if turns and turns[0].account != account:
             return None
         conversation = store.load_conversation(conversation_id, user=who, keep=keep)
+        ids = {t.id for t in turns}
+        ratings = {
+            f.turn_id: 1 if f.rating == "up" else 0
+            for f in store.feedback()
+            if f.turn_id in ids and f.user == who
+        }
+        verified = {
+            v.turn_id: v.id for v in store.verified_answers(account=account) if v.turn_id in ids
+        }
     except (StoreError, sqlite3.Error) as err:
         log.info("conversation %s not loaded: %s", conversation_id, err)
         return None
-    return Saved(conversation_id, conversation, turns[-keep:])
+    return Saved(conversation_id, conversation, turns[-keep:], ratings, verified)
 
 
 def record(conversation_id: str | None, request: Request, answer: Answer) -> tuple[str, int] | None:

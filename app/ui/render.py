@@ -84,8 +84,11 @@ def render_reply(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
     ans = turn.answer
     if ans is None:
         return
+    verified_badge(ans)
+    badge = ans.verified.note if ans.verified is not None else None
     for notice in ans.notices:
-        st.info(escape_md(notice))
+        if notice != badge:  # the badge is the first notice too: drawn once, above
+            st.info(escape_md(notice))
     if ans.status == "answered":
         render_answer(ans, key=key)
         buttons(follow_ups(ans.plan, semantic_model()), key=key, on_ask=on_ask)
@@ -107,6 +110,16 @@ def render_reply(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
     else:
         st.error(escape_md(f"{ans.headline} {one_line(ans.error or '')}".strip()))
     render_actions(turn, key=key)
+
+
+def verified_badge(ans: Answer) -> None:
+    """'Verified by … on …' when the answer matches a verification that holds; else why not."""
+    if ans.verified is None:
+        return
+    if ans.verified.stale is None:
+        st.success(escape_md(ans.verified.note), icon=":material/verified:")
+    else:
+        st.warning(escape_md(ans.verified.note), icon=":material/gpp_maybe:")
 
 
 def step_text(step: Any) -> str:
