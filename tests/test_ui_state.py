@@ -161,12 +161,13 @@ def test_a_too_long_question_is_kept_whole_to_shorten_and_ask_again(
     at = ask(start(monkeypatch, demo_path, state), question)
     assert_no_failure(at)
     assert any("max_question_chars" in plain(w.value) for w in at.warning)
-    box = at.text_area(key="ask-0-long")
+    rid = record_id(at)
+    box = at.text_area(key=f"act-{rid}-long")
     assert box.value == question and "3,000 characters; the limit is 2,000" in plain(box.label)
     again = reload(at)  # the paste survives a reload too
-    assert again.text_area(key="ask-0-long").value == question
+    assert again.text_area(key=f"act-{rid}-long").value == question
     at = box.input("What was gross volume last month?").run()
-    at = at.button(key="ask-0-long-ask").click().run()
+    at = at.button(key=f"act-{rid}-long-ask").click().run()
     assert_no_failure(at)
     answer = chat(at).turns[-1].answer
     assert answer is not None and answer.status == "answered"

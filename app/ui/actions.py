@@ -177,7 +177,9 @@ def _verify(turn: Turn) -> None:
 def too_long_editor(turn: Turn, *, key: str, on_ask: Callable[[str], None]) -> None:
     """The whole of a question over the length limit, to shorten and ask again."""
     limit = backend.settings().max_question_chars
-    box = f"{key}-long"
+    # keyed by the stored answer when there is one: another conversation's box must not show it
+    base = f"act-{turn.record_id}" if turn.record_id is not None else key
+    box = f"{base}-long"
     st.text_area(
         escape_md(
             f"Your question, kept whole ({len(turn.question):,} characters; the limit is "
@@ -189,7 +191,7 @@ def too_long_editor(turn: Turn, *, key: str, on_ask: Callable[[str], None]) -> N
     )
     st.button(
         "Ask the shortened question",
-        key=f"{key}-long-ask",
+        key=f"{base}-long-ask",
         on_click=_ask_edited,
         args=(box, on_ask),
         icon=":material/send:",
