@@ -2,7 +2,9 @@
 
 Skipped (with the reason) when /usr/bin/chromium is missing; `make test` installs it when it runs
 as root with apt-get. The test prints the time from pressing Enter to the answer on screen (a
-figure for benchmarks, not a pass mark) and saves screenshots under reports/ (git-ignored).
+figure for benchmarks, not a pass mark) and saves screenshots under reports/ (git-ignored). The
+app keeps its state (conversations, shares, feedback, verified answers) in a temporary file, and
+every page the tests open records its requests: none may leave 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ ARGS = [
     "--no-proxy-server",
 ]
 ACCOUNT = "acct_demo_01"
+USER = "dana"  # the app's local user in these tests
 WAIT_MS = 120_000  # how long a wait for the page may hang before failing; not a speed limit
 VIEWPORT = {"width": 1400, "height": 2000}
 
@@ -74,13 +77,21 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.fixture(scope="module")
-def server(demo_path: Path) -> Iterator[str]:
+def state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app-state file of the app under test (never the user's)."""
+    return tmp_path_factory.mktemp("browser-state") / "state.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def server(demo_path: Path, state_file: Path) -> Iterator[str]:
     """`streamlit run app/ui/main.py` on a free 127.0.0.1 port; yields the base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LEDGERLENS_LLM_API_KEY"):
         env.pop(name, None)
     env["LEDGERLENS_WAREHOUSE_PATH"] = str(demo_path)
+    env["LEDGERLENS_STATE_PATH"] = str(state_file)
+    env["LEDGERLENS_LOCAL_USER"] = USER
     cmd = [
         sys.executable,
         "-m",
@@ -278,3 +289,140 @@ def test_an_answer_shows_its_chips(server: str, browser: object) -> None:
     ]
     page.screenshot(path=str(REPORTS / "ask-chips.png"))
     page.close()
+
+
+class Hosts:
+    """The hosts every page of one browser context requested."""
+
+    def __init__(self, context: object) -> None:
+        self.seen: set[str] = set()
+        context.on("request", lambda r: self.seen.add(urlparse(r.url).netloc))  # type: ignore[attr-defined]
+
+    def only(self, server: str) -> bool:
+        return self.seen == {urlparse(server).netloc}
+
+
+def _open(browser: object, url: str) -> tuple[object, object, Hosts]:
+    """A new browser context (a new user's session) on `url`: its context, page and hosts."""
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    hosts = Hosts(context)
+    page = context.new_page()
+    page.goto(url)
+    return context, page, hosts
+
+
+def _asked(page: object) -> list[str]:
+    """The questions in the chat's user bubbles, in order."""
+    bubbles = page.get_by_role("group", name="Chat message from user")  # type: ignore[attr-defined]
+    return [t.strip() for t in bubbles.all_inner_texts()]
+
+
+def test_a_reload_keeps_the_conversation(server: str, browser: object) -> None:
+    context, page, hosts = _open(browser, server + "/")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _ask(page, "MRR by plan last quarter", 0)
+    _ask(page, "what about last year?", 1)
+    _settle(page)
+    shown = page.get_by_test_id("stMetricValue").all_inner_texts()  # type: ignore[attr-defined]
+    page.wait_for_url(lambda url: "c=" in url, timeout=WAIT_MS)  # type: ignore[attr-defined]
+    url = page.url  # type: ignore[attr-defined]
+    page.reload()  # type: ignore[attr-defined]
+    page.get_by_test_id("stMetricValue").nth(1).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _settle(page)
+    assert page.get_by_test_id("stMetricValue").all_inner_texts() == shown  # type: ignore[attr-defined]
+    assert _asked(page) == ["MRR by plan last quarter", "what about last year?"]
+    history = page.get_by_test_id("stSidebar").get_by_role(
+        "button", name="MRR by plan last quarter"
+    )  # type: ignore[attr-defined]
+    history.wait_for(timeout=WAIT_MS)
+    page.screenshot(path=str(REPORTS / "ask-history.png"))  # type: ignore[attr-defined]
+    # A new browser session on the same URL (another tab, the next morning) shows it too.
+    other, again, other_hosts = _open(browser, url)
+    again.get_by_test_id("stMetricValue").nth(1).wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    assert again.get_by_test_id("stMetricValue").all_inner_texts() == shown  # type: ignore[attr-defined]
+    assert hosts.only(server) and other_hosts.only(server), sorted(hosts.seen | other_hosts.seen)
+    context.close()  # type: ignore[attr-defined]
+    other.close()  # type: ignore[attr-defined]
+
+
+def test_a_share_link_opens_in_a_second_browser_context(server: str, browser: object) -> None:
+    context, page, hosts = _open(browser, server + "/")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _ask(page, "gross volume by month this year", 0)
+    _settle(page)
+    headline = page.get_by_test_id("stMetricValue").first.inner_text()  # type: ignore[attr-defined]
+    page.get_by_role("button", name="Share").click()  # type: ignore[attr-defined]
+    code = page.get_by_test_id("stCode").filter(has_text="share=")  # type: ignore[attr-defined]
+    code.wait_for(timeout=WAIT_MS)
+    link = code.inner_text().strip()
+    assert link.startswith(server + "/?share=")
+    page.screenshot(path=str(REPORTS / "ask-share.png"))  # type: ignore[attr-defined]
+
+    other, shared, other_hosts = _open(browser, link)
+    shared.get_by_test_id("stMetricValue").first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _settle(shared)
+    assert shared.get_by_test_id("stMetricValue").first.inner_text() == headline  # type: ignore[attr-defined]
+    note = shared.get_by_test_id("stAlert").filter(has_text="rerun on current data")  # type: ignore[attr-defined]
+    assert "the result is unchanged" in note.first.inner_text()
+    assert f"Shared by {USER} on" in note.first.inner_text()
+    assert _asked(shared) == ["gross volume by month this year"]
+    shared.wait_for_url(lambda url: "c=" in url and "share=" not in url, timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shared.screenshot(path=str(REPORTS / "ask-shared-link.png"))  # type: ignore[attr-defined]
+    assert hosts.only(server) and other_hosts.only(server), sorted(hosts.seen | other_hosts.seen)
+    context.close()  # type: ignore[attr-defined]
+    other.close()  # type: ignore[attr-defined]
+
+
+def test_thumbs_down_then_feedback_export_has_it(
+    server: str, browser: object, state_file: Path, tmp_path: Path
+) -> None:
+    context, page, hosts = _open(browser, server + "/")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _ask(page, "refund rate by country last quarter", 0)
+    _settle(page)
+    page.get_by_role("radio", name="Thumbs down").click()  # type: ignore[attr-defined]
+    box = page.get_by_label("What should the answer have been? (optional)")  # type: ignore[attr-defined]
+    box.wait_for(timeout=WAIT_MS)
+    box.fill("Refund rate should count partial refunds once")
+    box.press("Tab")  # commit the text area's value before the button reads it
+    page.get_by_role("button", name="Send correction").click()  # type: ignore[attr-defined]
+    page.get_by_text("Correction kept with your thumbs down.").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.screenshot(path=str(REPORTS / "ask-feedback.png"))  # type: ignore[attr-defined]
+    out = tmp_path / "drafts.yaml"
+    export = ["feedback", "export", "--state", str(state_file), "--out", str(out)]
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", *export],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    drafts = out.read_text()
+    assert "question: refund rate by country last quarter" in drafts
+    assert f"thumbs down by {USER}" in drafts
+    assert "Correction: Refund rate should count partial refunds once" in drafts
+    assert hosts.only(server), sorted(hosts.seen)
+    context.close()  # type: ignore[attr-defined]
+
+
+def test_marking_verified_badges_a_paraphrase(server: str, browser: object) -> None:
+    context, page, hosts = _open(browser, server + "/")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _ask(page, "What was ARR by plan last quarter?", 0)
+    _settle(page)
+    page.get_by_role("button", name="Mark verified").click()  # type: ignore[attr-defined]
+    page.get_by_text(f"Verified by {USER} on", exact=False).first.wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _ask(page, "annual recurring revenue per plan in the previous quarter", 1)
+    _settle(page)
+    badge = page.get_by_test_id("stAlertContentSuccess")  # type: ignore[attr-defined]
+    badge.first.wait_for(timeout=WAIT_MS)
+    # an alert's text starts with its icon's ligature name: "verified"
+    assert badge.count() == 1 and f"Verified by {USER} on " in badge.first.inner_text()
+    answers = page.get_by_test_id("stChatMessage")  # type: ignore[attr-defined]
+    last = answers.nth(answers.count() - 1)
+    assert last.get_by_text(f"Verified by {USER} on", exact=False).count() == 1  # once, not twice
+    badge.first.scroll_into_view_if_needed()
+    page.screenshot(path=str(REPORTS / "ask-verified.png"))  # type: ignore[attr-defined]
+    assert hosts.only(server), sorted(hosts.seen)
+    context.close()  # type: ignore[attr-defined]

@@ -17,13 +17,17 @@ LLM_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LEDGERLENS_LLM_API_KEY", "LEDGE
 
 
 @pytest.fixture(autouse=True, scope="module")
-def release_app_caches() -> Iterator[None]:
-    """Close the app's cached warehouse connections after each UI test module.
+def release_app_caches(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the module's app state in a temporary file; close the app's caches afterwards.
 
+    The app keeps conversations in the `state_path` file: never the user's in a test. And
     st.cache_resource lives for the whole process; left open, the app's DuckDB connection would
     stop later tests from opening the same file with another configuration.
     """
-    yield
+    state = tmp_path_factory.mktemp("state") / "state.sqlite3"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LEDGERLENS_STATE_PATH", str(state))
+        yield
     st.cache_data.clear()
     st.cache_resource.clear()
 

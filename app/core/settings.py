@@ -36,6 +36,12 @@ class Settings(BaseSettings):
         description="SQLite file of the app's own state (conversations, shares, feedback, "
         "verified answers); never the warehouse.",
     )
+    local_user: str = Field(
+        "local",
+        min_length=1,
+        description="User id the app keeps conversations, feedback and verifications under "
+        "(one local user until the app has sign-in).",
+    )
     default_account: str = Field(
         "acct_demo_01", description="Merchant account (merchant_id) used when none is given."
     )

@@ -8,9 +8,10 @@ cached by (plan, warehouse path and modification time, account, as-of date).
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.core.settings import Settings, load_settings
 from app.llm.local import use_local_llm
 from app.pipeline.assistant import Assistant
 from app.router import Router
+from app.store import AppStore, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +64,44 @@ def _key(s: Settings) -> str:
     return f"{s.model_dump_json()}|{_mtime(s.warehouse_path)}"
 
 
+def now() -> datetime:
+    """The time of a user's action, read here at the UI edge and passed down as `at`."""
+    return datetime.now(UTC)  # allowed-clock: UI edge
+
+
 def _close(assistant: Assistant) -> None:
     assistant.session.close()
 
 
+def _close_store(store: AppStore) -> None:
+    store.db.close()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4, on_release=_close_store)
+def _store(path: str, warehouse: str) -> AppStore:
+    try:
+        return AppStore(Path(path), warehouse=Path(warehouse))
+    except (OSError, sqlite3.Error) as err:  # e.g. a read-only folder: the user's to fix
+        raise StoreError(f"The app-state file {path} cannot be opened: {err}") from err
+
+
+def get_store(s: Settings | None = None) -> AppStore:
+    """The app-state store at the `state_path` setting (raises StoreError when unusable)."""
+    s = s or settings()
+    return _store(str(s.state_path), str(s.warehouse_path))
+
+
+def _store_or_none(s: Settings) -> AppStore | None:
+    try:
+        return get_store(s)
+    except StoreError as err:  # answers still work; nothing is kept (the sidebar says why)
+        log.warning("app-state store unavailable: %s", err)
+        return None
+
+
 @st.cache_resource(show_spinner=False, max_entries=4, on_release=_close)
 def _assistant(key: str, _settings: Settings) -> Assistant:
-    return Assistant(_settings)
+    return Assistant(_settings, store=_store_or_none(_settings))
 
 
 def get_assistant(s: Settings | None = None) -> Assistant:

@@ -1,6 +1,7 @@
 """A chat held in session state: turns, the Conversation follow-ups edit, the rate limit.
 
-Used by the Ask page and by every reporting page's assistant panel (each with its own key).
+Used by the Ask page and by every reporting page's assistant panel (each with its own key). Each
+answer is also kept in the app-state store (`app.ui.history`), so a chat can be resumed.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from app.core.answer import Answer
 from app.core.conversation import Conversation, PageContext
 from app.core.errors import AssistantError, QueryTimeout, WarehouseMissing
 from app.core.plan import QueryPlan
-from app.ui import backend
+from app.core.request import Request
+from app.ui import backend, history, sharing
 from app.ui.ratelimit import RateLimiter
 from app.ui.sidebar import Selection
-from app.ui.text import one_line
+from app.ui.text import escape_md, one_line
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,11 @@ class Turn:
     message: str | None = None
     steps: list[Any] = field(default_factory=list)
     elapsed_ms: float = 0.0
+    record_id: int | None = None  # the answer's id in the app-state store (None: not kept)
+    rating: int | None = None  # the local user's thumbs: 0 down, 1 up
+    verified_id: int | None = None  # the verification made of this answer (withdrawable)
+    share_url: str | None = None  # the share link made for it in this session
+    note: str | None = None  # what the last action on it did (verified, correction saved)
 
 
 @dataclass
@@ -46,6 +53,8 @@ class ChatState:
     page: PageContext | None = None
     turns: list[Turn] = field(default_factory=list)
     pending: str | None = None
+    key: str = ""
+    conversation_id: str | None = None  # in the app-state store; started at the first answer
 
     def queue(self, question: str) -> None:
         """Ask `question` on the next run (suggestion and choice buttons call this)."""
@@ -60,20 +69,61 @@ class ChatState:
 def chat_state(
     key: str, sel: Selection, *, seed: QueryPlan | None = None, context_key: str = ""
 ) -> ChatState:
-    """Get the session's chat under `key`; a new account starts over, a new context reseeds."""
+    """Get the session's chat under `key`: the one shown, or one picked, linked or resumed.
+
+    On the Ask page a conversation picked in the history list, a share link, or (in a new
+    session) the URL's `?c=` is loaded; a new account returns to the conversation this session
+    last showed for it, or starts a new one, and says where the other one is kept.
+    """
     name = f"chat:{key}"
-    state = st.session_state.get(name)
-    if not isinstance(state, ChatState) or state.account != sel.account:
-        limit = backend.settings().ui_rate_limit_per_minute
-        state = ChatState(
-            account=sel.account,
-            conversation=Conversation(),
-            limiter=_shared_limiter(limit),
-        )
+    old = st.session_state.get(name)
+    state = old if isinstance(old, ChatState) else None
+    wanted = None
+    if key == history.ASK:
+        wanted = history.take_opening() or sharing.take(sel.account)
+        if wanted is None and state is None:
+            wanted = history.url_conversation()
+    if state is None or state.account != sel.account or wanted is not None:
+        state = _resume(key, sel, state, wanted)
         st.session_state[name] = state
+    if key == history.ASK:
+        history.show_in_url(state.conversation_id, sel.account)
     # A page's plan travels with each question; when the page's period or filters change (a new
     # key), the conversation restarts follow-ups from the page's new plan.
     state.page = PageContext(name=key, plan=seed, key=context_key) if seed is not None else None
+    return state
+
+
+def _resume(key: str, sel: Selection, old: ChatState | None, wanted: str | None) -> ChatState:
+    """A chat on `sel.account`: the wanted conversation, the one last shown for it, or a new one."""
+    if old is not None:
+        history.remember(key, old.account, old.conversation_id)
+    limit = backend.settings().ui_rate_limit_per_minute
+    state = ChatState(
+        account=sel.account, conversation=Conversation(), limiter=_shared_limiter(limit), key=key
+    )
+    for cid in (wanted, history.remembered(key, sel.account)):
+        saved = history.load(cid, sel.account) if cid else None
+        if saved is not None:
+            state.conversation_id = saved.id
+            state.conversation = saved.conversation
+            state.turns = [
+                Turn(
+                    t.question,
+                    t.answer,
+                    record_id=t.id,
+                    rating=saved.ratings.get(t.id),
+                    verified_id=saved.verified.get(t.id),
+                )
+                for t in saved.turns
+            ]
+            break
+    if old is not None and old.account != sel.account and old.turns:
+        if old.conversation_id:
+            note = f"Your conversation on {old.account} is kept under History, in the sidebar."
+        else:
+            note = f"Your conversation on {old.account} could not be kept (see the sidebar)."
+        st.toast(escape_md(note), icon=":material/history:")
     return state
 
 
@@ -129,6 +179,14 @@ def ask(
             log.exception("unexpected error answering %r", question)
             turn.message = "Sorry, something went wrong on our side; please try again."
     turn.elapsed_ms = (time.perf_counter() - t0) * 1000
+    if turn.answer is not None:
+        request = Request(question, as_of=sel.as_of, account=sel.account, currency=sel.currency)
+        kept = history.record(state.conversation_id, request, turn.answer)
+        if kept is not None:
+            state.conversation_id, turn.record_id = kept
+            history.remember(state.key, state.account, state.conversation_id)
+            if state.key == history.ASK:
+                history.show_in_url(state.conversation_id, sel.account)
     state.turns.append(turn)
     _trim(state)
     return turn

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from app.ui import history
+
 log = logging.getLogger(__name__)
 # Not "pages/": Streamlit would also list that directory as old-style pages in embed mode.
 PAGES = Path(__file__).resolve().parent / "views"
@@ -42,3 +44,4 @@ try:
 except Exception:  # the UI edge: log the traceback, never show one; the sidebar keeps working
     log.exception("page %s failed", nav.title)
     st.error("This page could not be drawn; the error was logged. Try another period or reload.")
+history.fill()  # the sidebar's history list, drawn last so that it includes this run's answer

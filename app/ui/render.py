@@ -20,6 +20,7 @@ from app.explain.chips import answer_chips
 from app.semantic.format import format_bucket, format_change, format_ratio, format_value, plural
 from app.semantic.load import semantic_model
 from app.ui import backend
+from app.ui.actions import render_actions, too_long_editor
 from app.ui.charts import answer_chart
 from app.ui.chat import Turn
 from app.ui.followups import follow_ups
@@ -83,8 +84,11 @@ def render_reply(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
     ans = turn.answer
     if ans is None:
         return
+    verified_badge(ans)
+    badge = ans.verified.note if ans.verified is not None else None
     for notice in ans.notices:
-        st.info(escape_md(notice))
+        if notice != badge:  # the badge is the first notice too: drawn once, above
+            st.info(escape_md(notice))
     if ans.status == "answered":
         render_answer(ans, key=key)
         buttons(follow_ups(ans.plan, semantic_model()), key=key, on_ask=on_ask)
@@ -95,6 +99,9 @@ def render_reply(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
         buttons([q for _, q in labelled], key=key, on_ask=on_ask, labels=[lb for lb, _ in labelled])
     elif ans.status == "refused":
         st.warning(escape_md(ans.headline))
+        too_long = ans.refusal is not None and ans.refusal.reason_class == "too_long"
+        if too_long and on_ask is not None:
+            too_long_editor(turn, key=key, on_ask=on_ask)
         if ans.suggestions:
             st.caption("You could ask:")
         buttons(ans.suggestions[:3], key=key, on_ask=on_ask)
@@ -102,6 +109,17 @@ def render_reply(turn: Turn, *, key: str, on_ask: Ask | None) -> None:
         st.error(escape_md(f"That query was not run: {one_line(ans.error or ans.headline)}"))
     else:
         st.error(escape_md(f"{ans.headline} {one_line(ans.error or '')}".strip()))
+    render_actions(turn, key=key)
+
+
+def verified_badge(ans: Answer) -> None:
+    """'Verified by … on …' when the answer matches a verification that holds; else why not."""
+    if ans.verified is None:
+        return
+    if ans.verified.stale is None:
+        st.success(escape_md(ans.verified.note), icon=":material/verified:")
+    else:
+        st.warning(escape_md(ans.verified.note), icon=":material/gpp_maybe:")
 
 
 def step_text(step: Any) -> str:

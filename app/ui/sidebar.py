@@ -9,7 +9,7 @@ import streamlit as st
 
 from app.core.errors import AssistantError, WarehouseMissing
 from app.semantic.load import semantic_model
-from app.ui import backend
+from app.ui import backend, history, sharing
 from app.ui.text import escape_md, one_line
 
 
@@ -51,9 +51,10 @@ def start_page() -> Selection:
 
 
 def new_conversation() -> None:
-    """Forget every chat of this session (Ask page and page panels)."""
+    """Start over: forget every chat of this session (they stay in the history list)."""
     for key in [k for k in st.session_state if str(k).startswith("chat:")]:
         del st.session_state[key]
+    history.forget()
 
 
 def _restore(key: str) -> bool:
@@ -75,9 +76,11 @@ def _keep(key: str) -> None:
 
 def render_sidebar() -> Selection:
     """Draw the sidebar controls and return the selection."""
+    history.go_to_opened()
     rows = backend.accounts()
     by_id = {r.id: r for r in rows}
     ids = list(by_id)
+    sharing.prepare({r.id: r.currency for r in rows})
     wanted = st.query_params.get("account")
     with st.sidebar:
         restored = _restore("account")
@@ -123,6 +126,7 @@ def render_sidebar() -> Selection:
         if latest is not None:
             st.caption(escape_md(f"Data loaded up to {latest.isoformat()}."))
         st.button("New conversation", on_click=new_conversation, width="stretch", key="new_conv")
+        history.reserve({r.id: r.name for r in rows})
     if not isinstance(as_of, date):
         as_of = latest or date(2000, 1, 1)
     sel = Selection(
