@@ -184,3 +184,22 @@ def test_a_reloaded_conversation_keeps_only_the_allowed_turns(tmp_path: Path) ->
     conversation = store.load_conversation(cid, user="ann", keep=3)
     assert isinstance(conversation, Conversation)
     assert [a.question for a in conversation.answers] == ["q2", "q3", "q4"]
+
+
+def test_a_reloaded_answer_has_its_total_row_typed_like_its_rows() -> None:
+    from app.store.hashing import revive_answer
+
+    answer = Answer(
+        status="answered",
+        question="Gross volume by card brand in 2025",
+        columns=[
+            Column(name="card_brand", kind="label"),
+            Column(name="gross_volume", kind="money"),
+        ],
+        rows=[["Visa", Decimal("300.10")], ["Amex", Decimal("100.00")]],
+        value=Decimal("400.10"),
+        total=["Total", Decimal("400.10")],
+    )
+    back = revive_answer(answer.model_dump_json())
+    assert back.total == ["Total", Decimal("400.10")] and back.total[1] == back.value
+    assert back.rows == answer.rows

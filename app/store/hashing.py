@@ -78,7 +78,7 @@ def _revive(value: Any, column: Column) -> Any:
 
 
 def revive_answer(text: str) -> Answer:
-    """An Answer read back from its JSON, with money, counts and dates typed again in its rows."""
+    """An Answer read back from its JSON, money, counts and dates typed again (rows, Total row)."""
     answer = Answer.model_validate_json(text)
     width = len(answer.columns)
     rows = [
@@ -87,4 +87,7 @@ def revive_answer(text: str) -> Answer:
         else row
         for row in answer.rows
     ]
-    return answer.model_copy(update={"rows": rows})
+    total = answer.total
+    if total is not None and len(total) == width:  # the Total row is typed like the rows
+        total = [_revive(v, c) for v, c in zip(total, answer.columns, strict=True)]
+    return answer.model_copy(update={"rows": rows, "total": total})
