@@ -199,6 +199,23 @@ def test_ask_page_answers_with_the_sql_number(
     page.close()
 
 
+def test_a_series_broken_down_headlines_a_sentence_not_one_row(
+    server: str, browser: object
+) -> None:
+    """Issue 14: "and by country?" once headlined December's US rate as the year's refund rate."""
+    page = browser.new_page(viewport=VIEWPORT)  # type: ignore[attr-defined]
+    page.goto(server + "/")
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    _ask(page, "refund rate by month this year", 0)
+    _ask(page, "and by country?", 1)
+    _settle(page)
+    values = page.get_by_test_id("stMetricValue")  # type: ignore[attr-defined]
+    first, second = (values.nth(i).inner_text().strip() for i in (0, 1))
+    assert first.endswith("%")  # one series: its latest month, said so in the label
+    assert "%" not in second and "country" in second.lower(), second  # a table: a sentence
+    page.close()  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("path", "label", "base", "period"),
     [
