@@ -236,8 +236,11 @@ def test_agent_backend_records_live_then_replays_offline(
         "time": {"start": "2025-04-01", "end": "2025-07-01", "label": "last quarter"},
     }
     openai_server.enqueue(structured({"action": "plan", "plan": plan, "reason": ""}))
-    live = Settings(
-        llm_base_url=openai_server.base_url, llm_api_key="sk-test-SECRET123", llm_explain=False
+    live = Settings(  # native tool calls: the scripted server is on 127.0.0.1, which means json
+        llm_base_url=openai_server.base_url,
+        llm_api_key="sk-test-SECRET123",
+        llm_explain=False,
+        llm_tool_mode="native",
     )
     recorder = make_backend(
         "agent", live, live=True, record=True, recorded_on=date(2026, 1, 5), cassette_dir=cassettes
