@@ -1,5 +1,6 @@
 """The reporting pages in AppTest: KPIs equal hand-written SQL, and the embedded assistant."""
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -206,3 +207,26 @@ def test_every_panel_example_is_answered_from_the_page_plan(
         state.turns.clear()
         state.conversation = Conversation()
         at.run()
+
+
+def test_revenue_panel_why_checks_the_premise_and_draws_the_drivers(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path
+) -> None:
+    at = page(monkeypatch, demo_path, "views/revenue.py")
+    at = ask(at, "Why did it drop in March?", key="panel-input-revenue")
+    assert_no_failure(at)
+    answer = chat(at, "panel:revenue").turns[-1].answer
+    assert answer is not None and answer.plan is not None
+    # March against February, not a one-point monthly series
+    assert answer.plan.grain is None and answer.plan.comparison is not None
+    assert answer.headline.startswith("MRR did not drop in March 2025; it rose 6.5% from February")
+    shown = [plain(m.value) for m in at.markdown]
+    assert any(t.startswith("MRR did not drop in March 2025") for t in shown), "said up front"
+    # the drivers as a waterfall in the answer's main view (its first tab), not a one-row table
+    assert answer.chart is not None and answer.chart.type == "waterfall"
+    assert [s.label for s in answer.bridge[1:5]] == [
+        "New MRR", "Expansion MRR", "Contraction MRR", "Churned MRR"
+    ]  # fmt: skip
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    waterfalls = [s for s in specs if s.get("encoding", {}).get("y2")]
+    assert len(waterfalls) == 1 and waterfalls[0]["mark"]["type"] == "bar"

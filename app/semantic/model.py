@@ -74,6 +74,11 @@ class Metric(_Model):
     drivers: tuple[str, ...] = Field(
         (), description="Metrics whose sum explains a change of this one ('why' questions)."
     )
+    lowering: tuple[str, ...] = Field(
+        (),
+        description="Drivers shown as positive amounts that lower this metric (churn, "
+        "contraction): subtracted in its change's bridge.",
+    )
     movement: Movement | None = Field(
         None, description="For a movement metric: the kind of month-on-month change it sums."
     )

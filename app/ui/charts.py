@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import altair as alt
 import pandas as pd
 from altair.utils.schemapi import UndefinedType
 
 from app.core.answer import Answer, ChartSpec, Column
-from app.semantic.format import SYMBOLS, format_value
+from app.semantic.format import SYMBOLS, format_change, format_value
 from app.ui.tables import answer_frame
 
 MAX_BARS = 20
 PRIMARY = "#1f4e79"
+_GROWTH = "#1b7f3b"
+_LOSS = "#d1495b"
 HEIGHT = 300
 _TIME_UNITS = {
     "day": "yearmonthdate",
@@ -69,6 +72,8 @@ def _cur(row: Sequence[object], idx: int | None) -> str | None:
 def answer_chart(answer: Answer) -> alt.Chart | None:
     """The chart the answer's ChartSpec asks for (line over time, bars for a breakdown)."""
     spec: ChartSpec | None = answer.chart
+    if spec is not None and spec.type == "waterfall":
+        return waterfall(answer) if answer.bridge else None
     by_name = {c.name: c for c in answer.columns}
     if spec is None or not answer.rows or spec.x not in by_name:
         return None
@@ -83,6 +88,49 @@ def answer_chart(answer: Answer) -> alt.Chart | None:
         grain = answer.plan.grain if answer.plan is not None else None
         return time_chart(data, y_col, grain=grain, kind=spec.type, legend=legend)
     return bar_breakdown(data, y_col, x_label=by_name[spec.x].label or spec.x, legend=legend)
+
+
+def waterfall_frame(answer: Answer) -> pd.DataFrame:
+    """One row per bridge step: where its bar starts and ends, its colour group and its text."""
+    col = next(c for c in answer.columns if c.kind == "money" or c.kind == "count")
+    rows, level = [], Decimal(0)
+    for s in answer.bridge:
+        if s.kind == "change":
+            lo, hi, level = level, level + s.amount, level + s.amount
+            kind, text = ("Increase" if s.amount >= 0 else "Decrease"), format_change(s.amount, col)
+        else:
+            lo, hi, level = Decimal(0), s.amount, s.amount
+            kind, text = "Balance", format_value(s.amount, col)
+        rows.append(
+            {"step": s.label, "start": float(lo), "end": float(hi), "kind": kind, "text": text}
+        )
+    return pd.DataFrame(rows)
+
+
+def waterfall(answer: Answer) -> alt.Chart:
+    """A 'why' answer's bridge: the previous value, each driver up or down, the current value."""
+    data = waterfall_frame(answer)
+    col = next(c for c in answer.columns if c.kind == "money" or c.kind == "count")
+    kinds = ["Balance", "Increase", "Decrease"]
+    color = alt.Color(
+        "kind:N",
+        title=None,
+        scale=alt.Scale(domain=kinds, range=[PRIMARY, _GROWTH, _LOSS]),
+        legend=alt.Legend(orient="bottom", symbolType="square", columns=3),
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("step:N", sort=list(data["step"]), title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("start:Q", axis=axis_format(col), scale=alt.Scale(zero=False)),
+            y2="end:Q",
+            color=color,
+            tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("text:N", title="Amount")],
+        )
+    )
+    out: alt.Chart = chart.properties(height=HEIGHT)
+    return out
 
 
 def _color(data: pd.DataFrame, colors: dict[str, str] | None, legend: bool) -> alt.Color:

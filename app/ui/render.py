@@ -183,6 +183,8 @@ def headline(ans: Answer) -> None:
         value, when = figure, f"{when} · total" if when else "total"
     elif figure is not None and (latest := _latest_period(ans)):
         value, when = figure, f"{latest} (latest)"
+    elif figure is not None and _is_why(ans):  # the premise sentence is the explanation's first
+        value = figure
     delta = comparison_delta(ans)
     st.metric(
         escape_md(f"{label} · {when}" if when else label),
@@ -217,6 +219,16 @@ def _figure(ans: Answer) -> str | None:
     names = [c.name for c in ans.columns]
     currency = str(ans.rows[0][names.index("currency")]) if "currency" in names else None
     return format_value(ans.value, col, currency)
+
+
+def _is_why(ans: Answer) -> bool:
+    """Whether the answer explains a change ("why did it drop?"): its tile shows the figure."""
+    plan = ans.plan
+    return bool(ans.bridge) or (
+        plan is not None
+        and plan.comparison is not None
+        and any(a.key == "why_change" for a in plan.assumptions)
+    )
 
 
 def _is_total(ans: Answer) -> bool:
