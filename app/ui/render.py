@@ -21,7 +21,7 @@ from app.semantic.format import format_bucket, format_change, format_ratio, form
 from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.actions import render_actions, too_long_editor
-from app.ui.charts import answer_chart
+from app.ui.charts import answer_chart, series_cut
 from app.ui.chat import Turn
 from app.ui.followups import follow_ups
 from app.ui.tables import csv_bytes, render_table
@@ -141,10 +141,13 @@ def render_answer(ans: Answer, *, key: str) -> None:
     chart = answer_chart(ans)
     has_table = bool(ans.rows) and (len(ans.rows) > 1 or len(ans.columns) > 1)
     height = min(38 + 35 * (len(ans.rows) + (ans.total is not None)), 400)
+    cut = series_cut(ans).caption
     if chart is not None and has_table:
         tab_chart, tab_table = st.tabs(["Chart", f"Table ({plural(len(ans.rows), 'row')})"])
         with tab_chart:
             st.altair_chart(chart, width="stretch")
+            if cut:
+                st.caption(escape_md(cut))
         with tab_table:
             render_table(ans, key=f"{key}-table", height=height)
     elif chart is not None:
