@@ -1,18 +1,25 @@
 """The reporting pages in AppTest: KPIs equal hand-written SQL, and the embedded assistant."""
 
+import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app.core.conversation import Conversation
+from app.core.plan import Comparison, QueryPlan
+from app.core.request import Request
+from app.pipeline.assistant import Assistant
 from app.ui.assistant_panel import PagePanel
+from app.understand.time import parse_time
 from tests.ui_reference import (
     GROSS_VOLUME,
     MRR_AT,
     RECOGNIZED_REVENUE,
     TAX_COLLECTED,
+    money,
     total,
     whole_money,
 )
@@ -206,3 +213,68 @@ def test_every_panel_example_is_answered_from_the_page_plan(
         state.turns.clear()
         state.conversation = Conversation()
         at.run()
+
+
+def test_revenue_panel_why_checks_the_premise_and_draws_the_drivers(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path
+) -> None:
+    at = page(monkeypatch, demo_path, "views/revenue.py")
+    at = ask(at, "Why did it drop in March?", key="panel-input-revenue")
+    assert_no_failure(at)
+    answer = chat(at, "panel:revenue").turns[-1].answer
+    assert answer is not None and answer.plan is not None
+    # March against February, not a one-point monthly series
+    assert answer.plan.grain is None and answer.plan.comparison is not None
+    assert answer.headline.startswith("MRR did not drop in March 2025; it rose 6.5% from February")
+    shown = [plain(m.value) for m in at.markdown]
+    assert any(t.startswith("MRR did not drop in March 2025") for t in shown), "said up front"
+    # the drivers as a waterfall in the answer's main view (its first tab), not a one-row table
+    assert answer.chart is not None and answer.chart.type == "waterfall"
+    assert [s.label for s in answer.bridge[1:5]] == [
+        "New MRR", "Expansion MRR", "Contraction MRR", "Churned MRR"
+    ]  # fmt: skip
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    waterfalls = [s for s in specs if s.get("encoding", {}).get("y2")]
+    assert len(waterfalls) == 1 and waterfalls[0]["mark"]["type"] == "bar"
+
+
+def kpi_row(assistant: Assistant, metrics: tuple[str, ...]) -> dict[str, Decimal]:
+    """The page's KPI figures for this year as of the demo's last day, through the plan path."""
+    as_of = date(2025, 12, 31)
+    period = parse_time("this year", as_of).range
+    plan = QueryPlan(
+        metrics=metrics, time=period, currency="usd", comparison=Comparison(kind="previous_period")
+    )
+    ans = assistant.answer_plan(plan, Request(question="", as_of=as_of, account=ACCOUNT))
+    return {c.name: Decimal(str(v)) for c, v in zip(ans.columns, ans.rows[0], strict=True)}
+
+
+def notes(at: AppTest, start: str) -> list[str]:
+    return [plain(c.value) for c in at.caption if plain(c.value).startswith(start)]
+
+
+def test_payments_page_notes_that_net_volume_is_not_gross_less_refunds_disputes_and_fees(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, assistant: Assistant
+) -> None:
+    at = page(monkeypatch, demo_path, "views/payments.py")
+    k = kpi_row(assistant, ("gross_volume", "net_volume", "refunds_amount", "disputes_amount",
+                            "stripe_fees"))  # fmt: skip
+    parts = k["gross_volume"] - k["refunds_amount"] - k["disputes_amount"] - k["stripe_fees"]
+    assert parts != k["net_volume"], "the demo's figures do not add up"
+    (note,) = notes(at, "Gross volume − Refunds − Disputed amount − Stripe fees come to ")
+    assert f"come to {money(parts)}, but net volume is {money(k['net_volume'])}" in note
+    diff = k["net_volume"] - parts
+    assert f"({'+' if diff > 0 else '−'}{money(abs(diff))})" in note
+    assert "balance-transaction net" in note and "exchange rate" in note
+
+
+def test_revenue_page_notes_that_net_new_mrr_is_not_the_mrr_change(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, assistant: Assistant
+) -> None:
+    at = page(monkeypatch, demo_path, "views/revenue.py")
+    k = kpi_row(assistant, ("mrr", "arr", "net_new_mrr", "churned_mrr"))
+    diff = k["net_new_mrr"] - k["mrr_change"]
+    assert diff != 0, "converted at different rates, the demo's figures do not add up"
+    (note,) = notes(at, "The change in MRR comes to ")
+    assert f"net new MRR is {money(k['net_new_mrr'])}" in note
+    assert f"({'+' if diff > 0 else '−'}{money(abs(diff))})" in note

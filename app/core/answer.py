@@ -30,10 +30,18 @@ class Column(_Model):
 class ChartSpec(_Model):
     """How to draw the result: line for time series, bar for breakdowns."""
 
-    type: Literal["line", "bar"]
+    type: Literal["line", "bar", "waterfall"]
     x: str
     y: list[str]
     color: str | None = None
+
+
+class BridgeStep(_Model):
+    """One bar of a change's bridge: the start value, a driver's signed amount, or the end value."""
+
+    label: str
+    amount: Decimal
+    kind: Literal["start", "change", "end"] = "change"
 
 
 class Definition(_Model):
@@ -148,6 +156,11 @@ class Answer(_Model):
         "adds up and has no negative rows); empty otherwise.",
     )
     chart: ChartSpec | None = None
+    bridge: list[BridgeStep] = Field(
+        default_factory=list,
+        description="A 'why' answer's change from the previous period to this one, driver by "
+        "driver (start, signed changes, end); the waterfall chart draws it.",
+    )
     sql: str | None = None
     plan: QueryPlan | None = None
     definitions: list[Definition] = Field(default_factory=list)

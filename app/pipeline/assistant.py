@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from app.core.answer import Answer, Column, Definition, Timings
+from app.core.answer import Answer, ChartSpec, Column, Definition, Timings
 from app.core.errors import (
     AssistantError,
     CompileError,
@@ -22,6 +23,7 @@ from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.headline import summing
 from app.explain.prose import explain
+from app.explain.why import Claim, Why, explain_why
 from app.pipeline.session import Session
 from app.pipeline.unrecorded import check_recorded
 from app.pipeline.verified import Verifier
@@ -31,6 +33,9 @@ from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo, CompileContext, Compiled, compile_plan
 from app.store import AppStore
 from app.understand import SUGGESTIONS, EngineContext, lexicon_for, plan_question
+from app.understand.readers import why_claim
+
+_WATERFALL = ChartSpec(type="waterfall", x="step", y=["amount"])
 
 
 class Assistant:
@@ -129,6 +134,27 @@ class Assistant:
         currency = self._currency(request)
         return self._answer_plan(plan, info, currency, base, t0, Timings(), backend)
 
+    def _why(
+        self, plan: QueryPlan, compiled: Compiled, rows: Sequence[Sequence[Any]], question: str
+    ) -> Why | None:
+        """A 'why' question's premise check and driver bridge: one period against the previous."""
+        claim = why_claim(question)
+        one = plan.comparison is not None and not plan.dimensions and plan.grain is None
+        if claim is None or not one or len(rows) != 1 or compiled.period is None:
+            return None
+        if compiled.compared is None or plan.listing or plan.aggregate is not None:
+            return None
+        return explain_why(
+            compiled.columns,
+            rows[0],
+            metric=plan.metrics[0],
+            model=self.model,
+            claim=Claim(*claim),
+            period=compiled.period,
+            compared=compiled.compared,
+            converted=compiled.uses_rates,
+        )
+
     def _rate_notices(self, compiled: Compiled, account: str) -> list[str]:
         """A notice when converted amounts reach past the last exchange rate in the data."""
         period = compiled.period
@@ -213,6 +239,14 @@ class Assistant:
             limit=compiled.row_limit,
             grain=plan.grain,
         )
+        why = self._why(plan, compiled, result.rows, base["question"])
+        if why is not None:  # the premise up front, then the driver bridge
+            ex = replace(
+                ex,
+                headline=why.headline,
+                explanation=why.explanation,
+                numbers_verified=why.numbers_verified,
+            )
         timings.explain_ms = ms_since(t)
         notes = [*compiled.notes, *_total_notes(ex.total, compiled)]
         assumptions = _assumptions(
@@ -234,7 +268,8 @@ class Assistant:
                 *recorded.notices,
                 *self._rate_notices(compiled, info.id),
             ],
-            chart=compiled.chart,
+            chart=_WATERFALL if why is not None and why.bridge else compiled.chart,
+            bridge=why.bridge if why is not None else [],
             sql=guarded.sql,
             plan=plan,
             definitions=[

@@ -21,6 +21,11 @@ def check_model(model: SemanticModel) -> None:
         for ref in (m.numerator, m.denominator, *m.drivers, *(v.metric for v in m.variants)):
             if ref and ref not in model.metrics:
                 raise SemanticModelError(f"{m.name}: unknown metric {ref}")
+        for _, part in m.reconciles.terms if m.reconciles else ():
+            if part.removesuffix("_change") not in model.metrics:
+                raise SemanticModelError(f"{m.name}: reconciles with unknown metric {part}")
+        if not set(m.lowering) <= set(m.drivers):
+            raise SemanticModelError(f"{m.name}: lowering names a metric that is no driver")
         implied = [f.dimension for f in m.implied_filters]
         for dim in [*implied, *(d.dimension for d in m.implied_dimensions)]:
             if dim not in model.dimensions:

@@ -39,6 +39,21 @@ class Variant(_Model):
     metric: str
 
 
+class Reconciliation(_Model):
+    """Figures that should add up to this metric on a page, and why they may not exactly."""
+
+    parts: tuple[str, ...] = Field(
+        description="Metrics (or a metric's `<name>_change` against the previous period) "
+        "whose sum is expected to match; a leading '-' subtracts one."
+    )
+    gap: str = Field(description="Why the parts and the metric can differ, from the definitions.")
+
+    @property
+    def terms(self) -> tuple[tuple[int, str], ...]:
+        """Each part as (sign, column name)."""
+        return tuple((-1, p[1:]) if p.startswith("-") else (1, p) for p in self.parts)
+
+
 class ImpliedDimension(_Model):
     """Words that, said with this metric, ask for a breakdown without "by" ("AR aging")."""
 
@@ -73,6 +88,14 @@ class Metric(_Model):
     implied_dimensions: tuple[ImpliedDimension, ...] = ()
     drivers: tuple[str, ...] = Field(
         (), description="Metrics whose sum explains a change of this one ('why' questions)."
+    )
+    lowering: tuple[str, ...] = Field(
+        (),
+        description="Drivers shown as positive amounts that lower this metric (churn, "
+        "contraction): subtracted in its change's bridge.",
+    )
+    reconciles: Reconciliation | None = Field(
+        None, description="Related figures that should add up to this one (reconciliation note)."
     )
     movement: Movement | None = Field(
         None, description="For a movement metric: the kind of month-on-month change it sums."

@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
 import altair as alt
 import pandas as pd
 from altair.utils.schemapi import UndefinedType
 
 from app.core.answer import Answer, ChartSpec, Column
-from app.semantic.format import SYMBOLS, format_value
+from app.explain.headline import no_total, summing
+from app.semantic.format import SYMBOLS, format_change, format_value
+from app.semantic.load import semantic_model
 from app.ui.tables import answer_frame
 
 MAX_BARS = 20
 PRIMARY = "#1f4e79"
+# Distinct series colours (Tableau 10); a chart with more series keeps the largest and folds
+# the rest into "Other" (grey) when the metric adds up, else names the rest in a caption.
+SERIES_COLORS = (
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
+    "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+)  # fmt: skip
+OTHER = "Other"
+OTHER_COLOR = "#8c8c8c"
+_GROWTH = "#1b7f3b"
+_LOSS = "#d1495b"
 HEIGHT = 300
 _TIME_UNITS = {
     "day": "yearmonthdate",
@@ -69,6 +83,8 @@ def _cur(row: Sequence[object], idx: int | None) -> str | None:
 def answer_chart(answer: Answer) -> alt.Chart | None:
     """The chart the answer's ChartSpec asks for (line over time, bars for a breakdown)."""
     spec: ChartSpec | None = answer.chart
+    if spec is not None and spec.type == "waterfall":
+        return waterfall(answer) if answer.bridge else None
     by_name = {c.name: c for c in answer.columns}
     if spec is None or not answer.rows or spec.x not in by_name:
         return None
@@ -78,11 +94,117 @@ def answer_chart(answer: Answer) -> alt.Chart | None:
     color = spec.color if spec.color in by_name else None
     data = long_frame(answer, spec.x, ys, color)
     y_col = by_name[ys[0]]
+    data = fold_series(data, series_cut(answer, data), y_col)
     legend = color is not None or len(ys) > 1
     if by_name[spec.x].kind == "date":
         grain = answer.plan.grain if answer.plan is not None else None
         return time_chart(data, y_col, grain=grain, kind=spec.type, legend=legend)
     return bar_breakdown(data, y_col, x_label=by_name[spec.x].label or spec.x, legend=legend)
+
+
+@dataclass(frozen=True)
+class SeriesCut:
+    """Which series a chart draws when it has more than SERIES_COLORS: the largest, and Other."""
+
+    kept: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    other: bool = False  # the dropped series are summed into one "Other" series
+
+    @property
+    def caption(self) -> str:
+        """What the chart leaves out, in words ('' when it draws every series)."""
+        if not self.dropped:
+            return ""
+        n = len(self.dropped)
+        if self.other:
+            return f"{OTHER} sums the {n} smaller series; the table shows each."
+        return (
+            f"The chart shows the {len(self.kept)} largest series; the other {n} are in the table."
+        )
+
+
+def series_cut(answer: Answer, data: pd.DataFrame | None = None) -> SeriesCut:
+    """The series to draw: all when they fit the palette, else the largest and maybe Other."""
+    spec = answer.chart
+    if data is None:
+        if spec is None or spec.type == "waterfall":
+            return SeriesCut()
+        names = {c.name for c in answer.columns}
+        color = spec.color if spec.color in names else None
+        data = long_frame(answer, spec.x, [y for y in spec.y if y in names], color)
+    if data.empty or "series" not in data:
+        return SeriesCut()
+    size = data.assign(size=data["value"].abs()).groupby("series", sort=False)["size"].sum()
+    if len(size) <= len(SERIES_COLORS):
+        return SeriesCut(kept=tuple(size.index))
+    ranked = [str(k) for k in size.sort_values(ascending=False, kind="stable").index]
+    n = len(SERIES_COLORS) - 1
+    return SeriesCut(tuple(ranked[:n]), tuple(ranked[n:]), other=_adds_up(answer))
+
+
+def _adds_up(answer: Answer) -> bool:
+    """Whether the chart's metric adds up across series (the headline's Total rule)."""
+    plan, spec = answer.plan, answer.chart
+    if plan is None or spec is None or not spec.y:
+        return False
+    rule = summing(plan, semantic_model())
+    return not no_total(rule, spec.y[0], answer.columns, answer.rows, truncated=False)
+
+
+def fold_series(data: pd.DataFrame, cut: SeriesCut, col: Column) -> pd.DataFrame:
+    """Keep the cut's series; sum the dropped ones per x into Other when the cut says so."""
+    if not cut.dropped:
+        return data
+    kept = data[data["series"].isin(cut.kept)]
+    if not cut.other:
+        return kept
+    rest = data[data["series"].isin(cut.dropped)]
+    other = rest.groupby("x", as_index=False, sort=False, dropna=False)["value"].sum()
+    text = [format_value(Decimal(str(round(v, 6))), col) for v in other["value"]]
+    return pd.concat([kept, other.assign(series=OTHER, text=text)], ignore_index=True)
+
+
+def waterfall_frame(answer: Answer) -> pd.DataFrame:
+    """One row per bridge step: where its bar starts and ends, its colour group and its text."""
+    col = next(c for c in answer.columns if c.kind == "money" or c.kind == "count")
+    rows, level = [], Decimal(0)
+    for s in answer.bridge:
+        if s.kind == "change":
+            lo, hi, level = level, level + s.amount, level + s.amount
+            kind, text = ("Increase" if s.amount >= 0 else "Decrease"), format_change(s.amount, col)
+        else:
+            lo, hi, level = Decimal(0), s.amount, s.amount
+            kind, text = "Balance", format_value(s.amount, col)
+        rows.append(
+            {"step": s.label, "start": float(lo), "end": float(hi), "kind": kind, "text": text}
+        )
+    return pd.DataFrame(rows)
+
+
+def waterfall(answer: Answer) -> alt.Chart:
+    """A 'why' answer's bridge: the previous value, each driver up or down, the current value."""
+    data = waterfall_frame(answer)
+    col = next(c for c in answer.columns if c.kind == "money" or c.kind == "count")
+    kinds = ["Balance", "Increase", "Decrease"]
+    color = alt.Color(
+        "kind:N",
+        title=None,
+        scale=alt.Scale(domain=kinds, range=[PRIMARY, _GROWTH, _LOSS]),
+        legend=alt.Legend(orient="bottom", symbolType="square", columns=3),
+    )
+    chart = (
+        alt.Chart(data)
+        .mark_bar(cornerRadius=2)
+        .encode(
+            x=alt.X("step:N", sort=list(data["step"]), title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("start:Q", axis=axis_format(col), scale=alt.Scale(zero=False)),
+            y2="end:Q",
+            color=color,
+            tooltip=[alt.Tooltip("step:N", title="Step"), alt.Tooltip("text:N", title="Amount")],
+        )
+    )
+    out: alt.Chart = chart.properties(height=HEIGHT)
+    return out
 
 
 def _color(data: pd.DataFrame, colors: dict[str, str] | None, legend: bool) -> alt.Color:
@@ -94,6 +216,12 @@ def _color(data: pd.DataFrame, colors: dict[str, str] | None, legend: bool) -> a
         scale = alt.Scale(domain=domain, range=[colors[k] for k in domain])
     elif len(kinds) == 1:
         scale = alt.Scale(range=[PRIMARY])
+    else:  # one distinct colour each (a chart never has more series: see series_cut)
+        named = [k for k in kinds if k != OTHER]
+        scale = alt.Scale(
+            domain=[*named, *([OTHER] if OTHER in kinds else [])],
+            range=[*SERIES_COLORS[: len(named)], *([OTHER_COLOR] if OTHER in kinds else [])],
+        )
     show = legend and len(kinds) > 1
     return alt.Color(
         "series:N",

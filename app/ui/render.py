@@ -21,7 +21,7 @@ from app.semantic.format import format_bucket, format_change, format_ratio, form
 from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.actions import render_actions, too_long_editor
-from app.ui.charts import answer_chart
+from app.ui.charts import answer_chart, series_cut
 from app.ui.chat import Turn
 from app.ui.followups import follow_ups
 from app.ui.tables import csv_bytes, render_table
@@ -141,10 +141,13 @@ def render_answer(ans: Answer, *, key: str) -> None:
     chart = answer_chart(ans)
     has_table = bool(ans.rows) and (len(ans.rows) > 1 or len(ans.columns) > 1)
     height = min(38 + 35 * (len(ans.rows) + (ans.total is not None)), 400)
+    cut = series_cut(ans).caption
     if chart is not None and has_table:
         tab_chart, tab_table = st.tabs(["Chart", f"Table ({plural(len(ans.rows), 'row')})"])
         with tab_chart:
             st.altair_chart(chart, width="stretch")
+            if cut:
+                st.caption(escape_md(cut))
         with tab_table:
             render_table(ans, key=f"{key}-table", height=height)
     elif chart is not None:
@@ -183,6 +186,8 @@ def headline(ans: Answer) -> None:
         value, when = figure, f"{when} · total" if when else "total"
     elif figure is not None and (latest := _latest_period(ans)):
         value, when = figure, f"{latest} (latest)"
+    elif figure is not None and _is_why(ans):  # the premise sentence is the explanation's first
+        value = figure
     delta = comparison_delta(ans)
     st.metric(
         escape_md(f"{label} · {when}" if when else label),
@@ -217,6 +222,16 @@ def _figure(ans: Answer) -> str | None:
     names = [c.name for c in ans.columns]
     currency = str(ans.rows[0][names.index("currency")]) if "currency" in names else None
     return format_value(ans.value, col, currency)
+
+
+def _is_why(ans: Answer) -> bool:
+    """Whether the answer explains a change ("why did it drop?"): its tile shows the figure."""
+    plan = ans.plan
+    return bool(ans.bridge) or (
+        plan is not None
+        and plan.comparison is not None
+        and any(a.key == "why_change" for a in plan.assumptions)
+    )
 
 
 def _is_total(ans: Answer) -> bool:

@@ -14,7 +14,9 @@ import streamlit as st
 
 from app.core.answer import Answer, Column
 from app.core.plan import Comparison, QueryPlan, TimeRange
+from app.explain.reconcile import reconcile
 from app.semantic.format import format_money, format_ratio, format_span, format_value
+from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.charts import series_frame, time_chart
 from app.ui.render import comparison_delta
@@ -119,6 +121,8 @@ def kpis(ans: Answer, metrics: Sequence[str], period: TimeRange, *, note: str = 
                 help=escape_md(f"{about} Exact: {exact}.".strip()),
                 border=True,
             )
+    for gap in reconcile(ans.columns, row, semantic_model()) if row else []:
+        st.caption(escape_md(gap.text))
 
 
 def whole_units(value: Any, col: Column) -> str:

@@ -44,6 +44,8 @@ def edit_plan(r: Reading, prev: QueryPlan) -> QueryPlan:
             )
     notes = tuple(a for a in prev.assumptions if not a.key.endswith("_definition"))
     grain = r.grain if r.grain is not None else (None if r.point is not None else prev.grain)
+    if r.why and r.grain is None:  # "why did it drop in March?": March against February
+        grain = None
     return prev.model_copy(
         update={
             "metrics": r.metrics or prev.metrics,

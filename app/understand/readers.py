@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Literal
 
 from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan, TimeRange
 from app.semantic.model import SemanticModel
@@ -49,6 +50,14 @@ WHY = re.compile(
     r"increased|rise|rose|grow|grew|jump|jumped|spike|spiked|change|changed|go\s+up|went\s+up)\b",
     re.I,
 )
+_CLAIMS: dict[str, tuple[Literal["up", "down"], str]] = {
+    "drop": ("down", "drop"), "dropped": ("down", "drop"), "fall": ("down", "fall"),
+    "fell": ("down", "fall"), "decrease": ("down", "decrease"), "decreased": ("down", "decrease"),
+    "decline": ("down", "decline"), "declined": ("down", "decline"), "down": ("down", "go down"),
+    "increase": ("up", "increase"), "increased": ("up", "increase"), "rise": ("up", "rise"),
+    "rose": ("up", "rise"), "grow": ("up", "grow"), "grew": ("up", "grow"), "jump": ("up", "jump"),
+    "jumped": ("up", "jump"), "spike": ("up", "spike"), "spiked": ("up", "spike"),
+}  # fmt: skip
 _FOLLOW_UP = re.compile(
     r"^\s*(and|what\s+about|how\s+about|only|just|now|same|also|instead|"
     r"show|make\s+it|as\s+a|but)\b",
@@ -58,6 +67,20 @@ _FOLLOW_UP_MAX_WORDS = 7
 _CHART_WORDS = re.compile(r"\b(chart|graph|plot|table)\b", re.I)
 _BAR_CHART = re.compile(r"\bbar\s+chart\b", re.I)
 _LINE_CHART = re.compile(r"\bline\s+chart\b", re.I)
+
+
+def why_claim(text: str) -> tuple[Literal["up", "down"] | None, str] | None:
+    """What a 'why' question says the metric did, and its verb ("why did it drop?": down, drop).
+
+    None when the question asks no 'why'; a direction of None when it claims none ("change").
+    """
+    m = WHY.search(text)
+    if m is None:
+        return None
+    verb = " ".join(m.group(1).lower().split())
+    if verb in ("go up", "went up"):
+        return "up", "go up"
+    return _CLAIMS.get(verb, (None, "change"))
 
 
 def read_time(r: Reading, ctx: EngineContext) -> Reading:

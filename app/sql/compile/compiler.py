@@ -95,6 +95,14 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         currency=target,
         uses_rates=q.fx_added,
         notes=q.notes + frame.notes,
+        compared=next(
+            (
+                Period(start=b.start, end=b.end, timezone=ctx.account.timezone, point=b.point)
+                for b in frame.buckets
+                if b.label == "previous"
+            ),
+            None,
+        ),
     )
 
 

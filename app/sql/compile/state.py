@@ -50,6 +50,7 @@ class Compiled:
     title: str = ""  # a list in words ("The 5 most recent failed charges")
     row_limit: int | None = None  # a list's LIMIT
     uses_rates: bool = False  # amounts are converted with the exchange rates
+    compared: Period | None = None  # the comparison period of a total compared with another
 
 
 @dataclass
