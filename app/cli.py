@@ -203,7 +203,6 @@ def _interactive(router: Router, account: str, as_of: date, console: Console) ->
 def render_answer(answer: Answer, console: Console) -> None:
     """Print an Answer: headline, table, explanation, SQL and assumptions."""
     from rich.markup import escape
-    from rich.table import Table
     from rich.text import Text
 
     console.print(Text(answer.headline, style="bold"), highlight=False)
@@ -221,44 +220,10 @@ def render_answer(answer: Answer, console: Console) -> None:
         console.print("Try: " + " | ".join(escape(s) for s in answer.refusal.suggestions))
     if answer.status != "answered":
         return
+    if answer.bridge:  # a "why" answer: the change, driver by driver, before the table
+        _print_bridge(answer, console)
     if answer.rows and (len(answer.rows) > 1 or len(answer.columns) > 1):
-        shown = shown_table(answer)
-        table = Table(show_lines=False)
-        names = [c.name for c in shown.columns]
-        cur_idx = names.index("currency") if "currency" in names else None
-        grain = answer.plan.grain if answer.plan is not None else None
-        for c in shown.columns:
-            table.add_column(
-                escape(c.label or c.name),
-                justify="right" if c.kind in ("money", "count", "ratio") else "left",
-            )
-        for row in shown.rows[:50]:
-            cur = str(row[cur_idx]) if cur_idx is not None else None
-            table.add_row(
-                *[
-                    escape(format_value(v, c, cur, grain=grain))  # data, never markup
-                    for v, c in zip(row, shown.columns, strict=False)
-                ]
-            )
-        if shown.total is not None:
-            cur = str(shown.rows[0][cur_idx]) if cur_idx is not None else None
-            table.add_section()
-            total_label = (
-                TOTAL if len(shown.rows) <= 50 else f"{TOTAL} ({plural(len(shown.rows), 'row')})"
-            )
-            table.add_row(
-                *[
-                    total_label if v == TOTAL else "" if v is None else format_value(v, c, cur)
-                    for v, c in zip(shown.total, shown.columns, strict=True)
-                ],
-                style="bold",
-            )
-        console.print(table)
-        if len(answer.rows) > 50 or answer.truncated:
-            console.print(
-                f"[dim]{plural(len(answer.rows), 'row')}"
-                f"{' (truncated)' if answer.truncated else ''}; use --json for all[/dim]"
-            )
+        _print_table(answer, console)
     if answer.explanation:
         console.print(Text(answer.explanation))
     for a in answer.assumptions:
@@ -267,6 +232,66 @@ def render_answer(answer: Answer, console: Console) -> None:
         console.print(f"[dim]Data loaded up to {answer.freshness:%Y-%m-%d %H:%M} UTC.[/dim]")
     console.print("[dim]SQL:[/dim]")
     console.print(answer.sql or "", markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_table(answer: Answer, console: Console) -> None:
+    """The answer's rows (and Total row) as a grid, or one record per row when too wide."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    shown = shown_table(answer)
+    names = [c.name for c in shown.columns]
+    cur_idx = names.index("currency") if "currency" in names else None
+    grain = answer.plan.grain if answer.plan is not None else None
+    headers = tuple(c.label or c.name for c in shown.columns)
+    cells = []
+    for row in shown.rows[:50]:
+        cur = str(row[cur_idx]) if cur_idx is not None else None
+        cells.append(
+            tuple(
+                format_value(v, c, cur, grain=grain)
+                for v, c in zip(row, shown.columns, strict=False)
+            )
+        )
+    total: tuple[str, ...] | None = None
+    if shown.total is not None:
+        cur = str(shown.rows[0][cur_idx]) if cur_idx is not None else None
+        label = TOTAL if len(shown.rows) <= 50 else f"{TOTAL} ({plural(len(shown.rows), 'row')})"
+        total = tuple(
+            label if v == TOTAL else "" if v is None else format_value(v, c, cur)
+            for v, c in zip(shown.total, shown.columns, strict=True)
+        )
+    if _too_wide(headers, tuple(cells) + ((total,) if total else ()), console.width):
+        _print_records(headers, tuple(cells) + ((total,) if total else ()), console)
+    else:
+        table = Table(show_lines=False)
+        for c, head in zip(shown.columns, headers, strict=True):
+            right = c.kind in ("money", "count", "ratio")
+            table.add_column(escape(head), justify="right" if right else "left")
+        for cell_row in cells:
+            table.add_row(*[escape(v) for v in cell_row])  # data, never markup
+        if total is not None:
+            table.add_section()
+            table.add_row(*[escape(v) for v in total], style="bold")
+        console.print(table)
+    if len(answer.rows) > 50 or answer.truncated:
+        console.print(
+            f"[dim]{plural(len(answer.rows), 'row')}"
+            f"{' (truncated)' if answer.truncated else ''}; use --json for all[/dim]"
+        )
+
+
+def _print_bridge(answer: Answer, console: Console) -> None:
+    """A change's bridge, one line a step: the start, each driver's signed amount, the end."""
+    from rich.markup import escape
+
+    money = next((c for c in answer.columns if c.kind == "money"), None)
+    currency = answer.currency
+    pad = max(len(step.label) for step in answer.bridge)
+    for step in answer.bridge:
+        value = format_value(step.amount, money, currency) if money else str(step.amount)
+        sign = "+" if step.kind == "change" and step.amount > 0 else ""
+        console.print(f"  {escape(step.label.ljust(pad))}  {sign}{escape(value)}", highlight=False)
 
 
 def _sql(args: argparse.Namespace, settings: Settings) -> int:
@@ -350,7 +375,8 @@ def _print_records(
     pad = max(len(c) for c in columns)
     always_empty = set(columns)
     for n, row in enumerate(rows, start=1):
-        console.print(f"[bold]── row {n} ──[/bold]")
+        if len(rows) > 1:
+            console.print(f"[bold]── row {n} ──[/bold]")
         empty = 0
         for c, v in zip(columns, row, strict=True):
             if v is None or v == "":

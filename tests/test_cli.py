@@ -151,3 +151,20 @@ def test_a_breakdown_prints_its_total_and_shares(capsys, demo_path) -> None:
     assert "Share" in printed
     total_line = next(line for line in lines if "Total " in line and "│" in line)
     assert f"${total:,.2f}" in total_line and "100.00%" in total_line
+
+
+def test_a_why_answer_prints_its_bridge_and_a_wide_answer_each_row_down(
+    capsys, demo_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    args = ["ask", "Why did MRR drop in March 2025?", "--as-of", "2025-12-31"]
+    assert main([*args, "--warehouse", str(demo_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("MRR did not drop in March 2025; it rose")
+    bridge = [line.split() for line in out.splitlines() if line.startswith("  ")]
+    assert ["February", "2025", "$28,713.61"] in bridge and [
+        "March",
+        "2025",
+        "$30,566.12",
+    ] in bridge
+    assert "MRR (previous)" in out and "┃" not in out and "…" not in out  # records, not a grid
