@@ -355,12 +355,18 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+_NARROWEST = 8  # characters a wrapped grid column keeps before the grid turns unreadable
+
+
 def _too_wide(columns: tuple[str, ...], rows: tuple[tuple[Any, ...], ...], width: int) -> bool:
-    """Whether a grid of these rows would not fit the terminal (then each row is printed down)."""
+    """Whether a grid would not fit even with each column wrapped to a few characters.
+
+    Then each row is printed down; a grid that only needs wrapping stays a grid.
+    """
     widths = [len(c) for c in columns]
     for row in rows[:100]:
         widths = [max(w, len(str(v))) for w, v in zip(widths, row, strict=True)]
-    return sum(w + 3 for w in widths) + 1 > width
+    return sum(min(w, _NARROWEST) + 3 for w in widths) + 1 > width
 
 
 def _print_records(
