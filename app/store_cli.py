@@ -7,7 +7,6 @@ only when one of them runs. The clock is read here, at the edge, and passed down
 from __future__ import annotations
 
 import argparse
-import getpass
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,10 +33,12 @@ def _out(p: argparse.ArgumentParser) -> None:
 
 def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `history`, `feedback`, `verified` and `share` subcommands."""
-    user = getpass.getuser()
+    user = Settings().local_user  # the same user the app keeps its conversations under
     history = sub.add_parser("history", help="list your saved conversations, or one's answers")
     history.add_argument("conversation", nargs="?", help="a conversation id to show")
-    history.add_argument("--user", default=user, help="whose history (default: you)")
+    history.add_argument(
+        "--user", default=user, help="whose history (default: local_user, as in the app)"
+    )
     history.add_argument("--account", help="only this account's conversations")
     _common(history)
     fb = sub.add_parser("feedback", help="give feedback on an answer; export thumbs-down as evals")
@@ -55,7 +56,7 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     vsub = ver.add_subparsers(dest="verified_command", required=True)
     add = vsub.add_parser("add", help="mark a saved answer verified")
     add.add_argument("turn", type=int, help="answer id (from `ledgerlens history`)")
-    add.add_argument("--by", default=user, help="who verifies it (default: you)")
+    add.add_argument("--by", default=user, help="who verifies it (default: the local_user setting)")
     add.add_argument(
         "--global",
         dest="scope",

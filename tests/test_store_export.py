@@ -131,3 +131,13 @@ def test_history_and_share_from_the_command_line(
         capsys, "share", "nope", "--state", str(state), "--warehouse", str(demo_path)
     )
     assert code == 2 and "mistyped" in err
+
+
+def test_the_terminal_lists_the_apps_conversations_without_naming_a_user(
+    tmp_path: Path, assistant: Assistant, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.setenv("LEDGERLENS_LOCAL_USER", "ann")  # the user the app saved them under
+    state = tmp_path / "state.sqlite3"
+    _record(AppStore(state), assistant, QUESTION)
+    code, out, _ = _cli(capsys, "history", "--state", str(state))
+    assert code == 0 and QUESTION in out
