@@ -85,7 +85,9 @@ class Api:
         if self.keys is None:
             return Caller(user=self.settings.local_user, accounts=None)
         if credentials is None:
-            raise ApiProblem(401, "An API key is needed: send `Authorization: Bearer <key>`.")
+            raise ApiProblem(
+                401, "An API key is needed: send `Authorization: Bearer <key>`.", "missing-key"
+            )
         found = self.keys.caller(credentials.credentials)
         if found is None:
             raise ApiProblem(401, "The API key is not valid.", "invalid-key")
