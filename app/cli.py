@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.api.serve import add_serve_parsers, run_api_key, run_serve
 from app.core.answer import Answer
 from app.core.conversation import Conversation
 from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
@@ -79,6 +80,7 @@ def _parser(with_eval: bool = True) -> argparse.ArgumentParser:
     export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
     add_store_parsers(sub)  # history, feedback, verified, share (app/store_cli.py)
     add_llm_parser(sub)
+    add_serve_parsers(sub)  # serve, api-key (app/api/serve.py)
     if with_eval:
         from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
 
@@ -109,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_store_command(args)
         if args.command == "llm":
             return run_llm(args, Settings())
+        if args.command == "serve":
+            return run_serve(args, Settings())
+        if args.command == "api-key":
+            return run_api_key(args, Settings())
         settings = apply_engine(Settings(), args)
         if args.command == "ask":
             settings = use_local_llm(settings)  # LEDGERLENS_LLM=local: start or reuse the server

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     max_conversation_turns: int = Field(
         200, gt=0, description="Most questions kept in one conversation; older turns are dropped."
     )
+    api_keys_path: Path | None = Field(
+        None,
+        description="API key policy file of the HTTP API (`ledgerlens api-key` writes it); "
+        "empty means no keys: `ledgerlens serve` then binds only to loopback and serves the "
+        "local user.",
+    )
     ui_rate_limit_per_minute: int = Field(
         30, gt=0, description="Questions one chat session may ask per minute in the app."
     )

@@ -110,6 +110,13 @@ CREATE INDEX verified_lookup ON verified (plan_key, account);
 """
 
 
+@migration
+def m002_conversation_context(conn: sqlite3.Connection) -> None:
+    """A conversation's fixed as-of date and reporting currency (the HTTP API sets them)."""
+    conn.execute("ALTER TABLE conversations ADD COLUMN as_of TEXT")
+    conn.execute("ALTER TABLE conversations ADD COLUMN currency TEXT")
+
+
 def check_state_file(path: Path, warehouse: Path | None = None) -> None:
     """Refuse a path that is the warehouse, a DuckDB file, or any existing non-SQLite file."""
     if warehouse is not None and path.resolve() == warehouse.resolve():

@@ -27,6 +27,8 @@ class ConversationSummary(_Record):
     title: str = Field("", description="The first question asked in it.")
     turns: int = 0
     last: datetime | None = Field(None, description="When its latest turn was recorded.")
+    as_of: date | None = Field(None, description="The date it answers as of (None: latest data).")
+    currency: str | None = Field(None, description="Its reporting currency (None: the default).")
 
 
 class Turn(_Record):

@@ -40,15 +40,46 @@ class AppStore(VerifiedStore):
 
     # conversations -------------------------------------------------------------------------
 
-    def start_conversation(self, user: str, account: str, *, at: datetime) -> str:
+    def start_conversation(
+        self,
+        user: str,
+        account: str,
+        *,
+        at: datetime,
+        as_of: date | None = None,
+        currency: str | None = None,
+    ) -> str:
         """Create an empty conversation for a user and account; return its id."""
         conversation_id = uuid.uuid4().hex
         with self.db.write() as conn:
             conn.execute(
-                "INSERT INTO conversations VALUES (?, ?, ?, ?)",
-                (conversation_id, _who(user), account, at.isoformat()),
+                "INSERT INTO conversations (id, user_id, account, created, as_of, currency) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (conversation_id, _who(user), account, at.isoformat(), _iso(as_of), currency),
             )
         return conversation_id
+
+    def conversation(self, conversation_id: str, *, user: str) -> ConversationSummary:
+        """One of the user's conversations (its account, as-of date and currency are fixed)."""
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT c.id, c.account, c.created, c.as_of, c.currency, count(t.id) AS turns, "
+                "max(t.created) AS last FROM conversations AS c "
+                "LEFT JOIN turns AS t ON t.conversation_id = c.id "
+                "WHERE c.id = ? AND c.user_id = ? GROUP BY c.id",
+                (conversation_id, _who(user)),
+            ).fetchone()
+        if row is None:
+            raise StoreError(f"No conversation {conversation_id} for {user}.")
+        return ConversationSummary(
+            id=row["id"],
+            account=row["account"],
+            created=datetime.fromisoformat(row["created"]),
+            turns=row["turns"],
+            last=datetime.fromisoformat(row["last"]) if row["last"] else None,
+            as_of=_date(row["as_of"]),
+            currency=row["currency"],
+        )
 
     def record_turn(
         self, conversation_id: str, request: Request, answer: Answer, *, at: datetime
