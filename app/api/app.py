@@ -55,7 +55,7 @@ def _caller(
 Who = Annotated["Caller", Depends(_caller)]
 
 
-def utc_now() -> datetime:
+def wall_clock() -> datetime:
     """The time of a request, read here at the API edge and passed down as `at`."""
     return datetime.now(UTC)  # allowed-clock: API edge
 
@@ -170,7 +170,7 @@ def create_app(
     router: Router | None = None,
     store: AppStore | None = None,
     keys: KeyPolicy | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] = wall_clock,
 ) -> FastAPI:
     """The API over a router and store (opened from the settings unless given).
 
