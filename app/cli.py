@@ -19,7 +19,7 @@ from app.explain.headline import TOTAL, shown_table
 from app.llm.commands import add_llm_parser, run_llm
 from app.llm.local import use_local_llm
 from app.run.options import add_engine_arguments, apply_engine
-from app.semantic.format import format_value, plural
+from app.semantic.format import format_value, llm_usage_text, plural
 from app.store_cli import STORE_COMMANDS, add_store_parsers, run_store_command
 
 if TYPE_CHECKING:
@@ -236,6 +236,8 @@ def render_answer(answer: Answer, console: Console) -> None:
         console.print(f"[dim]• {escape(a.text)}[/dim]")
     if answer.freshness:
         console.print(f"[dim]Data loaded up to {answer.freshness:%Y-%m-%d %H:%M} UTC.[/dim]")
+    if answer.llm is not None:
+        console.print(f"[dim]Model: {escape(llm_usage_text(answer.llm))}[/dim]", highlight=False)
     console.print("[dim]SQL:[/dim]")
     console.print(answer.sql or "", markup=False, highlight=False, soft_wrap=True)
 

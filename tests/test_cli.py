@@ -168,3 +168,24 @@ def test_a_why_answer_prints_its_bridge_and_a_wide_answer_each_row_down(
         "$30,566.12",
     ] in bridge
     assert "MRR (previous)" in out and "┃" not in out and "…" not in out  # records, not a grid
+
+
+def test_an_llm_answer_prints_what_the_model_did() -> None:
+    from rich.console import Console
+
+    from app.cli import render_answer
+    from app.core.answer import Answer, LlmUsage
+
+    answer = Answer(
+        status="answered",
+        question="How many distinct currencies did we charge in 2025?",
+        headline="5",
+        backend="llm:qwen2.5-coder-1.5b",
+        llm=LlmUsage(model="qwen2.5-coder-1.5b", calls=2, prompt_tokens=900, cached_tokens=700),
+    )
+    console = Console(record=True, width=120)
+    render_answer(answer, console)
+    assert (
+        "Model: qwen2.5-coder-1.5b · 2 calls · 900 prompt tokens (700 from the prompt cache)"
+        in (console.export_text())
+    )

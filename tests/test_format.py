@@ -214,3 +214,25 @@ def test_csv_cells_stay_exact() -> None:
     assert csv_cell(date(2025, 1, 1)) == "2025-01-01"
     assert csv_cell("bacs_debit") == "bacs_debit"  # codes as stored
     assert csv_cell("=1+1") == "'=1+1" and csv_cell(None) == ""
+
+
+def test_an_llm_answer_says_what_the_model_did_and_what_the_cache_saved() -> None:
+    from app.core.answer import LlmUsage
+    from app.semantic.format import llm_usage_text
+
+    usage = LlmUsage(
+        model="qwen2.5-coder-1.5b",
+        calls=3,
+        prompt_tokens=7381,
+        completion_tokens=181,
+        cached_tokens=4762,
+        tool_mode="json (auto: the base URL is on this machine)",
+    )
+    assert llm_usage_text(usage) == (
+        "qwen2.5-coder-1.5b · 3 calls · 7,381 prompt tokens (4,762 from the prompt cache) · "
+        "181 generated · json mode"
+    )
+    plain = usage.model_copy(update={"cached_tokens": 0, "tool_mode": "", "calls": 1})
+    assert (
+        llm_usage_text(plain) == "qwen2.5-coder-1.5b · 1 call · 7,381 prompt tokens · 181 generated"
+    )

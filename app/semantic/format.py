@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 from typing import Any
 
-from app.core.answer import Column
+from app.core.answer import Column, LlmUsage
 from app.semantic.load import semantic_model
 
 SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$", "jpy": "¥"}
@@ -223,3 +223,17 @@ def _is_number(text: str) -> bool:
     except ArithmeticError:
         return False
     return True
+
+
+def llm_usage_text(usage: LlmUsage) -> str:
+    """What the model did for an answer: model, calls, tokens (with the prompt cache's share)."""
+    cached = f" ({usage.cached_tokens:,} from the prompt cache)" if usage.cached_tokens else ""
+    parts = [
+        usage.model,
+        plural(usage.calls, "call"),
+        f"{usage.prompt_tokens:,} prompt tokens{cached}",
+        f"{usage.completion_tokens:,} generated",
+    ]
+    if usage.tool_mode:
+        parts.append(usage.tool_mode.split(" ")[0] + " mode")
+    return " · ".join(parts)

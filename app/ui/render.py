@@ -17,7 +17,14 @@ import streamlit as st
 
 from app.core.answer import Answer
 from app.explain.chips import answer_chips
-from app.semantic.format import format_bucket, format_change, format_ratio, format_value, plural
+from app.semantic.format import (
+    format_bucket,
+    format_change,
+    format_ratio,
+    format_value,
+    llm_usage_text,
+    plural,
+)
 from app.semantic.load import semantic_model
 from app.ui import backend
 from app.ui.actions import render_actions, too_long_editor
@@ -302,7 +309,7 @@ def details(ans: Answer) -> None:
     """Backend and timing line, the SQL, and the definitions and assumptions."""
     who = "Semantic engine" if ans.backend == "engine" else ans.backend
     if ans.llm is not None:
-        who += f" · {ans.llm.model}, {ans.llm.prompt_tokens + ans.llm.completion_tokens} tokens"
+        who += f" · {llm_usage_text(ans.llm)}"
     parts = [who, f"{ans.timings.total_ms:.0f} ms"]
     if ans.currency:
         parts.append(ans.currency.upper())
