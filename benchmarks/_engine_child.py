@@ -133,7 +133,7 @@ def _caches() -> list[Any]:
     for module, name in (
         ("app.sql.compile.sqlbuild", "_parsed"),  # parsed semantic-model fragments (today)
         ("app.sql.guard.checks", "_verified"),
-        ("app.understand.leftovers", "typo"),  # the did-you-mean check of each unknown word
+        ("app.understand.typos", "typo"),  # the did-you-mean check of each unknown word
         ("app.sqlbuild", "_skeleton"),  # the flat layout before issue 13
         ("app.guard", "_verified"),
     ):

@@ -266,7 +266,7 @@ def markdown(
         + "`first time` rows: one pass per round with the caches of parsed SQL (query skeletons "
         "before issue "
         "13, semantic-model fragments after it: app/sql/compile/sqlbuild.py) and of verified SQL "
-        "(app/sql/guard/checks.py), and since issue 17 of typo checks (app/understand/leftovers) "
+        "(app/sql/guard/checks.py), and since issue 17 of typo checks (app/understand/typos) "
         "emptied before every question, "
         "i.e. a question whose shape nobody asked before. Wall = elapsed time; CPU = this "
         "thread's CPU time (time.thread_time), which the other processes sharing the machine "

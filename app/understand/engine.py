@@ -24,7 +24,7 @@ from app.semantic.describe import as_question
 from app.semantic.model import SemanticModel
 from app.understand.aggregates import read_aggregate, read_aggregate_metric, read_time_parts
 from app.understand.followup import edit_plan
-from app.understand.leftovers import corrected, read_leftovers
+from app.understand.leftovers import read_leftovers
 from app.understand.lists import list_plan, read_listing
 from app.understand.readers import (
     read_chart,
@@ -44,6 +44,7 @@ from app.understand.readers_words import (
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
 from app.understand.reports import read_report
 from app.understand.screen import SUGGESTIONS, screen_question
+from app.understand.typos import corrected
 
 # The order matters: each reader sees what the earlier ones found and blanked out.
 READERS: tuple[Reader, ...] = (

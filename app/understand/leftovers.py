@@ -18,125 +18,16 @@ The engine answers only when no leftover is a typo or changes the meaning; other
 
 from __future__ import annotations
 
-import functools
 import re
-from collections import Counter
 from dataclasses import dataclass
-from difflib import SequenceMatcher
-from typing import TypeAlias
 
 from app.core.plan import Assumption
 from app.semantic.model import SemanticModel
 from app.understand.lexicon import WEAK_METRIC_WORDS, Lexicon
 from app.understand.reading import EngineContext, Leftover, Reading, amend, blank_all
+from app.understand.typos import typo, vocabulary
+from app.understand.words import BEFORE_FILTER, FUNCTION_WORDS, MEANING_WORDS, TIME_WORDS
 
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Words that carry no content of their own in a reporting question.
-FUNCTION_WORDS = _words(
-    """
-    a about above across after again against all also am an and any are as at be been before
-    being below between both but by can could did do does doing done during each either else
-    ever every for from get gets getting give given got had has have having he her here hers him
-    his how i if in into is it its itself just let lets like me might more most much must my
-    no nor not now of off on once only or other our ours ourselves out over own please same she
-    should show so some such than that the their theirs them themselves then there these they
-    this those through to too under until up us very was we were what whats when where which
-    while who whom whose why will with within would you your yours yourselves per instead make
-    used use using via
-    tell see find display list give show me pull bring report get compute calculate look
-    many number count total totals sum amount amounts value values figure figures overall
-    did does do was were is are be been have has had been
-    hi hey thanks thank ok okay kindly quick quickly just exactly roughly approximately
-    break broken breakdown split group grouped versus vs compared compare comparison down
-    collect collected charge charged bring brought receive received generate
-    generated record recorded book booked pay paid bill billed invoice invoiced money still
-    away converted convert reported expressed growth grow grew trend trends happen happened
-    currently altogether so far ever
-    company companys business businesses account accounts books data stripe
-    new
-    """
-)
-# Words whose meaning would change the number if they were ignored.
-MEANING_WORDS: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "median",
-            "average",
-            "avg",
-            "mean",
-            "typical",
-            "percentile",
-            "percentiles",
-            "p50",
-            "p75",
-            "p90",
-            "p95",
-            "p99",
-            "quartile",
-            "minimum",
-            "maximum",
-            "min",
-            "max",
-        ),
-        "an aggregation",
-    ),
-    **dict.fromkeys(("distinct", "unique", "different"), "a distinct count"),
-    **dict.fromkeys(
-        ("share", "percentage", "percent", "proportion", "fraction", "ratio", "portion", "mix"),
-        "a share",
-    ),
-    **dict.fromkeys(
-        (
-            "weekday",
-            "weekdays",
-            "weekend",
-            "weekends",
-            "hour",
-            "hours",
-            "hourly",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-            "cohort",
-            "cohorts",
-        ),
-        "a grouping",
-    ),
-    **dict.fromkeys(("cumulative", "running", "rolling", "moving"), "a running total"),
-    **dict.fromkeys(
-        (
-            "bucket",
-            "buckets",
-            "band",
-            "bands",
-            "tiers",
-            "distribution",
-            "histogram",
-            "aging",
-            "ageing",
-        ),
-        "a grouping into ranges",
-    ),
-}
-# After these words an unknown word is a filter or a grouping the plan would silently drop.
-_BEFORE_FILTER = _words(
-    "by per each every in from via using with without excluding except only where whose for on "
-    "paid made through used use via"
-)
-_TIME_WORDS = _words(
-    "day days daily week weeks weekly month months monthly quarter quarters quarterly year years "
-    "yearly annual annually today yesterday last previous prior since until through ytd mtd qtd "
-    "fiscal calendar january february march april may june july august september october november "
-    "december trailing rolling recent latest current"
-)
 _COMBINED = re.compile(
     r"\ball\s+(?!others?\b)(\w+\s+){0,2}(combined|together|in\s+one\s+total|into\s+one\s+total)",
     re.I,
@@ -240,16 +131,16 @@ def _classify(
 ) -> Leftover:
     if word in MEANING_WORDS:
         return Leftover(raw, start, end, "meaning", MEANING_WORDS[word])
-    if word in _TIME_WORDS:
+    if word in TIME_WORDS:
         return Leftover(raw, start, end, "meaning", "part of a time phrase I could not read")
     if _known(word, lexicon):
         return Leftover(raw, start, end, "meaning", "a word I know but could not use here")
-    fix = typo(word, _vocabulary(lexicon))
+    fix = typo(word, vocabulary(lexicon))
     if fix is not None:
         return Leftover(raw, start, end, "typo", f"did you mean {fix}?", suggestion=fix)
     if _ID.match(word):
         return Leftover(raw, start, end, "meaning", "an id I can't filter by")
-    if spot.before in _BEFORE_FILTER:
+    if spot.before in BEFORE_FILTER:
         return Leftover(raw, start, end, "meaning", f"a filter or grouping after '{spot.before}'")
     if spot.modifies:
         return Leftover(raw, start, end, "meaning", "a qualifier I can't apply")
@@ -263,7 +154,7 @@ def _classify(
 def _heads_used(text: str, masked: str, end: int) -> bool:
     """Whether "of/to/on/for [the/our] <a word that was read>" follows ("additions to revenue")."""
     m = _HEAD_OF.match(text, end)
-    if m is None or m.group(1).lower() in _TIME_WORDS:
+    if m is None or m.group(1).lower() in TIME_WORDS:
         return False  # "the whole of last quarter": a period, not a measure
     return not masked[m.start(1) : m.end(1)].strip()
 
@@ -345,87 +236,3 @@ def _known_form(word: str, lexicon: Lexicon) -> bool:
         or word in lexicon.list_words
         or (word in lexicon.value_words and len(word) > 2)
     )
-
-
-@functools.lru_cache(maxsize=4096)
-def typo(word: str, vocabulary: _Vocabulary) -> str | None:
-    """The vocabulary word this one is probably a misspelling of (None if none is close).
-
-    Kept per word: the same few unknown words ("show", "give", "every") come in most questions.
-    """
-    if len(word) < 4 or word in vocabulary.words:
-        return None
-    best, best_ratio = None, 0.0
-    letters = Counter(word)
-    for cand, cand_letters in vocabulary.by_initial.get(word[0], ()):  # typos keep the initial
-        if abs(len(cand) - len(word)) > 2:
-            continue
-        if _shared_prefix(cand, word) >= min(len(cand), len(word)) - 1:
-            continue  # an inflection ("collect", "additions" beside "collected", "additional")
-        swapped = len(cand) == len(word) and cand_letters == letters
-        floor = 0.7 if swapped else 0.84
-        common = sum(min(n, letters[c]) for c, n in cand_letters.items())
-        if 2.0 * common / (len(cand) + len(word)) < floor:
-            continue  # SequenceMatcher.quick_ratio(), an upper bound of ratio(), is too low
-        ratio = SequenceMatcher(None, word, cand).ratio()
-        if (ratio >= 0.84 or (swapped and ratio >= 0.7)) and ratio > best_ratio:
-            best, best_ratio = cand, ratio
-    return best
-
-
-def _shared_prefix(a: str, b: str) -> int:
-    """How many leading characters two words share."""
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-_Candidate: TypeAlias = tuple[str, Counter[str]]  # a word and its letters
-
-
-@dataclass(frozen=True, eq=False)  # hashed by identity: one per lexicon, a key of typo()'s cache
-class _Vocabulary:
-    """The words a typo may be meant as, and by initial with their letters."""
-
-    words: frozenset[str]
-    by_initial: dict[str, tuple[_Candidate, ...]]
-
-
-_VOCABULARY: dict[int, tuple[Lexicon, _Vocabulary]] = {}
-
-
-def _vocabulary(lexicon: Lexicon) -> _Vocabulary:
-    """Single words of the model's phrases and of time that a typo may be meant as, by initial."""
-    cached = _VOCABULARY.get(id(lexicon))
-    if cached is not None and cached[0] is lexicon:
-        return cached[1]
-    words: set[str] = set(_TIME_WORDS)
-    for table in (
-        lexicon.metric_words,
-        lexicon.ambiguous_words,
-        lexicon.dimension_words,
-        lexicon.list_words,
-    ):
-        for phrase in table:
-            words.update(w for w in phrase.split() if len(w) >= 4 and w.isalpha())
-    for phrase in lexicon.value_words:
-        words.update(w for w in phrase.split() if len(w) >= 5 and w.isalpha())
-    vocabulary = frozenset(words - FUNCTION_WORDS)
-    by_initial: dict[str, list[_Candidate]] = {}
-    for w in sorted(vocabulary):
-        by_initial.setdefault(w[0], []).append((w, Counter(w)))
-    found = _Vocabulary(vocabulary, {k: tuple(v) for k, v in by_initial.items()})
-    _VOCABULARY[id(lexicon)] = (lexicon, found)
-    return found
-
-
-def corrected(text: str, leftovers: tuple[Leftover, ...]) -> str:
-    """The question with each typo replaced by its suggestion."""
-    out = text
-    for lo in sorted(leftovers, key=lambda x: x.start, reverse=True):
-        if lo.kind == "typo" and lo.suggestion:
-            out = out[: lo.start] + lo.suggestion + out[lo.end :]
-    return out

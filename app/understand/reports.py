@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass, replace
 
 from app.semantic.model import Report, SemanticModel
-from app.understand.leftovers import FUNCTION_WORDS
 from app.understand.phrases import PhraseTable
 from app.understand.reading import EngineContext, Reading, amend, blank
+from app.understand.words import FUNCTION_WORDS
 
 _INTRO = re.compile(r"\b(?:with|including|incl|plus|showing|along\s+with)\b|:", re.I)
 _END = re.compile(r"[.;?!()]")
