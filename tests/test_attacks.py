@@ -31,7 +31,6 @@ import pytest
 import sqlglot
 import yaml
 
-from app.cli import render_answer
 from app.core.conversation import Conversation
 from app.core.errors import ExecutionError, GuardError, QueryTimeout
 from app.core.request import Request
@@ -40,6 +39,7 @@ from app.pipeline.assistant import Assistant
 from app.run.duckdb import Executor, connection_config
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import Policy, check_sql
+from app.terminal import render_answer
 from tests.held_statements import eventually, stragglers
 
 ATTACKS = Path(__file__).parent / "fixtures" / "attacks"

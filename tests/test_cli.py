@@ -173,8 +173,8 @@ def test_a_why_answer_prints_its_bridge_and_a_wide_answer_each_row_down(
 def test_an_llm_answer_prints_what_the_model_did() -> None:
     from rich.console import Console
 
-    from app.cli import render_answer
     from app.core.answer import Answer, LlmUsage
+    from app.terminal import render_answer
 
     answer = Answer(
         status="answered",
