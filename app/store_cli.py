@@ -33,11 +33,10 @@ def _out(p: argparse.ArgumentParser) -> None:
 
 def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `history`, `feedback`, `verified` and `share` subcommands."""
-    user = Settings().local_user  # the same user the app keeps its conversations under
     history = sub.add_parser("history", help="list your saved conversations, or one's answers")
     history.add_argument("conversation", nargs="?", help="a conversation id to show")
     history.add_argument(
-        "--user", default=user, help="whose history (default: local_user, as in the app)"
+        "--user", default=None, help="whose history (default: local_user, as in the app)"
     )
     history.add_argument("--account", help="only this account's conversations")
     _common(history)
@@ -47,7 +46,7 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     give.add_argument("turn", type=int, help="answer id (from `ledgerlens history`)")
     give.add_argument("rating", choices=["up", "down"])
     give.add_argument("--correction", default="", help="what the right answer would be")
-    give.add_argument("--user", default=user)
+    give.add_argument("--user", default=None)
     _common(give)
     export = fsub.add_parser("export", help="thumbs-down answers as DRAFT eval cases")
     _out(export)
@@ -56,7 +55,7 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     vsub = ver.add_subparsers(dest="verified_command", required=True)
     add = vsub.add_parser("add", help="mark a saved answer verified")
     add.add_argument("turn", type=int, help="answer id (from `ledgerlens history`)")
-    add.add_argument("--by", default=user, help="who verifies it (default: the local_user setting)")
+    add.add_argument("--by", default=None, help="who verifies it (default: the local_user setting)")
     add.add_argument(
         "--global",
         dest="scope",
@@ -71,7 +70,7 @@ def add_store_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     _common(listing)
     renew = vsub.add_parser("renew", help="verify again under the current model and schema")
     renew.add_argument("id", type=int)
-    renew.add_argument("--by", default=user)
+    renew.add_argument("--by", default=None)
     _common(renew)
     remove = vsub.add_parser("remove", help="withdraw a verification")
     remove.add_argument("id", type=int)
@@ -92,6 +91,9 @@ def run_store_command(args: argparse.Namespace) -> int:
     settings = Settings()
     update = {"state_path": args.state, "warehouse_path": args.warehouse}
     settings = settings.model_copy(update={k: v for k, v in update.items() if v is not None})
+    for name in ("user", "by"):  # by default, the user the app keeps its conversations under
+        if getattr(args, name, "") is None:
+            setattr(args, name, settings.local_user)
     try:
         store = AppStore.open(settings)
         if args.command == "history":
