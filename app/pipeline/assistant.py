@@ -6,11 +6,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ValidationError
 
-from app.core.answer import Answer, ChartSpec, Column, Definition, Timings
+from app.core.answer import Answer, ChartSpec, Definition, Timings
 from app.core.errors import (
     AssistantError,
     CompileError,
@@ -18,16 +18,26 @@ from app.core.errors import (
     GuardError,
     QueryTimeout,
 )
-from app.core.plan import Assumption, CannotAnswer, NeedsClarification, PlanResult, QueryPlan
+from app.core.plan import CannotAnswer, NeedsClarification, PlanResult, QueryPlan
 from app.core.request import Request
 from app.core.settings import Settings
 from app.explain.headline import summing
 from app.explain.prose import explain
 from app.explain.why import Claim, Why, explain_why
+from app.pipeline.answering import (
+    answer_assumptions,
+    failed,
+    ms_since,
+    refused,
+    result_columns,
+    row_cap_notices,
+    total_notes,
+    total_timings,
+)
 from app.pipeline.session import Session
 from app.pipeline.unrecorded import check_recorded
 from app.pipeline.verified import Verifier
-from app.run.warehouse import Result, Warehouse
+from app.run.warehouse import Warehouse
 from app.semantic.describe import filter_text, period_words, read_back
 from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo, CompileContext, Compiled, compile_plan
@@ -68,14 +78,14 @@ class Assistant:
                 reason_class="too_long",
                 suggestions=SUGGESTIONS[:3],
             )
-            return _refused(ref, base, _total(timings, t0))
+            return refused(ref, base, total_timings(timings, t0))
         try:
             info = self.session.account_info(account)
             if info is None:
                 ref = CannotAnswer(
                     reason=f"Unknown account {account}.", reason_class="other_tenant"
                 )
-                return _refused(ref, base, _total(timings, t0))
+                return refused(ref, base, total_timings(timings, t0))
             lex = lexicon_for(self.model, self.session.data_values(account))
             ectx = EngineContext(
                 model=self.model,
@@ -93,14 +103,14 @@ class Assistant:
                 planned = CannotAnswer(reason=f"I can't answer that as asked: {first['msg']}.")
             timings.understand_ms = ms_since(t0)
             if isinstance(planned, CannotAnswer):
-                return _refused(planned, base, _total(timings, t0))
+                return refused(planned, base, total_timings(timings, t0))
             if isinstance(planned, NeedsClarification):
                 return Answer(
                     status="clarify",
                     clarification=planned,
                     headline=planned.question,
                     suggestions=[c.question for c in planned.choices],
-                    timings=_total(timings, t0),
+                    timings=total_timings(timings, t0),
                     **base,
                 )
             currency = self._currency(request)
@@ -114,7 +124,7 @@ class Assistant:
                 status="error",
                 error=str(err),
                 headline="Something went wrong answering this.",
-                timings=_total(timings, t0),
+                timings=total_timings(timings, t0),
                 **base,
             )
 
@@ -130,7 +140,7 @@ class Assistant:
         info = self.session.account_info(account)
         if info is None:
             ref = CannotAnswer(reason=f"Unknown account {account}.", reason_class="other_tenant")
-            return _refused(ref, base, _total(Timings(), t0))
+            return refused(ref, base, total_timings(Timings(), t0))
         currency = self._currency(request)
         return self._answer_plan(plan, info, currency, base, t0, Timings(), backend)
 
@@ -188,7 +198,7 @@ class Assistant:
         base = {**base, "backend": backend}
         recorded = check_recorded(plan, self.session, info.id)
         if recorded.refusal is not None:
-            return _refused(recorded.refusal, {**base, "plan": plan}, _total(timings, t0))
+            return refused(recorded.refusal, {**base, "plan": plan}, total_timings(timings, t0))
         try:
             compiled = compile_plan(
                 plan,
@@ -205,7 +215,7 @@ class Assistant:
                 refusal=ref,
                 headline=str(err),
                 plan=plan,
-                timings=_total(timings, t0),
+                timings=total_timings(timings, t0),
                 **base,
             )
         timings.compile_ms = ms_since(t)
@@ -213,7 +223,7 @@ class Assistant:
         try:
             guarded = self.session.guard(compiled.expression, info.id)
         except GuardError as err:
-            return _failed(
+            return failed(
                 "rejected", err, plan, "The generated query was rejected.", base, None, timings, t0
             )
         timings.guard_ms = ms_since(t)
@@ -221,7 +231,7 @@ class Assistant:
         try:
             result = self.session.executor.run(guarded)
         except (QueryTimeout, ExecutionError) as err:
-            return _failed(
+            return failed(
                 "error", err, plan, "The query could not finish.", base, guarded.sql, timings, t0
             )
         timings.execute_ms = ms_since(t)
@@ -248,8 +258,8 @@ class Assistant:
                 numbers_verified=why.numbers_verified,
             )
         timings.explain_ms = ms_since(t)
-        notes = [*compiled.notes, *_total_notes(ex.total, compiled)]
-        assumptions = _assumptions(
+        notes = [*compiled.notes, *total_notes(ex.total, compiled)]
+        assumptions = answer_assumptions(
             plan, notes, compiled.period, compiled.currency, info, self.model
         )
         period = compiled.period
@@ -258,7 +268,7 @@ class Assistant:
             status="answered",
             headline=ex.headline,
             value=ex.value,
-            columns=_columns(compiled.columns, result),
+            columns=result_columns(compiled.columns, result),
             rows=[list(r) for r in result.rows],
             truncated=result.truncated,
             total=ex.total,
@@ -288,7 +298,7 @@ class Assistant:
             explanation=ex.explanation if ex.numbers_verified else "",
             numbers_verified=ex.numbers_verified,
             freshness=self.session.freshness(info.id),
-            timings=_total(timings, t0),
+            timings=total_timings(timings, t0),
             read_back=read_back(plan, self.model, period=when, currency=compiled.currency),
             ignored=list(plan.ignored),
             **base,
@@ -301,107 +311,3 @@ def _replan(question: str, ectx: EngineContext) -> PlanResult | None:
         return plan_question(question, ectx)
     except ValidationError:
         return None
-
-
-def row_cap_notices(result: Result) -> list[str]:
-    """The notice shown when the `max_rows` setting cut the result (else none)."""
-    if not result.truncated:
-        return []
-    return [
-        f"Showing {len(result.rows):,} rows of more; the rest is cut by the `max_rows` setting."
-    ]
-
-
-def _total_notes(total: list[Any] | None, compiled: Compiled) -> list[Assumption]:
-    """Why a Total row of converted money may be cents off the same figure asked unbroken."""
-    money = [v for c, v in zip(compiled.columns, total or [], strict=False) if c.kind == "money"]
-    if not compiled.uses_rates or not any(v is not None for v in money):
-        return []
-    text = (
-        "The Total row adds the rows as shown; each row is converted per day and rounded to the "
-        "cent, so the total can differ by a few cents from the same figure asked without the "
-        "breakdown."
-    )
-    return [Assumption(key="total_of_converted_rows", text=text)]
-
-
-def _total(timings: Timings, t0: float) -> Timings:
-    return timings.model_copy(update={"total_ms": ms_since(t0)})
-
-
-def _refused(refusal: CannotAnswer, base: dict[str, Any], timings: Timings) -> Answer:
-    return Answer(
-        status="refused",
-        refusal=refusal,
-        headline=refusal.reason,
-        suggestions=list(refusal.suggestions),
-        timings=timings,
-        **base,
-    )
-
-
-def _failed(
-    status: Literal["rejected", "error"],
-    err: Exception,
-    plan: QueryPlan,
-    headline: str,
-    base: dict[str, Any],
-    sql: str | None,
-    timings: Timings,
-    t0: float,
-) -> Answer:
-    return Answer(
-        status=status,
-        error=str(err),
-        plan=plan,
-        headline=headline,
-        sql=sql,
-        timings=_total(timings, t0),
-        **base,
-    )
-
-
-def _columns(cols: list[Column], result: Result) -> list[Column]:
-    if [c.name for c in cols] == list(result.columns):
-        return cols
-    return [Column(name=n, kind="label") for n in result.columns]
-
-
-def _assumptions(
-    plan: QueryPlan,
-    notes: list[Assumption],
-    period: Any,
-    currency: str | None,
-    info: AccountInfo,
-    model: SemanticModel,
-) -> list[Assumption]:
-    out: dict[str, Assumption] = {}
-    for a in [*plan.assumptions, *notes]:
-        out.setdefault(a.key, a)
-    for m in plan.metrics if not plan.listing else ():
-        out.setdefault(
-            f"{m}_definition", Assumption(key=f"{m}_definition", text=model.metrics[m].definition)
-        )
-    if period is not None:
-        out["period"] = Assumption(key="period", text=f"Period: {period.text}.")
-    if currency and not plan.listing:
-        money = any(
-            model.metrics[m].unit == "money" or model.metrics[m].aggregation == "ratio"
-            for m in plan.metrics
-        )
-        if money:
-            out["reporting_currency"] = Assumption(
-                key="reporting_currency",
-                text=f"Amounts in {currency.upper()}; other currencies converted per day with the "
-                "previous day's rate (exchange_rates_from_usd).",
-            )
-    elif not plan.listing:
-        out["by_currency"] = Assumption(
-            key="by_currency", text="Amounts kept in their original currencies."
-        )
-    return list(out.values())
-
-
-def ms_since(t0: float) -> float:
-    """Milliseconds since a perf_counter reading."""
-    return round((time.perf_counter() - t0) * 1000, 3)

@@ -10,7 +10,7 @@ from app.core.errors import ExecutionError, GuardError, QueryTimeout
 from app.core.plan import Assumption
 from app.core.request import Request
 from app.explain.prose import explain
-from app.pipeline.assistant import ms_since, row_cap_notices
+from app.pipeline.answering import ms_since, row_cap_notices
 from app.pipeline.session import Session
 from app.run.warehouse import Result
 
