@@ -56,7 +56,7 @@ def _assert_gates(text: str) -> int:
         for m in rule.regex.finditer(text):
             found += 1
             assert rule.gate_regex is not None
-            assert rule.gate_regex.search(text, m.start()), (rule.gate, text, m.group(0))
+            assert rule.gate_regex.search(text.lower(), m.start()), (rule.gate, text, m.group(0))
     return found
 
 
@@ -70,6 +70,12 @@ def test_every_gated_rule_match_contains_its_gate() -> None:
 @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8))
 def test_gates_hold_on_word_salad(words: list[str]) -> None:
     _assert_gates(" ".join(words))
+
+
+def test_gates_are_written_in_lower_case() -> None:
+    # searched without re.IGNORECASE in the lower-cased question, so an upper-case letter in a
+    # gate would never match (an upper-case escape such as \\S included)
+    assert [r.gate for r in GATED if r.gate != r.gate.lower()] == []
 
 
 def test_a_rule_whose_gate_is_absent_is_neither_compiled_nor_searched() -> None:

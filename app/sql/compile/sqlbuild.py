@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
 
 from app.core.errors import CompileError
 from app.semantic.model import SemanticModel, tables_in
@@ -66,9 +67,15 @@ def fragment(sql: str, **values: exp.Expr) -> exp.Expr:
 
 @functools.cache
 def _parsed(sql: str) -> exp.Expr:
-    """A model fragment's tree, its `@name` tokens read as named placeholders; parsed once."""
+    """A model fragment's tree, its `@name` tokens read as named placeholders; parsed once.
+
+    The parser's source positions (each node's meta) are dropped: they point into the fragment's
+    text, not into the compiled statement, and every copy of the tree would deep-copy them.
+    """
     tree = sqlglot.parse_one(_TOKEN.sub(r":\1", sql), read=DIALECT)
     assert isinstance(tree, exp.Expr)
+    for node in tree.walk():
+        node._meta = None
     return tree
 
 
@@ -84,7 +91,13 @@ def named(expression: exp.Expr, name: str) -> exp.Alias:
 
 def fn(name: str, *args: exp.Expr) -> exp.Expr:
     """A function call as DuckDB's parser builds it (`sum` → exp.Sum, unknown → Anonymous)."""
-    return exp.func(name, *args, dialect=DIALECT, copy=False)
+    return exp.func(name, *args, dialect=_duckdb(), copy=False)
+
+
+@functools.cache
+def _duckdb() -> Dialect:
+    """DuckDB's dialect, built once (a dialect name makes sqlglot build one per call)."""
+    return Dialect.get_or_raise(DIALECT)
 
 
 def date_trunc(grain: str, expression: exp.Expr) -> exp.Expr:

@@ -108,8 +108,12 @@ def default_range(as_of: date) -> TimeRange:
 
 def _candidates(text: str, ctx: Ctx) -> Iterator[tuple[int, int, int, Hit]]:
     """Every accepted match of every rule as (start, -length, rule priority, hit)."""
+    lowered, gates = text.lower(), dict[str, bool]()
     for priority, rule in enumerate(rules()):
-        if not rule.may_match(text):
+        opened = gates.get(rule.gate)
+        if opened is None:
+            opened = gates[rule.gate] = rule.may_match(text, lowered)
+        if not opened:
             continue
         pos = 0
         while (m := rule.regex.search(text, pos)) is not None:

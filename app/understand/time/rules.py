@@ -221,7 +221,8 @@ class Rule:
     """A time-phrase pattern, the handler of its matches and its gate, compiled on first use.
 
     The gate is a small pattern found in every question the rule can match ("" = no gate): a
-    question without it skips the rule, and never pays for compiling it.
+    question without it skips the rule, and never pays for compiling it. A gate is written in lower
+    case and searched in the lower-cased question: case-insensitive search is several times slower.
     """
 
     pattern: str
@@ -235,12 +236,14 @@ class Rule:
 
     @functools.cached_property
     def gate_regex(self) -> re.Pattern[str] | None:
-        """The gate, compiled, or None when the rule has none."""
-        return re.compile(self.gate, re.IGNORECASE) if self.gate else None
+        """The gate, compiled (it matches lower-case text), or None when the rule has none."""
+        return re.compile(self.gate) if self.gate else None
 
-    def may_match(self, text: str) -> bool:
-        """False when ``text`` lacks the gate, so that the rule cannot match it."""
-        return self.gate_regex is None or self.gate_regex.search(text) is not None
+    def may_match(self, text: str, lowered: str | None = None) -> bool:
+        """False when ``text`` (``lowered``: the same text in lower case) lacks the gate."""
+        if self.gate_regex is None:
+            return True
+        return self.gate_regex.search(text.lower() if lowered is None else lowered) is not None
 
 
 def _rule(core: str, handle: Handler, gate: str = "", *, filler: bool = True) -> Rule:
