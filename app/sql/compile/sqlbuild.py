@@ -16,6 +16,7 @@ from decimal import Decimal
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+from sqlglot.expressions import SAFE_IDENTIFIER_RE
 
 from app.core.errors import CompileError
 from app.semantic.model import SemanticModel, tables_in
@@ -81,7 +82,14 @@ def _parsed(sql: str) -> exp.Expr:
 
 def col(name: str, table: str | None = None) -> exp.Column:
     """The column `table.name` (or a bare `name`)."""
-    return exp.column(name, table)
+    if table is None:  # sqlglot's exp.column, without the empty db and catalog parts it sets
+        return exp.Column(this=_identifier(name))
+    return exp.Column(this=_identifier(name), table=_identifier(table))
+
+
+def _identifier(name: str) -> exp.Identifier:
+    """An identifier, quoted when sqlglot's exp.to_identifier would quote it."""
+    return exp.Identifier(this=name, quoted=not SAFE_IDENTIFIER_RE.match(name))
 
 
 def named(expression: exp.Expr, name: str) -> exp.Alias:
