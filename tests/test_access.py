@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from app.access import PolicyError, identity_from_claims, is_loopback, startup_problem
+from app.access.modes import peer_is_proxy
 from app.access.policy import parse_policy
 from app.api.keys import KeyPolicy, add_key
 from app.core.settings import Settings
@@ -122,3 +123,16 @@ def test_make_run_is_refused_before_streamlit_starts(
     assert "refuses to serve" in capsys.readouterr().err
     monkeypatch.setenv("LEDGERLENS_IDENTITY_MODE", "local")
     assert main(["--address", "0.0.0.0"]) == 0
+
+
+def test_the_identity_header_is_believed_from_loopback_and_listed_proxies_only() -> None:
+    proxies = "192.0.2.1, 10.0.0.0/24,::ffff:0:0/96"
+    for peer in (None, "127.0.0.1", "::1", "192.0.2.1", "10.0.0.77"):
+        assert peer_is_proxy(peer, proxies), peer
+    for peer in ("192.0.2.2", "10.0.1.1", "203.0.113.5", "not-an-ip", ""):
+        assert not peer_is_proxy(peer, proxies), peer
+    assert not peer_is_proxy("10.0.0.77", None)
+    bad = Settings(
+        identity_mode="trusted-header", identity_header="X-User", identity_proxies="10.0.0.0/33"
+    )
+    assert "'10.0.0.0/33' is not an address or network" in (startup_problem(bad, "0.0.0.0") or "")

@@ -61,7 +61,12 @@ def oidc_app(
 
 
 def header_app(
-    monkeypatch: pytest.MonkeyPatch, demo: Path, policy: Path, who: str | None, **q: str
+    monkeypatch: pytest.MonkeyPatch,
+    demo: Path,
+    policy: Path,
+    who: str | None,
+    peer: str | None = None,
+    **q: str,
 ) -> AppTest:
     _env(
         monkeypatch,
@@ -73,6 +78,7 @@ def header_app(
     )
     headers = {} if who is None else {HEADER: who}
     monkeypatch.setattr(identity, "request_headers", lambda: headers)
+    monkeypatch.setattr(identity, "peer_address", lambda: peer)
     at = AppTest.from_file(str(MAIN), default_timeout=60)
     at.query_params.update(q)
     return at.run()
@@ -163,6 +169,30 @@ def test_trusted_header_without_the_header_shows_nothing(
     at = header_app(monkeypatch, demo_path, policy, None, account="acct_demo_01")
     assert not at.exception and not at.error and not at.sidebar.selectbox
     assert any("sign-in proxy" in plain(i.value) for i in at.info)
+
+
+def test_trusted_header_is_believed_only_from_loopback_or_a_listed_proxy(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, policy: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="app.ui.identity"):
+        direct = header_app(monkeypatch, demo_path, policy, "bob@example.com", peer="10.0.0.9")
+    assert not direct.exception and not direct.error and not direct.sidebar.selectbox
+    assert any("sign-in proxy" in plain(i.value) for i in direct.info)
+    assert any("peer=10.0.0.9 not a proxy" in r.getMessage() for r in caplog.records)
+    monkeypatch.setenv("LEDGERLENS_IDENTITY_PROXIES", "192.0.2.1, 10.0.0.0/24")
+    at = header_app(monkeypatch, demo_path, policy, "bob@example.com", peer="10.0.0.9")
+    assert_no_failure(at)
+    assert [o.split(" (")[1] for o in accounts(at)] == ["acct_demo_01)", "acct_demo_03)"]
+
+
+def test_sign_in_that_is_not_set_up_says_so(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, policy: Path
+) -> None:
+    at = oidc_app(monkeypatch, demo_path, policy, {"is_logged_in": False})
+    at = at.button(key="sign-in").click().run()  # no [auth] secrets here (nor, maybe, Authlib)
+    assert not at.exception and not at.sidebar.selectbox
+    [error] = at.error
+    assert plain(error.value).startswith("Sign-in is not set up on this server: ")
 
 
 def test_trusted_header_without_a_header_setting_refuses_to_serve(

@@ -4,7 +4,8 @@
 the warehouse and mark answers verified. `oidc`: Streamlit's `st.login`; the user is the signed-in
 identity's verified e-mail (else its `sub`), and the policy says what they may see.
 `trusted-header`: a reverse proxy authenticates and names the user in a header (the
-`identity_header` setting); the policy says what they may see.
+`identity_header` setting), believed only from loopback or the `identity_proxies`; the policy says
+what they may see.
 """
 
 from __future__ import annotations
@@ -51,6 +52,34 @@ def identity_from_header(headers: Mapping[str, str], name: str) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
+def proxy_networks(proxies: str | None) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The `identity_proxies` setting as networks (a ValueError names a bad entry)."""
+    nets = []
+    for item in (proxies or "").split(","):
+        if item.strip():
+            try:
+                nets.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError:
+                raise ValueError(
+                    f"LEDGERLENS_IDENTITY_PROXIES: {item.strip()!r} is not an address or network"
+                ) from None
+    return nets
+
+
+def peer_is_proxy(peer: str | None, proxies: str | None) -> bool:
+    """Whether a connection's peer may set the identity header: loopback, or a listed proxy.
+
+    `peer` is the TCP peer as Streamlit reports it (`st.context.ip_address`: None for loopback).
+    """
+    if peer is None:
+        return True
+    try:
+        address = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return address.is_loopback or any(address in net for net in proxy_networks(proxies))
+
+
 def policy_for(settings: Settings) -> AccessPolicy:
     """The access policy the signed-in modes read (a PolicyError when there is none to read)."""
     if settings.access_policy_path is None:
@@ -75,7 +104,8 @@ def startup_problem(settings: Settings, address: str | None) -> str | None:
             "your reverse proxy sets (e.g. X-Forwarded-Email)."
         )
     try:
+        proxy_networks(settings.identity_proxies)
         policy_for(settings)
-    except PolicyError as err:
+    except (PolicyError, ValueError) as err:
         return str(err)
     return None

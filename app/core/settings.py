@@ -92,6 +92,12 @@ class Settings(BaseSettings):
         "`trusted-header` mode (e.g. X-Forwarded-Email); the app refuses to serve that mode "
         "without it.",
     )
+    identity_proxies: str | None = Field(
+        None,
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "`identity_header` is believed in `trusted-header` mode, besides loopback; a connection "
+        "from any other address is shown nothing.",
+    )
     oidc_provider: str | None = Field(
         None,
         description="Provider name of st.login in `oidc` mode (a section [auth.<name>] of "

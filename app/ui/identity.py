@@ -13,9 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError
 
 from app.access import AccessDenied, AccessPolicy, Caller, PolicyError, load_policy, local_caller
-from app.access.modes import identity_from_claims, identity_from_header, policy_for
+from app.access.modes import (
+    identity_from_claims,
+    identity_from_header,
+    peer_is_proxy,
+    policy_for,
+)
 from app.access.modes import startup_problem as _startup_problem
 from app.core.settings import Settings
 from app.ui import backend
@@ -50,6 +56,11 @@ def request_headers() -> Mapping[str, str]:
     return st.context.headers
 
 
+def peer_address() -> str | None:
+    """The TCP peer of this session's connection (None: loopback)."""
+    return st.context.ip_address
+
+
 def signed_in_claims() -> Mapping[str, object]:
     """The signed-in OIDC identity's claims (`st.user`; no `is_logged_in: True` when none)."""
     return st.user.to_dict()
@@ -68,9 +79,14 @@ def caller() -> Caller:
             raise SignInNeeded("Sign in to see your accounts.")
     else:
         name = settings.identity_header or ""
+        peer = peer_address()
         user = identity_from_header(request_headers(), name) if name else None
-        if user is None:
+        if not peer_is_proxy(peer, settings.identity_proxies):
+            log.warning("access refused: mode=trusted-header action=open peer=%s not a proxy", peer)
+            user = None
+        elif user is None:
             log.warning("access refused: mode=trusted-header action=open reason=no %s header", name)
+        if user is None:
             raise SignInNeeded(
                 "This app is served behind a sign-in proxy, and this request did not come "
                 "through it signed in. Open the app at the proxy's address and sign in there."
@@ -134,7 +150,11 @@ def describe(who: Caller) -> str:
 
 def _login() -> None:
     provider = backend.settings().oidc_provider
-    if provider:
-        st.login(provider)
-    else:
-        st.login()
+    try:
+        if provider:
+            st.login(provider)
+        else:
+            st.login()
+    except StreamlitAuthError as err:  # no [auth] secrets, or Authlib missing: the admin's to fix
+        log.error("sign-in is not set up: %s", err)
+        st.error(escape_md(f"Sign-in is not set up on this server: {one_line(str(err))}"))
