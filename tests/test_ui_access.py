@@ -254,3 +254,19 @@ def test_local_mode_is_unchanged_one_local_user_every_account(
     wide = AppTest.from_file(str(MAIN), default_timeout=60)
     wide.query_params["account"] = "acct_demo_03"
     assert wide.run().sidebar.selectbox(key="account").value == "acct_demo_03"
+
+
+def test_after_the_policy_drops_an_account_its_conversations_do_not_open(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, policy: Path
+) -> None:
+    ann = ask(oidc_app(monkeypatch, demo_path, policy, signed_in("ann@example.com")), "MRR")
+    cid = ann.session_state["chat:ask"].conversation_id
+    assert cid is not None and ann.sidebar.button(key=f"history-{cid}")
+    policy.write_text(POLICY.replace("accounts: [acct_demo_02]", "accounts: [acct_demo_01]"))
+    again = oidc_app(
+        monkeypatch, demo_path, policy, signed_in("ann@example.com"), c=cid, account="acct_demo_02"
+    )
+    assert_no_failure(again)
+    assert accounts(again) == ["Northwind Analytics Inc. (acct_demo_01)"]
+    assert again.session_state["chat:ask"].turns == []
+    assert not [b for b in again.sidebar.button if (b.key or "").startswith("history-")]

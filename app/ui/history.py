@@ -177,7 +177,7 @@ def render_history(names: dict[str, str]) -> None:
         return
     current = getattr(st.session_state.get(f"chat:{ASK}"), "conversation_id", None)
     with st.expander("History", expanded=True, icon=":material/history:"):
-        shown = [c for c in items if c.turns]
+        shown = [c for c in items if c.turns and c.account in names]  # allowed accounts only
         if not shown:
             st.caption("Your conversations appear here and stay after a reload.")
         for c in shown:

@@ -8,9 +8,9 @@ the mode, a page draws nothing of an account until `gate` has returned a caller 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 
 import streamlit as st
 from streamlit.errors import StreamlitAuthError
@@ -23,12 +23,13 @@ from app.access.modes import (
     policy_for,
 )
 from app.access.modes import startup_problem as _startup_problem
+from app.access.policy import parse_policy
 from app.core.settings import Settings
 from app.ui import backend
 from app.ui.text import escape_md, one_line
 
 log = logging.getLogger(__name__)
-_POLICIES: dict[tuple[Path, int, int], AccessPolicy] = {}
+_POLICIES: dict[tuple[str, str], AccessPolicy] = {}
 
 
 class SignInNeeded(AccessDenied):
@@ -36,18 +37,18 @@ class SignInNeeded(AccessDenied):
 
 
 def _policy(settings: Settings) -> AccessPolicy:
-    """The policy file, read again only when it changes."""
+    """The policy file, validated again only when its text changes."""
     path = settings.access_policy_path
     if path is None:
         return policy_for(settings)  # raises the PolicyError that names the setting
     try:
-        stat = path.stat()
+        text = path.read_text()
     except OSError:
         return load_policy(path)  # raises a PolicyError naming the file
-    key = (path.resolve(), stat.st_mtime_ns, stat.st_size)
+    key = (str(path), hashlib.sha256(text.encode()).hexdigest())
     if key not in _POLICIES:
         _POLICIES.clear()
-        _POLICIES[key] = load_policy(path)
+        _POLICIES[key] = parse_policy(text, str(path))
     return _POLICIES[key]
 
 
