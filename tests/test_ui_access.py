@@ -270,3 +270,12 @@ def test_after_the_policy_drops_an_account_its_conversations_do_not_open(
     assert accounts(again) == ["Northwind Analytics Inc. (acct_demo_01)"]
     assert again.session_state["chat:ask"].turns == []
     assert not [b for b in again.sidebar.button if (b.key or "").startswith("history-")]
+
+
+def test_signing_out_hides_every_account(
+    monkeypatch: pytest.MonkeyPatch, demo_path: Path, policy: Path
+) -> None:
+    at = oidc_app(monkeypatch, demo_path, policy, signed_in("ann@example.com"))
+    at = at.sidebar.button(key="sign-out").click().run()
+    assert not at.exception and not at.error
+    assert not at.sidebar.selectbox and [b.label for b in at.button] == ["Sign in"]
