@@ -44,6 +44,7 @@ ifeq ($(LLM),local)
 	$(BIN)/ledgerlens llm install
 	$(BIN)/ledgerlens llm start
 endif
+	$(BIN)/python -m app.access --address $(HOST)  # a sign-in mode it cannot enforce: refuse
 	@echo "Ledgerlens app: http://$(HOST):$(PORT)  (Ctrl-C stops it; the CLI is $(BIN)/ledgerlens)"
 	$(if $(LLM),LEDGERLENS_LLM=$(LLM)) LEDGERLENS_WAREHOUSE_PATH=$(WAREHOUSE) $(BIN)/streamlit run app/ui/main.py --server.headless true --server.address $(HOST) --server.port $(PORT) --browser.gatherUsageStats false
 

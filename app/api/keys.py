@@ -6,7 +6,9 @@ The policy file (the `api_keys_path` setting) is YAML::
       - id: finance-portal
         hash: sha256$<salt hex>$<digest hex>
         accounts: [acct_demo_01]
+        groups: [finance]    # optional: the accounts of the access policy's groups too
 
+It is read as an access policy file (app/access), so one file can hold users, groups and keys.
 `ledgerlens api-key` writes an entry and prints the key once; the file never holds the key.
 """
 
@@ -20,19 +22,10 @@ from pathlib import Path
 
 import yaml
 
+from app.access import Caller as Caller  # re-exported: app.api.app imports it from here
+from app.access import load_policy
+
 KEY_PREFIX = "llk_"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: the user conversations are kept under, and the accounts they may read."""
-
-    user: str
-    accounts: frozenset[str] | None  # None: any account of the warehouse (local mode)
-
-    def may_read(self, account: str) -> bool:
-        """Whether this caller may read an account's data."""
-        return self.accounts is None or account in self.accounts
 
 
 @dataclass(frozen=True)
@@ -41,7 +34,7 @@ class KeyEntry:
 
     id: str
     hash: str
-    accounts: frozenset[str]
+    accounts: frozenset[str] | None  # None: every account (`"*"` in the policy)
 
 
 def new_key() -> str:
@@ -82,11 +75,11 @@ class KeyPolicy:
         """Read a policy file (missing file: no keys, so every request is refused)."""
         if not path.exists():
             return cls([])
-        data = yaml.safe_load(path.read_text()) or {}
+        policy = load_policy(path)  # the access policy's `keys`: accounts direct or by group
         return cls(
             [
-                KeyEntry(id=str(k["id"]), hash=str(k["hash"]), accounts=frozenset(k["accounts"]))
-                for k in data.get("keys") or []
+                KeyEntry(id=k.id, hash=k.hash, accounts=policy.key_accounts(k))
+                for k in policy.data.keys
             ]
         )
 
@@ -96,7 +89,11 @@ class KeyPolicy:
         for entry in self.entries:  # every entry is compared: no early exit to time
             if _matches(key, entry.hash):
                 found = entry
-        return None if found is None else Caller(user=f"key:{found.id}", accounts=found.accounts)
+        return (
+            None
+            if found is None
+            else Caller(user=f"key:{found.id}", accounts=found.accounts, mode="key")
+        )
 
 
 def add_key(path: Path, key_id: str, accounts: list[str]) -> str:
@@ -108,6 +105,7 @@ def add_key(path: Path, key_id: str, accounts: list[str]) -> str:
     key = new_key()
     keys.append({"id": key_id, "hash": hash_key(key), "accounts": sorted(set(accounts))})
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"keys": keys}, sort_keys=False))
+    data["keys"] = keys  # the policy's users and groups, if any, stay as they are
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     path.chmod(0o600)
     return key

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EngineName = Literal["duckdb", "spark"]  # the engines of app.run.engines.ENGINES
 ToolMode = Literal["auto", "native", "json"]
 LLMBackend = Literal["remote", "local"]
+IdentityMode = Literal["local", "oidc", "trusted-header"]
 
 
 def _data_home() -> Path:
@@ -72,6 +73,35 @@ class Settings(BaseSettings):
         description="API key policy file of the HTTP API (`ledgerlens api-key` writes it); "
         "empty means no keys: `ledgerlens serve` then binds only to loopback and serves the "
         "local user.",
+    )
+    identity_mode: IdentityMode = Field(
+        "local",
+        description="Who uses the app: `local` (one local user, every account), `oidc` "
+        "(Streamlit's st.login; accounts from the access policy) or `trusted-header` (a reverse "
+        "proxy names the user in `identity_header`; accounts from the access policy).",
+    )
+    access_policy_path: Path | None = Field(
+        None,
+        description="Access policy file (YAML: users and groups to the merchant accounts they "
+        "may see and whether they may mark answers verified); needed by `oidc` and "
+        "`trusted-header`.",
+    )
+    identity_header: str | None = Field(
+        None,
+        description="Request header the reverse proxy sets to the signed-in user in "
+        "`trusted-header` mode (e.g. X-Forwarded-Email); the app refuses to serve that mode "
+        "without it.",
+    )
+    identity_proxies: str | None = Field(
+        None,
+        description="Comma-separated addresses or networks (CIDR) of the reverse proxies whose "
+        "`identity_header` is believed in `trusted-header` mode, besides loopback; a connection "
+        "from any other address is shown nothing.",
+    )
+    oidc_provider: str | None = Field(
+        None,
+        description="Provider name of st.login in `oidc` mode (a section [auth.<name>] of "
+        ".streamlit/secrets.toml); empty means the single [auth] provider.",
     )
     ui_rate_limit_per_minute: int = Field(
         30, gt=0, description="Questions one chat session may ask per minute in the app."

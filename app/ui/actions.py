@@ -1,7 +1,8 @@
 """What a user can do with an answer: thumbs, a correction, a share link, marking it verified.
 
 Also, for a question over the length limit, the whole text back to shorten and ask again. Each
-action writes to the app-state store at the time read here (`backend.now`), under the local user.
+action writes to the app-state store at the time read here (`backend.now`), under the session's
+user; only users the access policy lets verify see the verify buttons (app/ui/identity.py).
 Thumbs down (with its correction) become draft eval cases (`ledgerlens feedback export`).
 """
 
@@ -15,7 +16,7 @@ import streamlit as st
 
 from app.core.errors import AssistantError
 from app.store import Rating
-from app.ui import backend, history, sharing
+from app.ui import backend, history, identity, sharing
 from app.ui.chat import Turn
 from app.ui.text import escape_md
 
@@ -68,7 +69,7 @@ def render_actions(turn: Turn, *, key: str) -> None:
                 type="tertiary",
                 help="A link that reruns this question with its account, date and currency.",
             )
-        if ans.status == "answered" and (ans.plan is not None or ans.sql):
+        if ans.status == "answered" and (ans.plan is not None or ans.sql) and _may_verify():
             _verify_button(turn, base)
     if turn.share_url:
         st.caption("Share link (opens this question rerun on current data):")
@@ -150,13 +151,25 @@ def _verify_button(turn: Turn, base: str) -> None:
     )  # fmt: skip
 
 
+def _may_verify() -> bool:
+    """Whether the access policy lets this session's user vouch for answers."""
+    try:
+        return identity.caller().may_verify
+    except AssistantError:  # no caller, or no usable policy: nobody vouches
+        return False
+
+
 def _verify(turn: Turn) -> None:
     def mark(rid: int) -> str:
+        caller = identity.caller()
+        if not caller.may_verify:  # the button is not drawn for them; a stale click is refused too
+            caller.refuse("verify answer", str(rid))
+            return "Your access does not include marking answers verified."
         verifier = backend.get_assistant().verifier
         if verifier is None:
             return "Verified answers need the app-state store, which is not available."
         ans = turn.answer
-        who, at = history.user(), backend.now()
+        who, at = caller.user, backend.now()
         if turn.verified_id is not None:
             backend.get_store().unverify(turn.verified_id)
             turn.verified_id = None

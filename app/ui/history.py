@@ -1,11 +1,11 @@
 """Conversations that last: each chat kept in the app-state store, and the sidebar's history list.
 
-Every answer is recorded under the local user (the `local_user` setting, until the app has
-sign-in) in a conversation started at its first question. The Ask page names its conversation in
-the URL (`?c=<id>&account=<id>`), so a reload or a new browser session on that URL shows it again;
-switching account starts (or returns to) that account's conversation and keeps the other in the
-list. The store is optional at run time: when its file cannot be used, answers still come and the
-sidebar says that nothing is kept.
+Every answer is recorded under the session's user (app/ui/identity.py: the local user, or the
+signed-in one) in a conversation started at its first question. The Ask page names its
+conversation in the URL (`?c=<id>&account=<id>`), so a reload or a new browser session on that
+URL shows it again; switching account starts (or returns to) that account's conversation and
+keeps the other in the list. The store is optional at run time: when its file cannot be used,
+answers still come and the sidebar says that nothing is kept.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from app.core.conversation import Conversation
 from app.core.request import Request
 from app.store import StoreError
 from app.store import Turn as SavedTurn
-from app.ui import backend
+from app.ui import backend, identity
 from app.ui.text import escape_md
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ class Saved:
 
 
 def user() -> str:
-    """The user conversations, feedback and verifications are kept under."""
-    return backend.settings().local_user
+    """The user conversations, feedback and verifications are kept under (the signed-in one)."""
+    return identity.caller().user
 
 
 def load(conversation_id: str, account: str) -> Saved | None:
@@ -167,11 +167,9 @@ def fill() -> None:
 
 def render_history(names: dict[str, str]) -> None:
     """The user's recent conversations, newest first; a click reopens one on the Ask page."""
-    who = user()
-    st.caption(
-        f"Local user: **{escape_md(who)}** · "
-        + escape_md("no sign-in yet (the LEDGERLENS_LOCAL_USER setting)")
-    )
+    caller = identity.caller()
+    who = caller.user
+    st.caption(identity.describe(caller))
     try:
         items = backend.get_store().conversations(who, limit=HISTORY_SHOWN)
     except (StoreError, sqlite3.Error) as err:
@@ -179,7 +177,7 @@ def render_history(names: dict[str, str]) -> None:
         return
     current = getattr(st.session_state.get(f"chat:{ASK}"), "conversation_id", None)
     with st.expander("History", expanded=True, icon=":material/history:"):
-        shown = [c for c in items if c.turns]
+        shown = [c for c in items if c.turns and c.account in names]  # allowed accounts only
         if not shown:
             st.caption("Your conversations appear here and stay after a reload.")
         for c in shown:

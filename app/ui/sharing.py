@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import streamlit as st
 
+from app.access import Caller
 from app.core.errors import AssistantError
 from app.core.request import Request
 from app.pipeline.shares import open_share
@@ -49,10 +50,11 @@ def make(turn_id: int, *, panel: bool) -> str:
     return link(token, panel=panel)
 
 
-def prepare(currencies: dict[str, str]) -> None:
+def prepare(currencies: dict[str, str], who: Caller) -> None:
     """Before the sidebar draws: pick a share link's account, as-of date and currency there.
 
-    `currencies` maps each account of the warehouse to its default currency.
+    `currencies` maps each account `who` may see to its default currency; a link to any other
+    account is refused (and the refusal logged) before anything of it runs.
     """
     token = st.query_params.get(PARAM)
     done: set[str] = st.session_state.setdefault(_DONE, set())
@@ -64,9 +66,10 @@ def prepare(currencies: dict[str, str]) -> None:
     except (StoreError, sqlite3.Error) as err:
         st.session_state[_PROBLEM] = f"This share link does not open: {err}"
         return
-    if share.account not in currencies:
+    if share.account not in currencies:  # the same words whether the account exists or not
+        who.refuse("open share link", share.account)
         st.session_state[_PROBLEM] = (
-            f"This share link is for account {share.account}, which this warehouse does not have."
+            f"This share link is for account {share.account}, which you cannot open here."
         )
         return
     st.session_state["keep:account"] = share.account

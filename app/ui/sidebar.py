@@ -7,9 +7,10 @@ from datetime import date
 
 import streamlit as st
 
+from app.access import Caller
 from app.core.errors import AssistantError, WarehouseMissing
 from app.semantic.load import semantic_model
-from app.ui import backend, history, sharing
+from app.ui import backend, history, identity, sharing
 from app.ui.text import escape_md, one_line
 
 
@@ -74,20 +75,39 @@ def _keep(key: str) -> None:
     st.session_state[f"keep:{key}"] = st.session_state[key]
 
 
+def _within(who: Caller, ids: list[str]) -> str | None:
+    """Drop any account choice outside `ids` (kept, or in the URL); the URL's one if allowed."""
+    for key, how in (("keep:account", "restore account"), ("account", "select account")):
+        kept = st.session_state.get(key)
+        if kept is not None and kept not in ids:
+            who.refuse(how, str(kept))
+            del st.session_state[key]
+    wanted = st.query_params.get("account")
+    if wanted and wanted not in ids:  # the same words whether the account exists or not
+        who.refuse("open ?account=", wanted)
+        st.query_params["account"] = ids[0]
+        st.warning("The link names an account you cannot open here; showing one you can.")
+        return None
+    return wanted or None
+
+
 def render_sidebar() -> Selection:
-    """Draw the sidebar controls and return the selection."""
+    """Draw the sidebar controls for the caller's accounts and return the selection."""
+    who = identity.gate()
     history.go_to_opened()
-    rows = backend.accounts()
+    rows = [r for r in backend.accounts() if who.may_read(r.id)]
+    if not rows:
+        identity.no_accounts(who)
     by_id = {r.id: r for r in rows}
     ids = list(by_id)
-    sharing.prepare({r.id: r.currency for r in rows})
-    wanted = st.query_params.get("account")
+    sharing.prepare({r.id: r.currency for r in rows}, who)
+    wanted = _within(who, ids)
     with st.sidebar:
         restored = _restore("account")
         account = st.selectbox(
             "Account",
             ids,
-            index=0 if restored or wanted not in by_id else ids.index(wanted),
+            index=0 if restored or wanted is None else ids.index(wanted),
             format_func=lambda a: f"{by_id[a].name} ({a})",
             key="account",
             on_change=_keep,
@@ -123,6 +143,8 @@ def render_sidebar() -> Selection:
             help="Totals are converted per day with the previous day's rate.",
         )
         st.caption(escape_md(f"Backend: {backend.llm_status()}"))
+        if who.mode == "oidc":
+            st.button("Sign out", on_click=st.logout, key="sign-out", type="tertiary")
         if latest is not None:
             st.caption(escape_md(f"Data loaded up to {latest.isoformat()}."))
         st.button("New conversation", on_click=new_conversation, width="stretch", key="new_conv")
