@@ -17,6 +17,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -29,10 +30,23 @@ class Caller:
 
     user: str
     accounts: frozenset[str] | None  # None: any account of the warehouse (local mode)
+    kind: Literal["local", "key", "embed"] = "local"
+    page: str | None = None  # an embed token's page, when it names one
+    limit_key: str = ""  # the rate-limit bucket: the key's id, or the token's account and user
 
     def may_read(self, account: str) -> bool:
         """Whether this caller may read an account's data."""
         return self.accounts is None or account in self.accounts
+
+    @property
+    def only_account(self) -> str | None:
+        """The one account the caller may read, if there is exactly one."""
+        return next(iter(self.accounts)) if self.accounts and len(self.accounts) == 1 else None
+
+    @property
+    def noun(self) -> str:
+        """How a refusal names what the caller presented."""
+        return {"key": "This API key", "embed": "This embed token"}.get(self.kind, "You")
 
 
 @dataclass(frozen=True)
@@ -96,7 +110,11 @@ class KeyPolicy:
         for entry in self.entries:  # every entry is compared: no early exit to time
             if _matches(key, entry.hash):
                 found = entry
-        return None if found is None else Caller(user=f"key:{found.id}", accounts=found.accounts)
+        if found is None:
+            return None
+        return Caller(
+            user=f"key:{found.id}", accounts=found.accounts, kind="key", limit_key=f"key:{found.id}"
+        )
 
 
 def add_key(path: Path, key_id: str, accounts: list[str]) -> str:
