@@ -208,8 +208,11 @@ class LedgerlensAssistant extends HTMLElement {
     const cols = answer.columns;
     const head = el('tr', {}, ...cols.map((c) =>
       el('th', { class: NUMERIC.has(c.kind) ? 'num' : '' }, c.label || c.name)));
-    const row = (r, cls = '') => el('tr', { class: cls }, ...cols.map((c, i) =>
-      el('td', { class: NUMERIC.has(c.kind) ? 'num' : '' }, formatCell(r[i], c))));
+    const row = (r, cls = '') => el('tr', { class: cls }, ...cols.map((c, i) => {
+      let text = formatCell(r[i], c);
+      if (!text && !NUMERIC.has(c.kind)) text = cls === 'total' && i === 0 ? 'Total' : '—';
+      return el('td', { class: NUMERIC.has(c.kind) ? 'num' : '' }, text);
+    }));
     const body = answer.rows.map((r) => row(r));
     if (answer.total) body.push(row(answer.total, 'total'));
     return el('table', { 'data-part': 'table' }, el('thead', {}, head), el('tbody', {}, ...body));
