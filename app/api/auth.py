@@ -81,7 +81,7 @@ class Authenticator:
             log.info("rate limited: %s", caller.limit_key)
             raise ApiProblem(
                 429,
-                f"Too many requests: {caller.noun.lower().removeprefix('this ')} may make "
+                f"Too many requests: {caller.noun.lower()} may make "
                 f"{self.settings.api_rate_burst} at once and "
                 f"{self.settings.api_rate_per_minute:g} a minute (the api_rate_burst and "
                 f"api_rate_per_minute settings); retry in {wait} s.",
