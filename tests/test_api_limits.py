@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from app.api import create_app
 from app.api.keys import add_key
@@ -112,11 +113,17 @@ def test_cors_allows_only_the_configured_origins(client) -> None:
     assert trailing.headers["access-control-allow-origin"] == "https://reports.example.com"
 
 
-def test_no_cors_origins_means_no_browser_calls(demo_path: Path, tmp_path: Path) -> None:
+def test_no_cors_origins_and_no_embed_key_mean_no_browser_calls(
+    demo_path: Path, tmp_path: Path
+) -> None:
     settings = Settings(warehouse_path=demo_path, state_path=tmp_path / "s.sqlite3")
     with TestClient(create_app(settings)) as c:
         r = c.get("/v1/conversations/x", headers={"Origin": HOST})
         assert "access-control-allow-origin" not in r.headers
+        # a token sent to an API without an embed key is refused, never taken as the local user
+        tok = token(settings.model_copy(update={"embed_secret": SecretStr(SECRET)}), "dana")
+        refused = c.post("/v1/conversations", json={}, headers=auth(tok))
+        assert "takes no embed tokens" in assert_problem(refused, 401)["detail"]
     with pytest.raises(ValueError, match="must name origins"):
         create_app(settings.model_copy(update={"api_cors_origins": "*"}))
 

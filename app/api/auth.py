@@ -61,7 +61,12 @@ class Authenticator:
 
     def _token(self, token: str) -> Caller:
         if self.embed is None:
-            raise ApiProblem(401, "The API key is not valid.", "invalid-key")
+            raise ApiProblem(
+                401,
+                "This API takes no embed tokens (neither embed_secret nor embed_public_key_path "
+                "is set).",
+                "invalid-token",
+            )
         try:
             claims = self.embed.verify(token, self.clock())
         except TokenError as err:
