@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.api.serve import add_serve_parsers, run_api_key, run_serve
+from app.api.serve import add_serve_parsers, run_api_key, run_serve, run_token
 from app.core.conversation import Conversation
 from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
 from app.core.request import Request
@@ -78,7 +78,7 @@ def _parser(with_eval: bool = True) -> argparse.ArgumentParser:
     export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
     add_store_parsers(sub)  # history, feedback, verified, share (app/store_cli.py)
     add_llm_parser(sub)
-    add_serve_parsers(sub)  # serve, api-key (app/api/serve.py)
+    add_serve_parsers(sub)  # serve, api-key, token (app/api/serve.py)
     if with_eval:
         from evals.cli import add_eval_parser  # the eval runner lives with the eval suite
 
@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_serve(args, Settings())
         if args.command == "api-key":
             return run_api_key(args, Settings())
+        if args.command == "token":
+            return run_token(args, Settings())
         settings = apply_engine(Settings(), args)
         if args.command == "ask":
             settings = use_local_llm(settings)  # LEDGERLENS_LLM=local: start or reuse the server

@@ -37,6 +37,7 @@ SECTIONS = (
     ("scaling", "7. Scaling curve"),
     ("spark", "DuckDB vs Spark (same questions)"),
     ("cli", "8. One-shot CLI start-up (issue 13)"),
+    ("api", "9. HTTP API under concurrent load (issue 15)"),
 )
 
 
@@ -58,6 +59,8 @@ def _args(name: str, quick: bool) -> list[str] | None:
         return None if quick else ["--repeat", "3"]
     if name == "cli":
         return ["--runs", "7"] if quick else []
+    if name == "api":
+        return ["--clients", "20", "--duration", "15" if quick else "60"]
     return []
 
 
@@ -290,6 +293,19 @@ def goals_summary(suffix: str = "") -> str:
                 f"one-shot `ask --json` ≤ {GOAL_RATIO:.0f}× `python -c 'import duckdb'` (wall)",
                 f"{r:.2f}× (CPU time {cpu_ratio(cli):.2f}×)",
                 "met" if r <= GOAL_RATIO else "not met",
+            ]
+        )
+    api = _load("api.json")
+    if api:
+        clean = api["errors"] == 0 and api["cross_account"] == 0
+        rows.append(
+            [
+                "15",
+                f"API, {api['clients']} clients on loopback: 0 errors, 0 cross-account rows",
+                f"{api['rps']:.1f} questions/s, p50 {api['p50_ms']:.0f} ms, p95 "
+                f"{api['p95_ms']:.0f} ms; {api['errors']} errors, {api['cross_account']} "
+                "cross-account",
+                "met" if clean else "not met",
             ]
         )
     notes = [

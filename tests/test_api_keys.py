@@ -117,7 +117,8 @@ def test_the_api_key_command_prints_the_key_once(tmp_path: Path, capsys) -> None
 
 
 def test_serve_without_keys_refuses_a_non_loopback_address(capsys, monkeypatch) -> None:
-    monkeypatch.delenv("LEDGERLENS_API_KEYS_PATH", raising=False)
+    for name in ("API_KEYS_PATH", "EMBED_SECRET", "EMBED_PUBLIC_KEY_PATH"):
+        monkeypatch.delenv(f"LEDGERLENS_{name}", raising=False)
     assert main(["serve", "--host", "0.0.0.0", "--port", "9"]) == 2
     assert "serves only loopback" in capsys.readouterr().err
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")

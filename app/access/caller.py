@@ -21,11 +21,25 @@ class Caller:
     user: str
     accounts: frozenset[str] | None  # None: any account of the warehouse (local mode)
     may_verify: bool = False  # may mark answers verified (and withdraw their own)
-    mode: str = "local"  # how the user was identified: local, oidc, trusted-header, key
+    mode: str = "local"  # how the user was identified: local, oidc, trusted-header, key, embed
+    page: str | None = None  # an embed token's page, when it names one
+    limit_key: str = (
+        ""  # the API's rate-limit bucket: the key's id, or the token's account and user
+    )
 
     def may_read(self, account: str) -> bool:
         """Whether this caller may read an account's data."""
         return self.accounts is None or account in self.accounts
+
+    @property
+    def only_account(self) -> str | None:
+        """The one account the caller may read, if there is exactly one."""
+        return next(iter(self.accounts)) if self.accounts and len(self.accounts) == 1 else None
+
+    @property
+    def noun(self) -> str:
+        """How a refusal names what the caller presented."""
+        return {"key": "This API key", "embed": "This embed token"}.get(self.mode, "You")
 
     def allowed(self, accounts: list[str]) -> list[str]:
         """The accounts of `accounts` this caller may read, in the same order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
@@ -13,11 +14,14 @@ from fastapi.responses import Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api import problems
+from app.api.auth import Authenticator
+from app.api.embed import install_embed
 from app.api.keys import Caller, KeyPolicy
 from app.api.problems import ApiProblem
 from app.api.rows import rows_csv, rows_json
 from app.api.schemas import ConversationOut, NewConversation, NewMessage, Page, Problem
 from app.api.stream import stream_answer
+from app.api.tokens import EmbedVerifier
 from app.core.answer import Answer, Step
 from app.core.conversation import PageContext
 from app.core.plan import QueryPlan, TimeRange
@@ -27,8 +31,10 @@ from app.pipeline.assistant import Assistant
 from app.router import Router
 from app.store import AppStore, ConversationSummary, StoreError
 
+log = logging.getLogger(__name__)
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": Problem, "content": {problems.MEDIA_TYPE: {}}} for s in (401, 403, 404, 422)
+    s: {"model": Problem, "content": {problems.MEDIA_TYPE: {}}} for s in (401, 403, 404, 422, 429)
 }
 _ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
@@ -41,7 +47,10 @@ _ANSWER: dict[int | str, dict[str, Any]] = {
 }
 
 
-_bearer = HTTPBearer(auto_error=False, description="An API key (`ledgerlens api-key`).")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key (`ledgerlens api-key`) or a signed embed token (`ledgerlens token`).",
+)
 
 
 def _caller(
@@ -61,42 +70,34 @@ def wall_clock() -> datetime:
 
 
 class Api:
-    """The state behind the routes: settings, the router, the app-state store and the keys."""
+    """The state behind the routes: settings, the router, the app-state store and who asks."""
 
     def __init__(
         self,
         settings: Settings,
         router: Router,
         store: AppStore,
-        keys: KeyPolicy | None,
+        auth: Authenticator,
         clock: Callable[[], datetime],
     ) -> None:
         """Keep what every route needs."""
-        self.settings, self.router, self.store, self.keys, self.clock = (
+        self.settings, self.router, self.store, self.auth, self.clock = (
             settings,
             router,
             store,
-            keys,
+            auth,
             clock,
         )
 
     def caller(self, credentials: HTTPAuthorizationCredentials | None) -> Caller:
-        """The caller a request's bearer key stands for; without keys, the one local user."""
-        if self.keys is None:
-            return Caller(user=self.settings.local_user, accounts=None)
-        if credentials is None:
-            raise ApiProblem(
-                401, "An API key is needed: send `Authorization: Bearer <key>`.", "missing-key"
-            )
-        found = self.keys.caller(credentials.credentials)
-        if found is None:
-            raise ApiProblem(401, "The API key is not valid.", "invalid-key")
-        return found
+        """The caller a request's key or embed token stands for; with neither, the local user."""
+        return self.auth.caller(credentials.credentials if credentials else None)
 
     def check_account(self, caller: Caller, account: str) -> None:
         """Refuse (403) an account outside the caller's scope, before saying whether it exists."""
         if not caller.may_read(account):
-            raise ApiProblem(403, f"This API key may not read account {account}.", "account-scope")
+            log.info("refused: %s asked for an account outside its scope", caller.user)
+            raise ApiProblem(403, f"{caller.noun} may not read account {account}.", "account-scope")
 
     def conversation(self, caller: Caller, conversation_id: str) -> ConversationSummary:
         """One of the caller's conversations, on an account they may still read."""
@@ -122,7 +123,7 @@ class Api:
     def request(self, caller: Caller, conv: ConversationSummary, message: NewMessage) -> Request:
         """The pipeline's request: the conversation's account, date and currency, never a body's."""
         as_of = conv.as_of or self._latest_date(conv.account)
-        page = self._page(message.page) if message.page is not None else None
+        page = self._page(caller, message.page) if message.page is not None else None
         history = self.store.load_conversation(
             conv.id, user=caller.user, keep=self.settings.max_conversation_turns
         )
@@ -151,7 +152,11 @@ class Api:
         fresh = self.router.assistant.session.freshness(account)
         return fresh.date() if fresh else self.clock().date()
 
-    def _page(self, page: Page) -> PageContext:
+    def _page(self, caller: Caller, page: Page) -> PageContext:
+        if caller.page is not None and page.name not in ("", caller.page):
+            raise ApiProblem(
+                403, f"{caller.noun} is for the page {caller.page!r}, not {page.name!r}.", "page"
+            )
         model = self.router.assistant.model
         if page.metric not in model.metrics:
             known = ", ".join(sorted(model.metrics))
@@ -161,7 +166,7 @@ class Api:
         time = TimeRange(start=page.period.start, end=page.period.end) if page.period else None
         plan = QueryPlan(metrics=(page.metric,), time=time, filters=tuple(page.filters))
         key = hashlib.sha256(page.model_dump_json().encode()).hexdigest()[:16]
-        return PageContext(name=page.name or "api", plan=plan, key=key)
+        return PageContext(name=page.name or caller.page or "api", plan=plan, key=key)
 
 
 def create_app(
@@ -174,14 +179,16 @@ def create_app(
 ) -> FastAPI:
     """The API over a router and store (opened from the settings unless given).
 
-    Keys come from the `api_keys_path` setting unless given; with none, every request is the
-    one local user (`ledgerlens serve` then binds only to loopback).
+    Keys come from the `api_keys_path` setting unless given, embed tokens are checked with the
+    `embed_secret` or `embed_public_key_path` setting; with neither, every request is the one
+    local user (`ledgerlens serve` then binds only to loopback).
     """
     store = store or AppStore.open(settings)
     router = router or Router(settings, Assistant(settings, store=store))
     if keys is None and settings.api_keys_path is not None:
         keys = KeyPolicy.load(settings.api_keys_path)
-    api = Api(settings, router, store, keys, clock)
+    auth = Authenticator(settings, keys, EmbedVerifier.configured(settings), clock)
+    api = Api(settings, router, store, auth, clock)
     app = FastAPI(
         title="Ledgerlens API",
         version="1",
@@ -189,12 +196,13 @@ def create_app(
         "through the guard and is scoped to the conversation's account.",
     )
     problems.install(app)
+    install_embed(app, settings)
     app.state.api = api
 
     @app.post("/v1/conversations", status_code=201, responses=_ERRORS)
     def start(body: NewConversation, who: Who) -> ConversationOut:
         """Start a conversation on one account; its account, date and currency never change."""
-        account = body.account or settings.default_account
+        account = body.account or who.only_account or settings.default_account
         api.check_account(who, account)
         if router.assistant.session.account_info(account) is None:
             raise ApiProblem(404, f"Unknown account {account}.", "unknown-account")

@@ -89,10 +89,10 @@ class KeyPolicy:
         for entry in self.entries:  # every entry is compared: no early exit to time
             if _matches(key, entry.hash):
                 found = entry
-        return (
-            None
-            if found is None
-            else Caller(user=f"key:{found.id}", accounts=found.accounts, mode="key")
+        if found is None:
+            return None
+        return Caller(
+            user=f"key:{found.id}", accounts=found.accounts, mode="key", limit_key=f"key:{found.id}"
         )
 
 

@@ -22,6 +22,7 @@ _TITLES = {
     405: "Method not allowed",
     406: "Not acceptable",
     422: "Invalid request",
+    429: "Too many requests",
     500: "Internal error",
     503: "Service unavailable",
 }
@@ -30,15 +31,20 @@ _TITLES = {
 class ApiProblem(Exception):
     """An error the API answers with a problem-details body; `kind` names it in `type`."""
 
-    def __init__(self, status: int, detail: str, kind: str = "") -> None:
-        """Keep the status, the message shown to the caller and the problem's short name."""
+    def __init__(
+        self, status: int, detail: str, kind: str = "", headers: dict[str, str] | None = None
+    ) -> None:
+        """Keep the status, the message shown to the caller, the problem's name, extra headers."""
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.kind = kind
+        self.headers = headers or {}
 
 
-def problem(status: int, detail: str, kind: str = "") -> JSONResponse:
+def problem(
+    status: int, detail: str, kind: str = "", headers: dict[str, str] | None = None
+) -> JSONResponse:
     """A problem-details response."""
     body = Problem(
         type=f"/problems/{kind}" if kind else "about:blank",
@@ -46,7 +52,7 @@ def problem(status: int, detail: str, kind: str = "") -> JSONResponse:
         status=status,
         detail=detail,
     )
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = {**({"WWW-Authenticate": "Bearer"} if status == 401 else {}), **(headers or {})}
     return JSONResponse(
         body.model_dump(), status_code=status, media_type=MEDIA_TYPE, headers=headers
     )
@@ -67,7 +73,7 @@ def install(app: FastAPI) -> None:
 
     async def on_problem(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
-        return problem(exc.status, exc.detail, exc.kind)
+        return problem(exc.status, exc.detail, exc.kind, exc.headers)
 
     async def on_invalid(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -1,10 +1,11 @@
-"""`ledgerlens serve` and `ledgerlens api-key`: run the API with uvicorn, issue a scoped key."""
+"""`ledgerlens serve`, `api-key` and `token`: run the API, issue a scoped key or an embed token."""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from app.core.settings import Settings
@@ -13,7 +14,7 @@ DEFAULT_KEYS = Path("state/api-keys.yaml")
 
 
 def add_serve_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """The `serve` and `api-key` subcommands."""
+    """The `serve`, `api-key` and `token` subcommands."""
     serve = sub.add_parser("serve", help="serve the HTTP API (OpenAPI docs at /docs)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -27,6 +28,14 @@ def add_serve_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--file",
         type=Path,
         help=f"policy file (default: the api_keys_path setting, else {DEFAULT_KEYS})",
+    )
+    token = sub.add_parser("token", help="print a signed embed token for one account and user")
+    token.add_argument("--account", required=True, help="the only account the token may read")
+    token.add_argument("--user", required=True, help="who the host page signed in")
+    token.add_argument("--page", help="the host page it is for (optional)")
+    token.add_argument("--ttl", type=int, default=600, help="seconds it lives (default: 600)")
+    token.add_argument(
+        "--private-key", type=Path, help="sign RS256 with this PEM key (default: HS256 secret)"
     )
 
 
@@ -48,7 +57,9 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.warehouse:
         settings = settings.model_copy(update={"warehouse_path": args.warehouse})
-    if settings.api_keys_path is None and not is_loopback(args.host):
+    guarded = settings.api_keys_path is not None or settings.embed_secret is not None
+    guarded = guarded or settings.embed_public_key_path is not None
+    if not guarded and not is_loopback(args.host):
         print(
             f"error: no API keys are configured, so the API serves only loopback, not {args.host}."
             "\nAdd a key with `ledgerlens api-key NAME --account ACCOUNT` and set "
@@ -57,7 +68,7 @@ def run_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     app = create_app(settings)
-    who = "API keys" if settings.api_keys_path else "no keys: the local user, every account"
+    who = "API keys or embed tokens" if guarded else "no keys: the local user, every account"
     print(f"Ledgerlens API: http://{args.host}:{args.port}/docs ({who}; Ctrl-C stops it)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
@@ -79,4 +90,26 @@ def run_api_key(args: argparse.Namespace, settings: Settings) -> int:
         f"shown only now. Serve with LEDGERLENS_API_KEYS_PATH={path}.",
         file=sys.stderr,
     )
+    return 0
+
+
+def run_token(args: argparse.Namespace, settings: Settings) -> int:
+    """Print a signed embed token (the host page's server does the same with its own key)."""
+    from app.api.tokens import mint_token
+
+    now = datetime.now(UTC)  # allowed-clock: CLI edge
+    try:
+        token = mint_token(
+            settings,
+            account=args.account,
+            user=args.user,
+            page=args.page,
+            ttl_s=args.ttl,
+            now=now,
+            private_key=args.private_key,
+        )
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(token)
     return 0

@@ -103,6 +103,40 @@ class Settings(BaseSettings):
         description="Provider name of st.login in `oidc` mode (a section [auth.<name>] of "
         ".streamlit/secrets.toml); empty means the single [auth] provider.",
     )
+    embed_secret: SecretStr | None = Field(
+        None,
+        description="Server secret (32+ characters) that signs and checks HS256 embed tokens "
+        "(`ledgerlens token`); empty with no public key means the API takes no embed tokens.",
+    )
+    embed_public_key_path: Path | None = Field(
+        None,
+        description="PEM public key that checks RS256 embed tokens signed by the host page's "
+        "server; set this or `embed_secret`, not both.",
+    )
+    embed_audience: str = Field(
+        "ledgerlens-api", description="Audience (`aud`) an embed token must name."
+    )
+    embed_issuer: str = Field("ledgerlens", description="Issuer (`iss`) an embed token must name.")
+    embed_max_ttl_s: int = Field(
+        3600,
+        gt=0,
+        description="Longest life (exp - iat, seconds) an embed token may claim; longer ones "
+        "are refused.",
+    )
+    api_rate_per_minute: float = Field(
+        60.0,
+        gt=0,
+        description="Requests per minute one API key or embed token's user may make (the "
+        "refill rate of its token bucket); more get 429 with Retry-After.",
+    )
+    api_rate_burst: int = Field(
+        20, gt=0, description="Requests one API key or embed token's user may make at once."
+    )
+    api_cors_origins: str = Field(
+        "",
+        description="Comma-separated origins (scheme://host:port) whose pages may call the "
+        "API from a browser, e.g. the host page of the embedded assistant; empty: none.",
+    )
     ui_rate_limit_per_minute: int = Field(
         30, gt=0, description="Questions one chat session may ask per minute in the app."
     )
