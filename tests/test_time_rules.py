@@ -15,7 +15,7 @@ from tests.test_timeparse import ROWS
 
 GATED = [r for r in rules() if r.gate]
 # Phrases that reach each gated rule (list head, point, period end, range, n-to, week of, since,
-# the two blocks), next to the table's phrases.
+# the blocks, relative periods, now, last n, grains, the anaphor), next to the table's phrases.
 PHRASES = [
     "Q1 and Q2 2024",
     "January, February & March 2024",
@@ -39,13 +39,27 @@ PHRASES = [
     "up to March",
     "next quarter",
     "following 3 months",
+    "last quarter",
+    "as things stand",
+    "the trailing 12 months",
+    "TTM",
+    "at the end of each month",
+    "broken down by week",
+    "on a monthly basis",
+    "month over month",
+    "MoM",
+    "q/q",
+    "the one before last",
+    "tomorrow",
     *(p.values[0] for p in ROWS),
 ]
 WORDS = sorted(
     word_set(
         "as of at by the end close of from to and or , & - – through until till since starting "
         "beginning week month quarter year eoy eom next coming pre post before after up ending "
-        "Q1 Q2 H1 FY2025 2024 2025 March June 2 15th last this 3 twelve months weeks days"
+        "Q1 Q2 H1 FY2025 2024 2025 March June 2 15th last this 3 twelve months weeks days "
+        "each every per daily monthly over on MoM m/m now currently trailing past prior one "
+        "tomorrow TTM stands"
     )
 )
 
@@ -86,11 +100,17 @@ def test_a_rule_whose_gate_is_absent_is_neither_compiled_nor_searched() -> None:
     assert rule.regex.search("gross volume since January") is not None
 
 
-def test_a_question_without_gates_finds_the_same_time() -> None:
+def test_a_question_without_time_words_opens_no_gate() -> None:
+    assert parse_time("gross volume of acme", date(2025, 7, 15)).range is None
+    assert not any(r.may_match("gross volume of acme") for r in GATED)
+
+
+def test_last_month_opens_only_the_gates_of_rules_that_start_with_last() -> None:
     found = parse_time("gross volume last month", date(2025, 7, 15))
     assert found.range is not None
     assert (found.range.start, found.range.end) == (date(2025, 6, 1), date(2025, 7, 1))
-    assert not any(r.may_match("gross volume last month") for r in GATED)
+    opened = [r.gate for r in GATED if r.may_match("gross volume last month")]
+    assert len(opened) == 2 and all("last" in g for g in opened)
 
 
 @pytest.mark.parametrize("phrase", ["from March to May 2025", "as of Q2 2025", "pre-2024"])

@@ -144,6 +144,7 @@ ATOMS: Final[tuple[_Atom, ...]] = (
         + UNIT1
         + r")(?!\w)",
         resolve_relative,
+        r"(?:this|current|last|previous|prior|past|penultimate)\s",
     ),
     _Atom(
         r"(?P<kind>fiscal\s+|calendar\s+)?(?P<u>" + UNIT1 + r")\s+before\s+(?:the\s+)?last",

@@ -130,7 +130,7 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler, str], ...]] = (
         r"|at\s+(?:present|the\s+moment|this\s+(?:moment|point(?:\s+in\s+time)?))"
         r"|as\s+(?:it|things)\s+stands?)",
         handle_now,
-        "",
+        r"currently|now|present|moment|point|stand",
     ),
     (
         r"(?:(?P<kw>from|between)\s+(?:the\s+)?)?(?P<a>" + PERIOD + r")(?P<conn>\s*[-–—]\s*"
@@ -180,24 +180,38 @@ _COMPOSITE_RULES: Final[tuple[tuple[str, Handler, str], ...]] = (
         r"(?:(?P<kind>fiscal|calendar|full|complete|whole)\s+)?(?P<u>" + UNITS + r")"
         r"(?:\s+(?:period|window))?|(?P<ttm>ttm|ltm|t12m|l12m))",
         handle_last_n,
-        "",
+        r"(?:last|past|previous|prior|trailing|rolling)\s|ttm|ltm|t12m|l12m",
     ),
 )
-_GRAIN_RULES: Final[tuple[tuple[str, Handler], ...]] = (
+_GRAIN_RULES: Final[tuple[tuple[str, Handler, str], ...]] = (
     (
         r"(?:(?:at|as\s+of|on)\s+)?(?:the\s+)?(?:(?:end|close)\s+of\s+(?:each|every)\s+"
         r"(?P<u>week|month|quarter|year)|(?:each|every)\s+(?P<u2>week|month|quarter|year)[\s-]?end)",
         _handle_each_end,
+        r"each|every",
     ),
     (
         r"(?:(?:broken\s+down|grouped|split|bucketed|aggregated|rolled\s+up|summari[sz]ed)\s+)?"
         r"(?:by|per|each|every|for\s+(?:each|every))\s+(?:the\s+)?(?:(?P<kind>fiscal|calendar)\s+)?"
         r"(?P<u>day|week|month|quarter|year|qtr|wk|yr)",
         _handle_grain,
+        r"(?:by|per|each|every)\s",
     ),
-    (r"(?:on\s+an?\s+)?(?P<adj>" + "|".join(_ADJ_GRAIN) + r")(?:\s+basis)?", _handle_grain),
-    (r"(?P<u>day|week|month|quarter|year)[\s-]+(?P<conn>by|over|on)[\s-]+(?P=u)", _handle_grain),
-    (r"(?-i:(?P<abbr>MoM|MOM|QoQ|QOQ|WoW))|(?P<abbr2>[mqw])/(?P=abbr2)", _handle_grain),
+    (
+        r"(?:on\s+an?\s+)?(?P<adj>" + "|".join(_ADJ_GRAIN) + r")(?:\s+basis)?",
+        _handle_grain,
+        "|".join(_ADJ_GRAIN),
+    ),
+    (
+        r"(?P<u>day|week|month|quarter|year)[\s-]+(?P<conn>by|over|on)[\s-]+(?P=u)",
+        _handle_grain,
+        r"[\s-](?:by|over|on)[\s-]",
+    ),
+    (
+        r"(?-i:(?P<abbr>MoM|MOM|QoQ|QOQ|WoW))|(?P<abbr2>[mqw])/(?P=abbr2)",
+        _handle_grain,
+        r"mom|qoq|wow|[mqw]/[mqw]",
+    ),
 )
 _BLOCK_RULES: Final[tuple[tuple[str, str], ...]] = (
     (
@@ -212,7 +226,7 @@ _BLOCK_RULES: Final[tuple[tuple[str, str], ...]] = (
         r"(?:" + UNITS + "|" + PERIOD + ")",
         r"(?:next|coming|upcoming|following)\s",
     ),
-    (r"tomorrow", ""),
+    (r"tomorrow", "tomorrow"),
 )
 
 
@@ -258,7 +272,12 @@ def rules() -> tuple[Rule, ...]:
         _rule(r"(?P<a>" + _YEARLESS + r")(?=" + LIST_SEP + ")", handle_list_head, _LIST_GATE),
         *(_rule(a.core, atom_handler(a.resolve), a.gate) for a in ATOMS),
         *(_rule(core, handle, gate) for core, handle, gate in _COMPOSITE_RULES),
-        *(_rule(core, handle, filler=False) for core, handle in _GRAIN_RULES),
-        _rule(r"the\s+one\s+before(?:\s+(?:last|that))?", _handle_anaphor, filler=False),
+        *(_rule(core, handle, gate, filler=False) for core, handle, gate in _GRAIN_RULES),
+        _rule(
+            r"the\s+one\s+before(?:\s+(?:last|that))?",
+            _handle_anaphor,
+            r"one\s+before",
+            filler=False,
+        ),
         *(_rule(core, _handle_block, gate, filler=False) for core, gate in _BLOCK_RULES),
     )
