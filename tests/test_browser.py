@@ -10,12 +10,9 @@ every page the tests open records its requests: none may leave 127.0.0.1.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -23,6 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.browser_support import CHROMIUM, WAIT_MS, chromium, free_port, stop, wait_healthy
 from tests.ui_reference import (
     GROSS_VOLUME,
     MRR_AT,
@@ -35,21 +33,8 @@ from tests.ui_reference import (
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "reports"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-proxy-server",
-]
 ACCOUNT = "acct_demo_01"
 USER = "dana"  # the app's local user in these tests
-WAIT_MS = 120_000  # how long a wait for the page may hang before failing; not a speed limit
 VIEWPORT = {"width": 1400, "height": 2000}
 
 if not CHROMIUM.exists():
@@ -61,21 +46,6 @@ if not CHROMIUM.exists():
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright (python) is missing")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(url, timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="module")
 def state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The app-state file of the app under test (never the user's)."""
@@ -85,7 +55,7 @@ def state_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def server(demo_path: Path, state_file: Path) -> Iterator[str]:
     """`streamlit run app/ui/main.py` on a free 127.0.0.1 port; yields the base URL."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LEDGERLENS_LLM_API_KEY"):
         env.pop(name, None)
@@ -114,29 +84,18 @@ def server(demo_path: Path, state_file: Path) -> Iterator[str]:
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + WAIT_MS / 1000
-        while not _healthy(f"{base}/_stcore/health"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {REPORTS / 'streamlit.log'}")
-            time.sleep(0.25)
+        wait_healthy(f"{base}/_stcore/health", proc, REPORTS / "streamlit.log")
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium through Playwright (no browser download)."""
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _metric(page: object, label: str) -> str:

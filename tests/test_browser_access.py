@@ -17,22 +17,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import (
-    ARGS,
-    CHROMIUM,
-    REPORTS,
-    ROOT,
-    VIEWPORT,
-    WAIT_MS,
-    _free_port,
-    _healthy,
-)
+from tests.browser_support import CHROMIUM, WAIT_MS, chromium, free_port, stop, wait_healthy
+from tests.test_browser import REPORTS, ROOT, VIEWPORT
 
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright (python) is missing")
 
@@ -121,7 +112,7 @@ def app_port(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     tmp = tmp_path_factory.mktemp("access")
     policy = tmp / "access.yaml"
     policy.write_text(POLICY)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
     for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "LEDGERLENS_LLM_API_KEY"):
         env.pop(name, None)
@@ -141,29 +132,19 @@ def app_port(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
     log = (REPORTS / "streamlit-access.log").open("w")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + WAIT_MS / 1000
-        while not _healthy(f"http://127.0.0.1:{port}/_stcore/health"):
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start; see {REPORTS / 'streamlit-access.log'}")
-            time.sleep(0.25)
+        health = f"http://127.0.0.1:{port}/_stcore/health"
+        wait_healthy(health, proc, REPORTS / "streamlit-access.log")
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     """Headless Debian Chromium through Playwright (no browser download)."""
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _accounts(page: object) -> tuple[str, list[str]]:

@@ -13,14 +13,14 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from tests.test_browser import ARGS, CHROMIUM, REPORTS, ROOT, WAIT_MS, _free_port, _healthy
+from tests.browser_support import CHROMIUM, WAIT_MS, chromium, free_port, stop, wait_healthy
+from tests.test_browser import REPORTS, ROOT
 
 if not CHROMIUM.exists():
     pytest.skip("Debian's Chromium is not installed at /usr/bin/chromium", allow_module_level=True)
@@ -47,19 +47,18 @@ _WATCH = """() => {
 def _start(cmd: list[str], env: dict[str, str], health: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("w") as out:  # the child keeps its own copy of the file descriptor
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + WAIT_MS / 1000
-    while not _healthy(health):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"{cmd[2]} did not start; see {log}")
-        time.sleep(0.25)
+    try:
+        wait_healthy(health, proc, log)
+    except BaseException:
+        stop(proc)
+        raise
     return proc
 
 
 @pytest.fixture(scope="module")
 def host(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The API and the sample host page on two free loopback ports; yields the page's URL."""
-    api_port, host_port = _free_port(), _free_port()
+    api_port, host_port = free_port(), free_port()
     visitor = ["--account", "acct_demo_01", "--user", "dana", "--port", str(host_port)]
     api, page = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{host_port}"
     env = {k: v for k, v in os.environ.items() if "PROXY" not in k.upper()}
@@ -93,20 +92,14 @@ def host(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield page
     finally:
         for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+    """Headless Debian Chromium through Playwright (no browser download)."""
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def _ask(page: object, question: str, n: int) -> object:
