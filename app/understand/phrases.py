@@ -38,6 +38,7 @@ class _Tokens(NamedTuple):
     spans: list[tuple[int, int]]
     keys: list[str]
     words: list[bool]
+    distinct: frozenset[str]  # the keys as a set: most tables share no first word with a text
 
 
 _CUT: dict[str, _Tokens] = {}
@@ -73,7 +74,7 @@ def _cut(text: str) -> _Tokens:
         token = m.group()
         keys.append(token.lower() if token.isascii() else _key(token))
         words.append(m.lastindex == 1)
-    found = _Tokens(spans, keys, words)
+    found = _Tokens(spans, keys, words, frozenset(keys))
     if len(_CUT) >= _SEEN_MAX:
         _CUT.clear()
     _CUT[text] = found
@@ -110,15 +111,17 @@ class PhraseTable:
         self._regex: re.Pattern[str] | None = None
         self._trie: _Trie = {}
         self._seen: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._first: frozenset[str] = frozenset()  # the first token of every phrase
         if not all(_plain(p) for p in unique):
             self._regex = _regex(unique)
             return
         for phrase in unique:
-            spans, keys, _ = _cut(phrase)
+            spans, keys, _, _ = _cut(phrase)
             node = self._trie.setdefault(keys[0], {})
             for k in range(1, len(keys)):
                 node = node.setdefault((spans[k][0] > spans[k - 1][1], keys[k]), {})
             node[_END] = {}
+        self._first = frozenset(k for k in self._trie if isinstance(k, str))
 
     def spans(self, text: str) -> tuple[tuple[int, int], ...]:
         """The (start, end) of each non-overlapping match, left to right, the longest at a start.
@@ -137,8 +140,10 @@ class PhraseTable:
         if self._regex is not None:
             yield from (m.span() for m in self._regex.finditer(text))
             return
-        spans, keys, words = _cut(text)
+        spans, keys, words, distinct = _cut(text)
         trie, n, k = self._trie, len(spans), 0
+        if distinct.isdisjoint(self._first):
+            return  # no phrase of the table starts with any of the text's tokens
         while k < n:
             node = trie.get(keys[k])
             if node is None or (
