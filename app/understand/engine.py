@@ -25,7 +25,8 @@ from app.semantic.model import SemanticModel
 from app.understand.aggregates import read_aggregate, read_aggregate_metric, read_time_parts
 from app.understand.followup import edit_plan
 from app.understand.leftovers import read_leftovers
-from app.understand.lists import list_plan, read_listing
+from app.understand.list_plan import list_plan
+from app.understand.lists import read_listing
 from app.understand.readers import (
     read_chart,
     read_comparison,
