@@ -1,0 +1,138 @@
+"""Read a delivered table's files: their columns, types and row counts, and the SQL that loads them.
+
+Parquet files are described one by one (a truncated or damaged file is named); Sigma CSV files are
+read as text, and every typed column is test-cast so a value that does not convert is named with
+its table, column and file before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from app.ingest.delivery import Delivery
+from app.ingest.schema import IngestError, Problem, compare, expected_columns
+from app.semantic.catalog import TENANT_COLUMN
+
+
+def quote(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _reader(kind: str, files: list[str]) -> str:
+    """The DuckDB table function reading these files as delivered."""
+    listing = "[" + ", ".join(quote(f) for f in files) + "]"
+    if kind == "sigma-csv":
+        return f"read_csv({listing}, header = true, all_varchar = true, union_by_name = true)"
+    return f"read_parquet({listing}, union_by_name = true)"
+
+
+@dataclass
+class TableSeen:
+    """What the files of one delivered table hold: columns by name, rows, and mismatches."""
+
+    table: str
+    kind: str
+    files: list[str]
+    columns: dict[str, str] = field(default_factory=dict)
+    rows: int = 0
+    extra: list[str] = field(default_factory=list)
+    found: list[Problem] = field(default_factory=list)
+
+    @property
+    def has_tenant(self) -> bool:
+        """Whether the delivered table carries the merchant_id column."""
+        return TENANT_COLUMN in {c.lower() for c in self.columns}
+
+    def problems(self, *, single_account: bool) -> list[Problem]:
+        """Schema mismatches of every file of the table against the DDL."""
+        return [p for p in self.found if not (single_account and p.column == TENANT_COLUMN)]
+
+
+def _describe(conn: duckdb.DuckDBPyConnection, kind: str, file: str) -> tuple[dict[str, str], int]:
+    """Columns (name to DuckDB type) and row count of one delivered file."""
+    what = "Parquet" if kind == "data-pipeline" else "CSV"
+    try:
+        cols = conn.execute(f"DESCRIBE SELECT * FROM {_reader(kind, [file])}").fetchall()
+        row = conn.execute(f"SELECT count(*) FROM {_reader(kind, [file])}").fetchone()
+    except duckdb.Error as err:
+        reason = str(err).splitlines()[0]
+        raise IngestError(
+            f"{file} is not a readable {what} file (truncated or damaged: {reason}). Nothing was "
+            "imported and the current warehouse is unchanged; download the delivery again or "
+            "import an earlier complete run."
+        ) from err
+    return {str(c[0]): str(c[1]) for c in cols}, int(row[0]) if row else 0
+
+
+def _bad_values(
+    conn: duckdb.DuckDBPyConnection, seen: TableSeen, file: str, columns: dict[str, str]
+) -> list[Problem]:
+    """Typed DDL columns of a CSV file holding a value that does not cast (with a sample)."""
+    lowered = {c.lower(): c for c in columns}
+    typed = [
+        (lowered[c.lower()], c, t)
+        for c, t in expected_columns()[seen.table]
+        if t != "VARCHAR" and c.lower() in lowered
+    ]
+    if not typed:
+        return []
+    parts = [
+        f"any_value({ident(src)}) FILTER (WHERE {ident(src)} IS NOT NULL "
+        f"AND TRY_CAST({ident(src)} AS {t}) IS NULL)"
+        for src, _, t in typed
+    ]
+    row = conn.execute(f"SELECT {', '.join(parts)} FROM {_reader(seen.kind, [file])}").fetchone()
+    return [
+        Problem(seen.table, col, t, f"text such as {value!r}", file)
+        for (_, col, t), value in zip(typed, row or (), strict=True)
+        if value is not None
+    ]
+
+
+def inspect_table(conn: duckdb.DuckDBPyConnection, delivery: Delivery, table: str) -> TableSeen:
+    """Describe every file of a delivered table and compare it with the DDL."""
+    seen = TableSeen(table, delivery.kind, delivery.tables[table])
+    for file in seen.files:
+        columns, rows = _describe(conn, delivery.kind, file)
+        seen.rows += rows
+        seen.columns = seen.columns or columns
+        tenant = TENANT_COLUMN in {c.lower() for c in columns}
+        if delivery.kind == "sigma-csv":
+            typed = {c: "VARCHAR" for c in columns}  # text; each value is test-cast below
+            problems, extra = compare(table, typed, file, single_account=not tenant)
+            problems = [p for p in problems if p.found == "missing"]
+            problems += _bad_values(conn, seen, file, columns)
+        else:
+            problems, extra = compare(table, columns, file, single_account=not tenant)
+        seen.found += problems
+        seen.extra = sorted(set(seen.extra) | set(extra))
+    return seen
+
+
+def select_sql(seen: TableSeen, account: str | None) -> str:
+    """`INSERT ... SELECT` loading the table: DDL columns, cast; merchant_id filled or filtered."""
+    lowered = {c.lower(): (c, t) for c, t in seen.columns.items()}
+    names, exprs = [], []
+    for column, kind in expected_columns()[seen.table]:
+        names.append(ident(column))
+        if column == TENANT_COLUMN and not seen.has_tenant:
+            exprs.append(quote(account or ""))
+            continue
+        src, found = lowered[column.lower()]
+        same = found == kind and seen.kind != "sigma-csv"
+        exprs.append(ident(src) if same else f"CAST({ident(src)} AS {kind})")
+    where = ""
+    if seen.has_tenant and account:
+        where = f" WHERE {ident(lowered[TENANT_COLUMN][0])} = {quote(account)}"
+    return (
+        f"INSERT INTO {ident(seen.table)} ({', '.join(names)}) "
+        f"SELECT {', '.join(exprs)} FROM {_reader(seen.kind, seen.files)}{where}"
+    )
