@@ -170,6 +170,8 @@ def import_delivery(
         summary.checksum = content_checksum(conn)
         latest = conn.execute("SELECT max(created) FROM balance_transactions").fetchone()
         summary.data_through = str(latest[0]) if latest and latest[0] is not None else None
+        if not summary.run and summary.data_through:  # Sigma CSVs carry no run date
+            summary.run = summary.data_through[:10]
         conn.execute("CHECKPOINT")
         conn.close()
         os.replace(tmp, into)

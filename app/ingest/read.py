@@ -72,6 +72,13 @@ def _describe(conn: duckdb.DuckDBPyConnection, kind: str, file: str) -> tuple[di
     return {str(c[0]): str(c[1]) for c in cols}, int(row[0]) if row else 0
 
 
+def _not_a(column: str, kind: str) -> str:
+    """SQL true when a text value is not a `kind`; integers must be digits (DuckDB rounds 12.50)."""
+    if kind == "BIGINT":
+        return f"NOT regexp_full_match({ident(column)}, '\\s*[+-]?[0-9]+\\s*')"
+    return f"TRY_CAST({ident(column)} AS {kind}) IS NULL"
+
+
 def _bad_values(
     conn: duckdb.DuckDBPyConnection, seen: TableSeen, file: str, columns: dict[str, str]
 ) -> list[Problem]:
@@ -85,8 +92,7 @@ def _bad_values(
     if not typed:
         return []
     parts = [
-        f"any_value({ident(src)}) FILTER (WHERE {ident(src)} IS NOT NULL "
-        f"AND TRY_CAST({ident(src)} AS {t}) IS NULL)"
+        f"any_value({ident(src)}) FILTER (WHERE {ident(src)} IS NOT NULL AND {_not_a(src, t)})"
         for src, _, t in typed
     ]
     row = conn.execute(f"SELECT {', '.join(parts)} FROM {_reader(seen.kind, [file])}").fetchone()
