@@ -8,6 +8,7 @@ its table, column and file before anything is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 
@@ -56,12 +57,11 @@ class TableSeen:
         return [p for p in self.found if not (single_account and p.column == TENANT_COLUMN)]
 
 
-def _describe(conn: duckdb.DuckDBPyConnection, kind: str, file: str) -> tuple[dict[str, str], int]:
-    """Columns (name to DuckDB type) and row count of one delivered file."""
+def _scan(conn: duckdb.DuckDBPyConnection, kind: str, file: str, sql: str) -> list[Any]:
+    """Run `sql` (with `{reader}` for the file) and name the file if it cannot be read."""
     what = "Parquet" if kind == "data-pipeline" else "CSV"
     try:
-        cols = conn.execute(f"DESCRIBE SELECT * FROM {_reader(kind, [file])}").fetchall()
-        row = conn.execute(f"SELECT count(*) FROM {_reader(kind, [file])}").fetchone()
+        return conn.execute(sql.format(reader=_reader(kind, [file]))).fetchall()
     except duckdb.Error as err:
         reason = str(err).splitlines()[0]
         raise IngestError(
@@ -69,7 +69,6 @@ def _describe(conn: duckdb.DuckDBPyConnection, kind: str, file: str) -> tuple[di
             "imported and the current warehouse is unchanged; download the delivery again or "
             "import an earlier complete run."
         ) from err
-    return {str(c[0]): str(c[1]) for c in cols}, int(row[0]) if row else 0
 
 
 def _not_a(column: str, kind: str) -> str:
@@ -79,46 +78,49 @@ def _not_a(column: str, kind: str) -> str:
     return f"TRY_CAST({ident(column)} AS {kind}) IS NULL"
 
 
-def _bad_values(
+def _count_and_check(
     conn: duckdb.DuckDBPyConnection, seen: TableSeen, file: str, columns: dict[str, str]
-) -> list[Problem]:
-    """Typed DDL columns of a CSV file holding a value that does not cast (with a sample)."""
-    lowered = {c.lower(): c for c in columns}
-    typed = [
-        (lowered[c.lower()], c, t)
-        for c, t in expected_columns()[seen.table]
-        if t != "VARCHAR" and c.lower() in lowered
-    ]
-    if not typed:
-        return []
+) -> tuple[int, list[Problem]]:
+    """Rows of a file and, for CSV in the same scan, its values that do not convert (a sample)."""
+    typed: list[tuple[str, str, str]] = []
+    if seen.kind == "sigma-csv":
+        lowered = {c.lower(): c for c in columns}
+        typed = [
+            (lowered[c.lower()], c, t)
+            for c, t in expected_columns()[seen.table]
+            if t != "VARCHAR" and c.lower() in lowered
+        ]
     parts = [
         f"any_value({ident(src)}) FILTER (WHERE {ident(src)} IS NOT NULL AND {_not_a(src, t)})"
         for src, _, t in typed
     ]
-    row = conn.execute(f"SELECT {', '.join(parts)} FROM {_reader(seen.kind, [file])}").fetchone()
-    return [
+    row = _scan(conn, seen.kind, file, f"SELECT {', '.join(['count(*)', *parts])} FROM {{reader}}")
+    rows, *values = row[0]
+    problems = [
         Problem(seen.table, col, t, f"text such as {value!r}", file)
-        for (_, col, t), value in zip(typed, row or (), strict=True)
+        for (_, col, t), value in zip(typed, values, strict=True)
         if value is not None
     ]
+    return int(rows), problems
 
 
 def inspect_table(conn: duckdb.DuckDBPyConnection, delivery: Delivery, table: str) -> TableSeen:
     """Describe every file of a delivered table and compare it with the DDL."""
     seen = TableSeen(table, delivery.kind, delivery.tables[table])
     for file in seen.files:
-        columns, rows = _describe(conn, delivery.kind, file)
-        seen.rows += rows
+        described = _scan(conn, delivery.kind, file, "DESCRIBE SELECT * FROM {reader}")
+        columns = {str(c[0]): str(c[1]) for c in described}
         seen.columns = seen.columns or columns
         tenant = TENANT_COLUMN in {c.lower() for c in columns}
         if delivery.kind == "sigma-csv":
             typed = {c: "VARCHAR" for c in columns}  # text; each value is test-cast below
             problems, extra = compare(table, typed, file, single_account=not tenant)
             problems = [p for p in problems if p.found == "missing"]
-            problems += _bad_values(conn, seen, file, columns)
         else:
             problems, extra = compare(table, columns, file, single_account=not tenant)
-        seen.found += problems
+        rows, bad = _count_and_check(conn, seen, file, columns)
+        seen.rows += rows
+        seen.found += problems + bad
         seen.extra = sorted(set(seen.extra) | set(extra))
     return seen
 
