@@ -77,6 +77,10 @@ def test_account_flag_on_a_multi_account_delivery_keeps_that_account(
     target = tmp_path / "kept.duckdb"
     import_delivery(deliveries["pipeline"], target, account=ACCOUNT)
     assert checksums(target) == checksums(demo_path, ACCOUNT)
+    before = checksums(target)
+    with pytest.raises(IngestError, match="no balance transactions of account acct_nope; it has"):
+        import_delivery(deliveries["pipeline"], target, account="acct_nope")
+    assert checksums(target) == before
 
 
 def test_same_delivery_twice_gives_the_same_checksum(
@@ -116,6 +120,30 @@ def test_test_mode_and_mode_above_date_layout(deliveries: dict[str, Path], tmp_p
         find_delivery(str(source))
     found = find_delivery(str(source), "test")
     assert (found.run, found.mode, len(found.tables)) == ("20251231", "test", 28)
+
+
+def test_converting_types_keep_exact_values_and_utc(
+    deliveries: dict[str, Path], demo_path: Path, tmp_path: Path
+) -> None:
+    """Timestamps with a time zone become naive UTC; narrower integers widen; extras dropped."""
+    source = tmp_path / "d"
+    shutil.copytree(deliveries["pipeline"], source)
+    path = source / "2025-12-31" / "livemode" / "charges" / "part-00000.parquet"
+    with duckdb.connect() as conn:
+        conn.execute("SET TimeZone = 'America/New_York'")
+        conn.execute(
+            "COPY (SELECT * REPLACE (timezone('UTC', created) AS created, "
+            "CAST(amount AS INTEGER) AS amount), 'x' AS shipping_carrier "
+            f"FROM read_parquet('{path}')) TO '{path}.new' (FORMAT parquet)"
+        )
+        described = conn.execute(
+            f"DESCRIBE SELECT created, amount FROM read_parquet('{path}.new')"
+        ).fetchall()
+    assert [r[1] for r in described] == ["TIMESTAMP WITH TIME ZONE", "INTEGER"]
+    Path(f"{path}.new").replace(path)
+    summary = import_delivery(source, tmp_path / "w.duckdb")
+    assert summary.tables["charges"].dropped_columns == ["shipping_carrier"]
+    assert checksums(tmp_path / "w.duckdb") == checksums(demo_path)
 
 
 def test_missing_accounts_table_is_derived_and_said(

@@ -13,11 +13,13 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.errors import AssistantError
 from app.core.settings import Settings
-from app.ingest.load import ImportSummary, OnTable, import_delivery
-from app.ingest.schema import expected_columns
+
+if TYPE_CHECKING:  # the import machinery loads only when `data import` runs (CLI start-up)
+    from app.ingest.load import ImportSummary, OnTable
 
 EXIT_OK, EXIT_USER = 0, 2
 EXPORT_FORMATS = ("data-pipeline", "sigma-csv")
@@ -59,7 +61,7 @@ def _progress(enabled: bool, total: int) -> Iterator[OnTable | None]:
 def _print_summary(s: ImportSummary) -> None:
     from rich.console import Console
 
-    out = Console()
+    out = Console(highlight=False)
     out.print(
         f"Imported {len(s.tables)} tables ({s.total_rows:,} rows) from the {s.kind} delivery "
         f"{s.run or '(no run date)'} ({s.mode} mode) into {s.warehouse} in {s.seconds:.1f} s "
@@ -79,6 +81,9 @@ def _print_summary(s: ImportSummary) -> None:
 
 def run_import(args: argparse.Namespace) -> int:
     """Run `data import`; print progress and a summary (or JSON)."""
+    from app.ingest.load import import_delivery
+    from app.ingest.schema import expected_columns
+
     into = args.into or Settings().warehouse_path
     try:
         with _progress(not args.json and sys.stdout.isatty(), len(expected_columns())) as cb:

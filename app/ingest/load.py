@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from app.core.resources import ddl_dir
 from app.ingest.delivery import Delivery, find_delivery, is_remote
 from app.ingest.derive import broken_books, content_checksum, post_load
-from app.ingest.read import TableSeen, inspect_table, select_sql
+from app.ingest.read import TableSeen, accounts_in, inspect_table, select_sql
 from app.ingest.schema import REQUIRED, IngestError, Problem, expected_columns, report
 from app.semantic.catalog import TENANT_COLUMN
 
@@ -108,6 +108,13 @@ def _check(
             "This delivery has no merchant_id column (a single-account delivery); say which "
             "account it is with --account acct_..."
         )
+    if account and not single:  # keep one account of several: it must be there
+        known = accounts_in(conn, found["balance_transactions"])
+        if account not in known:
+            raise IngestError(
+                f"The delivery has no balance transactions of account {account}; it has "
+                f"{', '.join(known) or 'none'}. Nothing was imported."
+            )
     return found, single
 
 
@@ -172,6 +179,8 @@ def import_delivery(
         summary.checksum = content_checksum(conn)
         latest = conn.execute("SELECT max(created) FROM balance_transactions").fetchone()
         summary.data_through = str(latest[0]) if latest and latest[0] is not None else None
+        if summary.data_through is None:
+            summary.warnings.append("The delivery has no balance transactions: answers are empty.")
         if not summary.run and summary.data_through:  # Sigma CSVs carry no run date
             summary.run = summary.data_through[:10]
         conn.execute("CHECKPOINT")

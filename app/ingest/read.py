@@ -125,6 +125,15 @@ def inspect_table(conn: duckdb.DuckDBPyConnection, delivery: Delivery, table: st
     return seen
 
 
+def accounts_in(conn: duckdb.DuckDBPyConnection, seen: TableSeen) -> list[str]:
+    """The merchant ids a delivered table (with merchant_id) has rows for."""
+    column = next(c for c in seen.columns if c.lower() == TENANT_COLUMN)
+    rows = conn.execute(
+        f"SELECT DISTINCT {ident(column)} FROM {_reader(seen.kind, seen.files)} ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows if r[0] is not None]
+
+
 def select_sql(seen: TableSeen, account: str | None) -> str:
     """`INSERT ... SELECT` loading the table: DDL columns, cast; merchant_id filled or filtered."""
     lowered = {c.lower(): (c, t) for c, t in seen.columns.items()}
