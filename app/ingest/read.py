@@ -28,11 +28,12 @@ def ident(name: str) -> str:
 
 
 def _reader(kind: str, files: list[str]) -> str:
-    """The DuckDB table function reading these files as delivered."""
+    """The DuckDB table function reading these files as delivered (columns matched by name)."""
     listing = "[" + ", ".join(quote(f) for f in files) + "]"
+    union = ", union_by_name = true" if len(files) > 1 else ""  # it costs a sniff of every file
     if kind == "sigma-csv":
-        return f"read_csv({listing}, header = true, all_varchar = true, union_by_name = true)"
-    return f"read_parquet({listing}, union_by_name = true)"
+        return f"read_csv({listing}, header = true, all_varchar = true{union})"
+    return f"read_parquet({listing}{union})"
 
 
 @dataclass
