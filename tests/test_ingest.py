@@ -146,6 +146,28 @@ def test_converting_types_keep_exact_values_and_utc(
     assert checksums(tmp_path / "w.duckdb") == checksums(demo_path)
 
 
+def test_table_split_over_files_in_subfolders(
+    deliveries: dict[str, Path], demo_path: Path, tmp_path: Path
+) -> None:
+    """Several part files per table, nested folders, columns in another order: same contents."""
+    source = tmp_path / "d"
+    shutil.copytree(deliveries["pipeline"], source)
+    folder = source / "2025-12-31" / "livemode" / "charges"
+    whole = folder / "part-00000.parquet"
+    with duckdb.connect() as conn:
+        for i, account in enumerate(("acct_demo_01", "acct_demo_02", "acct_demo_03")):
+            (folder / f"merchant={i}").mkdir()
+            order = "SELECT * EXCLUDE (id), id" if i else "SELECT *"
+            conn.execute(
+                f"COPY ({order} FROM read_parquet('{whole}') WHERE merchant_id = '{account}') "
+                f"TO '{folder / f'merchant={i}' / 'part-0.parquet'}' (FORMAT parquet)"
+            )
+    whole.unlink()
+    summary = import_delivery(source, tmp_path / "w.duckdb")
+    assert checksums(tmp_path / "w.duckdb") == checksums(demo_path)
+    assert summary.tables["charges"].rows == checksums(demo_path)["charges"][0]
+
+
 def test_missing_accounts_table_is_derived_and_said(
     deliveries: dict[str, Path], tmp_path: Path
 ) -> None:
