@@ -91,6 +91,13 @@ def test_same_delivery_twice_gives_the_same_checksum(
     second = import_delivery(deliveries["pipeline"], target)
     assert first.checksum == second.checksum
     assert [p.name for p in tmp_path.iterdir()] == ["w.duckdb"]  # no temporary file left
+    link = tmp_path / "link.duckdb"
+    link.symlink_to(tmp_path / "w.duckdb")
+    import_delivery(deliveries["pipeline"], link)  # imports into the file the link names
+    assert link.is_symlink() and sorted(p.name for p in tmp_path.iterdir()) == [
+        "link.duckdb",
+        "w.duckdb",
+    ]
 
 
 def test_latest_complete_run_is_chosen_and_refresh_replaces(

@@ -130,6 +130,8 @@ def import_delivery(
     started = time.perf_counter()
     delivery = find_delivery(str(source), mode)
     into = Path(into)
+    if into.is_symlink():  # replace the file the link points at, not the link
+        into = into.resolve()
     with _building(into) as tmp, duckdb.connect(str(tmp)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         if is_remote(delivery.source):
