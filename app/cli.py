@@ -1,4 +1,4 @@
-"""Command line: `ledgerlens ask`, `sql` and `data build`, thin over the core."""
+"""Command line: `ledgerlens ask`, `sql` and `data build|import|export`, thin over the core."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from app.core.conversation import Conversation
 from app.core.errors import AssistantError, ExecutionError, GuardError, WarehouseMissing
 from app.core.request import Request
 from app.core.settings import Settings
+from app.ingest.commands import EXPORT_FORMATS, add_import_parser, run_delivery_export, run_import
 from app.llm.commands import add_llm_parser, run_llm
 from app.llm.local import use_local_llm
 from app.run.options import add_engine_arguments, apply_engine
@@ -72,10 +73,17 @@ def _parser(with_eval: bool = True) -> argparse.ArgumentParser:
     build.add_argument("--end", type=date.fromisoformat, default=date(2025, 12, 31))
     build.add_argument("--out", type=Path, default=Path("warehouse/demo.duckdb"))
     build.add_argument("--quiet", action="store_true", help="no progress bar")
-    export = dsub.add_parser("export", help="write every warehouse table as Parquet + manifest")
-    export.add_argument("--format", choices=["parquet"], default="parquet")
-    export.add_argument("--out", type=Path, required=True, help="directory for the export")
+    export = dsub.add_parser(
+        "export",
+        help="write the warehouse as Parquet + manifest, or as "
+        "a Stripe delivery (data-pipeline, sigma-csv)",
+    )
+    export.add_argument("--format", choices=["parquet", *EXPORT_FORMATS], default="parquet")
+    export.add_argument("target", nargs="?", type=Path, help="directory for the export")
+    export.add_argument("--out", type=Path, help="directory for the export (same as TARGET)")
     export.add_argument("--warehouse", type=Path, help="DuckDB warehouse file to export")
+    export.add_argument("--single-account", help="delivery of this account only, no merchant_id")
+    add_import_parser(dsub)  # data import (app/ingest/commands.py)
     add_store_parsers(sub)  # history, feedback, verified, share (app/store_cli.py)
     add_llm_parser(sub)
     add_serve_parsers(sub)  # serve, api-key, token (app/api/serve.py)
@@ -100,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(with_eval=argv[:1] == ["eval"]).parse_args(argv)
     try:
         if args.command == "data":
+            if args.data_command == "import":
+                return run_import(args)
             return _export(args) if args.data_command == "export" else _build(args)
         if args.command == "eval":
             from evals.cli import run_eval
@@ -149,6 +159,15 @@ def _build(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from app.run.export import export_parquet
 
+    out = args.out or args.target
+    if out is None:
+        print(
+            "error: say where to export: ledgerlens data export [--format F] OUT", file=sys.stderr
+        )
+        return EXIT_USER
+    if args.format in EXPORT_FORMATS:
+        return run_delivery_export(args, out)
+    args.out = out
     warehouse = args.warehouse or Settings().warehouse_path
     manifest = export_parquet(warehouse, args.out)
     files = sum(len(t.files) for t in manifest.tables.values())

@@ -9,6 +9,9 @@ The large warehouse (4M customers, ~21M balance transactions) is built once into
 warehouse/large.duckdb (git-ignored, ~25 GB, ~13 min on 2 cores) and reused; a full run builds it
 if it is missing.
 
+`import` measures `data import` against DuckDB's own `COPY ... FROM` of the same files on the
+demo; full mode adds the large warehouse's Parquet export.
+
 Run: python -m benchmarks.run_all [--quick] [--only engine,sql,...] [--out benchmarks/RESULTS.md]
 """
 
@@ -38,6 +41,7 @@ SECTIONS = (
     ("spark", "DuckDB vs Spark (same questions)"),
     ("cli", "8. One-shot CLI start-up (issue 13)"),
     ("api", "9. HTTP API under concurrent load (issue 15)"),
+    ("import", "10. Importing a Stripe delivery vs DuckDB's COPY FROM (issue 16)"),
 )
 
 
@@ -61,6 +65,8 @@ def _args(name: str, quick: bool) -> list[str] | None:
         return ["--runs", "7"] if quick else []
     if name == "api":
         return ["--clients", "20", "--duration", "15" if quick else "60"]
+    if name == "import":  # full mode adds the large warehouse's Parquet export when it exists
+        return ["--runs", "1"] if quick else ["--runs", "3", "--large"]
     return []
 
 

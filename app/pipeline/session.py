@@ -28,6 +28,7 @@ class Session:
         self._values: dict[str, dict[str, dict[str, str]]] = {}
         self._fresh: dict[str, datetime | None] = {}
         self._rates_end: dict[str, date | None] = {}
+        self._generation = getattr(self.executor, "generation", 0)
 
     def account(self, request: Request) -> str:
         """The account a request is for: its own, else the `default_account` setting."""
@@ -47,8 +48,17 @@ class Session:
         """Guard then execute SQL for an account (the only path to the warehouse)."""
         return self.executor.run(self.guard(sql, account), max_rows=max_rows)
 
+    def _follow_file(self) -> None:
+        """Drop the cached lookups when the warehouse reopened a newly imported file."""
+        generation = getattr(self.executor, "generation", 0)
+        if generation != self._generation:
+            self._generation = generation
+            for cache in (self._accounts, self._values, self._fresh, self._rates_end):
+                cache.clear()
+
     def account_info(self, account: str) -> AccountInfo | None:
         """Time zone, currency and name of an account (None when it does not exist)."""
+        self._follow_file()
         if account not in self._accounts:
             res = self.run_sql(
                 "SELECT id, settings_dashboard_timezone, default_currency, business_profile_name "
@@ -65,12 +75,14 @@ class Session:
 
     def freshness(self, account: str) -> datetime | None:
         """Latest loaded balance-transaction time of the account (the warehouse is read-only)."""
+        self._follow_file()
         if account not in self._fresh:
             self._fresh[account] = self.executor.freshness(account)
         return self._fresh[account]
 
     def rates_end(self, account: str) -> date | None:
         """The last day an exchange rate applies to (a rate applies to the day after its date)."""
+        self._follow_file()
         if account not in self._rates_end:
             res = self.run_sql(
                 "SELECT max(CAST(date AS DATE)) + 1 FROM exchange_rates_from_usd", account
@@ -81,6 +93,7 @@ class Session:
 
     def data_values(self, account: str) -> dict[str, dict[str, str]]:
         """Plan and product names of the account, so the engine recognises them as filters."""
+        self._follow_file()
         if account not in self._values:
             plans = self.run_sql(
                 "SELECT DISTINCT nickname FROM prices WHERE nickname IS NOT NULL", account

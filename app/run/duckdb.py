@@ -15,6 +15,12 @@ Spilling to disk beside the warehouse is capped at `memory_limit`. Rows are fetc
 so `truncated` is known, not guessed. DECIMAL values stay `Decimal` (exact money); a value Python
 cannot hold (an interval of 10⁸ years) is an `ExecutionError`, not a crash.
 
+Hot pick-up: before each query the executor compares the warehouse file's identity (device, inode,
+size, mtime) with the one it opened; when `ledgerlens data import` has swapped a new file in (an
+`os.replace`), it opens the new file and bumps `generation` (the session drops its cached lookups
+on that). It does so when no query is running (DuckDB keeps one database per path in a process,
+so the old connection is closed first); until then queries keep answering from the old file.
+
 Timestamps: the warehouse stores naive UTC `TIMESTAMP`s. A `TIMESTAMP WITH TIME ZONE` result
 (e.g. from `AT TIME ZONE`) needs `pytz` to become Python values; when it is missing the
 run fails with an `ExecutionError` asking for a cast to `TIMESTAMP`, so compiled SQL should return
@@ -58,6 +64,15 @@ def connection_config(settings: Settings) -> dict[str, str | bool | int | float 
 
 _GRACE_S = 0.5  # how long an interrupted query may take to notice before the caller moves on
 _NUDGE_S = 0.05  # how often the interrupt is sent again: DuckDB drops one sent before the start
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    """What tells one warehouse file from the next one swapped in at the same path."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _interrupt(cursor: duckdb.DuckDBPyConnection) -> None:
@@ -138,12 +153,43 @@ class Executor:
         self.settings = settings
         self._lock = threading.Lock()
         self._stragglers: set[_Run] = set()  # timed out, still running: interrupted until they end
+        self._runs: set[_Run] = set()  # started and maybe still running
+        self._generation = 0  # bumped each time a new file at the same path is opened
+        self._identity: tuple[int, int, int, int] | None = _identity(path)
         try:
             self._conn = duckdb.connect(
                 str(path), read_only=True, config=connection_config(settings)
             )
         except duckdb.Error as err:
             raise ExecutionError(_open_failure(path, err)) from err
+
+    @property
+    def generation(self) -> int:
+        """How many newly imported files at the same path were opened (checks the file now)."""
+        with self._lock:
+            self._follow_file()
+            return self._generation
+
+    def _follow_file(self) -> None:
+        """Open the file now at the path if an import replaced it (caller holds the lock).
+
+        Only when no query is running: DuckDB keeps one database per path in a process, so the
+        old connection must be closed before the path opens the new file.
+        """
+        self._runs = {r for r in self._runs if not r.done.is_set()}
+        now = _identity(self.path)
+        if now is None or now == self._identity or self._runs:
+            return
+        self._conn.close()
+        self._identity = now
+        self._generation += 1
+        try:
+            self._conn = duckdb.connect(
+                str(self.path), read_only=True, config=connection_config(self.settings)
+            )
+        except duckdb.Error as err:
+            self._identity = None  # the next query tries again
+            raise ExecutionError(_open_failure(self.path, err)) from err
 
     def run(
         self, guarded: Guarded, *, max_rows: int | None = None, timeout_ms: int | None = None
@@ -161,16 +207,19 @@ class Executor:
                     "The warehouse is still finishing queries stopped by the `query_timeout_ms` "
                     "setting; try again in a moment."
                 )
+            self._follow_file()
             try:
                 cursor = self._conn.cursor()
             except duckdb.Error as err:
                 raise ExecutionError(f"The warehouse connection is not usable: {err}") from err
-        run = _Run(cursor, guarded.sql, limit)
+            run = _Run(cursor, guarded.sql, limit)
+            self._runs.add(run)
         started = time.perf_counter()
         try:
             run.thread.start()
         except RuntimeError as err:  # no thread left (the host is out of resources)
             cursor.close()
+            run.done.set()
             raise ExecutionError(f"The query could not be started: {err}") from err
         if not run.done.wait(timeout / 1000):
             if not run.stop(_GRACE_S):
@@ -260,6 +309,11 @@ class DuckDBWarehouse:
     ) -> Result:
         """Run the guarded DuckDB SQL as is."""
         return self.executor.run(guarded, max_rows=max_rows, timeout_ms=timeout_ms)
+
+    @property
+    def generation(self) -> int:
+        """How many times a newly imported file at the same path has been opened."""
+        return self.executor.generation
 
     def tables(self) -> frozenset[str]:
         """The DDL's tables and views, which every warehouse built by `data build` holds."""

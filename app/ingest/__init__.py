@@ -1,0 +1,1 @@
+"""Import a Stripe Data Pipeline delivery or Sigma CSVs into a warehouse (docs/import.md)."""
