@@ -118,7 +118,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in STORE_COMMANDS:
             return run_store_command(args)
         if args.command == "llm":
-            return run_llm(args, Settings())
+            code = run_llm(args, Settings())
+            if code == 0 and args.llm_command == "start":
+                _warm_up(Settings())
+            return code
         if args.command == "serve":
             return run_serve(args, Settings())
         if args.command == "api-key":
@@ -267,6 +270,23 @@ def _sql(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     print_result(result, guarded.sql, _console())
     return EXIT_OK
+
+
+def _warm_up(settings: Settings) -> None:
+    """Have the local server read the agent's stable prompt prefix now, not at a first question."""
+    from app.agent.loop import Agent
+    from app.pipeline.assistant import Assistant
+
+    settings = use_local_llm(settings.model_copy(update={"llm": "local"}))
+    try:
+        agent = Agent(settings, Assistant(settings))
+        tokens = agent.warm_up(settings.default_account)
+    except Exception as err:  # the server runs; a failed warm-up only costs the first question time
+        print(f"Prompt cache not warmed ({err}); the first question will read the prompt.")
+        return
+    print(
+        f"Prompt cache warmed: the agent's {tokens:,}-token prefix is read once for all questions."
+    )
 
 
 if __name__ == "__main__":

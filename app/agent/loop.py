@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
@@ -91,6 +92,33 @@ class Agent:
         self.backend = f"llm:{self.model_name}"
 
     # ------------------------------------------------------------------ public API
+    def warm_up(self, account: str) -> int:
+        """Send the stable system prefix once so a local server's prompt cache holds it.
+
+        Every question's first request starts with the same system message (rules, the step
+        guide, the semantic model summary: about 2,300 tokens); a model on two CPU cores takes
+        over a minute to read it. Read once here, at start, each question pays only its own part.
+        Returns the prompt tokens the server read (0 when the account is unknown).
+        """
+        info = self.assistant.session.account_info(account)
+        if info is None:
+            return 0
+        system = first_messages(
+            "",
+            model=self.assistant.model,
+            as_of=date(2000, 1, 1),  # the system message names no date; only it is kept
+            account=account,
+            timezone=info.timezone,
+            currency=info.currency,
+            budget_tokens=self.settings.llm_context_token_budget,
+            mode=self.mode.mode,
+        )[0]
+        usage = Usage(self.model_name, tool_mode=self.mode.text)
+        messages = [SystemMessage(system["content"]), HumanMessage("Warm-up: reply {}.")]
+        reply = self.model.bind(max_tokens=1).invoke(messages)  # cut at one token on purpose
+        usage.add(messages, reply)
+        return usage.report().prompt_tokens
+
     def run(self, request: Request, on_step: Callable[[Step], None] | None = None) -> AgentRun:
         """Run the agent to completion, reporting each step to `on_step`."""
         outcome = AgentRun()
