@@ -22,8 +22,12 @@ AS_OF = date(2025, 12, 31)
 ACCT = "acct_demo_01"
 OUT_OF_ENGINE = "What is the average number of line items per invoice in 2025?"
 LINES_SQL = (
-    "SELECT count(*) AS line_items, count(DISTINCT invoice_id) AS invoices FROM invoice_line_items"
+    "SELECT count(*) AS line_items, count(DISTINCT invoice_id) AS invoices, "
+    "count(*) / count(DISTINCT invoice_id) AS average_per_invoice FROM invoice_line_items"
 )
+# Refused by the engine, answered by a plan (the model's answer must use the question's words).
+MRR_QUESTION = "Monthly subscription income by plan in 2025?"
+GV_QUESTION = "What were our gross card receipts in 2025?"
 
 
 def _router(
@@ -51,7 +55,7 @@ def test_plan_from_structured_output_runs_through_the_shared_pipeline(llm_settin
     assert engine.plan is not None
     plan = engine.plan.model_dump(mode="json", exclude_defaults=True)
     router, _ = _router(llm_settings, assistant, [decision("plan", plan)])
-    answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
+    answer = router.ask(Request(MRR_QUESTION, as_of=AS_OF, account=ACCT))
     assert answer.status == "answered" and answer.backend == f"llm:{llm_settings.llm_model}"
     assert answer.rows == engine.rows and answer.sql == engine.sql and len(answer.rows) > 1
     assert answer.llm is not None and answer.llm.calls == 1 and answer.llm.prompt_tokens > 0
@@ -71,8 +75,8 @@ def test_raw_sql_via_tool_call_answers_with_the_guarded_result(llm_settings, ass
     answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
     expected = _scalar(
         demo_path,
-        "SELECT count(*), count(DISTINCT invoice_id) FROM invoice_line_items "
-        f"WHERE merchant_id = '{ACCT}'",
+        "SELECT count(*), count(DISTINCT invoice_id), count(*) / count(DISTINCT invoice_id) "
+        f"FROM invoice_line_items WHERE merchant_id = '{ACCT}'",
     )
     assert answer.status == "answered", answer.headline
     assert [tuple(r) for r in answer.rows] == expected
@@ -194,8 +198,8 @@ def test_another_accounts_filter_still_returns_only_the_requesting_account(
     llm_settings, assistant, demo_path
 ):
     sql = (
-        "SELECT merchant_id, count(*) AS n FROM charges WHERE merchant_id = 'acct_demo_02' "
-        "GROUP BY merchant_id"
+        "SELECT merchant_id, count(*) / count(DISTINCT invoice_id) AS average_line_items "
+        "FROM invoice_line_items WHERE merchant_id = 'acct_demo_02' GROUP BY merchant_id"
     )
     router, _ = _router(
         llm_settings, assistant, [decision("sql"), call("run_sql", sql=sql), text("")]
@@ -243,7 +247,7 @@ def test_bad_plan_is_fed_back_and_corrected(llm_settings, assistant):
     router, model = _router(
         llm_settings, assistant, [decision("plan", bad), decision("plan", good)]
     )
-    answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
+    answer = router.ask(Request(GV_QUESTION, as_of=AS_OF, account=ACCT))
     assert answer.status == "answered" and answer.plan is not None
     assert "not_a_metric" in str(model.seen[1][-1].content)
 
@@ -254,7 +258,7 @@ def test_llm_explanation_with_made_up_number_is_replaced(llm_settings, assistant
     router, _ = _router(
         s, assistant, [decision("plan", plan), text("Gross volume was $123,456,789.00 in 2025.")]
     )
-    answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
+    answer = router.ask(Request(GV_QUESTION, as_of=AS_OF, account=ACCT))
     assert answer.status == "answered" and "123,456,789" not in answer.explanation
     assert any("not in the result" in n for n in answer.notices)
 
@@ -269,7 +273,7 @@ def test_llm_explanation_with_real_numbers_is_kept(llm_settings, assistant):
         return text(f"Gross volume in 2025 was {Decimal(value):,.2f} USD.")
 
     router, _ = _router(s, assistant, [decision("plan", plan), explain_from_result])
-    answer = router.ask(Request(OUT_OF_ENGINE, as_of=AS_OF, account=ACCT))
+    answer = router.ask(Request(GV_QUESTION, as_of=AS_OF, account=ACCT))
     assert answer.numbers_verified and answer.explanation.startswith("Gross volume in 2025 was")
 
 

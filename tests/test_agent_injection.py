@@ -91,6 +91,7 @@ def test_injection_in_tool_output_does_not_widen_the_model_s_powers(llm_settings
             call("run_sql", 3, sql="SELECT count(*) AS n FROM charges"),
             text("done"),
         ],
+        "How many charge records are stored in total?",  # the engine has no metric for it
     )
     assert answer.status == "answered"
     assert answer.rows == [

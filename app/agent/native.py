@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Generator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -31,6 +32,7 @@ from app.agent.parts import (
 )
 from app.agent.periods import Periods
 from app.agent.prompts import load_prompt
+from app.agent.readback import Demands, demands_of, plan_gaps, sql_gaps
 from app.agent.vet import PlanProblem, check_plan, checked_reason
 from app.core.answer import Answer, Step
 from app.core.errors import LlmUnavailable
@@ -49,12 +51,15 @@ DECISION_SCHEMA = capped(AgentDecision.model_json_schema())
 class NativeSteps(Run):
     """One question in native mode: tool calls, then the plan or the SQL loop."""
 
+    demands: Demands = Demands()  # what the question needs (set when a run starts)
+
     def run(
         self, request: Request, messages: list[BaseMessage], periods: Periods, account: str
     ) -> Generator[Step, None, Answer | CannotAnswer]:
         """Decide, then answer with the plan or the SQL loop, or refuse."""
         usage = self.usage
         corrections = 0
+        self.demands = demands_of(request.question, self.assistant, account, request.as_of)
         while True:
             yield Step(kind="model", text="Planning with the semantic model…")
             decision, error = self._decide(messages, usage)
@@ -121,6 +126,9 @@ class NativeSteps(Run):
             plan = check_plan(plan, self.assistant.model, periods)
         except PlanProblem as err:
             return Answer(status="error", question=request.question, error=str(err))
+        gap = plan_gaps(plan, self.demands, self.assistant.model)
+        if gap is not None:  # it would run and answer another question
+            return Answer(status="error", question=request.question, error=f"not run: {gap}")
         return self.assistant.answer_plan(plan, request, backend=self.backend)
 
     def _sql_loop(
@@ -181,6 +189,10 @@ class NativeSteps(Run):
                     kind="tool_call", text=f"{call['name']}({args_text(call['args'])})", sql=sql
                 )
                 text, sql_result = self._run_tool(ctx, call["name"], call["args"])
+                gap = sql_gaps(str(sql), self.demands) if sql_result and sql_result.ok else None
+                if gap is not None:  # it ran (guarded), and answers another question: not shown
+                    sql_result = replace(sql_result, ok=False) if sql_result else None
+                    text = f"Result not used: that SELECT does not answer the question: {gap}."
                 if sql_result is not None:
                     if sql_result.ok:
                         last_ok = sql_result

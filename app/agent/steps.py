@@ -25,6 +25,7 @@ from app.agent.calls import Run, invoke, json_object
 from app.agent.draft import LOOKUP_TOOLS, action_schema, plan_from_draft
 from app.agent.parts import PREVIEW_ROWS, exhausted, out_of_tool_calls, repeated, short
 from app.agent.periods import Periods
+from app.agent.readback import Demands, demands_of, plan_gaps, sql_gaps
 from app.agent.vet import PlanProblem, checked_reason
 from app.core.answer import Answer, Step
 from app.core.plan import CannotAnswer
@@ -57,6 +58,7 @@ class JsonSteps(Run):
             as_of=request.as_of,
             preview_rows=PREVIEW_ROWS,
         )
+        demands = demands_of(request.question, self.assistant, account, request.as_of)
         taken: set[str] = set()
         notes: list[str] = []
         corrections = ran = 0
@@ -94,7 +96,7 @@ class JsonSteps(Run):
                 yield Step(kind="tool_result", text=text.splitlines()[0] if text else "")
                 notes.append(f"You looked up {action.get('name')!r}:\n{text}")
                 continue
-            outcome = yield from self._run(kind, action, request, periods, ctx)
+            outcome = yield from self._run(kind, action, request, periods, ctx, demands)
             if isinstance(outcome, Answer):
                 return outcome
             ran += outcome.ran
@@ -111,16 +113,21 @@ class JsonSteps(Run):
         request: Request,
         periods: Periods,
         ctx: ToolContext,
+        demands: Demands,
     ) -> Generator[Step, None, Answer | _Failed]:
         """Run a plan or a SELECT: the Answer, or the error text to feed back."""
         if kind == "sql":
             sql = str(action.get("sql") or "")
             yield Step(kind="tool_call", text="run_sql", sql=sql)
-            result = run_sql(ctx, sql)
+            result = run_sql(ctx, sql)  # the guard first: whatever it refuses never runs
             yield Step(kind="tool_result", text=result.text.splitlines()[0] if result.text else "")
             if not result.ok or result.result is None or result.sql is None:
                 hint = columns_hint(sql) if result.sql is not None else ""
                 return _Failed(f"That SELECT failed: {short(result.text)}{hint}", True)
+            gap = sql_gaps(sql, demands)
+            if gap is not None:  # it ran, and answers another question: not shown
+                yield Step(kind="notice", text=f"Result not used: {gap}.")
+                return _Failed(f"That SELECT does not answer the question: {gap}.", ran=True)
             return answer_result(
                 self.assistant.session, result.result, result.sql, request, backend=self.backend
             )
@@ -129,6 +136,10 @@ class JsonSteps(Run):
         except PlanProblem as err:
             yield Step(kind="notice", text=f"Plan refused before running: {err}")
             return _Failed(f"That plan is not valid: {err}.", ran=False)
+        gap = plan_gaps(plan, demands, self.assistant.model)
+        if gap is not None:  # it would run and answer another question
+            yield Step(kind="notice", text=f"Plan refused before running: {gap}.")
+            return _Failed(f"That plan does not answer the question: {gap}.", ran=False)
         answer = self.assistant.answer_plan(plan, request, backend=self.backend)
         yield Step(kind="tool_result", text=answer.headline, sql=answer.sql)
         if answer.status == "answered":
