@@ -96,6 +96,8 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     extra = [(much.start(), much.end())] if much is not None else []
     extra += [(s, e) for s, e, _ in asked]
     found = sorted([*found, *(Clause(s, e, e, False) for s, e in extra)], key=lambda c: c.start)
+    if _asks_numbers(r, ctx, work, found):
+        return r  # a total or a breakdown of the entity: no need to read its columns
 
     def outside(text: str) -> str:
         for s, e in [*spans, *((c.start, c.end) for c in found)]:
@@ -252,6 +254,19 @@ def _metric_covers_entity(
     return False
 
 
+def _asks_numbers(r: Reading, ctx: EngineContext, work: str, found: list[Clause]) -> bool:
+    """A total, "the most" or "break down by": numbers, not rows (known before reading the list)."""
+    said = work  # "total" outside a column clause asks for a total, even if a column has it
+    for c in found:
+        said = blank(said, c.start, c.end)
+    starts = {h.start for h in ctx.lexicon.metrics(r.text)}
+    if any(m.end() in starts for m in _MOST.finditer(said)):
+        return True
+    if _AGG.search(said):
+        return True
+    return _BREAK_DOWN.search(work) is not None  # "how do its amounts break down by type"
+
+
 def _blocked(
     r: Reading,
     ctx: EngineContext,
@@ -262,23 +277,16 @@ def _blocked(
     found: list[Clause],
     read: list[tuple[int, int]],
 ) -> bool:
-    """A total, a breakdown or another metric: the question asks for numbers, not rows.
+    """A breakdown or another metric: the question asks for numbers, not rows.
 
-    `read` are the spans the list reader used (entity, states, ids, columns...).
+    `read` are the spans the list reader used (entity, states, ids, columns...). The words that
+    ask for numbers whatever the list reads (`_asks_numbers`) were checked before reading it.
     """
-    said = work  # "total" outside a column clause asks for a total, even if a column has it
-    for c in found:
-        said = blank(said, c.start, c.end)
-    starts = {h.start for h in ctx.lexicon.metrics(r.text)}
-    if any(m.end() in starts for m in _MOST.finditer(said)):
-        return True
-    if _AGG.search(said) or any(
+    if any(
         not (entity.parent and not remainder[m.end() : entity.start].strip())
         for m in _BREAKDOWN.finditer(remainder)
     ):  # "by jurisdiction" after one line item's id names its rows, not a breakdown
         return True
-    if _BREAK_DOWN.search(work):
-        return True  # "how do its amounts break down by type": sums per type, not rows
     used = [*read, *((s, e) for s, e, _ in states)]
     used += [(c.start, c.end) for c in found]
     for h in ctx.lexicon.metrics(r.text):
