@@ -203,7 +203,11 @@ class Assistant:
             compiled = compile_plan(
                 plan,
                 CompileContext(
-                    account=info, as_of=base["as_of"], model=self.model, currency=currency
+                    account=info,
+                    as_of=base["as_of"],
+                    model=self.model,
+                    currency=currency,
+                    rollups=self.session.fresh_rollups(info.id),
                 ),
             )
         except CompileError as err:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from app.core.errors import ExecutionError, GuardError
 from app.core.request import Request
 from app.core.settings import Settings
 from app.run.engines import open_warehouse
@@ -13,6 +14,7 @@ from app.semantic.catalog import warehouse_tables
 from app.semantic.load import semantic_model
 from app.semantic.model import SemanticModel
 from app.sql.compile import AccountInfo
+from app.sql.compile.rollups import builds_query, counts_query, fingerprint, rollup_tables
 from app.sql.guard.checks import Guarded, Policy, check_sql
 
 
@@ -28,6 +30,7 @@ class Session:
         self._values: dict[str, dict[str, dict[str, str]]] = {}
         self._fresh: dict[str, datetime | None] = {}
         self._rates_end: dict[str, date | None] = {}
+        self._rollups: dict[str, frozenset[str]] = {}
 
     def account(self, request: Request) -> str:
         """The account a request is for: its own, else the `default_account` setting."""
@@ -37,7 +40,7 @@ class Session:
         """Apply the guard with this session's limits."""
         policy = Policy(
             account=account,
-            tables=warehouse_tables(),
+            tables=warehouse_tables() | rollup_tables(self.model),
             max_rows=self.settings.max_rows,
             read_dialect=read_dialect,
         )
@@ -78,6 +81,31 @@ class Session:
             value = res.rows[0][0] if res.rows else None
             self._rates_end[account] = value if isinstance(value, date) else None
         return self._rates_end[account]
+
+    def fresh_rollups(self, account: str) -> frozenset[str]:
+        """The rollups the compiler may read for the account: on, built, and not stale.
+
+        A rollup is fresh when the fingerprint recomputed now (its definition and the account's
+        row counts of its source tables) equals the one stamped when it was built; a warehouse
+        without rollups, or an engine that has none (Spark's Parquet export), has none fresh.
+        """
+        if not self.settings.rollups or self.settings.engine != "duckdb":
+            return frozenset()
+        if account not in self._rollups:
+            fresh: set[str] = set()
+            try:
+                stamps = dict(self.run_sql(builds_query(), account).rows)
+                for r in self.model.rollups.values():
+                    if r.name not in stamps:
+                        continue
+                    res = self.run_sql(counts_query(self.model, r), account)
+                    counts = dict(zip(res.columns, (int(v) for v in res.rows[0]), strict=True))
+                    if stamps[r.name] == fingerprint(self.model, r, counts):
+                        fresh.add(r.name)
+            except (GuardError, ExecutionError):  # no rollup_builds table: built before rollups
+                fresh.clear()
+            self._rollups[account] = frozenset(fresh)
+        return self._rollups[account]
 
     def data_values(self, account: str) -> dict[str, dict[str, str]]:
         """Plan and product names of the account, so the engine recognises them as filters."""

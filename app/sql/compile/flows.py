@@ -13,6 +13,7 @@ from app.sql.compile.breakdown import (
     filter_fragments,
 )
 from app.sql.compile.money import convert, sum_by_keys
+from app.sql.compile.rollups import covering, rollup_rows
 from app.sql.compile.sqlbuild import (
     Type,
     cast,
@@ -59,6 +60,8 @@ def flow(q: CompileState, m: Metric) -> str:
     where += time_filter(m.time, m.time_zone, tz, q.frame.scan_range)
     where += filter_conditions(q, m)
     rows = scan(exp.select(*select), q.ctx.model, m.table, sources).where(*where, copy=False)
+    if (r := covering(q, m)) is not None:  # the same rows' sums, read from a daily rollup
+        rows = rollup_rows(q, m, r, money)
     base = q.cte(f"{name}_rows", group_by_all(rows))
     if m.once_per:  # one value per key and group; then summed as any flow's rows (and days)
         kept = [col(str(e.alias)) for e in select if e.alias not in ("once_key", "v")]
