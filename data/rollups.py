@@ -2,7 +2,8 @@
 
 `build_rollups(conn)` (re)creates every rollup table and its rows in `rollup_builds` in one
 transaction, after the facts are written: the warehouse build calls it, and so must any writer of
-facts (an importer) once its rows are in. A reader uses a rollup only while the fingerprint it
+facts (an importer) once its rows are in, best inside the transaction that wrote them
+(`own_transaction=False`). A reader uses a rollup only while the fingerprint it
 recomputes (the rollup's definition and the account's source row counts) matches the stamp.
 """
 
@@ -48,13 +49,21 @@ def _counts(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, dic
 
 
 def build_rollups(
-    conn: duckdb.DuckDBPyConnection, model: SemanticModel | None = None
+    conn: duckdb.DuckDBPyConnection,
+    model: SemanticModel | None = None,
+    *,
+    own_transaction: bool = True,
 ) -> RollupStats:
-    """(Re)build every rollup and its fingerprint rows atomically in the open warehouse."""
+    """(Re)build every rollup and its fingerprint rows atomically in the open warehouse.
+
+    With `own_transaction=False` the caller's open transaction holds the work, so an importer can
+    commit its facts and the rollups over them together (and roll both back together).
+    """
     model = model or semantic_model()
     t0 = time.perf_counter()
     stats = RollupStats()
-    conn.execute("BEGIN TRANSACTION")
+    if own_transaction:
+        conn.execute("BEGIN TRANSACTION")
     try:
         stale = [
             r[0]
@@ -84,9 +93,11 @@ def build_rollups(
                     [account, r.name, stamp, int(per_account.get(account, 0))],
                 )
             stats.rows[r.table] = sum(int(v) for v in per_account.values())
-        conn.execute("COMMIT")
+        if own_transaction:
+            conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if own_transaction:
+            conn.execute("ROLLBACK")
         raise
     stats.seconds = round(time.perf_counter() - t0, 3)
     return stats

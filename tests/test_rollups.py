@@ -164,3 +164,33 @@ def test_a_rollup_is_sorted_by_account_and_day_for_pruning() -> None:
     sql = build_select(model, model.rollups["revenue_customer_daily"]).sql("duckdb")
     assert sql.endswith("ORDER BY merchant_id, local_day")
     assert "customers.merchant_id = revenue_recognition_debits_and_credits.merchant_id" in sql
+
+
+def _charges(path: Path) -> int:
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        return int(conn.execute("SELECT count(*) FROM charges").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _import_one_deletion(path: Path, commit: bool) -> None:
+    conn = duckdb.connect(str(path))
+    conn.execute("BEGIN TRANSACTION")
+    conn.execute(
+        "DELETE FROM charges WHERE id = (SELECT min(id) FROM charges WHERE merchant_id = ?)",
+        [ACCOUNT],
+    )
+    build_rollups(conn, own_transaction=False)
+    conn.execute("COMMIT" if commit else "ROLLBACK")
+    conn.close()
+
+
+def test_an_importer_can_write_facts_and_rollups_in_one_transaction(tiny: Path) -> None:
+    before = _charges(tiny)
+    _import_one_deletion(tiny, commit=False)  # a failed import: facts and rollups as they were
+    assert _charges(tiny) == before
+    assert _fresh(tiny) == set(semantic_model().rollups)
+    _import_one_deletion(tiny, commit=True)
+    assert _charges(tiny) == before - 1
+    assert _fresh(tiny) == set(semantic_model().rollups)  # restamped with the facts

@@ -60,9 +60,10 @@ def flow(q: CompileState, m: Metric) -> str:
     where += time_filter(m.time, m.time_zone, tz, q.frame.scan_range)
     where += filter_conditions(q, m)
     rows = scan(exp.select(*select), q.ctx.model, m.table, sources).where(*where, copy=False)
+    rows = group_by_all(rows)
     if (r := covering(q, m)) is not None:  # the same rows' sums, read from a daily rollup
         rows = rollup_rows(q, m, r, money)
-    base = q.cte(f"{name}_rows", group_by_all(rows))
+    base = q.cte(f"{name}_rows", rows)
     if m.once_per:  # one value per key and group; then summed as any flow's rows (and days)
         kept = [col(str(e.alias)) for e in select if e.alias not in ("once_key", "v")]
         once = exp.select(*kept, named(fn("sum", col("v")), "v")).from_(table(base), copy=False)

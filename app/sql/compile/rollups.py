@@ -217,7 +217,12 @@ def _filters(q: CompileState, m: Metric, src: str) -> list[exp.Expr]:
 
 
 def rollup_rows(q: CompileState, m: Metric, r: Rollup, money: bool) -> exp.Select:
-    """The flow's `_rows` select read from rollup r: the same columns, keys and sums."""
+    """The flow's `_rows` select read from rollup r: the same columns, keys and sums.
+
+    Its rows are summed per key unless each rollup row already is one key: the plan splits by
+    exactly the rollup's dimensions, keeps the day (to convert money), and the time is local, so
+    the day fixes the local day and the period (a ranking of customers then reads its rows as is).
+    """
     src = r.table
     day = col("local_day", src)
     select: list[exp.Expr] = [named(_bucket(q, day), "period")]
@@ -229,7 +234,14 @@ def rollup_rows(q: CompileState, m: Metric, r: Rollup, money: bool) -> exp.Selec
         select.append(named(col("currency", src), "currency"))
     if money and q.target is not None:
         select.append(named(col("day", src), "day"))
-    select.append(named(fn("sum", col(f"v_{m.name}", src)), "v"))
+    one_per_key = (
+        set(q.dim_names) == set(r.dimensions)
+        and money
+        and q.target is not None
+        and m.time_zone == "local"
+    )
+    value = col(f"v_{m.name}", src)
+    select.append(named(value if one_per_key else fn("sum", value), "v"))
     start, end = q.frame.scan_range
     where = [
         exp.GT(this=col(f"n_{m.name}", src), expression=exp.Literal.number(0)),
@@ -237,7 +249,8 @@ def rollup_rows(q: CompileState, m: Metric, r: Rollup, money: bool) -> exp.Selec
         exp.LT(this=day.copy(), expression=literal(end)),
         *_filters(q, m, src),
     ]
-    return exp.select(*select).from_(table(src), copy=False).where(*where, copy=False)
+    rows = exp.select(*select).from_(table(src), copy=False).where(*where, copy=False)
+    return rows if one_per_key else group_by_all(rows)
 
 
 __all__ = [
