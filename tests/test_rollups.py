@@ -151,7 +151,8 @@ def test_rollups_serve_only_metrics_that_re_sum() -> None:
     for bad in (
         Rollup(name="x", metrics=("disputes_count",)),  # count(DISTINCT ...)
         Rollup(name="x", metrics=("taxable_sales",)),  # once per key
-        Rollup(name="x", metrics=("mrr",)),  # a stock
+        Rollup(name="x", metrics=("active_subscriptions",)),  # a count of entities
+        Rollup(name="x", metrics=("amount_due",)),  # a snapshot
         Rollup(name="x", metrics=("gross_volume", "net_volume")),  # two tables
         Rollup(name="x", metrics=("gross_volume",), dimensions=("weekday",)),  # local time
     ):

@@ -100,7 +100,7 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
 
 
 def check_rollups(model: SemanticModel) -> None:
-    """Each rollup serves additive flow metrics of one table and time, by time-free dimensions."""
+    """Each rollup serves additive flows (or running-total stocks) of one table and time column."""
     for r in model.rollups.values():
         unknown = [n for n in r.metrics if n not in model.metrics]
         if not r.metrics or unknown:
@@ -108,8 +108,8 @@ def check_rollups(model: SemanticModel) -> None:
         served = [model.metrics[n] for n in r.metrics]
         for m in served:
             why = (
-                "is no flow"
-                if m.aggregation != "flow"
+                "is no flow, nor a stock summed over its rows"
+                if m.aggregation not in ("flow", "stock") or m.entity
                 else "counts once per key"
                 if m.once_per
                 else "has a measure that does not re-sum"

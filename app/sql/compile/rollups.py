@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import date
 from decimal import Decimal
 
 from sqlglot import exp
@@ -177,6 +178,34 @@ def covering(q: CompileState, m: Metric) -> Rollup | None:
     return None
 
 
+def running_totals(q: CompileState, m: Metric, points: str, last: date) -> exp.Select | None:
+    """A stock's totals at each point from a covering rollup, or None (read the facts then).
+
+    `SELECT p.period, p.point, r.currency, sum(r.v) FROM points p JOIN rollup r ON r.local_day <=
+    p.point`: the ledger's rows up to each point, summed per day ahead of time; only for a stock
+    whose time is local (the rollup's local day is then the facts' own day) and a plan without
+    breakdowns or filters (a breakdown of the ledger is attributed per item at each point).
+    """
+    r = covering(q, m)
+    if r is None or m.time_zone != "local" or q.dim_names or q.plan.filters:
+        return None
+    day = col("local_day", r.table)
+    keeps_currency = m.unit == "money" or q.target is None
+    select = exp.select(
+        col("period", "p"),
+        col("point", "p"),
+        *([named(col("currency", r.table), "currency")] if keeps_currency else []),
+        named(fn("sum", col(f"v_{m.name}", r.table)), "v"),
+    ).from_(table(points, alias="p"), copy=False)
+    on = exp.LTE(this=day, expression=col("point", "p"))
+    select = select.join(exp.Join(this=table(r.table), on=on), copy=False)
+    where = [
+        exp.GT(this=col(f"n_{m.name}", r.table), expression=exp.Literal.number(0)),
+        exp.LTE(this=day.copy(), expression=literal(last)),
+    ]
+    return group_by_all(select.where(*where, copy=False))
+
+
 def _bucket(q: CompileState, day: exp.Expr) -> exp.Expr:
     """Each rollup row's bucket label from its local day (as Frame.bucket_expr on the facts)."""
     frame = q.frame
@@ -261,5 +290,6 @@ __all__ = [
     "fingerprint",
     "rollup_rows",
     "rollup_tables",
+    "running_totals",
     "source_tables",
 ]
