@@ -158,6 +158,21 @@ def markdown(
             f"{_exponent(on[0], on[-1], r0, r1):.2f}",
         ]
         body.append(cells)
+    exec_head = ["question", *(f"{s // base}x execute facts / rollup ms" for s in sizes)]
+    exec_head += ["exponent facts", "exponent rollups"]
+    exec_body = []
+    for i, (question, _tbl) in enumerate(QUESTIONS):
+        on = [p50(results[s][i]["execute_ms"]) for s in sizes]
+        off = [p50(results[s][i]["facts_execute_ms"]) for s in sizes]
+        r0, r1 = results[base][i]["table_rows"], results[last][i]["table_rows"]
+        exec_body.append(
+            [
+                question,
+                *(f"{fmt_ms(a)} / {fmt_ms(b)}" for a, b in zip(off, on, strict=True)),
+                f"{_exponent(off[0], off[-1], r0, r1):.2f}",
+                f"{_exponent(on[0], on[-1], r0, r1):.2f}",
+            ]
+        )
     rows_line = ", ".join(
         f"{s // base}x = {s:,} customers ({results[s][1]['table_rows']:,} balance transactions "
         f"of {ACCOUNT})"
@@ -185,6 +200,10 @@ def markdown(
             "table the facts path scans): 1 is linear, 0 flat.",
             "",
             table(head, body, "ll" + "r" * (len(head) - 2)),
+            "",
+            "The DuckDB execute step alone (Answer.timings.execute_ms, same runs):",
+            "",
+            table(exec_head, exec_body),
             "",
             "Rollups' share of each warehouse (rows; 256 KiB storage blocks; build seconds of "
             "`build_rollups` within the whole build):",

@@ -61,7 +61,8 @@ def flow(q: CompileState, m: Metric) -> str:
     where += filter_conditions(q, m)
     rows = scan(exp.select(*select), q.ctx.model, m.table, sources).where(*where, copy=False)
     rows = group_by_all(rows)
-    if (r := covering(q, m)) is not None:  # the same rows' sums, read from a daily rollup
+    rolled = (r := covering(q, m)) is not None
+    if r is not None:  # the same rows' sums, read from a daily rollup
         rows = rollup_rows(q, m, r, money)
     base = q.cte(f"{name}_rows", rows)
     if m.once_per:  # one value per key and group; then summed as any flow's rows (and days)
@@ -70,4 +71,4 @@ def flow(q: CompileState, m: Metric) -> str:
         base = q.cte(f"{name}_once", group_by_all(once))
     if not money:
         return q.cte(name, sum_by_keys(q, base))
-    return convert(q, base, name)
+    return convert(q, base, name, rates_per_key=rolled)
