@@ -52,6 +52,27 @@ def _rows(path: Path, tables: list[str]) -> dict[str, int]:
         conn.close()
 
 
+def profiled(path: Path, sql: str, runs: int = 3) -> tuple[int, float]:
+    """(rows scanned, median DuckDB profiler CPU ms) of a guarded statement (2 threads)."""
+    import duckdb
+
+    out = OUT_DIR / "profile.json"
+    conn = duckdb.connect(str(path), read_only=True)
+    try:
+        conn.execute("SET threads = 2")
+        conn.execute("PRAGMA enable_profiling = 'json'")
+        conn.execute(f"SET profiling_output = '{out}'")
+        cpu, rows = [], 0
+        for _ in range(runs + 1):  # the first run warms the buffer pool
+            conn.execute(sql).fetchall()
+            query = json.loads(out.read_text())["query"]
+            cpu.append(float(query["cpu_time"]) * 1000)
+            rows = int(query["total_rows_scanned"])
+    finally:
+        conn.close()
+    return rows, p50(cpu[1:])
+
+
 def _timed(assistant: Any, question: str) -> tuple[float, float, str]:
     """(ask ms, execute ms, the rollup it read or 'facts') of one warm ask()."""
     from app.core.request import Request
@@ -62,7 +83,11 @@ def _timed(assistant: Any, question: str) -> tuple[float, float, str]:
     if ans.status != "answered":
         raise SystemExit(f"{question!r}: {ans.status} {ans.error}")
     read = re.search(r"\b(rollup_\w+)", ans.sql or "")
+    _SQL[(id(assistant), question)] = ans.sql or ""
     return total, float(ans.timings.execute_ms or 0.0), read.group(1) if read else "facts"
+
+
+_SQL: dict[tuple[int, str], str] = {}  # the guarded SQL each assistant ran for each question
 
 
 def measure(path: Path, runs: int) -> list[dict[str, Any]]:
@@ -90,6 +115,10 @@ def measure(path: Path, runs: int) -> list[dict[str, Any]]:
         out[-1].update(got)
     on.session.executor.close()
     off.session.executor.close()
+    for entry in out:  # after the assistants' connections are closed
+        for key, assistant in (("rollup", on), ("facts", off)):
+            scanned, cpu = profiled(path, _SQL[(id(assistant), str(entry["question"]))])
+            entry[f"{key}_rows_scanned"], entry[f"{key}_cpu_ms"] = scanned, cpu
     return out
 
 
@@ -112,7 +141,8 @@ def rollup_share(path: Path) -> dict[str, Any]:
                 [name],
             ).fetchone()
             blocks[name] = int(found[0]) if found else 0
-            rows[name] = int(conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])
+            counted = conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+            rows[name] = int(counted[0]) if counted else 0
     finally:
         conn.close()
     meta_path = path.with_name(path.name + ".json")
@@ -173,6 +203,25 @@ def markdown(
                 f"{_exponent(on[0], on[-1], r0, r1):.2f}",
             ]
         )
+    prof_head = ["question", *(f"{s // base}x facts / rollup" for s in sizes)]
+    prof_head += ["exponent facts", "exponent rollups"]
+    prof_body = []
+    for i, (question, _tbl) in enumerate(QUESTIONS):
+        on = [results[s][i]["rollup_cpu_ms"] for s in sizes]
+        off = [results[s][i]["facts_cpu_ms"] for s in sizes]
+        r0, r1 = results[base][i]["table_rows"], results[last][i]["table_rows"]
+        prof_body.append(
+            [
+                question,
+                *(
+                    f"{results[s][i]['facts_rows_scanned']:,} rows {fmt_ms(off[k])} ms / "
+                    f"{results[s][i]['rollup_rows_scanned']:,} rows {fmt_ms(on[k])} ms"
+                    for k, s in enumerate(sizes)
+                ),
+                f"{_exponent(off[0], off[-1], r0, r1):.2f}",
+                f"{_exponent(on[0], on[-1], r0, r1):.2f}",
+            ]
+        )
     rows_line = ", ".join(
         f"{s // base}x = {s:,} customers ({results[s][1]['table_rows']:,} balance transactions "
         f"of {ACCOUNT})"
@@ -204,6 +253,12 @@ def markdown(
             "The DuckDB execute step alone (Answer.timings.execute_ms, same runs):",
             "",
             table(exec_head, exec_body),
+            "",
+            "DuckDB's own profile of the same guarded statements, run alone after the timed runs "
+            "(2 threads, median of 3 after one warm-up): rows scanned and the profiler's CPU time "
+            "(`cpu_time`), which a loaded machine disturbs less than wall time:",
+            "",
+            table(prof_head, prof_body),
             "",
             "Rollups' share of each warehouse (rows; 256 KiB storage blocks; build seconds of "
             "`build_rollups` within the whole build):",
