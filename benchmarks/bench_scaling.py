@@ -126,7 +126,7 @@ def rollup_share(path: Path) -> dict[str, Any]:
     """Rollup rows, storage blocks and build seconds against the whole warehouse's."""
     import duckdb
 
-    from data.rollups import is_rollup_table
+    from app.semantic.rollups import is_rollup_table
 
     conn = duckdb.connect(str(path), read_only=True)
     try:

@@ -17,9 +17,10 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from app.core.resources import ddl_dir
+from app.semantic.rollups import is_rollup_table
 from data import _gen_config as cfg
 from data.generate import generate, make_config
-from data.rollups import build_rollups, is_rollup_table
+from data.rollups import build_rollups
 
 DEMO_SEED = 7
 DEMO_END = dt.date(2025, 12, 31)

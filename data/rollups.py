@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from app.semantic.load import semantic_model
 from app.semantic.model import SemanticModel
-from app.semantic.rollups import BUILDS_TABLE, TABLE_PREFIX
+from app.semantic.rollups import BUILDS_TABLE, is_rollup_table
 from app.sql.compile.rollups import build_select, fingerprint, source_tables
 
 BUILDS_DDL = (
@@ -30,11 +30,6 @@ class RollupStats(BaseModel):
 
     rows: dict[str, int] = Field(default_factory=dict)
     seconds: float = 0.0
-
-
-def is_rollup_table(name: str) -> bool:
-    """Whether a warehouse table is a rollup or their build record (not a fact table)."""
-    return name == BUILDS_TABLE or name.startswith(TABLE_PREFIX)
 
 
 def _counts(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, dict[str, int]]:

@@ -31,8 +31,8 @@ import duckdb
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from app.semantic.rollups import is_rollup_table  # noqa: E402
 from data.build import build_warehouse  # noqa: E402
-from data.rollups import is_rollup_table  # noqa: E402
 from evals.warehouses import warehouse_specs  # noqa: E402
 
 Checksums = dict[str, tuple[int, str]]  # table -> (rows, sum of row hashes as text)

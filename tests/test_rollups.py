@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 import pytest
+from sqlglot import exp
 
 from app.core.errors import SemanticModelError
 from app.core.request import Request
@@ -17,7 +18,7 @@ from app.pipeline.session import Session
 from app.semantic.checks import check_rollups
 from app.semantic.load import semantic_model
 from app.semantic.rollups import Rollup, additive
-from app.sql.compile.rollups import build_select
+from app.sql.compile.rollups import build_select, fingerprint, source_tables
 from data.build import table_row_counts
 from data.rollups import build_rollups
 from evals.run import Runner
@@ -158,6 +159,26 @@ def test_rollups_serve_only_metrics_that_re_sum() -> None:
     ):
         with pytest.raises(SemanticModelError):
             check_rollups(model.model_copy(update={"rollups": {"x": bad}}))
+
+
+def test_the_fingerprint_counts_every_table_a_rollup_reads() -> None:
+    model = semantic_model()
+    for r in model.rollups.values():
+        read = {t.name for t in build_select(model, r).find_all(exp.Table)}
+        assert source_tables(model, r) == sorted(read), r.name
+
+
+def test_a_changed_metric_definition_makes_its_rollups_stale() -> None:
+    model = semantic_model()
+    gross = model.metrics["gross_volume"]
+    changed = gross.model_copy(update={"where": ("charges.status = 'failed'",)})
+    other = model.model_copy(update={"metrics": {**model.metrics, "gross_volume": changed}})
+    other = other.model_copy(update={"sha256": "changed"})
+    counts = {"charges": 10, "accounts": 1}
+    payments, refunds = model.rollups["payments_daily"], model.rollups["refunds_daily"]
+    assert fingerprint(model, payments, counts) != fingerprint(other, payments, counts)
+    assert fingerprint(model, refunds, counts) == fingerprint(other, refunds, counts)
+    assert fingerprint(model, payments, counts) != fingerprint(model, payments, {"charges": 11})
 
 
 def test_a_rollup_is_sorted_by_account_and_day_for_pruning() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlglot import exp
+
 from app.core.errors import ExecutionError, GuardError
 from app.core.request import Request
 from app.core.settings import Settings
@@ -82,6 +84,24 @@ class Session:
             self._rates_end[account] = value if isinstance(value, date) else None
         return self._rates_end[account]
 
+    def candidate_rollups(self, account: str) -> frozenset[str]:
+        """The rollups a compilation may pick: the fresh ones once checked, else all (on, DuckDB).
+
+        The check costs two queries, so it runs only when a compiled plan reads a rollup
+        (`rollups_fresh`); a plan that reads none never pays it.
+        """
+        if not self.settings.rollups or self.settings.engine != "duckdb":
+            return frozenset()
+        if account in self._rollups:
+            return self._rollups[account]
+        return frozenset(self.model.rollups)
+
+    def rollups_fresh(self, account: str, expression: exp.Expression) -> bool:
+        """Whether every rollup a compiled statement reads is fresh (checked once per account)."""
+        tables = {t.name for t in expression.find_all(exp.Table)}
+        used = {r.name for r in self.model.rollups.values() if r.table in tables}
+        return not used or used <= self.fresh_rollups(account)
+
     def fresh_rollups(self, account: str) -> frozenset[str]:
         """The rollups the compiler may read for the account: on, built, and not stale.
 
@@ -95,12 +115,14 @@ class Session:
             fresh: set[str] = set()
             try:
                 stamps = dict(self.run_sql(builds_query(), account).rows)
+                res = self.run_sql(counts_query(self.model), account) if stamps else None
+                counts = (
+                    dict(zip(res.columns, (int(v) for v in res.rows[0]), strict=True))
+                    if res
+                    else {}
+                )
                 for r in self.model.rollups.values():
-                    if r.name not in stamps:
-                        continue
-                    res = self.run_sql(counts_query(self.model, r), account)
-                    counts = dict(zip(res.columns, (int(v) for v in res.rows[0]), strict=True))
-                    if stamps[r.name] == fingerprint(self.model, r, counts):
+                    if r.name in stamps and stamps[r.name] == fingerprint(self.model, r, counts):
                         fresh.add(r.name)
             except (GuardError, ExecutionError):  # no rollup_builds table: built before rollups
                 fresh.clear()

@@ -10,6 +10,11 @@ TABLE_PREFIX = "rollup_"  # a rollup `payments_daily` is the warehouse table rol
 BUILDS_TABLE = "rollup_builds"  # one row per account and rollup: the fingerprint it was built at
 
 
+def is_rollup_table(name: str) -> bool:
+    """Whether a warehouse table is a rollup or their build record (derived, not a fact table)."""
+    return name == BUILDS_TABLE or name.startswith(TABLE_PREFIX)
+
+
 class Rollup(BaseModel):
     """A daily pre-aggregate of flow metrics of one table and time column, by some dimensions.
 

@@ -13,10 +13,12 @@ import hashlib
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+import sqlglot
 from sqlglot import exp
 
-from app.semantic.model import Metric, SemanticModel
+from app.semantic.model import Metric, SemanticModel, tables_in
 from app.semantic.rollups import BUILDS_TABLE, Rollup
 from app.sql.compile.breakdown import currency_column, dim_expr
 from app.sql.compile.sqlbuild import (
@@ -129,15 +131,59 @@ def build_select(model: SemanticModel, r: Rollup) -> exp.Select:
     return query.order_by(ordered(col(TENANT)), ordered(col("local_day")), copy=False)
 
 
+# The code that turns a rollup's definition into rows: a change to it is a change of definition.
+_CODE = [Path(__file__), *(Path(__file__).with_name(n) for n in ("breakdown.py", "sqlbuild.py"))]
+
+
+def _fragments(model: SemanticModel, r: Rollup) -> list[str]:
+    """The model fragments a rollup's rows read: time, currency, measures, filters, dimensions."""
+    served = _served(model, r)
+    out = [f for m in served for f in (m.time or "", m.measure or "", *m.where)]
+    out.append(_currency(model, r) or "")
+    for name in r.dimensions:
+        dim = model.dimensions[name]
+        out += [dim.expr, dim.key or ""]
+    return [f for f in out if f]
+
+
 def source_tables(model: SemanticModel, r: Rollup) -> list[str]:
     """Every warehouse table a rollup's rows are computed from (its fingerprint counts them)."""
-    found = {n.name for n in build_select(model, r).find_all(exp.Table)}
+    base = _served(model, r)[0].table
+    assert base
+    found = {base, _TZ[0]}
+    for fragment_sql in _fragments(model, r):
+        for t in tables_in(fragment_sql) - {base}:
+            found |= {j.to for j in model.join_path(base, t) or []}
     return sorted(found)
 
 
 def definition(model: SemanticModel, r: Rollup) -> str:
-    """The rollup's SQL text, which its fingerprint hashes (a changed metric means stale rows)."""
-    return build_select(model, r).sql(dialect="duckdb")
+    """What a rollup's rows depend on besides the data, hashed: its model parts and the code.
+
+    The served metrics, the dimensions, the join graph, the code that writes the rollup's SQL
+    and sqlglot's version; cheap to compute (no SQL is built), so a session checks it at once.
+    """
+    key = (model.sha256, r.name)
+    if key not in _DEFINITIONS:
+        _DEFINITIONS[key] = _definition(model, r)
+    return _DEFINITIONS[key]
+
+
+_DEFINITIONS: dict[tuple[str, str], str] = {}  # (model sha256, rollup name): definition()
+
+
+def _definition(model: SemanticModel, r: Rollup) -> str:
+    parts = [
+        r.model_dump_json(),
+        *(model.metrics[n].model_dump_json() for n in r.metrics),
+        *(model.dimensions[d].model_dump_json() for d in r.dimensions),
+        *(j.model_dump_json() for j in model.joins),
+        str(getattr(sqlglot, "__version__", "")),
+    ]
+    digest = hashlib.sha256("\0".join(parts).encode())
+    for path in _CODE:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def fingerprint(model: SemanticModel, r: Rollup, counts: Mapping[str, int]) -> str:
@@ -148,11 +194,12 @@ def fingerprint(model: SemanticModel, r: Rollup, counts: Mapping[str, int]) -> s
     return digest.hexdigest()[:32]
 
 
-def counts_query(model: SemanticModel, r: Rollup) -> exp.Select:
-    """`SELECT (SELECT count(*) FROM t) AS t, ...` over the source tables (the guard scopes it)."""
+def counts_query(model: SemanticModel) -> exp.Select:
+    """`SELECT (SELECT count(*) FROM t) AS t, ...` over every rollup's source tables (scoped)."""
+    sources = sorted({t for r in model.rollups.values() for t in source_tables(model, r)})
     parts = [
         named(exp.Subquery(this=exp.select(exp.Count(this=exp.Star())).from_(table(t))), t)
-        for t in source_tables(model, r)
+        for t in sources
     ]
     return exp.select(*parts)
 
