@@ -1,4 +1,8 @@
-"""Build a Ledgerlens warehouse file: schema from data/ddl, contents from data.generate."""
+"""Build a Ledgerlens warehouse file: schema from data/ddl, contents from data.generate, rollups.
+
+The rollups (data/rollups.py) are built in the same file before it is renamed into place, so a
+warehouse and its rollups appear together.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from app.core.resources import ddl_dir
+from app.semantic.rollups import is_rollup_table
 from data import _gen_config as cfg
 from data.generate import generate, make_config
+from data.rollups import build_rollups
 
 DEMO_SEED = 7
 DEMO_END = dt.date(2025, 12, 31)
@@ -33,6 +39,8 @@ class BuildStats(BaseModel):
     total_rows: int = 0
     seconds: float = 0.0
     rows_per_second: float = 0.0
+    rollup_rows: dict[str, int] = Field(default_factory=dict)  # rows per rollup table
+    rollup_seconds: float = 0.0  # of `seconds`, the time build_rollups took
 
 
 def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -42,7 +50,7 @@ def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def table_row_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row count of every base table in the main schema, by table name."""
+    """Row count of every base table in the main schema but the rollups, by table name."""
     names = [
         r[0]
         for r in conn.execute(
@@ -50,7 +58,11 @@ def table_row_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             "ORDER BY table_name"
         ).fetchall()
     ]
-    return {n: int(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]) for n in names}
+    return {
+        n: int(conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0])
+        for n in names
+        if not is_rollup_table(n)
+    }
 
 
 @contextlib.contextmanager
@@ -111,6 +123,7 @@ def build_warehouse(
             create_schema(conn)
             with _progress(progress, f"building {config.scale_name}") as on_step:
                 generate(conn, config, on_step)
+            rolled = build_rollups(conn)
             rows = table_row_counts(conn)
         finally:
             conn.close()
@@ -136,6 +149,8 @@ def build_warehouse(
         total_rows=total,
         seconds=round(seconds, 3),
         rows_per_second=round(total / seconds, 1) if seconds > 0 else 0.0,
+        rollup_rows=rolled.rows,
+        rollup_seconds=rolled.seconds,
     )
 
 

@@ -24,10 +24,11 @@ def warehouse_specs() -> dict[str, dict[str, str]]:
 
 
 def generator_fingerprint() -> str:
-    """Hash of the generator code and DDL: a changed generator rebuilds every warehouse."""
+    """Hash of the generator code, DDL and rollups: a changed one rebuilds every warehouse."""
     digest = hashlib.sha256()
     data = ROOT / "data"
-    for f in sorted([*data.glob("*.py"), *(data / "ddl").glob("*.sql")]):
+    rollups = [data / "semantic" / "rollups.yaml", ROOT / "app" / "sql" / "compile" / "rollups.py"]
+    for f in sorted([*data.glob("*.py"), *(data / "ddl").glob("*.sql")]) + rollups:
         digest.update(f.name.encode() + f.read_bytes())
     return digest.hexdigest()[:16]
 

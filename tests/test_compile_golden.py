@@ -10,10 +10,12 @@ A case is one block of a golden file (blocks are separated by blank lines):
 
 The plan is a QueryPlan as `QueryPlan.model_validate_json` reads it. A block of `#` lines without
 a title sets the file's defaults (`# account:`, `# as_of:`), which a case may override with its
-own lines. `# known: <reason>` marks a case whose reference disagrees with the compiler: its
-reference comparison is an expected failure (strict, so a fix shows up). Lines starting with `--`
-are comments; no block may contain a blank line. A new case may hold a lone `;` as its compiled
-SQL: the regeneration switch below fills it in.
+own lines. `# rollups: on` compiles with the demo warehouse's fresh rollups (rollups.sql; every
+other case pins them off, so it tests the facts path); with `# fallback: <why>` it must not find
+one covering the plan. `# known: <reason>` marks a case whose reference disagrees with the
+compiler: its reference comparison is an expected failure (strict, so a fix shows up). Lines
+starting with `--` are comments; no block may contain a blank line. A new case may hold a lone
+`;` as its compiled SQL: the regeneration switch below fills it in.
 
 Each case compiles its plan with the account's row of `accounts`, compares the pretty SQL with the
 golden text exactly, runs the golden SQL through the guard on the demo warehouse and, when there
@@ -71,6 +73,8 @@ class Case:
     expected: str
     reference: str | None
     known: str | None
+    rollups: bool = False  # `# rollups: on`: compiled with the warehouse's fresh rollups
+    fallback: str | None = None  # `# fallback: <why>`: no rollup covers the plan (facts read)
 
 
 def _split_block(block: str) -> tuple[dict[str, str], list[str], list[str]]:
@@ -113,6 +117,8 @@ def load_cases(path: Path) -> list[Case]:
                 expected=_statement(expected),
                 reference=reference,
                 known=meta.get("known"),
+                rollups=meta.get("rollups") == "on",
+                fallback=meta.get("fallback"),
             )
         )
     return cases
@@ -170,8 +176,13 @@ def _run(assistant: Assistant, sql: str, account: str) -> Result:
 def test_compile_golden(assistant: Assistant, case: Case) -> None:
     info = assistant.session.account_info(case.account)
     assert info is not None, f"no account {case.account} in the demo warehouse"
-    ctx = CompileContext(account=info, as_of=case.as_of, model=semantic_model())
+    rollups = assistant.session.fresh_rollups(case.account) if case.rollups else frozenset()
+    assert rollups or not case.rollups, "the demo warehouse has no fresh rollups"
+    ctx = CompileContext(account=info, as_of=case.as_of, model=semantic_model(), rollups=rollups)
     sql = compile_plan(case.plan, ctx).expression.sql("duckdb", pretty=True)
+    reads_rollup = case.rollups and not case.fallback
+    assert reads_rollup == ("rollup_" in sql), "a `rollups: on` case reads a rollup, others never"
+
     if UPDATE and sql != case.expected:
         rewrite_expected(FIXTURES / case.file, case.title, sql)
     else:

@@ -140,6 +140,11 @@ class Settings(BaseSettings):
     ui_rate_limit_per_minute: int = Field(
         30, gt=0, description="Questions one chat session may ask per minute in the app."
     )
+    rollups: bool = Field(
+        True,
+        description="Answer flow metrics from the warehouse's daily rollups when a plan is "
+        "covered and the rollup's fingerprint matches the data; off reads the facts always.",
+    )
     engine: EngineName = Field(
         "duckdb", description="Query engine: embedded DuckDB (default) or Apache Spark."
     )

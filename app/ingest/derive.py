@@ -1,8 +1,9 @@
 """After the delivered tables are loaded: derive what a delivery lacks, then check the books.
 
 `post_load` is the one place where the warehouse gets what the generator builds but Stripe does
-not deliver; later derived steps (pre-aggregated rollups) hook in here, after `accounts` exists
-and before the checks, so they are checked and swapped in with the rest.
+not deliver: the `accounts` rows when the delivery has none, then the pre-aggregated daily rollups
+(`data.rollups.build_rollups`, the same step `data build` runs), before the checks, so they are
+swapped in with the rest and stamped with the delivered facts' fingerprint.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import duckdb
 
 from app.ingest.schema import expected_columns
+from data.rollups import build_rollups
 
 # Derived `accounts` row per merchant that a delivery has rows for (docs/import.md).
 _DERIVE_ACCOUNTS = """
@@ -54,6 +56,7 @@ def post_load(conn: duckdb.DuckDBPyConnection, delivered: set[str]) -> list[str]
             "balance_transactions (currency: the most used; time zone: UTC; name: the account "
             "id). Add accounts.parquet or accounts.csv to report in local time."
         )
+    build_rollups(conn)  # the daily rollups over the delivered facts, stamped for them
     missing = conn.execute(
         "SELECT DISTINCT merchant_id FROM balance_transactions WHERE merchant_id NOT IN "
         "(SELECT merchant_id FROM accounts) ORDER BY 1"

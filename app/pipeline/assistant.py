@@ -200,12 +200,17 @@ class Assistant:
         if recorded.refusal is not None:
             return refused(recorded.refusal, {**base, "plan": plan}, total_timings(timings, t0))
         try:
-            compiled = compile_plan(
-                plan,
-                CompileContext(
-                    account=info, as_of=base["as_of"], model=self.model, currency=currency
-                ),
+            ctx = CompileContext(
+                account=info,
+                as_of=base["as_of"],
+                model=self.model,
+                currency=currency,
+                rollups=self.session.candidate_rollups(info.id),
             )
+            compiled = compile_plan(plan, ctx)
+            if not self.session.rollups_fresh(info.id, compiled.expression):
+                ctx = replace(ctx, rollups=self.session.fresh_rollups(info.id))
+                compiled = compile_plan(plan, ctx)  # the facts for what a stale rollup held
         except CompileError as err:
             ref = CannotAnswer(
                 reason=str(err), reason_class="out_of_scope", suggestions=SUGGESTIONS[:3]

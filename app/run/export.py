@@ -21,6 +21,7 @@ import duckdb
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.errors import AssistantError, WarehouseMissing
+from app.semantic.rollups import is_rollup_table
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1
@@ -249,6 +250,8 @@ def export_parquet(warehouse: Path, out: Path, *, threads: int = 2) -> Manifest:
             "AND NOT temporary ORDER BY table_name"
         ).fetchall()
         for (name,) in names:
+            if is_rollup_table(str(name)):  # derived from the facts; Spark answers from those
+                continue
             tables[str(name)] = _export_table(conn, str(name), out)
         views = conn.execute(
             "SELECT view_name, sql FROM duckdb_views() WHERE database_name = 'wh' "

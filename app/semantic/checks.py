@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from app.core.errors import SemanticModelError
 from app.semantic.model import tables_in
+from app.semantic.rollups import additive
 
 if TYPE_CHECKING:
     from app.semantic.model import ListSpec, SemanticModel
@@ -96,3 +97,33 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
         for t in tables_in(sql) if sql else ():
             if model.join_path(spec.table, t, spec.joins) is None:
                 raise SemanticModelError(f"list {spec.name}: {t} unreachable")
+
+
+def check_rollups(model: SemanticModel) -> None:
+    """Each rollup serves additive flows (or running-total stocks) of one table and time column."""
+    for r in model.rollups.values():
+        unknown = [n for n in r.metrics if n not in model.metrics]
+        if not r.metrics or unknown:
+            raise SemanticModelError(f"rollup {r.name}: unknown or missing metrics {unknown}")
+        served = [model.metrics[n] for n in r.metrics]
+        for m in served:
+            why = (
+                "is no flow, nor a stock summed over its rows"
+                if m.aggregation not in ("flow", "stock") or m.entity
+                else "counts once per key"
+                if m.once_per
+                else "has a measure that does not re-sum"
+                if not (m.measure and additive(m.measure))
+                else "reads the as-of day"
+                if any("@" in w for w in m.where)
+                else ""
+            )
+            if why:
+                raise SemanticModelError(f"rollup {r.name}: {m.name} {why}")
+        currencies = {m.currency for m in served if m.currency}
+        if len({(m.table, m.time, m.time_zone) for m in served}) != 1 or len(currencies) > 1:
+            raise SemanticModelError(f"rollup {r.name}: metrics differ in table, time or currency")
+        for d in r.dimensions:
+            dim = model.dimensions.get(d)
+            if dim is None or dim.table == "*" or "@" in dim.expr or "@" in (dim.key or ""):
+                raise SemanticModelError(f"rollup {r.name}: {d} is no dimension a day can keep")

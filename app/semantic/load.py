@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.core import resources
 from app.core.errors import SemanticModelError
-from app.semantic import checks, model
+from app.semantic import checks, model, rollups
 from app.semantic.cache import cached_parse
 from app.semantic.checks import check_model
 from app.semantic.model import (
@@ -26,6 +26,7 @@ from app.semantic.model import (
     Report,
     SemanticModel,
 )
+from app.semantic.rollups import Rollup
 
 SEMANTIC_DIR = resources.semantic_dir()
 
@@ -65,10 +66,12 @@ def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
             zero_decimal_currencies=raw["zero_decimal_currencies"],
             sha256=digest.hexdigest(),
             reports={r["name"]: Report(**r) for r in raw.get("reports", [])},  # type: ignore[attr-defined]
+            rollups={r["name"]: Rollup(**r) for r in raw.get("rollups", [])},  # type: ignore[attr-defined]
         )
     except (KeyError, TypeError, ValidationError) as err:
         raise SemanticModelError(f"invalid semantic model: {err}") from err
     check_model(model)
+    checks.check_rollups(model)
     return model
 
 
@@ -79,6 +82,7 @@ def semantic_model() -> SemanticModel:
         Path(__file__).read_bytes(),
         Path(model.__file__).read_bytes(),
         Path(checks.__file__).read_bytes(),  # a cached model passed these cross-checks
+        Path(rollups.__file__).read_bytes(),
         pydantic.VERSION.encode(),
         str(getattr(sqlglot, "__version__", "")).encode(),
     ]

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlglot import exp
 
 from app.core.plan import Grain
+from app.semantic.rollups import Rollup
 
 Movement = Literal["new", "expansion", "contraction", "churned", "reactivation"]
 
@@ -323,6 +324,7 @@ class SemanticModel(_Model):
     zero_decimal_currencies: tuple[str, ...]
     sha256: str
     reports: dict[str, Report] = Field(default_factory=dict)
+    rollups: dict[str, Rollup] = Field(default_factory=dict)  # data/semantic/rollups.yaml
 
     def metric(self, name: str) -> Metric:
         """Return the metric called `name`."""

@@ -13,6 +13,7 @@ from app.sql.compile.breakdown import (
     filter_fragments,
 )
 from app.sql.compile.money import convert, sum_by_keys
+from app.sql.compile.rollups import covering, rollup_rows
 from app.sql.compile.sqlbuild import (
     Type,
     cast,
@@ -59,11 +60,15 @@ def flow(q: CompileState, m: Metric) -> str:
     where += time_filter(m.time, m.time_zone, tz, q.frame.scan_range)
     where += filter_conditions(q, m)
     rows = scan(exp.select(*select), q.ctx.model, m.table, sources).where(*where, copy=False)
-    base = q.cte(f"{name}_rows", group_by_all(rows))
+    rows = group_by_all(rows)
+    rolled = (r := covering(q, m)) is not None
+    if r is not None:  # the same rows' sums, read from a daily rollup
+        rows = rollup_rows(q, m, r, money)
+    base = q.cte(f"{name}_rows", rows)
     if m.once_per:  # one value per key and group; then summed as any flow's rows (and days)
         kept = [col(str(e.alias)) for e in select if e.alias not in ("once_key", "v")]
         once = exp.select(*kept, named(fn("sum", col("v")), "v")).from_(table(base), copy=False)
         base = q.cte(f"{name}_once", group_by_all(once))
     if not money:
         return q.cte(name, sum_by_keys(q, base))
-    return convert(q, base, name)
+    return convert(q, base, name, rates_per_key=rolled)

@@ -7,7 +7,8 @@ from sqlglot import exp
 from app.semantic.model import Metric, tables_in
 from app.sql.compile.breakdown import dim_exprs, dim_fragments, filter_conditions, filter_fragments
 from app.sql.compile.money import convert_stock, sum_by_keys
-from app.sql.compile.points import before_last_point, points_cte
+from app.sql.compile.points import before_last_point, points, points_cte
+from app.sql.compile.rollups import running_totals
 from app.sql.compile.sqlbuild import (
     Type,
     all_of,
@@ -106,7 +107,8 @@ def ledger_stock(q: CompileState, m: Metric, at: str = "end") -> str:
         # (the same running total, without grouping every item at every point).
         period, point = col("period", "p"), col("point", "p")
         totals = _upto_points(q, m, at, period, point, *currency, named(fragment(m.measure), "v"))
-        base = q.cte(f"{name}_dims", group_by_all(totals))
+        rolled = running_totals(q, m, points_cte(q, at), max(points(q, at)))
+        base = q.cte(f"{name}_dims", rolled or group_by_all(totals))
     elif m.entity and not dims and not filters:
         # A count of entities with a positive balance: the entity's own running total (the
         # definition, e.g. customers with positive MRR), no per-item attribution needed.

@@ -47,14 +47,46 @@ def _rate(path: exp.Expr) -> exp.Expr:
     return cast(exp.JSONExtractScalar(this=col("rates", "fx"), expression=path), Type.DOUBLE)
 
 
-def convert(q: CompileState, base: str, name: str) -> str:
-    """Sum minor units per key; convert to the target currency with the previous day's rate."""
+def convert(q: CompileState, base: str, name: str, *, rates_per_key: bool = False) -> str:
+    """Sum minor units per key; convert to the target currency with the previous day's rate.
+
+    With `rates_per_key` the two rates are read from the JSON once per (day, currency) of the
+    base, not once per row (rows from a rollup: many per day); the arithmetic is the same.
+    """
     if q.target is None:
         return q.cte(name, sum_by_keys(q, base))
+    if rates_per_key:
+        rates = _key_rates(q, base)
+        converted = convert_value(q, "b", (col("rt", "r"), col("rs", "r")))
+        select = exp.select(*(col(k, "b") for k in q.keys), named(fn("sum", converted), "v"))
+        select = select.from_(table(base, alias="b"), copy=False)
+        on = exp.and_(
+            exp.EQ(this=col("day", "r"), expression=col("day", "b")),
+            exp.EQ(this=col("currency", "r"), expression=col("currency", "b")),
+            copy=False,
+        )
+        select = select.join(join(table(rates, alias="r"), on, side="LEFT"), copy=False)
+        return q.cte(name, group_by_all(select))
     converted = convert_value(q, "b")
     select = exp.select(*(col(k, "b") for k in q.keys), named(fn("sum", converted), "v"))
     select = select.from_(table(base, alias="b"), copy=False)
     return q.cte(name, group_by_all(join_fx(q, select, "b")))
+
+
+def _key_rates(q: CompileState, base: str) -> str:
+    """A CTE of each (day, currency) of base but the target's: the target's and its rate."""
+    assert q.target is not None
+    keys = exp.select(col("day"), col("currency")).distinct(copy=False).from_(table(base))
+    other = exp.NEQ(this=col("currency"), expression=literal(q.target))
+    distinct = keys.where(other, copy=False).subquery("k", copy=False)
+    source = exp.DPipe(this=exp.Literal.string("$."), expression=col("currency", "k"), safe=True)
+    select = exp.select(
+        col("day", "k"),
+        col("currency", "k"),
+        named(_rate(literal(f"$.{q.target}")), "rt"),
+        named(_rate(source), "rs"),
+    ).from_(distinct, copy=False)
+    return q.cte(f"{base}_rates", join_fx(q, select, "k"))
 
 
 def join_fx(q: CompileState, select: exp.Select, alias: str) -> exp.Select:
@@ -70,10 +102,13 @@ def join_fx(q: CompileState, select: exp.Select, alias: str) -> exp.Select:
     return select.join(join(table("fx"), on, side="LEFT"), copy=False)
 
 
-def convert_value(q: CompileState, alias: str) -> exp.Expr:
+def convert_value(
+    q: CompileState, alias: str, rates: tuple[exp.Expr, exp.Expr] | None = None
+) -> exp.Expr:
     """`alias.v` (minor units of `alias.currency`) in the target's minor units, rounded.
 
-    Reads the rates of the `fx` join (`join_fx`); the target currency itself is kept as is.
+    Reads the rates of the `fx` join (`join_fx`), or the given (target, source) rate columns;
+    the target currency itself is kept as is.
     """
     assert q.target is not None
     zero = q.ctx.model.zero_decimal_currencies
@@ -83,13 +118,13 @@ def convert_value(q: CompileState, alias: str) -> exp.Expr:
         .when(in_list(currency, literals(zero)), exp.Literal.number(100), copy=False)
         .else_(exp.Literal.number(1), copy=False)
     )
-    rate_target = _rate(literal(f"$.{q.target}"))
     source_path = exp.DPipe(
         this=exp.Literal.string("$."), expression=col("currency", alias), safe=True
     )
+    rate_target, rate_source = rates or (_rate(literal(f"$.{q.target}")), _rate(source_path))
     scaled: exp.Expr = exp.Mul(this=col("v", alias), expression=factor)
     scaled = exp.Mul(this=scaled, expression=rate_target)
-    scaled = exp.Div(this=scaled, expression=_rate(source_path))
+    scaled = exp.Div(this=scaled, expression=rate_source)
     target_factor = 100 if q.target in zero else 1
     scaled = exp.Div(this=scaled, expression=exp.Literal.number(target_factor))
     return (

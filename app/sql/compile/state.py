@@ -35,6 +35,7 @@ class CompileContext:
     as_of: date
     model: SemanticModel
     currency: str | None = None  # reporting currency of plans that name none (None: the account's)
+    rollups: frozenset[str] = frozenset()  # rollups fresh in this warehouse for the account
 
 
 @dataclass
