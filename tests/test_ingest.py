@@ -10,11 +10,13 @@ import duckdb
 import pytest
 
 from app.cli import main
+from app.core.settings import Settings
 from app.ingest.delivery import MARKER, find_delivery
 from app.ingest.derive import content_checksum
 from app.ingest.fixture import export_delivery
 from app.ingest.load import import_delivery
 from app.ingest.schema import IngestError, expected_columns
+from app.pipeline.session import Session
 from tests._warehouse_fixtures import table_checksums
 
 ACCOUNT = "acct_demo_02"
@@ -58,6 +60,18 @@ def test_round_trip_gives_the_demo_tables(
     assert summary.total_rows == sum(n for n, _ in checksums(demo_path).values())
     assert summary.run == "2025-12-31" and summary.data_through is not None
     assert summary.warnings == [] and summary.skipped == []
+
+
+def test_an_imported_warehouse_has_fresh_rollups(
+    deliveries: dict[str, Path], tmp_path: Path
+) -> None:
+    target = tmp_path / "imported.duckdb"
+    import_delivery(deliveries["pipeline"], target)
+    session = Session(Settings(warehouse_path=target))
+    try:
+        assert session.fresh_rollups(ACCOUNT) == frozenset(session.model.rollups)
+    finally:
+        session.executor.close()
 
 
 def test_single_account_delivery_takes_the_account_from_the_flag(
