@@ -13,7 +13,7 @@ from app.cli import main
 from app.core.settings import Settings
 from app.ingest.delivery import MARKER, find_delivery
 from app.ingest.derive import content_checksum
-from app.ingest.fixture import export_delivery
+from app.ingest.fixture import export_delivery, read_only
 from app.ingest.load import import_delivery
 from app.ingest.schema import IngestError, expected_columns
 from app.pipeline.session import Session
@@ -25,7 +25,7 @@ ACCOUNT = "acct_demo_02"
 def checksums(path: Path, account: str | None = None) -> dict[str, tuple[int, int]]:
     """(rows, sum of row hashes) per DDL table, optionally of one account's rows only."""
     where = f" WHERE merchant_id = '{account}'" if account else ""
-    with duckdb.connect(str(path), read_only=True) as conn:
+    with read_only(path) as conn:
         out = {}
         for table in expected_columns():
             row = conn.execute(
@@ -52,8 +52,8 @@ def test_round_trip_gives_the_demo_tables(
     target = tmp_path / "imported.duckdb"
     summary = import_delivery(deliveries[variant], target)
     with (
-        duckdb.connect(str(target), read_only=True) as a,
-        duckdb.connect(str(demo_path), read_only=True) as b,
+        read_only(target) as a,
+        read_only(demo_path) as b,
     ):
         assert table_checksums(a) == table_checksums(b)
         assert summary.checksum == content_checksum(b)

@@ -11,7 +11,9 @@ the import derives one (docs/import.md).
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -47,6 +49,19 @@ def _run_label(conn: duckdb.DuckDBPyConnection) -> str:
     return str(row[0])
 
 
+@contextlib.contextmanager
+def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse attached read-only to a fresh in-memory database.
+
+    A process keeps one database per file: a second `duckdb.connect` of a file the app already
+    opened with its own settings (memory limit, threads) is refused; an ATTACH is not.
+    """
+    with duckdb.connect() as conn:
+        conn.execute(f"ATTACH {quote(str(warehouse))} AS w (READ_ONLY)")
+        conn.execute("USE w")
+        yield conn
+
+
 def export_delivery(
     warehouse: Path,
     out: Path,
@@ -61,7 +76,7 @@ def export_delivery(
         raise WarehouseMissing(f"No warehouse at {warehouse} to export.")
     started = time.perf_counter()
     rows: dict[str, int] = {}
-    with duckdb.connect(str(warehouse), read_only=True) as conn:
+    with read_only(warehouse) as conn:
         conn.execute("SET TimeZone = 'UTC'")
         run = run or _run_label(conn)
         folder = out / run / MODES[mode] if fmt == "data-pipeline" else out
