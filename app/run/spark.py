@@ -5,8 +5,10 @@ rewrites the few constructs sqlglot does not carry over faithfully (`SPARK_REWRI
 app/sql/dialects/spark.py), renders the statement with `expression.sql(dialect="spark")` and runs
 it in local mode
 (`local[2]`, driver bound to 127.0.0.1, no UI, session time zone UTC) or on Spark Connect when the
-`spark_remote` setting is set. Each table of the export becomes a temporary view with the
-warehouse table's name and exactly its columns. Timestamps stay naive UTC
+`spark_remote` setting is set (`sc://host:port`; the server reads the export's paths, so it must
+see the same files). Each warehouse gets a session of its own (Connect: its own server-side
+session), and each table of the export becomes a temporary view there with the warehouse table's
+name and exactly its columns. Timestamps stay naive UTC
 (`spark.sql.timestampType=TIMESTAMP_NTZ`), DECIMAL stays `Decimal`, HUGEINT runs as
 DECIMAL(38,0) and comes back as `int` (type HUGEINT), ANSI mode stays on (overflow is an error,
 as in DuckDB). The row cap is `LIMIT cap + 1`; the time limit cancels the query's job
@@ -16,8 +18,10 @@ group (Connect: its operation tag) from a timer.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
+import socket
 import threading
 import time
 import uuid
@@ -27,6 +31,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import sqlglot
 from sqlglot import exp
@@ -77,7 +82,11 @@ _SPARK_TYPES = {
     "void": "NULL",
 }
 WARM_UP_TIMEOUT_MS = 600_000
+CONNECT_PORT = 15002  # Spark Connect's default port
+CONNECT_PROBE_S = 5.0  # the Connect client itself retries an unreachable server for ~10 minutes
 LOG4J2 = Path(__file__).with_name("log4j2.properties")  # errors only, on stderr
+# pyspark logs every failed query with its JVM stack trace as JSON on stderr (Connect too).
+QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 _SESSIONS: dict[str, SparkSession] = {}
 _SESSIONS_LOCK = threading.Lock()
 
@@ -107,6 +116,8 @@ def _quiet_imports() -> Iterator[None]:
 
 
 def _builder() -> Any:
+    for name in QUERY_CONTEXT_LOGGERS:  # each failure reaches the caller as an ExecutionError
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     try:
         with _quiet_imports():
             from pyspark.sql import SparkSession
@@ -123,30 +134,65 @@ def spark_session(settings: Settings) -> SparkSession:
     with _SESSIONS_LOCK:
         if key in _SESSIONS:
             return _SESSIONS[key]
-        builder = _builder().appName("ledgerlens")
         if settings.spark_remote:
-            builder = builder.remote(settings.spark_remote)
-        else:
-            if find_java() is None:
-                raise SparkUnavailable(
-                    "Spark needs a Java runtime (17 or newer): install one (Debian: "
-                    "apt-get install default-jre-headless) or set JAVA_HOME."
-                )
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            builder = builder.master("local[2]")
-            for name, value in LOCAL_CONF.items():
-                builder = builder.config(name, value)
-            logging = f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}"
-            builder = builder.config("spark.driver.extraJavaOptions", logging)
+            _SESSIONS[key] = connect_session(settings.spark_remote)
+            return _SESSIONS[key]
+        if find_java() is None:
+            raise SparkUnavailable(
+                "Spark needs a Java runtime (17 or newer): install one (Debian: "
+                "apt-get install default-jre-headless) or set JAVA_HOME."
+            )
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        builder = _builder().appName("ledgerlens").master("local[2]")
+        for name, value in LOCAL_CONF.items():
+            builder = builder.config(name, value)
+        java_logging = f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}"
+        builder = builder.config("spark.driver.extraJavaOptions", java_logging)
         try:
             with _quiet_imports():
                 session: SparkSession = builder.getOrCreate()
         except Exception as err:  # pyspark raises bare RuntimeError/PySparkException/Py4JError
             raise SparkUnavailable(f"Spark did not start ({key}): {err}") from err
-        if not settings.spark_remote:
-            session.sparkContext.setLogLevel("ERROR")
+        session.sparkContext.setLogLevel("ERROR")
         _SESSIONS[key] = session
         return session
+
+
+def connect_address(url: str) -> tuple[str, int]:
+    """Host and port of a Spark Connect URL (`sc://host[:port][/;param=value...]`)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port or CONNECT_PORT
+    except ValueError:
+        port = None
+    if parts.scheme != "sc" or not parts.hostname or port is None:
+        example = f"sc://host:{CONNECT_PORT}"
+        raise SparkUnavailable(f"`spark_remote` must look like {example}, not {url!r}")
+    return parts.hostname, port
+
+
+def connect_session(url: str) -> SparkSession:
+    """A new Spark Connect session at `url`, with its own temp views and SQL settings."""
+    host, port = connect_address(url)
+    try:  # fail now, not after the client's retries, when nothing listens there
+        socket.create_connection((host, port), timeout=CONNECT_PROBE_S).close()
+    except OSError as err:
+        raise SparkUnavailable(
+            f"No Spark Connect server answers at {host}:{port} ({err}); start one (README "
+            '"Spark Connect") or correct the `spark_remote` setting.'
+        ) from err
+    try:
+        with _quiet_imports():
+            # create(), not getOrCreate(): that returns the process's existing Connect session
+            # whatever its URL, and shares its temp views with every other warehouse.
+            session: SparkSession = _builder().appName("ledgerlens").remote(url).create()
+    except ImportError as err:  # the Connect client needs grpcio (pyspark[connect])
+        raise SparkUnavailable(
+            f"The Spark Connect client is not installed ({err}): pip install 'ledgerlens[spark]'."
+        ) from err
+    except Exception as err:  # PySparkException and gRPC errors share no base class
+        raise SparkUnavailable(f"Spark Connect did not start ({url}): {err}") from err
+    return session
 
 
 def stop_sessions() -> None:
@@ -156,10 +202,6 @@ def stop_sessions() -> None:
             with contextlib.suppress(Exception):
                 session.stop()
         _SESSIONS.clear()
-
-
-def _is_connect(session: SparkSession) -> bool:
-    return type(session).__module__.startswith("pyspark.sql.connect")
 
 
 # ------------------------------------------------------------------------ the adapter
@@ -225,16 +267,25 @@ class SparkWarehouse:
         self,
         settings: Settings,
         parquet_dir: Path | None = None,
-        session: SparkSession | None = None,
     ) -> None:
-        """Register the export's tables as temp views on a private session of the shared one."""
+        """Register the export's tables as temp views on a session of this warehouse's own."""
         self.settings = settings
-        base = session or spark_session(settings)
-        self._connect = _is_connect(base)
-        self.session = base if self._connect else base.newSession()
+        self._connect = bool(settings.spark_remote)
+        if settings.spark_remote:
+            self.session = connect_session(settings.spark_remote)
+        else:
+            self.session = spark_session(settings).newSession()
+        self.manifest: Manifest | None = None
+        self._tables: frozenset[str] = frozenset()
+        try:
+            self._open(parquet_dir)
+        except BaseException:
+            self.close()  # a Connect server keeps a session (and its views) until released
+            raise
+
+    def _open(self, parquet_dir: Path | None) -> None:
         for name, value in SESSION_CONF.items():
             self.session.conf.set(name, value)
-        self.manifest: Manifest | None = None
         if parquet_dir is not None:
             self.manifest = read_manifest(parquet_dir)
             try:
@@ -366,8 +417,11 @@ class SparkWarehouse:
         return latest(self.run(freshness_query(account), max_rows=1))
 
     def close(self) -> None:
-        """Drop this warehouse's temp views; the shared session stays up for reuse."""
+        """Drop this warehouse's temp views (Connect: release its server session)."""
         with contextlib.suppress(Exception):
+            if self._connect:
+                self.session.stop()  # the server drops the session's views with it
+                return
             for name in self._tables if self.manifest is not None else ():
                 self.session.catalog.dropTempView(name)
 
