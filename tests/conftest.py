@@ -32,7 +32,7 @@ def demo_export(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture(scope="session")
 def spark_connect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectServer]:
     """A Spark Connect server on 127.0.0.1 for the session, from pyspark's own jars."""
-    from app.run.spark import LOG4J2, find_java
+    from app.run.spark_session import LOG4J2, find_java
 
     if find_java() is None:
         pytest.skip(

@@ -40,7 +40,8 @@ from app.core.request import Request
 from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from app.run.duckdb import Executor
-from app.run.spark import SparkUnavailable, SparkWarehouse, find_java, stop_sessions
+from app.run.spark import SparkWarehouse
+from app.run.spark_session import SparkUnavailable, find_java, stop_sessions
 from app.run.warehouse import Result
 from app.semantic.catalog import warehouse_tables
 from app.sql.dialects.spark import spark_sql
