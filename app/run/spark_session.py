@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import socket
+import tempfile
 import threading
 import warnings
 from collections.abc import Iterator
@@ -39,12 +40,14 @@ LOCAL_CONF: dict[str, str] = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
     "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",  # list on the driver
     "spark.sql.ansi.enabled": "true",
+    # Spark makes its (unused: views only) default database folder there, not in the working dir.
+    "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "ledgerlens-spark-warehouse"),
 }
-# SQL settings every session gets (a Spark Connect server keeps its own cluster settings).
+# Left to the server: a Spark Connect cluster keeps its own (the warehouse folder is static).
+SERVER_CONF = {"spark.sql.shuffle.partitions", "spark.sql.warehouse.dir"}
+# SQL settings every session gets.
 SESSION_CONF = {
-    k: v
-    for k, v in LOCAL_CONF.items()
-    if k.startswith("spark.sql.") and k != "spark.sql.shuffle.partitions"
+    k: v for k, v in LOCAL_CONF.items() if k.startswith("spark.sql.") and k not in SERVER_CONF
 }
 CONNECT_PORT = 15002  # Spark Connect's default port
 CONNECT_PROBE_S = 5.0  # the Connect client itself retries an unreachable server for ~10 minutes
