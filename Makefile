@@ -14,7 +14,7 @@ WAREHOUSE ?= warehouse/demo.duckdb
 PORT ?= $(or $(LEDGERLENS_PORT),8501)
 HOST ?= $(or $(LEDGERLENS_HOST),127.0.0.1)
 
-.PHONY: run ask test test-spark lint eval eval-accept eval-live bench warehouse clean security fuzz
+.PHONY: run ask test test-spark test-spark-connect lint eval eval-accept eval-live bench warehouse clean security fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,7 +51,8 @@ endif
 ask: $(RUN_STAMP) $(WAREHOUSE)
 	$(BIN)/ledgerlens ask --interactive --warehouse $(WAREHOUSE)
 
-# The browser test drives Debian's Chromium, the Spark equivalence test a Java runtime. As root with
+# The browser test drives Debian's Chromium, the Spark equivalence test a Java runtime (for Spark
+# local mode and for the Spark Connect server it starts from pyspark's jars). As root with
 # apt-get, `make test` installs whichever is missing; otherwise it says first which tests will skip.
 CHROMIUM := /usr/bin/chromium
 JAVA_FOUND := { [ -n "$$JAVA_HOME" ] && [ -x "$$JAVA_HOME/bin/java" ]; } || command -v java >/dev/null
@@ -73,9 +74,14 @@ test: $(STAMP)
 	  "(as root on Debian: apt-get install -y chromium default-jre-headless)"
 	$(BIN)/python -m pytest -q
 
-# Only the DuckDB-vs-Spark equivalence test (also part of `make test`; needs Java 17+).
+# Only the DuckDB-vs-Spark equivalence test, on Spark local mode and over Spark Connect (also part
+# of `make test`; needs Java 17+).
 test-spark: $(STAMP)
 	$(BIN)/python -m pytest -q -m spark
+
+# Only its Spark Connect half: a Connect server on 127.0.0.1, started and stopped by the tests.
+test-spark-connect: $(STAMP)
+	$(BIN)/python -m pytest -q -m spark -k connect
 
 # Security (SECURITY.md): the counts table; FUZZ examples per property for the long fuzz.
 FUZZ ?= 3000

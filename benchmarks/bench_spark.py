@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     from app.core.settings import Settings
     from app.pipeline.assistant import Assistant
     from app.run.export import export_parquet
-    from app.run.spark import SparkWarehouse, spark_session
+    from app.run.spark import SparkWarehouse
+    from app.run.spark_session import spark_session
     from evals.warehouses import ensure_warehouse
 
     demo = ensure_warehouse("demo")

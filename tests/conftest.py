@@ -11,6 +11,7 @@ from evals.run import Runner
 from evals.warehouses import ensure_warehouse
 from tests.network_guard import blocked_network_calls, network_guard  # noqa: F401 (fixtures)
 from tests.openai_server import OpenAIServer
+from tests.spark_connect_server import ConnectServer, connect_jar
 
 
 @pytest.fixture(scope="session")
@@ -26,6 +27,21 @@ def demo_export(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     out = tmp_path_factory.mktemp("parquet") / "demo"
     export_parquet(demo_path, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def spark_connect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectServer]:
+    """A Spark Connect server on 127.0.0.1 for the session, from pyspark's own jars."""
+    from app.run.spark_session import LOG4J2, find_java
+
+    if find_java() is None:
+        pytest.skip(
+            "Spark Connect needs a Java runtime (17+): apt-get install default-jre-headless"
+        )
+    if connect_jar() is None:
+        pytest.fail("pyspark ships no spark-connect jar in its jars folder (pyspark 4.x does)")
+    with ConnectServer(tmp_path_factory.mktemp("spark-connect"), log4j=LOG4J2) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """DuckDB and Apache Spark give the same answers from the same data.
 
-Spark runs in local mode (`local[2]`, driver on 127.0.0.1) over the session's Parquet export of
-the demo warehouse; one SparkSession serves the whole test session. Checked here:
+Every test runs twice, once per way the app reaches Spark, over the session's Parquet export of
+the demo warehouse: `local` (local mode, `local[2]`, driver on 127.0.0.1, in this process) and
+`connect` (Spark Connect at `sc://127.0.0.1:PORT`: the `spark_connect` fixture starts the server
+pyspark ships, once per test session). Checked here:
 
 * 32 eval cases (`benchmarks.bench_spark.select_cases`: payments, FX, billing, tax, MRR, revenue
   recognition, time phrases, traps) answered by `Assistant.ask` on both engines: same status,
@@ -10,15 +12,20 @@ the demo warehouse; one SparkSession serves the whole test session. Checked here
 * every Stripe Sigma fixture (Trino → guard → DuckDB AST → Spark) returns DuckDB's rows, except
   that `approx_percentile` may pick a neighbouring value (each engine has its own sketch);
 * each rewrite of `app.run.spark.SPARK_REWRITES`, executed on both engines;
-* the row cap, the time limit (job-group cancel) and tenant scoping on Spark.
+* the row cap, the time limit (job-group cancel; Connect: interrupt by operation tag) and tenant
+  scoping on Spark: the tenant attack cases give DuckDB's scoped rows, and a Spark file query that
+  would read every account's Parquet files is refused by the guard;
+* each warehouse keeps its own views (on Connect, a server session of its own).
 
-Per-question execute times are printed at the end of the module (`-rA` not needed).
+Per-question execute times (DuckDB, Spark local, Spark Connect) are printed at the end of the
+module (`-rA` not needed).
 Skipped, with the reason, when no Java runtime is found.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -26,19 +33,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlglot
 
-from app.core.errors import ExecutionError, QueryTimeout
+from app.core.errors import ExecutionError, GuardError, QueryTimeout
 from app.core.request import Request
 from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from app.run.duckdb import Executor
-from app.run.spark import SparkUnavailable, SparkWarehouse, find_java, stop_sessions
+from app.run.spark import SparkWarehouse
+from app.run.spark_session import SparkUnavailable, find_java, stop_sessions
 from app.run.warehouse import Result
 from app.semantic.catalog import warehouse_tables
+from app.sql.dialects.spark import spark_sql
 from app.sql.guard.checks import Guarded, Policy, check_sql
 from benchmarks.bench_spark import select_cases
 from evals.cases import Case
 from evals.compare import Table, result_matches
+from tests.spark_connect_server import ConnectServer
+from tests.test_attacks import CORPUS as ATTACKS
 
 pytestmark = [
     pytest.mark.spark,
@@ -58,30 +70,63 @@ APPROXIMATE = {
     "21_charge_amount_percentiles": {"p50_amount", "p90_amount"},
 }
 APPROXIMATE_TOLERANCE = 0.05
-TIMINGS: list[tuple[str, float, float]] = []
+MODES = ("local", "connect")
+TIMINGS: dict[str, dict[str, tuple[float, float]]] = {mode: {} for mode in MODES}
 CASES = select_cases()
+# Tenant attacks (tests/fixtures/attacks/tenant.yaml) in SQL both engines speak.
+TENANT_ATTACKS = [
+    c
+    for c in ATTACKS
+    if c.family == "tenant"
+    and c.id
+    in {
+        *("explicit_other_account", "or_true", "in_all_accounts", "union_all_tables"),
+        *("except_other_account", "subquery_in_where", "exists_subquery", "subquery_in_select"),
+        "correlated_scalar_subquery",
+    }
+]
 
 
-@pytest.fixture(scope="module")
-def spark(demo_path: Path, demo_export: Path) -> Iterator[SparkWarehouse]:
+@pytest.fixture(scope="module", params=MODES)
+def spark(
+    request: pytest.FixtureRequest, demo_path: Path, demo_export: Path
+) -> Iterator[SparkWarehouse]:
+    remote = None
+    if request.param == "connect":
+        server: ConnectServer = request.getfixturevalue("spark_connect")
+        remote = server.url
     settings = Settings(
         warehouse_path=demo_path,
         engine="spark",
         parquet_dir=demo_export,
+        spark_remote=remote,
         query_timeout_ms=SPARK_TIMEOUT_MS,
     )
+    connect_mode = os.environ.get("SPARK_CONNECT_MODE_ENABLED")
     try:
         warehouse = SparkWarehouse(settings, demo_export)
     except SparkUnavailable as err:
+        if remote is not None:
+            raise  # the server this session started must be reachable
         pytest.skip(str(err))
     yield warehouse
     warehouse.close()
     stop_sessions()
+    if connect_mode is None:  # pyspark marks the process as a Connect client; undo for local mode
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
 
 
 @pytest.fixture(scope="module")
 def spark_assistant(spark: SparkWarehouse) -> Assistant:
     return Assistant(spark.settings, executor=spark)
+
+
+@pytest.fixture(scope="module")
+def facts_assistant(demo_path: Path) -> Iterator[Assistant]:
+    """DuckDB answering from the facts, as Spark does (its Parquet export has no rollups)."""
+    a = Assistant(Settings(warehouse_path=demo_path, rollups=False))
+    yield a
+    a.session.executor.close()
 
 
 @pytest.fixture(scope="module")
@@ -92,17 +137,30 @@ def duck(demo_path: Path) -> Iterator[Executor]:
 
 @pytest.fixture(scope="module", autouse=True)
 def timing_table(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Print the per-question DuckDB vs Spark execute times after the module."""
+    """Print per-question execute times (DuckDB, Spark local, Spark Connect) after the module."""
     yield
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None or not TIMINGS:
+    names = [c.name for c in CASES if any(c.name in TIMINGS[m] for m in MODES)]
+    if reporter is None or capture is None or not names:
         return
-    width = max(len(name) for name, _, _ in TIMINGS)
-    lines = ["", f"{'question':<{width}}  DuckDB ms   Spark ms"]
-    lines += [f"{name:<{width}}  {d:9.1f}  {s:9.1f}" for name, d, s in TIMINGS]
-    total_d, total_s = sum(t[1] for t in TIMINGS), sum(t[2] for t in TIMINGS)
-    lines.append(f"{f'total ({len(TIMINGS)})':<{width}}  {total_d:9.1f}  {total_s:9.1f}")
+
+    def cell(mode: str, name: str, duck: bool = False) -> str:
+        times = TIMINGS[mode].get(name)
+        return f"{times[0 if duck else 1]:9.1f}" if times else f"{'-':>9}"
+
+    def duck_cell(name: str) -> str:
+        return next((cell(m, name, duck=True) for m in MODES if name in TIMINGS[m]), "")
+
+    width = max(len(name) for name in names)
+    lines = ["", f"{'question':<{width}}  DuckDB ms   Spark ms  Connect ms"]
+    lines += [
+        f"{n:<{width}}  {duck_cell(n)}  {cell('local', n)}  {cell('connect', n):>10}" for n in names
+    ]
+    totals = [sum(t[1] for t in TIMINGS[m].values()) for m in MODES]
+    duck_total = sum(t[0] for t in TIMINGS[MODES[0]].values())
+    label = f"total ({len(names)})"
+    lines.append(f"{label:<{width}}  {duck_total:9.1f}  {totals[0]:9.1f}  {totals[1]:10.1f}")
     with capture.global_and_fixture_disabled():
         for line in lines:
             reporter.write_line(line)
@@ -144,9 +202,11 @@ def test_enough_cases_across_areas() -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_same_answer_on_spark(case: Case, assistant: Assistant, spark_assistant: Assistant) -> None:
+def test_same_answer_on_spark(
+    case: Case, facts_assistant: Assistant, spark_assistant: Assistant
+) -> None:
     q = case.inputs
-    on_duck = assistant.ask(Request(q.question, as_of=q.as_of, account=q.account))
+    on_duck = facts_assistant.ask(Request(q.question, as_of=q.as_of, account=q.account))
     on_spark = spark_assistant.ask(Request(q.question, as_of=q.as_of, account=q.account))
     assert on_spark.status == on_duck.status, on_spark.error
     assert on_duck.status == "answered", on_duck.error
@@ -158,12 +218,14 @@ def test_same_answer_on_spark(case: Case, assistant: Assistant, spark_assistant:
             if column.kind == "money" and value is not None:
                 assert isinstance(value, Decimal), (column.name, value)
     assert on_duck.timings and on_spark.timings
-    TIMINGS.append(
-        (case.name, on_duck.timings.execute_ms or 0.0, on_spark.timings.execute_ms or 0.0)
+    mode = "connect" if spark_assistant.settings.spark_remote else "local"
+    TIMINGS[mode][case.name] = (
+        on_duck.timings.execute_ms or 0.0,
+        on_spark.timings.execute_ms or 0.0,
     )
 
     assert case.expected.reference_sql and case.expected.compare
-    ref_duck = assistant.session.run_sql(case.expected.reference_sql, q.account)
+    ref_duck = facts_assistant.session.run_sql(case.expected.reference_sql, q.account)
     ref_spark = spark_assistant.session.run_sql(case.expected.reference_sql, q.account)
     assert ref_spark.columns == ref_duck.columns
     assert_same_rows(list(ref_spark.rows), list(ref_duck.rows), ordered=False)
@@ -316,10 +378,62 @@ def test_timeout_cancels_the_spark_job(spark: SparkWarehouse) -> None:
     # Cancellation is cooperative: tasks stop at their next input row, so the slow query is a
     # two-way cross join (a row of `a` per check), not a deeper one that loops for minutes.
     slow = guarded("SELECT count(DISTINCT a.id || b.id) FROM charges AS a, charges AS b", ACCOUNT)
-    with pytest.raises(QueryTimeout, match="query_timeout_ms"):
+    with pytest.raises(QueryTimeout, match="query_timeout_ms") as stopped:
         spark.run(slow, timeout_ms=1500)
+    # Spark itself cancelled the query (local: job group; Connect: OPERATION_CANCELED by tag).
+    assert "cancel" in str(stopped.value.__cause__).lower(), stopped.value.__cause__
     after = spark.run(guarded("SELECT count(*) FROM accounts", ACCOUNT), timeout_ms=60_000)
     assert after.rows == ((1,),)  # the session is still usable
+
+
+@pytest.mark.parametrize("case", TENANT_ATTACKS, ids=lambda c: c.id)
+def test_tenant_attack_on_spark(case: Any, spark: SparkWarehouse, duck: Executor) -> None:
+    statement = guarded(case.sql, case.account)
+    expected, got = duck.run(statement), spark.run(statement)  # DuckDB's rows equal the oracle's
+    assert got.columns == expected.columns
+    assert got.truncated == expected.truncated and len(got.rows) == len(expected.rows)
+    if not got.truncated:  # a capped statement without ORDER BY may keep any of its rows
+        assert_same_rows(list(got.rows), list(expected.rows), ordered=False)
+    if "merchant_id" in got.columns:
+        i = got.columns.index("merchant_id")
+        assert {r[i] for r in got.rows} <= {case.account}
+
+
+def test_spark_file_query_is_refused(
+    spark: SparkWarehouse, spark_assistant: Assistant, demo_export: Path
+) -> None:
+    sql = f'SELECT DISTINCT merchant_id FROM parquet."{demo_export / "charges"}"'
+    rendered = spark_sql(sqlglot.parse_one(sql, read="duckdb"))
+    assert "parquet.`" in rendered  # Spark would read the files directly, every account's rows:
+    assert len(spark.session.sql(rendered).collect()) == 3
+    with pytest.raises(GuardError) as refused:
+        spark_assistant.session.run_sql(sql, ACCOUNT)
+    assert refused.value.rule == "allowed_relations"
+
+
+def _partial_export(tmp_path: Path) -> Path:
+    """A Parquet export with one table of one foreign row: incomplete, and wrong if read."""
+    import duckdb
+
+    from app.run.export import export_parquet
+
+    source = tmp_path / "partial.duckdb"
+    conn = duckdb.connect(str(source))
+    conn.execute("CREATE TABLE charges AS SELECT 'acct_x' AS merchant_id, 'ch_1' AS id")
+    conn.close()
+    export_parquet(source, tmp_path / "export")
+    return tmp_path / "export"
+
+
+def test_each_warehouse_has_its_own_views(
+    spark: SparkWarehouse, duck: Executor, demo_export: Path, tmp_path: Path
+) -> None:
+    statement = guarded("SELECT count(*) FROM charges", ACCOUNT)
+    expected = duck.run(statement).rows
+    with pytest.raises(ExecutionError, match="lacks accounts"):
+        SparkWarehouse(spark.settings, _partial_export(tmp_path))  # registers `charges` first
+    SparkWarehouse(spark.settings, demo_export).close()  # drops (Connect: releases) its views
+    assert spark.run(statement).rows == expected
 
 
 def test_spark_errors_are_execution_errors(spark: SparkWarehouse) -> None:
@@ -346,10 +460,16 @@ def _rows(result: Result) -> list[tuple[Any, ...]]:
 
 
 def test_cli_sql_on_spark(
-    demo_path: Path, demo_export: Path, spark: SparkWarehouse, capsys: pytest.CaptureFixture[str]
+    demo_path: Path,
+    demo_export: Path,
+    spark: SparkWarehouse,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from app.cli import main
 
+    if spark.settings.spark_remote:  # the CLI reads the setting from the environment
+        monkeypatch.setenv("LEDGERLENS_SPARK_REMOTE", spark.settings.spark_remote)
     sql = (
         "select format_datetime(created, 'yyyy-MM') as month, count(*) as n from charges "
         "where created >= timestamp '2025-12-01 00:00:00' group by 1"
@@ -366,17 +486,21 @@ def test_cli_sql_on_spark(
 def test_incomplete_or_unreadable_export_is_an_error(spark: SparkWarehouse, tmp_path: Path) -> None:
     import shutil
 
-    import duckdb
-
-    from app.run.export import export_parquet
-
-    source = tmp_path / "partial.duckdb"
-    conn = duckdb.connect(str(source))
-    conn.execute("CREATE TABLE charges AS SELECT 'acct_x' AS merchant_id, 'ch_1' AS id")
-    conn.close()
-    export_parquet(source, tmp_path / "export")
+    export = _partial_export(tmp_path)
     with pytest.raises(ExecutionError, match="lacks accounts"):
-        SparkWarehouse(spark.settings, tmp_path / "export")
-    shutil.rmtree(tmp_path / "export" / "charges")
+        SparkWarehouse(spark.settings, export)
+    shutil.rmtree(export / "charges")
     with pytest.raises(ExecutionError, match="could not read the Parquet export"):
-        SparkWarehouse(spark.settings, tmp_path / "export")
+        SparkWarehouse(spark.settings, export)
+
+
+def test_unreachable_connect_server_fails_fast(demo_path: Path, demo_export: Path) -> None:
+    from tests.spark_connect_server import free_port
+
+    url = f"sc://127.0.0.1:{free_port()}"  # nothing listens: the client would retry ~10 minutes
+    settings = Settings(warehouse_path=demo_path, parquet_dir=demo_export, spark_remote=url)
+    with pytest.raises(SparkUnavailable, match="No Spark Connect server answers"):
+        SparkWarehouse(settings, demo_export)
+    bad = settings.model_copy(update={"spark_remote": "http://127.0.0.1:15002"})
+    with pytest.raises(SparkUnavailable, match="must look like sc://"):
+        SparkWarehouse(bad, demo_export)

@@ -26,7 +26,8 @@ from app.run.export import (
     read_manifest,
 )
 from app.run.options import add_engine_arguments, apply_engine, export_source
-from app.run.spark import SparkUnavailable, open_spark_warehouse, spark_schema
+from app.run.spark import open_spark_warehouse, spark_schema
+from app.run.spark_session import SparkUnavailable
 from app.run.warehouse import Warehouse
 from app.semantic.catalog import warehouse_tables
 from app.sql.dialects.spark import spark_sql

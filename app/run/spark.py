@@ -3,25 +3,22 @@
 The guard has already run on the DuckDB-dialect AST (tenant scoping, row cap); this adapter
 rewrites the few constructs sqlglot does not carry over faithfully (`SPARK_REWRITES` in
 app/sql/dialects/spark.py), renders the statement with `expression.sql(dialect="spark")` and runs
-it in local mode
-(`local[2]`, driver bound to 127.0.0.1, no UI, session time zone UTC) or on Spark Connect when the
-`spark_remote` setting is set. Each table of the export becomes a temporary view with the
-warehouse table's name and exactly its columns. Timestamps stay naive UTC
-(`spark.sql.timestampType=TIMESTAMP_NTZ`), DECIMAL stays `Decimal`, HUGEINT runs as
+it on a session of the warehouse's own (app/run/spark_session.py): local mode (`local[2]`, session
+time zone UTC), or Spark Connect when the `spark_remote` setting is set (`sc://host:port`; the
+server reads the export's paths, so it must see the same files). Each table of the export becomes
+a temporary view with the warehouse table's name and exactly its columns. Timestamps stay naive
+UTC (`spark.sql.timestampType=TIMESTAMP_NTZ`), DECIMAL stays `Decimal`, HUGEINT runs as
 DECIMAL(38,0) and comes back as `int` (type HUGEINT), ANSI mode stays on (overflow is an error,
-as in DuckDB). The row cap is `LIMIT cap + 1`; the time limit cancels the query's job
-group (Connect: its operation tag) from a timer.
+as in DuckDB). The row cap is `LIMIT cap + 1`; the time limit cancels the query's job group
+(Connect: interrupts its operation tag on the server) from a timer.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -31,37 +28,23 @@ from typing import TYPE_CHECKING, Any
 import sqlglot
 from sqlglot import exp
 
-from app.core.errors import AssistantError, ExecutionError, QueryTimeout
+from app.core.errors import ExecutionError, QueryTimeout
 from app.core.settings import Settings
 from app.run.export import Manifest, TableInfo, read_manifest
+from app.run.spark_session import (
+    SESSION_CONF,
+    SparkUnavailable,
+    connect_session,
+    spark_session,
+)
 from app.run.warehouse import Result, freshness_query, latest
 from app.semantic.catalog import warehouse_tables
 from app.sql.dialects.spark import WHOLE_DECIMAL, spark_sql
 from app.sql.guard.checks import Guarded
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
-LOCAL_CONF: dict[str, str] = {
-    "spark.driver.host": "127.0.0.1",
-    "spark.driver.bindAddress": "127.0.0.1",
-    "spark.driver.memory": "2g",
-    "spark.ui.enabled": "false",
-    "spark.ui.showConsoleProgress": "false",
-    "spark.sql.shuffle.partitions": "4",
-    "spark.default.parallelism": "2",
-    "spark.sql.session.timeZone": "UTC",
-    "spark.sql.timestampType": "TIMESTAMP_NTZ",
-    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
-    "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",  # list on the driver
-    "spark.sql.ansi.enabled": "true",
-}
-# SQL settings every session gets (a Spark Connect server keeps its own cluster settings).
-SESSION_CONF = {
-    k: v
-    for k, v in LOCAL_CONF.items()
-    if k.startswith("spark.sql.") and k != "spark.sql.shuffle.partitions"
-}
 _SPARK_TYPES = {
     "string": "VARCHAR",
     "bigint": "BIGINT",
@@ -77,92 +60,6 @@ _SPARK_TYPES = {
     "void": "NULL",
 }
 WARM_UP_TIMEOUT_MS = 600_000
-LOG4J2 = Path(__file__).with_name("log4j2.properties")  # errors only, on stderr
-_SESSIONS: dict[str, SparkSession] = {}
-_SESSIONS_LOCK = threading.Lock()
-
-
-class SparkUnavailable(AssistantError):
-    """Spark cannot start here (no Java, no pyspark) or cannot reach its Connect server."""
-
-
-# ------------------------------------------------------------------------ sessions
-
-
-def find_java() -> str | None:
-    """Path of the `java` executable Spark would start (JAVA_HOME first, then PATH)."""
-    home = os.environ.get("JAVA_HOME")
-    if home and (Path(home) / "bin" / "java").is_file():
-        return str(Path(home) / "bin" / "java")
-    return shutil.which("java")
-
-
-@contextlib.contextmanager
-def _quiet_imports() -> Iterator[None]:
-    # pyspark warns at import time about pandas versions it has not certified yet.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pyspark\..*")
-        yield
-
-
-def _builder() -> Any:
-    try:
-        with _quiet_imports():
-            from pyspark.sql import SparkSession
-    except ImportError as err:
-        raise SparkUnavailable(
-            "The Spark engine needs pyspark: pip install 'ledgerlens[spark]'."
-        ) from err
-    return SparkSession.builder
-
-
-def spark_session(settings: Settings) -> SparkSession:
-    """The process-wide Spark session: local mode, or Spark Connect at `spark_remote`."""
-    key = settings.spark_remote or "local"
-    with _SESSIONS_LOCK:
-        if key in _SESSIONS:
-            return _SESSIONS[key]
-        builder = _builder().appName("ledgerlens")
-        if settings.spark_remote:
-            builder = builder.remote(settings.spark_remote)
-        else:
-            if find_java() is None:
-                raise SparkUnavailable(
-                    "Spark needs a Java runtime (17 or newer): install one (Debian: "
-                    "apt-get install default-jre-headless) or set JAVA_HOME."
-                )
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-            builder = builder.master("local[2]")
-            for name, value in LOCAL_CONF.items():
-                builder = builder.config(name, value)
-            logging = f"-Dlog4j2.configurationFile={LOG4J2.as_uri()}"
-            builder = builder.config("spark.driver.extraJavaOptions", logging)
-        try:
-            with _quiet_imports():
-                session: SparkSession = builder.getOrCreate()
-        except Exception as err:  # pyspark raises bare RuntimeError/PySparkException/Py4JError
-            raise SparkUnavailable(f"Spark did not start ({key}): {err}") from err
-        if not settings.spark_remote:
-            session.sparkContext.setLogLevel("ERROR")
-        _SESSIONS[key] = session
-        return session
-
-
-def stop_sessions() -> None:
-    """Stop every Spark session this process started (the JVM also ends with the process)."""
-    with _SESSIONS_LOCK:
-        for session in _SESSIONS.values():
-            with contextlib.suppress(Exception):
-                session.stop()
-        _SESSIONS.clear()
-
-
-def _is_connect(session: SparkSession) -> bool:
-    return type(session).__module__.startswith("pyspark.sql.connect")
-
-
-# ------------------------------------------------------------------------ the adapter
 
 
 _DDL_TYPES = {
@@ -225,16 +122,25 @@ class SparkWarehouse:
         self,
         settings: Settings,
         parquet_dir: Path | None = None,
-        session: SparkSession | None = None,
     ) -> None:
-        """Register the export's tables as temp views on a private session of the shared one."""
+        """Register the export's tables as temp views on a session of this warehouse's own."""
         self.settings = settings
-        base = session or spark_session(settings)
-        self._connect = _is_connect(base)
-        self.session = base if self._connect else base.newSession()
+        self._connect = bool(settings.spark_remote)
+        if settings.spark_remote:
+            self.session = connect_session(settings.spark_remote)
+        else:
+            self.session = spark_session(settings).newSession()
+        self.manifest: Manifest | None = None
+        self._tables: frozenset[str] = frozenset()
+        try:
+            self._open(parquet_dir)
+        except BaseException:
+            self.close()  # a Connect server keeps a session (and its views) until released
+            raise
+
+    def _open(self, parquet_dir: Path | None) -> None:
         for name, value in SESSION_CONF.items():
             self.session.conf.set(name, value)
-        self.manifest: Manifest | None = None
         if parquet_dir is not None:
             self.manifest = read_manifest(parquet_dir)
             try:
@@ -366,8 +272,11 @@ class SparkWarehouse:
         return latest(self.run(freshness_query(account), max_rows=1))
 
     def close(self) -> None:
-        """Drop this warehouse's temp views; the shared session stays up for reuse."""
+        """Drop this warehouse's temp views (Connect: release its server session)."""
         with contextlib.suppress(Exception):
+            if self._connect:
+                self.session.stop()  # the server drops the session's views with it
+                return
             for name in self._tables if self.manifest is not None else ():
                 self.session.catalog.dropTempView(name)
 
