@@ -16,7 +16,8 @@ from tests.test_api import sse
 
 QUESTION = "What is the average number of line items per invoice in 2025?"
 SQL = (
-    "SELECT count(*) AS line_items, count(DISTINCT invoice_id) AS invoices FROM invoice_line_items"
+    "SELECT count(*) AS line_items, count(DISTINCT invoice_id) AS invoices, "
+    "count(*) / count(DISTINCT invoice_id) AS average_per_invoice FROM invoice_line_items"
 )
 
 

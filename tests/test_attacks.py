@@ -40,6 +40,7 @@ from app.run.duckdb import Executor, connection_config
 from app.semantic.catalog import warehouse_tables
 from app.sql.guard.checks import Policy, check_sql
 from app.terminal import render_answer
+from data.rollups import build_rollups
 from tests.held_statements import eventually, stragglers
 
 ATTACKS = Path(__file__).parent / "fixtures" / "attacks"
@@ -498,6 +499,7 @@ def hostile(demo_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             "UPDATE charges SET description = ? WHERE merchant_id = ?",
             [CHARGE_NOTE, HOME],
         )
+        build_rollups(conn)  # a writer of the warehouse rebuilds its rollups (data/rollups.py)
     finally:
         conn.close()
     a = Assistant(Settings(warehouse_path=path))
