@@ -373,15 +373,26 @@ class SemanticModel(_Model):
 
     def names_object(self, spec: ListSpec, column: ListColumn) -> ListSpec | None:
         """The list whose object a column identifies ("charge" on refunds names the charge)."""
-        for other in self.lists.values():
-            key = other.column(other.key)
-            if other is spec or key is None or not self.reaches(spec, other):
-                continue
-            if column.name == other.key or column.expr == key.expr:
-                return other
-        return None
+        cache_key = (self.sha256, spec.name, column.name, column.expr)
+        if cache_key not in _OBJECTS:
+            _OBJECTS[cache_key] = next(
+                (
+                    other.name
+                    for other in self.lists.values()
+                    if other is not spec
+                    and (key := other.column(other.key)) is not None
+                    and self.reaches(spec, other)
+                    and (column.name == other.key or column.expr == key.expr)
+                ),
+                None,
+            )
+        found = _OBJECTS[cache_key]
+        return None if found is None else self.lists[found]
 
 
+# The list a column names the object of, per (model, list, column name, column SQL): readers ask
+# for every column of every list they read.
+_OBJECTS: dict[tuple[str, str, str, str], str | None] = {}
 # Join paths per (model, source, target, extra joins): readers and the compiler ask many times.
 _PATHS: dict[tuple[str, str, str, tuple[Join, ...]], list[Join] | None] = {}
 
