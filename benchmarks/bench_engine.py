@@ -79,15 +79,17 @@ def pure_sqlglot() -> Path:
     return dest
 
 
-def run_variant(code: Path, spec: dict[str, Any], pure: bool) -> dict[str, Any]:
-    """Run the child against one code tree; return its measurements."""
+def run_variant(
+    code: Path, spec: dict[str, Any], pure: bool, child: Path = CHILD
+) -> dict[str, Any]:
+    """Run a child script (the engine's by default) against one code tree; its measurements."""
     path = [str(pure_sqlglot())] if pure else []
     env = {"PYTHONPATH": ":".join([*path, str(code)])}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
     try:
         proc = subprocess.run(
-            [sys.executable, str(CHILD), f.name],
+            [sys.executable, str(child), f.name],
             cwd=tempfile.gettempdir(),
             capture_output=True,
             text=True,
@@ -97,7 +99,7 @@ def run_variant(code: Path, spec: dict[str, Any], pure: bool) -> dict[str, Any]:
     finally:
         Path(f.name).unlink(missing_ok=True)
     if proc.returncode != 0:
-        raise SystemExit(f"engine benchmark child failed ({code}):\n{proc.stderr[-4000:]}")
+        raise SystemExit(f"benchmark child {child.name} failed ({code}):\n{proc.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 

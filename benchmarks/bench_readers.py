@@ -11,40 +11,14 @@ Run: python -m benchmarks.bench_readers [--baseline-ref REF] [--rounds R] [--pas
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 from benchmarks._common import ROOT, header_line, log, table
-from benchmarks.bench_engine import _env, baseline_tree, eval_cases
+from benchmarks.bench_engine import baseline_tree, eval_cases, run_variant
 
 CHILD = Path(__file__).resolve().parent / "_readers_child.py"
 BASELINE_REF = "73ac27e"  # the commit before issue 17's readers
-
-
-def run_child(code: Path, spec: dict[str, Any]) -> dict[str, float]:
-    """Time the readers of one code tree; return microseconds per question by reader."""
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-        json.dump(spec, f)
-    try:
-        proc = subprocess.run(
-            [sys.executable, str(CHILD), f.name],
-            cwd=tempfile.gettempdir(),
-            capture_output=True,
-            text=True,
-            check=False,
-            env=_env({"PYTHONPATH": str(code)}),
-        )
-    finally:
-        Path(f.name).unlink(missing_ok=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"readers benchmark child failed ({code}):\n{proc.stderr[-4000:]}")
-    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         order = list(trees) if i % 2 == 0 else list(reversed(trees))
         for name in order:
             log(f"readers benchmark: {name}, round {i + 1} of {args.rounds} ...")
-            runs[name].append(run_child(trees[name], spec))
+            runs[name].append(run_variant(trees[name], spec, pure=False, child=CHILD))
     medians = {
         name: {k: statistics.median(r[k] for r in rs if k in r) for k in {k for r in rs for k in r}}
         for name, rs in runs.items()

@@ -31,25 +31,13 @@ from app.pipeline.assistant import Assistant
 from app.semantic.model import SemanticModel
 from app.understand.engine import read_question
 from app.understand.lexicon import lexicon_for
+from app.understand.list_words import NUMBER_WORDS
 from app.understand.reading import EngineContext
 
 _COUNT_WORDS = re.compile(r"\b(?:how\s+many|number\s+of|count\s+of|count\b)", re.I)
 _AVERAGES = frozenset({"average", "avg", "mean", "median", "typical"})
 _SPLIT = re.compile(r"[^a-z0-9]+")
-_NUMBER_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "once": 1,
-    "twice": 2,
-}
+_NUMBER_WORDS = {**NUMBER_WORDS, "once": 1, "twice": 2}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from app.understand.phrases import PhraseTable
 
 _NUMBER = r"\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|twenty|fifty|hundred"
 _N = rf"({_NUMBER})"
-_NUMBERS = {
+NUMBER_WORDS = {  # number words a question may use for a count
     "one": 1,
     "two": 2,
     "three": 3,
@@ -174,7 +174,7 @@ def number(word: str | None) -> int | None:
     """A number written in digits or as a word (None when absent)."""
     if not word:
         return None
-    return _NUMBERS.get(word.lower()) or (int(word) if word.isdigit() else None)
+    return NUMBER_WORDS.get(word.lower()) or (int(word) if word.isdigit() else None)
 
 
 def clauses(text: str) -> list[Clause]:
