@@ -333,14 +333,19 @@ def large_only() -> str:
     """Warm ask() on the large warehouse alone (the working tree), as `run` measures it."""
     if not LARGE.exists():
         return f"No large warehouse at {LARGE}: build it first (benchmarks/run_all.py does)."
-    large = run_variant(ROOT, _large_spec(eval_cases()), pure=not _sqlglotc_installed())
+    spec = _large_spec(eval_cases())
+    large = run_variant(ROOT, spec, pure=not _sqlglotc_installed())
+    n = len(spec["cases"])
+    per_case = [(p50(large["ask_ms"][i::n]), c["question"]) for i, c in enumerate(spec["cases"])]
+    slowest = sorted(per_case, reverse=True)[:8]
     rows = [
         ["after", *_row("ask() warm, large", large, "ask", GOAL_LARGE_ASK_P95_MS)],
         ["after", *_row("  of which DuckDB execute", large, "execute")],
     ]
     head = ["variant", "measure", "n", "wall p50", "wall p95", "CPU p50", "CPU p95", "goal"]
-    return f"{len(_large_spec(eval_cases())['cases'])} questions x 3 runs, warm.\n\n" + table(
-        head, rows
+    slow = table(["question", "median ms"], [[q, fmt_ms(ms)] for ms, q in slowest])
+    return (
+        f"{n} questions x 3 runs, warm.\n\n{table(head, rows)}\n\nThe slowest questions:\n\n" + slow
     )
 
 
