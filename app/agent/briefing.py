@@ -294,6 +294,17 @@ def _first_sentence(text: str, max_words: int = 30) -> str:
     return " ".join(words[:max_words]) + ("…" if len(words) > max_words else "")
 
 
+def system_message(model: SemanticModel, budget_tokens: int, mode: str = "native") -> str:
+    """The agent's system message: rules, the mode's step guide, the semantic model summary.
+
+    It is the same for every question and account, so a prompt cache reuses it.
+    """
+    guide = load_prompt("actions" if mode == "json" else "plan").render()
+    return load_prompt("system").render(
+        guide=guide.strip(), context=stable_summary(model, budget_tokens)
+    )
+
+
 def first_messages(
     question: str,
     *,
@@ -312,10 +323,7 @@ def first_messages(
     order) is identical for every question, so a prompt cache reuses it; the user message holds
     everything question-specific (account, date, resolved periods, likely metrics) and is short.
     """
-    guide = load_prompt("actions" if mode == "json" else "plan").render()
-    system = load_prompt("system").render(
-        guide=guide.strip(), context=stable_summary(model, budget_tokens)
-    )
+    system = system_message(model, budget_tokens, mode)
     periods = periods or resolve_periods(question, as_of)
     user = load_prompt("question").render(
         account=account,

@@ -17,12 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from app.agent.briefing import first_messages
+from app.agent.briefing import first_messages, system_message
 from app.agent.calls import LengthCut, Usage, stream_reply
 from app.agent.mode import tool_mode
 from app.agent.native import NativeSteps
@@ -96,25 +95,18 @@ class Agent:
         """Send the stable system prefix once so a local server's prompt cache holds it.
 
         Every question's first request starts with the same system message (rules, the step
-        guide, the semantic model summary: about 2,300 tokens); a model on two CPU cores takes
+        guide, the semantic model summary: about 2,000 tokens); a model on two CPU cores takes
         over a minute to read it. Read once here, at start, each question pays only its own part.
-        Returns the prompt tokens the server read (0 when the account is unknown).
+        Returns the prompt tokens the server read (0, and nothing sent, for an unknown account:
+        the app could answer none of its questions).
         """
-        info = self.assistant.session.account_info(account)
-        if info is None:
+        if self.assistant.session.account_info(account) is None:
             return 0
-        system = first_messages(
-            "",
-            model=self.assistant.model,
-            as_of=date(2000, 1, 1),  # the system message names no date; only it is kept
-            account=account,
-            timezone=info.timezone,
-            currency=info.currency,
-            budget_tokens=self.settings.llm_context_token_budget,
-            mode=self.mode.mode,
-        )[0]
+        system = system_message(
+            self.assistant.model, self.settings.llm_context_token_budget, self.mode.mode
+        )
         usage = Usage(self.model_name, tool_mode=self.mode.text)
-        messages = [SystemMessage(system["content"]), HumanMessage("Warm-up: reply {}.")]
+        messages = [SystemMessage(system), HumanMessage("Warm-up: reply {}.")]
         reply = self.model.bind(max_tokens=1).invoke(messages)  # cut at one token on purpose
         usage.add(messages, reply)
         return usage.report().prompt_tokens

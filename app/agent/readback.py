@@ -30,9 +30,7 @@ from app.core.plan import QueryPlan
 from app.pipeline.assistant import Assistant
 from app.semantic.model import SemanticModel
 from app.understand.engine import read_question
-from app.understand.lexicon import lexicon_for
-from app.understand.list_words import NUMBER_WORDS
-from app.understand.reading import EngineContext
+from app.understand.list_words import NUMBER_WORDS, singular
 
 _COUNT_WORDS = re.compile(r"\b(?:how\s+many|number\s+of|count\s+of|count\b)", re.I)
 _AVERAGES = frozenset({"average", "avg", "mean", "median", "typical"})
@@ -53,14 +51,7 @@ def demands_of(question: str, assistant: Assistant, account: str, as_of: date) -
     info = assistant.session.account_info(account)
     if info is None:
         return Demands()
-    ctx = EngineContext(
-        model=assistant.model,
-        lexicon=lexicon_for(assistant.model, assistant.session.data_values(account)),
-        as_of=as_of,
-        account=account,
-        fiscal_year_start_month=assistant.settings.fiscal_year_start_month,
-        timezone=info.timezone,
-    )
+    ctx = assistant.engine_context(info, as_of)
     reading = read_question(" ".join(question.split()), ctx)
     words = tuple(dict.fromkeys(lo.word for lo in reading.leftovers if lo.kind == "meaning"))
     counted = reading.aggregate is not None and reading.aggregate.func == "count_distinct"
@@ -117,22 +108,18 @@ def _missing(words: Iterable[str], known: set[str], numbers: set[int]) -> list[s
             continue  # "more than one": a count of at least two, a limit of one
         if low.isdigit() and int(low) in numbers:
             continue
-        if _stem(low) not in known:
+        if _one(low) not in known:
             out.append(word)
     return out
 
 
-def _stem(word: str) -> str:
-    """A word without its plural or possessive ending (charges → charge, cards → card)."""
-    word = word.removesuffix("'s")
-    for end, keep in (("ies", "y"), ("ses", "s"), ("s", "")):
-        if word.endswith(end) and len(word) > len(end) + 2:
-            return word[: -len(end)] + keep
-    return word
-
-
 def _tokens(phrases: Iterable[str]) -> set[str]:
-    return {_stem(t) for p in phrases for t in _SPLIT.split(p.lower()) if t}
+    return {_one(t) for p in phrases for t in _SPLIT.split(p.lower()) if t}
+
+
+def _one(word: str) -> str:
+    """A word in the singular (charges → charge, cards → card), as the list reader reads it."""
+    return singular(word).strip()
 
 
 def _plan_words(plan: QueryPlan, model: SemanticModel) -> set[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -65,6 +65,20 @@ class Assistant:
         self.store = store
         self.verifier = Verifier(store, self.session) if store is not None else None
 
+    def engine_context(
+        self, info: AccountInfo, as_of: date, previous: QueryPlan | None = None
+    ) -> EngineContext:
+        """What the engine reads a question of this account with: lexicon, dates, time zone."""
+        return EngineContext(
+            model=self.model,
+            lexicon=lexicon_for(self.model, self.session.data_values(info.id)),
+            as_of=as_of,
+            account=info.id,
+            fiscal_year_start_month=self.settings.fiscal_year_start_month,
+            previous=previous,
+            timezone=info.timezone,
+        )
+
     def ask(self, request: Request) -> Answer:
         """Answer one question for one account as of a date; never raises for bad input."""
         t0 = time.perf_counter()
@@ -86,16 +100,7 @@ class Assistant:
                     reason=f"Unknown account {account}.", reason_class="other_tenant"
                 )
                 return refused(ref, base, total_timings(timings, t0))
-            lex = lexicon_for(self.model, self.session.data_values(account))
-            ectx = EngineContext(
-                model=self.model,
-                lexicon=lex,
-                as_of=request.as_of,
-                account=account,
-                fiscal_year_start_month=self.settings.fiscal_year_start_month,
-                previous=request.previous,
-                timezone=info.timezone,
-            )
+            ectx = self.engine_context(info, request.as_of, request.previous)
             try:
                 planned = plan_question(request.question, ectx)
             except ValidationError as err:  # a plan part out of range (e.g. top 5000)
