@@ -1,26 +1,27 @@
-"""Typed models of the semantic YAML (metrics, dimensions, joins, lists, reports); join paths."""
+"""Typed models of the semantic YAML (metrics, dimensions, reports, the model); its join paths.
+
+Joins, list specs and `tables_in` live in `app.semantic.parts`, re-exported here.
+"""
 
 from __future__ import annotations
 
 from collections import deque
-from functools import cache
-from typing import Any, Literal
+from typing import Literal
 
-import sqlglot
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlglot import exp
+from pydantic import Field, model_validator
 
 from app.core.plan import Grain
+from app.semantic.parts import Join as Join
+from app.semantic.parts import ListColumn as ListColumn
+from app.semantic.parts import ListSpec as ListSpec
+from app.semantic.parts import Part
+from app.semantic.parts import tables_in as tables_in
 from app.semantic.rollups import Rollup
 
 Movement = Literal["new", "expansion", "contraction", "churned", "reactivation"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ImpliedFilter(_Model):
+class ImpliedFilter(Part):
     """A word that, with this metric, also restricts a dimension ("VAT" → tax_type = vat)."""
 
     words: tuple[str, ...]
@@ -33,14 +34,14 @@ class ImpliedFilter(_Model):
     )
 
 
-class Variant(_Model):
+class Variant(Part):
     """Words that, said with this metric, name a variant of it ("dispute rate by charge date")."""
 
     words: tuple[str, ...]
     metric: str
 
 
-class Reconciliation(_Model):
+class Reconciliation(Part):
     """Figures that should add up to this metric on a page, and why they may not exactly."""
 
     parts: tuple[str, ...] = Field(
@@ -55,14 +56,14 @@ class Reconciliation(_Model):
         return tuple((-1, p[1:]) if p.startswith("-") else (1, p) for p in self.parts)
 
 
-class ImpliedDimension(_Model):
+class ImpliedDimension(Part):
     """Words that, said with this metric, ask for a breakdown without "by" ("AR aging")."""
 
     words: tuple[str, ...]
     dimension: str
 
 
-class Metric(_Model):
+class Metric(Part):
     """A business metric: meaning, SQL, unit, time behaviour, currency handling, synonyms."""
 
     name: str
@@ -126,7 +127,7 @@ class Metric(_Model):
         return self
 
 
-class Measure(_Model):
+class Measure(Part):
     """A value of one row (a charge's amount, an invoice's customer) for statistics over rows."""
 
     name: str
@@ -148,7 +149,7 @@ class Measure(_Model):
     )
 
 
-class Dimension(_Model):
+class Dimension(Part):
     """A way to break down or filter: a column of one table, reached through many-to-one joins."""
 
     name: str
@@ -178,95 +179,7 @@ class Dimension(_Model):
     plural: str = Field("", description="The label's plural when adding an s is wrong.")
 
 
-class Join(_Model):
-    """A many-to-one edge: `from_.column` references `to.id`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    from_: str = Field(alias="from")
-    column: str
-    to: str
-
-
-class ListColumn(_Model):
-    """A column of a row-by-row list: its SQL, kind and the words that name it."""
-
-    name: str
-    expr: str
-    kind: Literal["label", "date", "money", "count", "number"]
-    label: str = ""
-    synonyms: tuple[str, ...] = ()
-    key: str | None = Field(None, description="The id behind a label; groups are formed on it.")
-    sort: str | None = Field(None, description="What ordering by this column sorts on.")
-    via: str | None = Field(
-        None,
-        description="A child table rolled up per row (labels joined with ', ', numbers summed); "
-        "`expr` is read on its rows.",
-    )
-    also: tuple[str, ...] = Field((), description="Columns shown beside it when it is named.")
-    currency: str | None = Field(
-        None, description="A money column's own currency (read on another table than the list's)."
-    )
-    local: bool = Field(
-        False,
-        description="`expr` is a UTC timestamp, shown as the date in the account's time zone.",
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _local_sorts_on_time(cls, data: Any) -> Any:
-        """A local date sorts on its timestamp unless told otherwise."""
-        if isinstance(data, dict) and data.get("local") and not data.get("sort"):
-            return {**data, "sort": data.get("expr")}
-        return data
-
-
-class ListSpec(_Model):
-    """An entity that can be listed row by row: its column catalogue and the states words imply."""
-
-    name: str
-    label: str
-    table: str
-    synonyms: tuple[str, ...]
-    time: str
-    amount: str | None = None
-    currency: str | None = None
-    columns: tuple[ListColumn, ...]
-    default: tuple[str, ...] = Field(description="The columns shown when none are named.")
-    base: tuple[str, ...] = Field((), description="Shown before the columns a question names.")
-    key: str = Field(description="The column that identifies a row (the last tie-break).")
-    recent: str = Field(description="The column 'most recent' orders by.")
-    order: str | None = Field(None, description="The default order column (descending).")
-    states: dict[str, tuple[str, ...]]
-    joins: tuple[Join, ...] = Field(
-        (), description="Many-to-one edges only this list may use (polymorphic source ids)."
-    )
-    state_times: dict[str, str] = Field(
-        default_factory=dict,
-        description="When a state began, if not `time` ('canceled last month': when they ended).",
-    )
-    aliases: dict[str, str] = Field(
-        default_factory=dict, description="Other words for a state ('lose' → lost)."
-    )
-    places: tuple[str, ...] = Field(
-        (),
-        description="Where its rows are: 'refunds on our balance' lists this entity, and a "
-        "state of it named before the place ('refunds') is read as that state.",
-    )
-
-    def column(self, name: str) -> ListColumn | None:
-        """The catalogue column called `name` (None if there is none)."""
-        return next((c for c in self.columns if c.name == name), None)
-
-    def describes(self, name: str, group: str) -> bool:
-        """Whether column `name` describes the group column's entity (a customer's email)."""
-        column, owner = self.column(name), self.column(group)
-        if name.startswith(group) or column is None or owner is None:
-            return name.startswith(group)
-        tables = tables_in(column.expr)
-        return bool(tables) and tables <= tables_in(owner.expr) and self.table not in tables
-
-
-class Ambiguity(_Model):
+class Ambiguity(Part):
     """An ambiguous word: its default metric (stated as an assumption) or a clarification."""
 
     words: tuple[str, ...]
@@ -285,7 +198,7 @@ class Ambiguity(_Model):
     )
 
 
-class ReportMeasure(_Model):
+class ReportMeasure(Part):
     """One column of a report, named by words: its amount metric, its count metric, or both."""
 
     words: tuple[str, ...]
@@ -293,7 +206,7 @@ class ReportMeasure(_Model):
     count: str | None = None
 
 
-class Report(_Model):
+class Report(Part):
     """Metrics read side by side ("MRR movements", "balance activity (count, gross, fee, net)").
 
     The first measure is the report's base (its rows, e.g. all disputes); with ``complete`` the
@@ -309,7 +222,7 @@ class Report(_Model):
     count_words: tuple[str, ...] = ()
 
 
-class SemanticModel(_Model):
+class SemanticModel(Part):
     """The whole semantic model, validated."""
 
     metrics: dict[str, Metric]
@@ -411,10 +324,3 @@ def _join_path(joins: tuple[Join, ...], source: str, target: str) -> list[Join] 
                 seen.add(j.to)
                 queue.append((j.to, [*path, j]))
     return None
-
-
-@cache
-def tables_in(sql: str) -> frozenset[str]:
-    """Table names referenced as `table.column` in a trusted model expression."""
-    tree = sqlglot.parse_one(sql.replace("@", "__at_"), read="duckdb")
-    return frozenset(c.table for c in tree.find_all(exp.Column) if c.table)
