@@ -1,7 +1,8 @@
 """Shared fixtures: the pinned demo warehouse and an assistant over it."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +43,24 @@ def spark_connect(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConnectS
         pytest.fail("pyspark ships no spark-connect jar in its jars folder (pyspark 4.x does)")
     with ConnectServer(tmp_path_factory.mktemp("spark-connect"), log4j=LOG4J2) as server:
         yield server
+
+
+@pytest.fixture
+def server_settings(openai_server: OpenAIServer, demo_path: Path) -> Callable[..., Settings]:
+    """Settings that point the agent at the scripted OpenAI server (a local base URL: JSON mode)."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "warehouse_path": demo_path,
+            "llm_base_url": openai_server.base_url,
+            "llm_model": "qwen2.5-coder-1.5b-instruct",
+            "llm_timeout_s": 5.0,
+            "llm_max_retries": 0,
+            "llm_explain": False,
+        }
+        return Settings(**(values | overrides))
+
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -13,10 +13,9 @@ from datetime import date
 import pytest
 
 from app.core.request import Request
-from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from app.router import Router
-from tests.openai_server import OpenAIServer, text
+from tests.openai_server import text
 
 AS_OF = date(2025, 12, 31)
 ACCT = "acct_demo_01"
@@ -31,21 +30,15 @@ PLAN = {"action": "plan", "plan": {"metrics": ["gross_volume"], "period": YEAR}}
 
 
 @pytest.fixture
-def wire(openai_server: OpenAIServer, demo_path, assistant: Assistant):
+def wire(server_settings, assistant: Assistant):
     def make(**overrides) -> Router:
         values = {
-            "warehouse_path": demo_path,
-            "llm_base_url": openai_server.base_url,
-            "llm_model": "qwen2.5-coder-1.5b-instruct",
-            "llm_timeout_s": 5.0,
             "llm_max_retries": 1,
-            "llm_explain": False,
             "llm_correction_budget": 2,
             "llm_tool_call_budget": 4,
             "llm_max_output_tokens": 256,
         }
-        values.update(overrides)
-        return Router(Settings(**values), assistant)
+        return Router(server_settings(**(values | overrides)), assistant)
 
     return make
 

@@ -12,7 +12,6 @@ from datetime import date
 from app.agent.readback import Demands, demands_of, plan_gaps, sql_gaps
 from app.core.plan import ListOrder, PerGroup, QueryPlan, TimeRange
 from app.core.request import Request
-from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from app.router import Router
 from tests.openai_server import OpenAIServer, text
@@ -73,7 +72,7 @@ def test_a_select_must_use_the_words_and_count() -> None:
 
 
 def test_the_agent_refuses_the_latest_customer_and_nothing_runs(
-    openai_server: OpenAIServer, demo_path, assistant: Assistant
+    openai_server: OpenAIServer, server_settings, assistant: Assistant
 ) -> None:
     plan = {
         "metrics": ["gross_volume"],
@@ -87,15 +86,7 @@ def test_the_agent_refuses_the_latest_customer_and_nothing_runs(
         text(json.dumps({"action": "plan", "plan": plan})),
         text(json.dumps({"action": "cannot_answer", "reason": "No plan counts card brands."})),
     )
-    settings = Settings(
-        warehouse_path=demo_path,
-        llm_base_url=openai_server.base_url,
-        llm_model="qwen2.5-coder-1.5b-instruct",
-        llm_timeout_s=5.0,
-        llm_max_retries=0,
-        llm_explain=False,
-        llm_tool_call_budget=3,
-    )
+    settings = server_settings(llm_tool_call_budget=3)
     steps: list = []
     answer = Router(settings, assistant).ask(
         Request(BRANDS, as_of=AS_OF, account=ACCT), on_step=steps.append

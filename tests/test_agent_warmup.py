@@ -7,30 +7,16 @@ from datetime import date
 
 from app.agent.loop import Agent
 from app.core.request import Request
-from app.core.settings import Settings
 from app.pipeline.assistant import Assistant
 from tests.openai_server import OpenAIServer, text
 
 ACCT = "acct_demo_01"
 
 
-def _agent(server: OpenAIServer, demo_path, assistant: Assistant) -> Agent:
-    settings = Settings(
-        warehouse_path=demo_path,
-        llm_base_url=server.base_url,
-        llm_model="qwen2.5-coder-1.5b-instruct",
-        llm_timeout_s=5.0,
-        llm_max_retries=0,
-        llm_explain=False,
-        llm_tool_call_budget=1,
-    )
-    return Agent(settings, assistant)
-
-
 def test_warm_up_sends_the_exact_system_prefix_of_every_question_with_a_one_token_reply(
-    openai_server: OpenAIServer, demo_path, assistant: Assistant
+    openai_server: OpenAIServer, server_settings, assistant: Assistant
 ) -> None:
-    agent = _agent(openai_server, demo_path, assistant)
+    agent = Agent(server_settings(llm_tool_call_budget=1), assistant)
     openai_server.enqueue(text("{", finish_reason="length"))
     assert agent.warm_up(ACCT) > 0
     openai_server.enqueue(text(json.dumps({"action": "cannot_answer", "reason": "no"})))
@@ -43,7 +29,7 @@ def test_warm_up_sends_the_exact_system_prefix_of_every_question_with_a_one_toke
 
 
 def test_warm_up_of_an_unknown_account_sends_nothing(
-    openai_server: OpenAIServer, demo_path, assistant: Assistant
+    openai_server: OpenAIServer, server_settings, assistant: Assistant
 ) -> None:
-    assert _agent(openai_server, demo_path, assistant).warm_up("acct_nobody") == 0
+    assert Agent(server_settings(), assistant).warm_up("acct_nobody") == 0
     assert openai_server.bodies == []
