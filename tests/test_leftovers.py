@@ -36,6 +36,8 @@ from tests.engine_support import MODEL, ctx
         ("Refunds by customer country in 2025: US, Germany and the rest", "and the rest"),
         ("Give me the October 2024 P&L from revenue recognition by ledger account", "P&L"),
         ("Discounts given to each of our subscriptions in 2025", "subscriptions"),
+        ("Customers with more than 3 subscriptions", "3"),
+        ("Gross volume from customers with at least 2 cards in 2025", "2"),
     ],
 )
 def test_a_word_that_changes_the_number_is_not_dropped(question: str, word: str) -> None:

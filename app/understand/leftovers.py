@@ -66,6 +66,7 @@ _HEAD_OF = re.compile(r"\s+(?:of|to|on|for)\s+(?:(?:the|our|its|their|all)\s+)?(
 _LAST_WORD = re.compile(r"([A-Za-z][\w'’]*)[^A-Za-z]*$")
 _TOKEN = re.compile(r"[A-Za-z][\w'’]*")
 _WORDISH = re.compile(r"[\w'’]")
+_NUMBER = re.compile(r"(?<![\w.,$€£¥/-])\d[\d,.]*(?![\w/-])")
 _ID = re.compile(r"^[a-z]+_\w+$")
 _OWN_ACCOUNT = re.compile(r"^acct_\w+$")  # screened before reading: only the asking account
 # After these, the words name columns or measures: "with X", "(X, Y)", "— X, Y", ": X, Y".
@@ -99,6 +100,8 @@ def read_leftovers(r: Reading, ctx: EngineContext) -> Reading:
             heads=_heads_used(r.text, masked, m.end()),
         )
         out.append(_classify(raw, word, m.start(), m.end(), spot, ctx.lexicon))
+    for n in _NUMBER.finditer(masked):  # "with more than 3 subscriptions": a count nobody read
+        out.append(Leftover(n.group(0), n.start(), n.end(), "meaning", "a number I could not use"))
     for pattern, why in _UNREAD_PHRASES:
         for p in pattern.finditer(masked):
             out = [lo for lo in out if not p.start() <= lo.start < p.end()]  # said once, whole

@@ -11,6 +11,7 @@ from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan, T
 from app.semantic.model import SemanticModel
 from app.understand.reading import Chart, EngineContext, Reading, amend, blank, blank_all
 from app.understand.time import parse_time, same_period_last_year
+from app.understand.words import FUNCTION_WORDS, TIME_WORDS
 
 _THRESHOLD = re.compile(
     r"\b(over|above|more\s+than|greater\s+than|exceeding|at\s+least|under|below|less\s+than)\s+"
@@ -20,6 +21,7 @@ _THRESHOLD = re.compile(
     r"\s*(?:(k|m)\b)?\s*(usd|eur|gbp|cad|aud|dollars|euros|pounds)?",
     re.IGNORECASE,
 )
+_NEXT_WORD = re.compile(r"\s*([A-Za-z][\w'’]*)")
 _GREATER = frozenset({"over", "above", "more than", "greater than", "exceeding"})
 _CURRENCY_WORDS = {
     "$": "usd",
@@ -109,9 +111,18 @@ def read_time(r: Reading, ctx: EngineContext) -> Reading:
 def read_threshold(r: Reading, ctx: EngineContext) -> Reading:
     """Read an amount threshold ("over $1,000"); blank it so "$" and numbers don't read as words."""
     m = _THRESHOLD.search(r.masked)
-    if m is None:
+    if m is None or _counts_things(m, r.masked):
         return r
     return amend(r, threshold=_threshold(m), masked=blank(r.masked, m.start(), m.end()))
+
+
+def _counts_things(m: re.Match[str], text: str) -> bool:
+    """'at least 2 cards': a bare number before a noun counts things; it is no amount."""
+    _, sym, _, mult, cur = m.groups()
+    if sym or cur or mult:
+        return False
+    after = _NEXT_WORD.match(text, m.end())
+    return after is not None and after.group(1).lower() not in FUNCTION_WORDS | TIME_WORDS
 
 
 def _threshold(m: re.Match[str]) -> Filter | None:

@@ -10,7 +10,8 @@ from app.understand.lexicon import WEAK_METRIC_WORDS, Hit
 from app.understand.reading import Direction, EngineContext, Reading, amend, blank, blank_all
 
 _TOP = re.compile(
-    r"\b(?:(top|best|largest|biggest|highest|most)|(bottom|worst|smallest|lowest|least))"
+    r"\b(?<!\bat\s)(?<!\bat\s\s)"  # "at least 2 cards" and "at most 3" count things: no ranking
+    r"(?:(top|best|largest|biggest|highest|most)|(bottom|worst|smallest|lowest|least))"
     r"(?:\s+(\d{1,4}|one|two|three|five|ten|twenty))?\b",
     re.IGNORECASE,
 )

@@ -13,7 +13,7 @@ FUNCTION_WORDS = _words(
     a about above across after again against all also am an and any are as at be been before
     being below between both but by can could did do does doing done during each either else
     ever every for from get gets getting give given got had has have having he her here hers him
-    his how i if in into is it its itself just let lets like me might more most much must my
+    his how i if in into is it its itself just least let lets like me might more most much must my
     no nor not now of off on once only or other our ours ourselves out over own please same she
     should show so some such than that the their theirs them themselves then there these they
     this those through to too under until up us very was we were what whats when where which
