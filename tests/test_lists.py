@@ -479,3 +479,12 @@ def test_a_count_of_days_is_not_a_count_of_rows() -> None:
         "Which charges were made on July 1 or 2, 2025, and on which of the two days?", ctx()
     )
     assert not (isinstance(p, QueryPlan) and p.limit == 2)
+
+
+@pytest.mark.parametrize(
+    "question", ["Which customers signed up in June?", "List new customers in June"]
+)
+def test_which_rows_a_count_metric_counts_is_a_list_of_them(question: str) -> None:
+    p = plan_question(question, ctx())
+    assert isinstance(p, QueryPlan) and p.listing == "customers", p
+    assert p.time is not None and (p.time.start, p.time.end) == (date(2025, 6, 1), date(2025, 7, 1))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.core.plan import Comparison, Filter, QueryPlan
+from app.core.plan import Comparison, Filter, NeedsClarification, QueryPlan
 from app.understand import (
     READERS,
     Reading,
@@ -96,3 +96,56 @@ def test_amend_is_dataclasses_replace_for_every_field() -> None:
     unchecked: Any = amend  # what the type checker would refuse, at run time
     with pytest.raises(TypeError):
         unchecked(r, no_such_field=1)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "start", "end"),
+    [
+        ("Gross volume Q1 vs Q2 2025", "previous_period", date(2025, 4, 1), date(2025, 7, 1)),
+        ("Gross volume Q2 2025 vs Q1 2025", "previous_period", date(2025, 4, 1), date(2025, 7, 1)),
+        (
+            "Gross volume in 2023 vs 2024",
+            "same_period_last_year",
+            date(2024, 1, 1),
+            date(2025, 1, 1),
+        ),
+        (
+            "Net volume last quarter vs the previous quarter",
+            "previous_period",
+            date(2025, 4, 1),
+            date(2025, 7, 1),
+        ),
+    ],
+)
+def test_two_named_periods_compare_the_later_with_the_earlier(
+    question: str, kind: str, start: date, end: date
+) -> None:
+    planned = plan_question(question, ctx())
+    assert isinstance(planned, QueryPlan), planned
+    assert planned.comparison == Comparison(kind=kind)  # type: ignore[arg-type]
+    assert planned.time is not None and (planned.time.start, planned.time.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    "question", ["Gross volume in January vs March 2025", "Refunds in 2025 vs 2023"]
+)
+def test_two_periods_the_plan_cannot_compare_ask_instead_of_comparing_another(
+    question: str,
+) -> None:
+    planned = plan_question(question, ctx())
+    assert isinstance(planned, NeedsClarification), planned
+    assert "neither" in planned.question
+
+
+@pytest.mark.parametrize(
+    ("question", "metric"),
+    [
+        ("Customers who signed up in June", "new_customers"),
+        ("How many customers signed up in May 2025?", "new_customers"),
+        ("How many subscriptions were canceled in June?", "canceled_subscriptions"),
+    ],
+)
+def test_event_verbs_name_the_flow_not_the_stock(question: str, metric: str) -> None:
+    planned = plan_question(question, ctx())
+    assert isinstance(planned, QueryPlan), planned
+    assert planned.metrics == (metric,) and not planned.filters

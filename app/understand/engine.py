@@ -28,12 +28,14 @@ from app.understand.leftovers import read_leftovers
 from app.understand.list_plan import list_plan
 from app.understand.lists import read_listing
 from app.understand.readers import (
+    paired_ranges,
     read_chart,
     read_comparison,
     read_follow_up,
     read_threshold,
     read_time,
     read_why,
+    unpaired_ranges,
 )
 from app.understand.readers_refine import read_implied_dimensions, read_variants
 from app.understand.readers_words import (
@@ -167,6 +169,9 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         return edit_plan(r, ctx.previous)
     if r.listing:
         return list_plan(r, r.listing, model)
+    ranges = r.time.all_ranges
+    if r.comparison is not None and len(ranges) >= 2 and not paired_ranges(*ranges[:2]):
+        return unpaired_ranges(*ranges[:2])
     if not r.metrics:
         return CannotAnswer(
             reason="I couldn't match that to a metric I know (for example gross volume, MRR, "

@@ -73,6 +73,7 @@ _WHICH = re.compile(r"\b(which|what)\s+$", re.I)
 _WRITE = re.compile(
     r"\b(insert|delete|update|drop|remove|create|add|set|mark|change|alter|truncate|merge)\b", re.I
 )
+_ROWS_ASKED = re.compile(r"\b(?:which|list)\b", re.I)  # rows, where "show" may ask for the count
 _EACH = re.compile(r"\b(?:each|every)\s+$", re.I)
 
 
@@ -295,5 +296,21 @@ def _blocked(
         inside = [(s, e) for s, e in entity.spans if h.start <= s and e <= h.end]
         if inside and any(h.start <= s and e <= h.end for s, e, _ in states):
             continue  # "failed charges": the entity in a state, not another metric
+        if inside and _ROWS_ASKED.search(r.text) and _counts_its_rows(ctx, h.name, entity):
+            continue  # "which customers signed up in May": the rows new customers counts
         return True
     return False
+
+
+def _counts_its_rows(ctx: EngineContext, metric: str, entity: Entity) -> bool:
+    """Whether a metric counts the listed rows made in the period, unfiltered ('new customers')."""
+    m, spec = ctx.model.metrics[metric], ctx.model.lists[entity.name]
+    made = next((c.expr for c in spec.columns if c.name == spec.recent), None)
+    return (
+        m.table == spec.table
+        and m.measure == "count(*)"
+        and not m.where
+        and m.time is not None
+        and made is not None
+        and m.time.split(".")[-1] == made.split(".")[-1]
+    )

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal
 
-from app.core.plan import Assumption, Comparison, Filter, FilterOp, QueryPlan, TimeRange
+from app.core.plan import (
+    Assumption,
+    Comparison,
+    Filter,
+    FilterOp,
+    NeedsClarification,
+    QueryPlan,
+    TimeRange,
+)
 from app.semantic.model import SemanticModel
 from app.understand.reading import Chart, EngineContext, Reading, amend, blank, blank_all
-from app.understand.time import parse_time, same_period_last_year
+from app.understand.time import parse_time, previous_period, same_period_last_year
 from app.understand.words import FUNCTION_WORDS, TIME_WORDS
 
 _THRESHOLD = re.compile(
@@ -148,9 +157,11 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     elif r.grain is not None and (merged := joined_range(ranges, r.masked)) is not None:
         return amend(r, range=merged)  # "daily MRR over 2024 and 2025": one series, both years
     elif len(ranges) >= 2:
-        yoy = ranges[1] == same_period_last_year(ranges[0])
-        comparison = Comparison(kind="same_period_last_year" if yoy else "previous_period")
-        masked = blank_all(masked, _VS)
+        # "Q3 vs Q4": the later period against the earlier. Two periods the plan cannot compare
+        # ("Q1 vs Q3") are asked about by plan_reading unless a list reads them as one span.
+        paired = paired_ranges(ranges[0], ranges[1])
+        comparison, current = paired or (Comparison(kind="previous_period"), ranges[0])
+        return amend(r, comparison=comparison, range=current, masked=blank_all(masked, _VS))
     elif _VS.search(r.masked) and (r.range is not None or ctx.previous is not None):
         comparison = Comparison(kind="previous_period")
         masked = blank_all(blank_all(masked, _VS), _PREVIOUS)
@@ -160,6 +171,36 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     if trange is None and ctx.previous is not None:
         trange = ctx.previous.time
     return amend(r, comparison=comparison, range=trange, masked=masked)
+
+
+def paired_ranges(a: TimeRange, b: TimeRange) -> tuple[Comparison, TimeRange] | None:
+    """Two named periods as a comparison of the later one with the earlier, if the plan has one.
+
+    "Q3 vs Q4 2025" compares Q4 with the quarter before it, whichever is said first.
+    """
+    early, late = (a, b) if a.start <= b.start else (b, a)
+    if _bounds(early) == _bounds(late):  # "last quarter vs the previous quarter": read twice
+        return Comparison(kind="previous_period"), late
+    if (early.start, early.end) == _bounds(same_period_last_year(late)):
+        return Comparison(kind="same_period_last_year"), late
+    if (early.start, early.end) == _bounds(previous_period(late)):
+        return Comparison(kind="previous_period"), late
+    return None
+
+
+def _bounds(r: TimeRange) -> tuple[date, date]:
+    return r.start, r.end
+
+
+def unpaired_ranges(a: TimeRange, b: TimeRange) -> NeedsClarification:
+    """Two periods the plan cannot compare: say what it can, never compare another period."""
+    names = f"{a.label or a.start} and {b.label or b.start}"
+    return NeedsClarification(
+        question=f"I can compare a period with the one just before it or with the same period a "
+        f"year earlier; {names} are neither. Ask for each period on its own, or for a series by "
+        "month that covers both.",
+        choices=(),
+    )
 
 
 def joined_range(ranges: tuple[TimeRange, ...], masked: str) -> TimeRange | None:
