@@ -37,6 +37,8 @@ from tests.engine_support import MODEL, ctx
         ("Give me the October 2024 P&L from revenue recognition by ledger account", "P&L"),
         ("Discounts given to each of our subscriptions in 2025", "subscriptions"),
         ("Customers with more than 3 subscriptions", "3"),
+        ("Dispute win rate in 2025", "rate"),
+        ("Which invoices are overdue by more than 30 days?", "30"),
         ("Gross volume from customers with at least 2 cards in 2025", "2"),
     ],
 )
@@ -158,3 +160,16 @@ def test_the_word_before_a_position_is_the_last_word_a_regex_finds(text: str, at
     at = min(at, len(text))
     m = _LAST_WORD.search(text, 0, at)  # the definition: quadratic in the question's length
     assert _word_before(text, at) == (m.group(1).lower() if m else "")
+
+
+def test_an_amount_condition_on_a_total_is_refused_not_dropped() -> None:
+    planned = plan_question("Charges over 30 dollars in June", ctx())
+    assert isinstance(planned, CannotAnswer), planned
+    assert "over 30 USD" in planned.reason
+
+
+@pytest.mark.parametrize("verb", ["recognize", "recognise"])
+def test_a_us_or_uk_spelling_is_no_typo(verb: str) -> None:
+    planned = plan_question(f"How much revenue did we {verb} in Q2 2025?", ctx())
+    assert isinstance(planned, QueryPlan), planned
+    assert planned.metrics == ("recognized_revenue",)

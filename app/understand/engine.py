@@ -14,6 +14,7 @@ from app.core.plan import (
     Assumption,
     CannotAnswer,
     Choice,
+    Filter,
     NeedsClarification,
     PlanResult,
     QueryPlan,
@@ -179,6 +180,14 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
             reason_class="unknown_metric",
             suggestions=SUGGESTIONS[:3],
         )
+    if r.threshold is not None:  # "charges over $30": a metric has no row amount to compare
+        return CannotAnswer(
+            reason=f"I can't apply '{_said(r.threshold)}' to a total: an amount condition "
+            "applies to single rows. Ask for the list (for example 'show charges over $500 last "
+            "month') and I'll count and total it.",
+            reason_class="unread_words",
+            suggestions=SUGGESTIONS[:2],
+        )
     if _FORECAST.search(r.masked) or (r.range is not None and r.range.start > ctx.as_of):
         return CannotAnswer(
             reason="I report what happened up to the as-of date; I don't forecast.",
@@ -216,6 +225,12 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         assumptions=(*_definitions(model, metrics), *assumptions),
         confidence=0.7 if any(a.key.startswith("default_") for a in assumptions) else 1.0,
     )
+
+
+def _said(f: Filter) -> str:
+    """An amount condition in words ('over 30 USD')."""
+    word = {"gt": "over", "gte": "at least", "lt": "under", "lte": "at most"}.get(f.op, f.op)
+    return f"{word} {f.values[0]}" + (f" {f.currency.upper()}" if f.currency else "")
 
 
 def _definitions(model: SemanticModel, metrics: tuple[str, ...]) -> list[Assumption]:

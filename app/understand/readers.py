@@ -24,7 +24,7 @@ from app.understand.words import FUNCTION_WORDS, TIME_WORDS
 
 _THRESHOLD = re.compile(
     r"\b(over|above|more\s+than|greater\s+than|exceeding|at\s+least|under|below|less\s+than)\s+"
-    r"([$€£])?\s?(\d[\d,]*(?:\.\d+)?)(?!\s*(?:days?|weeks?|months?|quarters?|years?|hours?|times"
+    r"([$€£])?\s?(\d[\d,]*(?:\.\d+)?)(?![\d.])(?!\s*(?:days?|weeks?|months?|quarters?|years?|hours?|times"
     r"|(?:[a-z]+\s+)?(?:payments?|charges?|invoices?|refunds?|disputes?|subscriptions?|customers?"
     r"|transactions?|orders?|payouts?))\b)"
     r"\s*(?:(k|m)\b)?\s*(usd|eur|gbp|cad|aud|dollars|euros|pounds)?",

@@ -31,7 +31,7 @@ def typo(word: str, vocab: Vocabulary) -> str | None:
     for cand, cand_letters in vocab.by_initial.get(word[0], ()):  # typos keep the initial
         if abs(len(cand) - len(word)) > 2:
             continue
-        if _shared_prefix(cand, word) >= min(len(cand), len(word)) - 1:
+        if any(_shared_prefix(cand, w) >= min(len(cand), len(w)) - 1 for w in _spellings(word)):
             continue  # an inflection ("collect", "additions" beside "collected", "additional")
         swapped = len(cand) == len(word) and cand_letters == letters
         floor = 0.7 if swapped else 0.84
@@ -42,6 +42,16 @@ def typo(word: str, vocab: Vocabulary) -> str | None:
         if (ratio >= 0.84 or (swapped and ratio >= 0.7)) and ratio > best_ratio:
             best, best_ratio = cand, ratio
     return best
+
+
+def _spellings(word: str) -> tuple[str, ...]:
+    """The word in US and UK spelling ("recognize", "recognise"): a variant is no typo."""
+    for us, uk in (("iz", "is"), ("yz", "ys")):
+        if us in word:
+            return word, word.replace(us, uk)
+        if uk in word:
+            return word, word.replace(uk, us)
+    return (word,)
 
 
 def _shared_prefix(a: str, b: str) -> int:

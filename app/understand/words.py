@@ -61,6 +61,7 @@ MEANING_WORDS: dict[str, str] = {
         ("share", "percentage", "percent", "proportion", "fraction", "ratio", "portion", "mix"),
         "a share",
     ),
+    **dict.fromkeys(("rate", "rates"), "a rate"),  # "dispute win rate": not the won disputes
     **dict.fromkeys(
         (
             "weekday",
