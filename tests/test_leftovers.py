@@ -38,6 +38,8 @@ from tests.engine_support import MODEL, ctx
         ("Discounts given to each of our subscriptions in 2025", "subscriptions"),
         ("Customers with more than 3 subscriptions", "3"),
         ("Dispute win rate in 2025", "rate"),
+        ("Top 10 customers by net revenue of all time", "of all time"),
+        ("Gross volume since inception", "since inception"),
         ("Which invoices are overdue by more than 30 days?", "30"),
         ("Gross volume from customers with at least 2 cards in 2025", "2"),
     ],
@@ -173,3 +175,10 @@ def test_a_us_or_uk_spelling_is_no_typo(verb: str) -> None:
     planned = plan_question(f"How much revenue did we {verb} in Q2 2025?", ctx())
     assert isinstance(planned, QueryPlan), planned
     assert planned.metrics == ("recognized_revenue",)
+
+
+@pytest.mark.parametrize("question", ["top 10 customers", "biggest customers"])
+def test_a_ranking_with_no_measure_asks_by_what(question: str) -> None:
+    planned = plan_question(question, ctx())
+    assert isinstance(planned, NeedsClarification), planned
+    assert planned.choices[0].question == f"{question} by net revenue"

@@ -207,6 +207,8 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
     ranking = None
     if r.ranking_n is not None and dims:
         ranking = Ranking(metric=metrics[0], direction=r.direction, n=r.ranking_n)
+    if r.ranking_n is not None and not dims and not r.named_metric:
+        return _rank_by_what(r)  # "top 10 customers": not the count of active customers
     if r.ranking_n is not None and not dims:
         text = "Nothing to rank: no breakdown was asked for."
         assumptions.append(Assumption(key="ranking_ignored", text=text))
@@ -224,6 +226,18 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         chart=r.chart,
         assumptions=(*_definitions(model, metrics), *assumptions),
         confidence=0.7 if any(a.key.startswith("default_") for a in assumptions) else 1.0,
+    )
+
+
+_RANK_MEASURES = ("net revenue", "gross volume", "MRR")
+
+
+def _rank_by_what(r: Reading) -> NeedsClarification:
+    """A ranking of things with no measure named: ask what ranks them."""
+    text = r.text.strip().rstrip("?.! ")
+    return NeedsClarification(
+        question="Ranked by what?",
+        choices=tuple(Choice(label=m, question=f"{text} by {m}") for m in _RANK_MEASURES),
     )
 
 

@@ -51,6 +51,14 @@ _UNREAD_PHRASES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "a financial statement, which the semantic model does not hold",
     ),
+    (
+        re.compile(
+            r"\b(?:of\s+)?all[\s-]+time\b|\blife[\s-]?time\b|\bsince\s+(?:inception|day\s+one"
+            r"|the\s+(?:very\s+)?(?:start|beginning)(?!\s+of))\b",
+            re.I,
+        ),
+        "a period from the first day of data, which I can't set: name the years instead",
+    ),
 )
 # "each of our subscriptions", "per customer": a grouping, even by the things the metric counts.
 _GROUP_BEFORE = re.compile(
