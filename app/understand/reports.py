@@ -23,7 +23,7 @@ from app.understand.phrases import PhraseTable
 from app.understand.reading import EngineContext, Reading, amend, blank
 from app.understand.words import FUNCTION_WORDS
 
-_INTRO = re.compile(r"\b(?:with|including|incl|plus|showing|along\s+with)\b|:", re.I)
+_INTRO = re.compile(r"\b(?:with|including|incl|plus|showing|along\s+with)\b|[:—–]|\s-\s", re.I)
 _END = re.compile(r"[.;?!()]")
 _PARENS = re.compile(r"\(([^()]*)\)")
 _SPLIT = re.compile(r",|;|&|\b(?:and|plus|with|including|as\s+well\s+as)\b", re.I)
@@ -54,6 +54,7 @@ class _Item:
     counted: bool = False
     beside: bool = False
     dims: tuple[str, ...] = ()
+    lead: bool = False  # the count word comes first: "the number of sales and payouts"
 
 
 def read_report(r: Reading, ctx: EngineContext) -> Reading:
@@ -69,8 +70,9 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
         return r  # no report named and no list to read
     items: list[_Item] = []
     used: list[Span] = []
+    listed = blank(plain, *named) if named is not None else plain  # "payouts from our balance"
     for seg, intro in segments:
-        read = _items(plain, r, ctx, vocab, seg)
+        read = _items(listed, r, ctx, vocab, seg)
         items += read
         used += [intro] if read and intro else []
     measured = [it for it in items if it.measures or it.beside]
@@ -142,15 +144,22 @@ def _items(
         if item is not None:
             out.append(item)
         pos = cut.end() if cut else seg[1]
-    if out and out[-1].counted and out[-1].measures and vocab is not None:
-        counts = vocab.report.measures
-        out = [
-            replace(it, counted=True)
-            if it.measures and all(counts[i].count for i in it.measures)
-            else it
-            for it in out
-        ]
-    return out
+    if vocab is None:
+        return out
+    counts = vocab.report.measures
+    last = out[-1] if out else None
+    first = 0 if last and last.counted and last.measures and not last.lead else None
+    lead = first if first is not None else next((k for k, it in enumerate(out) if it.lead), None)
+    if lead is None:
+        return out
+    # "evidence submitted and won counts": every item; "the number of sales and payouts": the
+    # count word goes on to the end of the list
+    return [
+        replace(it, counted=True)
+        if k >= lead and it.measures and all(counts[i].count for i in it.measures)
+        else it
+        for k, it in enumerate(out)
+    ]
 
 
 def _item(
@@ -160,7 +169,7 @@ def _item(
     text = " " * span[0] + plain[span[0] : span[1]]
     taken: list[Span] = []
     measures: list[int] = []
-    counted = beside = False
+    counted = beside = lead = False
     if vocab is not None:
         for s, e in _spans(vocab.measures, text, span):
             measures.append(vocab.measure_of[_norm(plain[s:e])])
@@ -169,6 +178,7 @@ def _item(
             taken.append((s, e))
             if measures:
                 counted = True
+                lead = lead or e <= taken[0][0]
             elif vocab.report.count_words:
                 beside = True
             else:  # "with counts": the base's count
@@ -191,7 +201,7 @@ def _item(
         word = m.group(0).lower()
         if len(word) > 1 and word not in FUNCTION_WORDS and r.masked[m.start() : m.end()].strip():
             return None  # a word nobody read: the last reader reports it
-    return _Item(span, tuple(measures), counted, beside, tuple(dims))
+    return _Item(span, tuple(measures), counted, beside, tuple(dims), lead)
 
 
 def _in_text_order(plain: str, ctx: EngineContext, dims: list[str]) -> tuple[str, ...]:
