@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from app.core.plan import QueryPlan
+from app.core.plan import CannotAnswer, QueryPlan
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.understand import plan_question
+from app.understand.reports_run import list_before
 from tests.engine_support import ctx
 
 AS_OF = date(2026, 1, 5)
@@ -115,6 +116,57 @@ def test_balance_reports_are_read_from_their_lists(
     assert (plan.metrics, plan.dimensions, plan.grain) == (metrics, dims, grain)
 
 
+ACTIVITY = (
+    "balance_charges",
+    "balance_refunds",
+    "balance_disputes",
+    "balance_dispute_reversals",
+    "issuer_declined_amount",
+    "bank_payouts_arrived",
+    "balance_charges_count",
+    "balance_refunds_count",
+    "issuer_declined_count",
+    "bank_payouts_arrived_count",
+)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # no report named: the lists name the payments activity report's measures, the first
+        # list before "with" ("disputes" there is one item, not the disputes report)
+        "Day by day for August 2025, what were our EUR captured payments, refunds, disputes, "
+        "disputes won, issuer declines and bank payouts, with counts of payments, refunds, "
+        "declines and payouts?",
+        "Give me a daily EUR activity report for August 2025 — captured charges, refunds, "
+        "chargebacks, chargebacks reversed, issuer-declined amounts and payouts to the bank, plus "
+        "the number of charges, refunds, declines and payouts each day",
+    ],
+)
+def test_a_daily_activity_report_is_read_from_its_lists(question: str) -> None:
+    plan = _plan(question)
+    assert (plan.metrics, plan.grain) == (ACTIVITY, "day")
+    assert [(f.dimension, f.values) for f in plan.filters] == [("currency", ("eur",))]
+
+
+def test_a_report_named_before_its_list_is_not_swapped_for_one_that_reads_the_list() -> None:
+    # the balance overview reads "refunds, payouts and adjustments"; the question is about disputes
+    refused = plan_question(
+        "Disputes by reason in 2025 with refunds, payouts and adjustments",
+        replace(ctx(), as_of=AS_OF),
+    )
+    assert isinstance(refused, CannotAnswer) and refused.reason_class == "unread_words"
+
+
+def test_list_before_finds_the_items_back_to_the_function_words() -> None:
+    text = "what were our EUR captured payments, refunds, disputes and bank payouts, with counts"
+    span = list_before(text, text.index(", with"))
+    assert span is not None and text[span[0] : span[1]] == (
+        "EUR captured payments, refunds, disputes and bank payouts"
+    )
+    assert list_before("gross volume and refunds, with counts", 24) is None  # two items
+
+
 def test_a_count_word_after_the_measures_still_counts_them_all() -> None:
     plan = _plan("Disputes by reason in 2025 with evidence submitted and won counts")
     assert plan.metrics == ("disputes_count", "disputes_evidence_submitted", "disputes_won")
@@ -185,3 +237,34 @@ def test_balance_overview_dates_a_payout_when_it_leaves_the_balance(
     )
     assert sorted(rows) == sorted(want)
     assert all(r[2] < 0 for r in rows), "money leaving the balance keeps its sign"
+
+
+def test_daily_activity_shows_every_day_and_dates_payouts_by_arrival(assistant: Assistant) -> None:
+    answer = assistant.ask(
+        Request(
+            "Daily EUR activity report for August 2025: bank payouts and the number of payouts",
+            as_of=date(2025, 12, 31),
+            account="acct_demo_02",
+        )
+    )
+    assert answer.status == "answered", answer.error
+    want = [
+        list(r)
+        for r in assistant.session.run_sql(
+            """
+            WITH days AS (
+              SELECT CAST(unnest(generate_series(DATE '2025-08-01', DATE '2025-08-31',
+                                                 INTERVAL 1 DAY)) AS DATE) AS day
+            )
+            SELECT d.day, coalesce(sum(t.amount), 0) * 0.01, count(t.id)
+            FROM days AS d
+            LEFT JOIN transfers AS t
+              ON CAST(t.date AS DATE) = d.day AND t.type = 'bank_account'
+                 AND t.status = 'paid' AND t.currency = 'eur'
+            GROUP BY d.day ORDER BY d.day
+            """,
+            "acct_demo_02",
+        ).rows
+    ]
+    assert [list(r) for r in answer.rows] == want
+    assert len(want) == 31 and any(r[2] == 0 for r in want), "days without a payout show 0"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from app.semantic.model import Report, SemanticModel
 from app.understand.phrases import PhraseTable
 from app.understand.reading import EngineContext, Reading, amend, blank
+from app.understand.reports_run import list_before
 from app.understand.words import FUNCTION_WORDS
 
 _INTRO = re.compile(r"\b(?:with|including|incl|plus|showing|along\s+with)\b|[:—–]|\s-\s", re.I)
@@ -68,6 +69,8 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     segments = _segments(plain)
     if named is None and not segments:
         return r  # no report named and no list to read
+    if segments:
+        vocab, named, segments = _by_lists(plain, r, ctx, (vocab, named), segments)
     items: list[_Item] = []
     used: list[Span] = []
     listed = blank(plain, *named) if named is not None else plain  # "payouts from our balance"
@@ -75,6 +78,7 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
         read = _items(listed, r, ctx, vocab, seg)
         items += read
         used += [intro] if read and intro else []
+        used += [m.span() for m in _SPLIT.finditer(plain, *seg)] if read else []  # "plus"
     measured = [it for it in items if it.measures or it.beside]
     complete = vocab is not None and vocab.report.complete and named is not None
     if named is not None and _COUNT_LEAD.search(plain[: named[0]]):
@@ -119,6 +123,34 @@ def _subject(plain: str, r: Reading, ctx: EngineContext) -> tuple[_Vocab | None,
         if r.metrics and r.metrics[0] in names:
             return v, None
     return None, None
+
+
+def _by_lists(
+    plain: str,
+    r: Reading,
+    ctx: EngineContext,
+    subject: tuple[_Vocab | None, Span | None],
+    segments: list[tuple[Span, Span | None]],
+) -> tuple[_Vocab | None, Span | None, list[tuple[Span, Span | None]]]:
+    """The report whose measures the lists name most, unless another report is named outside.
+
+    "Disputes" as one item of a list does not make it a disputes report. Its list may then start
+    before the first "with": "EUR captured payments, refunds, disputes and bank payouts, with
+    counts of payments and refunds" lists six measures, then four counts.
+    """
+    vocab, named = subject
+
+    def read(v: _Vocab | None) -> int:
+        return sum(1 for seg, _ in segments for it in _items(plain, r, ctx, v, seg) if it.measures)
+
+    best = max(_vocabularies(ctx.model), key=read, default=None)
+    if best is None or best is vocab or read(best) < 2 or read(best) <= read(vocab):
+        return vocab, named, segments
+    run = list_before(plain, (segments[0][1] or segments[0][0])[0])
+    lists = [seg for seg, _ in segments] + ([run] if run else [])
+    if named is not None and not _inside_all([named], lists):
+        return vocab, named, segments
+    return best, None, ([(run, None)] if run else []) + segments
 
 
 def _segments(plain: str) -> list[tuple[Span, Span | None]]:
