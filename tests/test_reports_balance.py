@@ -96,6 +96,18 @@ def _plan(question: str) -> QueryPlan:
             "week",
         ),
         (
+            # "with counts": each measure's count beside its amount, not counts instead
+            "Balance overview by week last month: payouts and refunds, with counts",
+            (
+                "balance_payouts",
+                "balance_payouts_count",
+                "balance_refunds",
+                "balance_refunds_count",
+            ),
+            (),
+            "week",
+        ),
+        (
             "Balance summary for last month by reporting category and currency — number of "
             "transactions, gross, fees and net",
             (
