@@ -21,7 +21,7 @@ RANKING_PATTERNS = (_TOP, _WHICH_N, _SHOW_TOP)  # what read_ranking blanks (list
 _WORD_NUM = {"one": 1, "two": 2, "three": 3, "five": 5, "ten": 10, "twenty": 20}
 _BY = re.compile(
     r"\b(?:by|per|for\s+each|for\s+every|in\s+each|across|split\s+by|broken\s+down\s+by|"
-    r"breakdown\s+by|grouped\s+by|group\s+by|which)\s+",
+    r"breakdown\s+by|grouped\s+by|group\s+by|which|and\s+(?:for\s+)?(?:each|every))\s+",
     re.IGNORECASE,
 )
 _CONVERT = re.compile(

@@ -21,9 +21,10 @@ from dataclasses import dataclass, replace
 from app.semantic.model import Report, SemanticModel
 from app.understand.phrases import PhraseTable
 from app.understand.reading import EngineContext, Reading, amend, blank
+from app.understand.reports_run import list_before
 from app.understand.words import FUNCTION_WORDS
 
-_INTRO = re.compile(r"\b(?:with|including|incl|plus|showing|along\s+with)\b|:", re.I)
+_INTRO = re.compile(r"\b(?:with|including|incl|plus|showing|along\s+with)\b|[:—–]|\s-\s", re.I)
 _END = re.compile(r"[.;?!()]")
 _PARENS = re.compile(r"\(([^()]*)\)")
 _SPLIT = re.compile(r",|;|&|\b(?:and|plus|with|including|as\s+well\s+as)\b", re.I)
@@ -54,6 +55,7 @@ class _Item:
     counted: bool = False
     beside: bool = False
     dims: tuple[str, ...] = ()
+    lead: bool = False  # the count word comes first: "the number of sales and payouts"
 
 
 def read_report(r: Reading, ctx: EngineContext) -> Reading:
@@ -67,12 +69,16 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     segments = _segments(plain)
     if named is None and not segments:
         return r  # no report named and no list to read
+    if segments:
+        vocab, named, segments = _by_lists(plain, r, ctx, (vocab, named), segments)
     items: list[_Item] = []
     used: list[Span] = []
+    listed = blank(plain, *named) if named is not None else plain  # "payouts from our balance"
     for seg, intro in segments:
-        read = _items(plain, r, ctx, vocab, seg)
+        read = _items(listed, r, ctx, vocab, seg)
         items += read
         used += [intro] if read and intro else []
+        used += [m.span() for m in _SPLIT.finditer(plain, *seg)] if read else []  # "plus"
     measured = [it for it in items if it.measures or it.beside]
     complete = vocab is not None and vocab.report.complete and named is not None
     if named is not None and _COUNT_LEAD.search(plain[: named[0]]):
@@ -119,6 +125,34 @@ def _subject(plain: str, r: Reading, ctx: EngineContext) -> tuple[_Vocab | None,
     return None, None
 
 
+def _by_lists(
+    plain: str,
+    r: Reading,
+    ctx: EngineContext,
+    subject: tuple[_Vocab | None, Span | None],
+    segments: list[tuple[Span, Span | None]],
+) -> tuple[_Vocab | None, Span | None, list[tuple[Span, Span | None]]]:
+    """The report whose measures the lists name most, unless another report is named outside.
+
+    "Disputes" as one item of a list does not make it a disputes report. Its list may then start
+    before the first "with": "EUR captured payments, refunds, disputes and bank payouts, with
+    counts of payments and refunds" lists six measures, then four counts.
+    """
+    vocab, named = subject
+
+    def read(v: _Vocab | None) -> int:
+        return sum(1 for seg, _ in segments for it in _items(plain, r, ctx, v, seg) if it.measures)
+
+    best = max(_vocabularies(ctx.model), key=read, default=None)
+    if best is None or best is vocab or read(best) < 2 or read(best) <= read(vocab):
+        return vocab, named, segments
+    run = list_before(plain, (segments[0][1] or segments[0][0])[0])
+    lists = [seg for seg, _ in segments] + ([run] if run else [])
+    if named is not None and not _inside_all([named], lists):
+        return vocab, named, segments
+    return best, None, ([(run, None)] if run else []) + segments
+
+
 def _segments(plain: str) -> list[tuple[Span, Span | None]]:
     """Where lists may stand, with the word that opens them: inside parentheses, after "with"..."""
     spans: list[tuple[Span, Span | None]] = [(m.span(1), None) for m in _PARENS.finditer(plain)]
@@ -142,15 +176,22 @@ def _items(
         if item is not None:
             out.append(item)
         pos = cut.end() if cut else seg[1]
-    if out and out[-1].counted and out[-1].measures and vocab is not None:
-        counts = vocab.report.measures
-        out = [
-            replace(it, counted=True)
-            if it.measures and all(counts[i].count for i in it.measures)
-            else it
-            for it in out
-        ]
-    return out
+    if vocab is None:
+        return out
+    counts = vocab.report.measures
+    last = out[-1] if out else None
+    first = 0 if last and last.counted and last.measures and not last.lead else None
+    lead = first if first is not None else next((k for k, it in enumerate(out) if it.lead), None)
+    if lead is None:
+        return out
+    # "evidence submitted and won counts": every item; "the number of sales and payouts": the
+    # count word goes on to the end of the list
+    return [
+        replace(it, counted=True)
+        if k >= lead and it.measures and all(counts[i].count for i in it.measures)
+        else it
+        for k, it in enumerate(out)
+    ]
 
 
 def _item(
@@ -160,7 +201,7 @@ def _item(
     text = " " * span[0] + plain[span[0] : span[1]]
     taken: list[Span] = []
     measures: list[int] = []
-    counted = beside = False
+    counted = beside = lead = False
     if vocab is not None:
         for s, e in _spans(vocab.measures, text, span):
             measures.append(vocab.measure_of[_norm(plain[s:e])])
@@ -169,6 +210,7 @@ def _item(
             taken.append((s, e))
             if measures:
                 counted = True
+                lead = lead or e <= taken[0][0]
             elif vocab.report.count_words:
                 beside = True
             else:  # "with counts": the base's count
@@ -191,7 +233,7 @@ def _item(
         word = m.group(0).lower()
         if len(word) > 1 and word not in FUNCTION_WORDS and r.masked[m.start() : m.end()].strip():
             return None  # a word nobody read: the last reader reports it
-    return _Item(span, tuple(measures), counted, beside, tuple(dims))
+    return _Item(span, tuple(measures), counted, beside, tuple(dims), lead)
 
 
 def _in_text_order(plain: str, ctx: EngineContext, dims: list[str]) -> tuple[str, ...]:
