@@ -253,7 +253,7 @@ class Assistant:
             metric_labels=labels,
             period=compiled.period,
             truncated=result.truncated,
-            listing=plan.listing is not None,
+            listing=plan.listing is not None or plan.statement is not None,
             rule=summing(plan, self.model),
             title=compiled.title,
             limit=compiled.row_limit,

@@ -44,6 +44,7 @@ from app.understand.readers_words import (
 )
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
 from app.understand.reports import read_report
+from app.understand.reports_ledger import read_statement, statement_plan
 from app.understand.screen import SUGGESTIONS, screen_question
 from app.understand.typos import corrected
 
@@ -51,6 +52,7 @@ from app.understand.typos import corrected
 READERS: tuple[Reader, ...] = (
     read_time,
     read_threshold,
+    read_statement,
     read_comparison,
     read_aggregate,
     read_ranking,
@@ -163,6 +165,8 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
     model = ctx.model
     if r.clarify is not None:  # an ambiguous metric word asks, in a follow-up too
         return r.clarify
+    if r.statement:
+        return statement_plan(r, ctx)
     if r.follow_up and ctx.previous is not None:
         return edit_plan(r, ctx.previous)
     if r.listing:

@@ -1,0 +1,149 @@
+"""Statements (data/semantic/statements.yaml): read, planned, compiled and reconciled with metrics.
+
+A statement's numbers are checked against the semantic model's own metrics on the demo
+warehouse: the deferred revenue roll-forward closes at the deferred revenue balance and rolls
+into the next month's opening; the income statement's revenue accounts add up to net recognized
+revenue; the tax tie-out's difference is its two sides' difference.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.answer import Answer
+from app.core.plan import CannotAnswer, QueryPlan
+from app.core.request import Request
+from app.pipeline.assistant import Assistant
+from app.semantic.statements import Statement
+from app.understand import plan_question
+from tests.engine_support import ctx
+
+PLANNED = [
+    (
+        "Deferred revenue roll-forward for last month in each currency — opening balance, "
+        "additions, revenue recognized, credit notes and closing balance",
+        "deferred_revenue_rollforward",
+    ),
+    ("Roll forward of deferred revenue for Q1 2025", "deferred_revenue_rollforward"),
+    ("deferred revenue movements last quarter per currency", "deferred_revenue_rollforward"),
+    ("Income statement for March 2025 per currency", "income_statement"),
+    ("P&L for last month by ledger account", "income_statement"),
+    ("profit and loss for 2024, by account type", "income_statement"),
+    ("revenue waterfall for 2025 billings by currency", "revenue_waterfall"),
+    ("Revenue waterfall for Q1 2025: recognized per month for each billing month", None),
+    ("Reconcile tax on invoices against Stripe Tax for June 2025", "invoice_tax_reconciliation"),
+    ("invoice tax vs Stripe Tax last month with the difference", "invoice_tax_reconciliation"),
+]
+
+
+def _cents(value: Any) -> Decimal:
+    """A money value at the cent (the metric path gives per-currency amounts as floats)."""
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _rows(answer: Answer) -> list[dict[str, Any]]:
+    names = [c.name for c in answer.columns]
+    return [dict(zip(names, row, strict=True)) for row in answer.rows]
+
+
+@pytest.mark.parametrize(("question", "statement"), PLANNED)
+def test_statement_questions_plan_the_statement(question: str, statement: str | None) -> None:
+    plan = plan_question(question, ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.statement == (statement or "revenue_waterfall")
+    assert plan.by_currency and not plan.dimensions and not plan.ignored
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Deferred revenue roll-forward for last month in USD",
+        "Income statement for March 2025 by customer",
+        "Income statement for March 2025 vs the previous month",
+        "deferred revenue roll-forward by month in 2025",
+    ],
+)
+def test_a_statement_refuses_what_its_shape_cannot_take(question: str) -> None:
+    result = plan_question(question, ctx())
+    assert isinstance(result, CannotAnswer), result
+    assert "fixed shape" in result.reason
+
+
+def test_invoiced_and_collected_are_two_metrics() -> None:
+    plan = plan_question(
+        "How much did we invoice and how much did we collect on invoices last month?", ctx()
+    )
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.metrics == ("invoiced_amount", "amount_paid")
+
+
+def test_a_statement_query_must_give_its_columns() -> None:
+    with pytest.raises(ValidationError, match="columns"):
+        Statement(
+            name="x",
+            label="X",
+            definition="d",
+            metrics=("mrr",),
+            words=("x",),
+            columns=({"name": "currency", "label": "Currency"},),
+            sql="SELECT currency, 1 AS extra FROM invoices",
+        )
+    with pytest.raises(ValidationError, match="placeholders"):
+        Statement(
+            name="x",
+            label="X",
+            definition="d",
+            metrics=("mrr",),
+            words=("x",),
+            columns=({"name": "currency", "label": "Currency"},),
+            sql="SELECT currency FROM invoices WHERE date < @tomorrow",
+        )
+
+
+def _ask(assistant: Assistant, question: str, as_of: date) -> Answer:
+    answer = assistant.ask(Request(question, as_of=as_of, account="acct_demo_01"))
+    assert answer.status == "answered", answer.headline
+    return answer
+
+
+def test_rollforward_closes_at_the_deferred_revenue_balance(assistant: Assistant) -> None:
+    as_of = date(2025, 12, 5)
+    nov = _rows(_ask(assistant, "deferred revenue roll-forward for November 2025", as_of))
+    dec = _rows(_ask(assistant, "deferred revenue roll-forward for December 2025", as_of))
+    balance = _ask(assistant, "deferred revenue per currency at the end of November 2025", as_of)
+    closing = {r["currency"]: r["closing_balance"] for r in nov}
+    assert closing == {r["currency"]: r["opening_balance"] for r in dec}
+    assert closing == {r["currency"]: _cents(r["deferred_revenue"]) for r in _rows(balance)}
+    for r in nov:
+        moved = r["additions"] - r["revenue_recognized"] - r["credit_notes"]
+        assert r["closing_balance"] == r["opening_balance"] + moved
+    assert any(r["credit_notes"] > 0 for r in nov)
+
+
+def test_income_statement_revenue_adds_up_to_net_recognized_revenue(
+    assistant: Assistant,
+) -> None:
+    as_of = date(2025, 12, 31)
+    statement = _ask(assistant, "income statement for October 2025", as_of)
+    net = _ask(
+        assistant, "net revenue including contra revenue in October 2025 per currency", as_of
+    )
+    summed: dict[str, Decimal] = {}
+    for r in _rows(statement):
+        if r["account_type"] in ("Revenue", "ContraRevenue"):
+            summed[r["currency"]] = summed.get(r["currency"], Decimal(0)) + r["net_income"]
+    assert summed == {r["currency"]: _cents(r["net_recognized_revenue"]) for r in _rows(net)}
+    assert statement.read_back.startswith("Income statement")
+    assert statement.headline == f"Income statement: {len(statement.rows)} rows"
+
+
+def test_tax_tie_out_difference_is_invoice_tax_less_stripe_tax(assistant: Assistant) -> None:
+    answer = _ask(assistant, "invoice tax vs Stripe Tax for September 2025", date(2025, 10, 3))
+    rows = _rows(answer)
+    assert rows and all(r["difference"] == r["invoice_tax"] - r["stripe_tax"] for r in rows)
+    assert any(r["difference"] != 0 for r in rows)  # the tie-out has something to show
