@@ -38,6 +38,27 @@ PLANNED = [
     ("Revenue waterfall for Q1 2025: recognized per month for each billing month", None),
     ("Reconcile tax on invoices against Stripe Tax for June 2025", "invoice_tax_reconciliation"),
     ("invoice tax vs Stripe Tax last month with the difference", "invoice_tax_reconciliation"),
+    (
+        "Does the tax on our invoices tie out to Stripe Tax for May 2025?",
+        "invoice_tax_reconciliation",
+    ),
+    (
+        "Roll forward deferred revenue for May 2025: beginning balance, billings, recognized and "
+        "ending balance",
+        "deferred_revenue_rollforward",
+    ),
+    ("What does the revenue waterfall look like for revenue billed in 2024?", "revenue_waterfall"),
+    ("receivables aging with invoice counts", "ar_aging_report"),
+    (
+        "How many open invoices and how much is outstanding in each aging bucket, per currency? "
+        "AR aging",
+        "ar_aging_report",
+    ),
+    (
+        "AR aging per currency: number of open invoices and amount outstanding that is current, "
+        "1-30, 31-60, 61-90 and over 90 days past due",
+        "ar_aging_report",
+    ),
 ]
 
 
@@ -74,12 +95,21 @@ def test_a_statement_refuses_what_its_shape_cannot_take(question: str) -> None:
     assert "fixed shape" in result.reason
 
 
-def test_invoiced_and_collected_are_two_metrics() -> None:
-    plan = plan_question(
-        "How much did we invoice and how much did we collect on invoices last month?", ctx()
-    )
+def test_aging_without_counts_stays_the_amount_due_by_aging_bucket() -> None:
+    plan = plan_question("AR aging", ctx())
     assert isinstance(plan, QueryPlan), plan
-    assert plan.metrics == ("invoiced_amount", "amount_paid")
+    assert plan.statement is None
+    assert (plan.metrics, plan.dimensions) == (("amount_due",), ("ar_aging",))
+
+
+def test_invoiced_and_collected_are_two_metrics() -> None:
+    for question in (
+        "How much did we invoice and how much did we collect on invoices last month?",
+        "What did we bill and what did we collect on invoices in May 2025 by currency?",
+    ):
+        plan = plan_question(question, ctx())
+        assert isinstance(plan, QueryPlan), plan
+        assert plan.metrics == ("invoiced_amount", "amount_paid")
 
 
 def test_a_statement_query_must_give_its_columns() -> None:
@@ -147,3 +177,15 @@ def test_tax_tie_out_difference_is_invoice_tax_less_stripe_tax(assistant: Assist
     rows = _rows(answer)
     assert rows and all(r["difference"] == r["invoice_tax"] - r["stripe_tax"] for r in rows)
     assert any(r["difference"] != 0 for r in rows)  # the tie-out has something to show
+
+
+def test_aging_report_counts_open_invoices_per_bucket(assistant: Assistant) -> None:
+    question = "AR aging per currency with invoice counts"
+    rows = _rows(_ask(assistant, question, date(2025, 12, 31)))
+    due = _ask(assistant, "amount due per currency", date(2025, 12, 31))
+    owed: dict[str, Decimal] = {}
+    for r in rows:
+        assert r["aging_bucket"] in ("current", "1-30", "31-60", "61-90", "over 90")
+        owed[r["currency"]] = owed.get(r["currency"], Decimal(0)) + r["amount_outstanding"]
+    assert owed == {r["currency"]: _cents(r["amount_due"]) for r in _rows(due)}
+    assert sum(r["invoices"] for r in rows) == 38  # acct_demo_01's open invoices

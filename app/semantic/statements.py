@@ -46,6 +46,7 @@ class Statement(BaseModel):
     metrics: tuple[str, ...]
     words: tuple[str, ...]
     column_words: tuple[str, ...] = ()
+    with_words: tuple[str, ...] = ()  # when given, the words name the statement only beside one
     period: Literal["range", "as_of"] = "range"
     grains: tuple[str, ...] = ()  # a grain the statement already has ("each month"): no series
     columns: tuple[StatementColumn, ...]

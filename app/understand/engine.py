@@ -51,8 +51,8 @@ from app.understand.typos import corrected
 # The order matters: each reader sees what the earlier ones found and blanked out.
 READERS: tuple[Reader, ...] = (
     read_time,
-    read_threshold,
     read_statement,
+    read_threshold,
     read_comparison,
     read_aggregate,
     read_ranking,

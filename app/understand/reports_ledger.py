@@ -26,6 +26,7 @@ _PER_CURRENCY = re.compile(
     r"currenc(?:y|ies)|each\s+currency|per\s+original\s+currency)\b",
     re.I,
 )
+_WITH: dict[tuple[str, str], PhraseTable] = {}
 _TABLES: dict[str, tuple[tuple[Statement, PhraseTable, PhraseTable], ...]] = {}
 
 
@@ -44,7 +45,7 @@ def read_statement(r: Reading, ctx: EngineContext) -> Reading:
     found = [
         (spans[0], s, columns)
         for s, words, columns in _tables(ctx.model)
-        if (spans := words.spans(r.masked))
+        if (spans := words.spans(r.masked)) and _beside(s, r.masked)
     ]
     if not found:
         return r
@@ -59,22 +60,32 @@ def read_statement(r: Reading, ctx: EngineContext) -> Reading:
     return amend(r, statement=statement.name, masked=blank_all(masked, _PER_CURRENCY))
 
 
+def _beside(s: Statement, text: str) -> bool:
+    """Whether a statement that needs a companion phrase ("number of invoices") has one."""
+    if not s.with_words:
+        return True
+    key = ("with", s.name)
+    if key not in _WITH:
+        _WITH[key] = PhraseTable(list(s.with_words))
+    return bool(_WITH[key].spans(text))
+
+
 def statement_plan(r: Reading, ctx: EngineContext) -> PlanResult:
     """The plan of a statement question, or a refusal naming what the statement cannot take."""
     s = ctx.model.statements[r.statement or ""]
     extra = _extras(r, ctx.model, s)
     if extra:
         return CannotAnswer(
-            reason=f"The {s.label.lower()} has a fixed shape (per original currency, over one "
+            reason=f"The {_noun(s.label)} has a fixed shape (per original currency, over one "
             f"period), so I can't add {' or '.join(extra)} to it.",
             reason_class="out_of_scope",
-            suggestions=(f"{s.label} for last month",),
+            suggestions=(_suggestion(s),),
         )
     if r.range is not None and r.range.start > ctx.as_of:
         return CannotAnswer(
             reason="I report what happened up to the as-of date; I don't forecast.",
             reason_class="future_forecast",
-            suggestions=(f"{s.label} for last month",),
+            suggestions=(_suggestion(s),),
         )
     trange = r.range
     if r.point is not None and trange is None:
@@ -82,7 +93,7 @@ def statement_plan(r: Reading, ctx: EngineContext) -> PlanResult:
     assumptions = [Assumption(key=f"{s.name}_definition", text=s.definition)]
     if trange is None:
         what = "the as-of day" if s.period == "as_of" else "the as-of month to date"
-        text = f"No period was asked: the {s.label.lower()} covers {what}."
+        text = f"No period was asked: {s.label} covers {what}."
         assumptions.append(Assumption(key="default_period", text=text))
     return QueryPlan(
         metrics=s.metrics,
@@ -102,7 +113,7 @@ def _extras(r: Reading, model: SemanticModel, s: Statement) -> list[str]:
     dims = [d for d in r.dimensions if d != "currency"]
     if dims:
         out.append("a breakdown by " + ", ".join(model.dimensions[d].label.lower() for d in dims))
-    if r.filters:
+    if r.filters or r.threshold is not None:
         out.append("a filter")
     if r.comparison is not None:
         out.append("a comparison")
@@ -113,3 +124,13 @@ def _extras(r: Reading, model: SemanticModel, s: Statement) -> list[str]:
     if r.listing or r.aggregate is not None or r.ranking_n is not None:
         out.append("a list or ranking")
     return out
+
+
+def _noun(label: str) -> str:
+    """A label inside a sentence: "income statement", but "AR aging report" keeps its acronym."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
+def _suggestion(s: Statement) -> str:
+    """The statement asked plainly, as a question the engine answers."""
+    return s.label if s.period == "as_of" else f"{s.label} for last month"
