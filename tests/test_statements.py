@@ -19,9 +19,9 @@ from app.core.answer import Answer
 from app.core.plan import CannotAnswer, QueryPlan
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
-from app.semantic.statements import Statement
+from app.semantic.statements import Statement, check_statements
 from app.understand import plan_question
-from tests.engine_support import ctx
+from tests.engine_support import MODEL, ctx
 
 PLANNED = [
     (
@@ -189,3 +189,10 @@ def test_aging_report_counts_open_invoices_per_bucket(assistant: Assistant) -> N
         owed[r["currency"]] = owed.get(r["currency"], Decimal(0)) + r["amount_outstanding"]
     assert owed == {r["currency"]: _cents(r["amount_due"]) for r in _rows(due)}
     assert sum(r["invoices"] for r in rows) == 38  # acct_demo_01's open invoices
+
+
+def test_a_statement_names_metrics_of_the_model() -> None:
+    statements = {s.name: s for s in MODEL.statements.values()}
+    check_statements(statements, MODEL.metrics)
+    with pytest.raises(ValueError, match="unknown metrics"):
+        check_statements(statements, set(MODEL.metrics) - {"deferred_revenue"})

@@ -74,6 +74,10 @@ def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
         raise SemanticModelError(f"invalid semantic model: {err}") from err
     check_model(model)
     checks.check_rollups(model)
+    try:
+        statements.check_statements(model.statements, model.metrics)
+    except ValueError as err:
+        raise SemanticModelError(f"invalid semantic model: {err}") from err
     return model
 
 

@@ -16,6 +16,7 @@ units. Every statement keeps one row set per original currency (nothing is conve
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 from typing import Literal
 
 import sqlglot
@@ -74,3 +75,10 @@ class Statement(BaseModel):
 def _tokens_as_params(sql: str) -> str:
     """`@name` tokens as `:name` parameters, the way model fragments are parsed."""
     return _TOKEN.sub(r":\1", sql)
+
+
+def check_statements(statements: Mapping[str, Statement], metrics: Collection[str]) -> None:
+    """Every metric a statement names exists in the model."""
+    for s in statements.values():
+        if unknown := set(s.metrics) - set(metrics):
+            raise ValueError(f"statement {s.name}: unknown metrics {sorted(unknown)}")
