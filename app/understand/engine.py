@@ -36,6 +36,7 @@ from app.understand.readers import (
     read_why,
 )
 from app.understand.readers_refine import read_implied_dimensions, read_variants
+from app.understand.readers_versus import read_versus
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
@@ -53,6 +54,7 @@ READERS: tuple[Reader, ...] = (
     read_time,
     read_statement,
     read_threshold,
+    read_versus,
     read_comparison,
     read_aggregate,
     read_ranking,
