@@ -26,7 +26,7 @@ from tests.engine_support import MODEL, ctx
         ("Gross volume via PayPal in 2025", "PayPal"),
         ("Gross volume in buckets of 100 dollars", "buckets"),
         ("Additions to deferred revenue last month", "Additions"),
-        ("Deferred revenue last month — opening balance, additions", "opening"),
+        ("Refunds last month — opening balance, additions", "opening"),
         ("Gross volume for order ord_123 in 2025", "ord_123"),
         ("Gross volume, refunds, disputes and net volume by Klarna plan", "Klarna"),
         (

@@ -48,6 +48,7 @@ class Statement(BaseModel):
     words: tuple[str, ...]
     column_words: tuple[str, ...] = ()
     with_words: tuple[str, ...] = ()  # when given, the words name the statement only beside one
+    together: tuple[tuple[str, ...], ...] = ()  # a phrase of each group, together, names it too
     period: Literal["range", "as_of"] = "range"
     grains: tuple[str, ...] = ()  # a grain the statement already has ("each month"): no series
     columns: tuple[StatementColumn, ...]

@@ -12,6 +12,7 @@ fixed shape: the plan refuses and says so, rather than answering without it.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 
 from app.core.plan import Assumption, CannotAnswer, PlanResult, QueryPlan, TimeRange
@@ -26,48 +27,70 @@ _PER_CURRENCY = re.compile(
     r"currenc(?:y|ies)|each\s+currency|per\s+original\s+currency)\b",
     re.I,
 )
-_WITH: dict[tuple[str, str], PhraseTable] = {}
-_TABLES: dict[str, tuple[tuple[Statement, PhraseTable, PhraseTable], ...]] = {}
 
 
-def _tables(model: SemanticModel) -> tuple[tuple[Statement, PhraseTable, PhraseTable], ...]:
-    """Each statement with the phrase tables of its words and column words (per model)."""
-    if model.sha256 not in _TABLES:
-        _TABLES[model.sha256] = tuple(
-            (s, PhraseTable(list(s.words)), PhraseTable(list(s.column_words)))
+@dataclass(frozen=True)
+class _Vocab:
+    """One statement's phrase tables: its words, their companions, co-occurring groups, columns."""
+
+    statement: Statement
+    words: PhraseTable
+    companions: PhraseTable | None
+    together: tuple[PhraseTable, ...]
+    columns: PhraseTable
+
+    def named(self, text: str) -> tuple[int, int] | None:
+        """Where the question names the statement (None: it does not).
+
+        By one of its words (beside a companion phrase when it needs one), or by a phrase of
+        each `together` group ("tax on invoices" … "Stripe Tax").
+        """
+        spans = self.words.spans(text)
+        if spans and (self.companions is None or self.companions.spans(text)):
+            return spans[0]
+        groups = [table.spans(text) for table in self.together]
+        if groups and all(groups):
+            return min(g[0] for g in groups)
+        return None
+
+    def blanked(self, text: str, masked: str) -> str:
+        """`masked` with the statement's words, groups and column words in `text` blanked.
+
+        They are found in the whole question: a time phrase may hold a column's words
+        ("recognized in each month" is also a monthly grain).
+        """
+        for table in (self.words, *self.together, self.columns):
+            for start, end in table.spans(text):
+                masked = blank(masked, start, end)
+        return blank_all(masked, _PER_CURRENCY)
+
+
+_VOCABS: dict[str, tuple[_Vocab, ...]] = {}
+
+
+def _vocabs(model: SemanticModel) -> tuple[_Vocab, ...]:
+    """Each statement's phrase tables (built once per model)."""
+    if model.sha256 not in _VOCABS:
+        _VOCABS[model.sha256] = tuple(
+            _Vocab(
+                statement=s,
+                words=PhraseTable(list(s.words)),
+                companions=PhraseTable(list(s.with_words)) if s.with_words else None,
+                together=tuple(PhraseTable(list(group)) for group in s.together),
+                columns=PhraseTable(list(s.column_words)),
+            )
             for s in model.statements.values()
         )
-    return _TABLES[model.sha256]
+    return _VOCABS[model.sha256]
 
 
 def read_statement(r: Reading, ctx: EngineContext) -> Reading:
     """Read a statement named in the question; blank its words, its column words and currency."""
-    found = [
-        (spans[0], s, columns)
-        for s, words, columns in _tables(ctx.model)
-        if (spans := words.spans(r.masked)) and _beside(s, r.masked)
-    ]
+    found = [(at, v) for v in _vocabs(ctx.model) if (at := v.named(r.text)) is not None]
     if not found:
         return r
-    _, statement, columns = min(found, key=lambda f: (f[0][0], -f[0][1]))
-    masked = r.masked
-    for s, words, _ in _tables(ctx.model):
-        if s.name == statement.name:
-            for start, end in words.spans(masked):
-                masked = blank(masked, start, end)
-    for start, end in columns.spans(masked):
-        masked = blank(masked, start, end)
-    return amend(r, statement=statement.name, masked=blank_all(masked, _PER_CURRENCY))
-
-
-def _beside(s: Statement, text: str) -> bool:
-    """Whether a statement that needs a companion phrase ("number of invoices") has one."""
-    if not s.with_words:
-        return True
-    key = ("with", s.name)
-    if key not in _WITH:
-        _WITH[key] = PhraseTable(list(s.with_words))
-    return bool(_WITH[key].spans(text))
+    _, vocab = min(found, key=lambda f: (f[0][0], -f[0][1]))
+    return amend(r, statement=vocab.statement.name, masked=vocab.blanked(r.text, r.masked))
 
 
 def statement_plan(r: Reading, ctx: EngineContext) -> PlanResult:
