@@ -20,6 +20,7 @@ from app.core.plan import CannotAnswer, QueryPlan
 from app.core.request import Request
 from app.pipeline.assistant import Assistant
 from app.semantic.statements import Statement, check_statements
+from app.ui.followups import follow_ups
 from app.understand import plan_question
 from tests.engine_support import MODEL, ctx
 
@@ -218,3 +219,9 @@ def test_a_statement_names_metrics_of_the_model() -> None:
     check_statements(statements, MODEL.metrics)
     with pytest.raises(ValueError, match="unknown metrics"):
         check_statements(statements, set(MODEL.metrics) - {"deferred_revenue"})
+
+
+def test_a_statement_offers_no_breakdown_follow_ups() -> None:
+    plan = plan_question("income statement for March 2025", ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert follow_ups(plan, MODEL) == []
