@@ -15,9 +15,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from app.core.answer import Answer
+from app.core.answer import Answer, Column
 from app.core.plan import CannotAnswer, QueryPlan
 from app.core.request import Request
+from app.explain.prose import explain
 from app.pipeline.assistant import Assistant
 from app.semantic.statements import Statement, check_statements
 from app.ui.followups import follow_ups
@@ -225,3 +226,31 @@ def test_a_statement_offers_no_breakdown_follow_ups() -> None:
     plan = plan_question("income statement for March 2025", ctx())
     assert isinstance(plan, QueryPlan), plan
     assert follow_ups(plan, MODEL) == []
+
+
+def test_two_metrics_per_currency_name_the_one_the_headline_shows() -> None:
+    columns = [
+        Column(name="currency"),
+        Column(name="invoiced_amount", kind="money"),
+        Column(name="amount_paid", kind="money"),
+    ]
+    rows = [["usd", Decimal("10.00"), Decimal("7.50")], ["eur", Decimal("4.00"), Decimal("3.00")]]
+    labels = {"invoiced_amount": "Invoiced amount", "amount_paid": "Amount paid"}
+    ex = explain(columns, rows, metric_labels=labels, period=None, truncated=False)
+    assert ex.headline == "Invoiced amount: USD $10.00 · EUR €4.00"
+    assert "Amount paid: USD $7.50, EUR €3.00." in ex.explanation and ex.numbers_verified
+
+
+def test_a_statement_headline_names_its_table_and_no_figure() -> None:
+    columns = [Column(name="currency"), Column(name="net_income", kind="money")]
+    rows = [["usd", Decimal("10.00")], ["eur", Decimal("4.00")]]
+    ex = explain(
+        columns,
+        rows,
+        metric_labels={},
+        period=None,
+        truncated=False,
+        title="Income statement",
+        statement=True,
+    )
+    assert (ex.headline, ex.value) == ("Income statement: 2 rows", None)
