@@ -147,6 +147,12 @@ class QueryPlan(_Model):
         description="Lists only: keep the first n rows of each group in `order` ('the largest "
         "charge of each customer' = group customer, order amount desc, n 1).",
     )
+    statement: str | None = Field(
+        None,
+        description="A statement of the semantic model (its `statements` section: a deferred "
+        "revenue roll-forward, an income statement, a revenue waterfall ...) run over `time`, "
+        "per original currency; `metrics` then holds the statement's own metrics.",
+    )
     by_currency: bool = Field(False, description="Keep amounts per original currency.")
     currency: str | None = Field(None, description="Reporting currency; None = account default.")
     chart: Literal["auto", "line", "bar", "none"] = "auto"

@@ -49,13 +49,15 @@ def explain(
     title: str = "",
     limit: int | None = None,
     grain: str | None = None,
+    statement: bool = False,
 ) -> Explained:
     """Write the headline and a short explanation from the result only.
 
     `rule` says which metrics add up over the rows (`app.explain.headline`); a pasted query's
     columns are unknown and get no total. A list's `title` (its entity, states, order and
     filters in words, from the plan) leads its explanation; `limit` is its LIMIT, so a list that
-    fills it says more rows may exist. `grain` names the time buckets of a `period` column.
+    fills it says more rows may exist. `grain` names the time buckets of a `period` column. A
+    `statement`'s title names its table, which has no one figure (no value).
     """
     names = [c.name for c in columns]
     value_cols = [i for i, c in enumerate(columns) if c.kind in ("money", "count", "ratio")]
@@ -73,7 +75,7 @@ def explain(
             value=None,
             numbers_verified=check_numbers(text, columns, rows, derived),
         )
-    if listing and title:
+    if (listing or statement) and title:  # a statement's table is its answer: no one figure
         n = len(rows)
         more = " (more exist; the list is truncated)" if truncated else ""
         if not more and limit is not None and n == limit:
@@ -82,7 +84,7 @@ def explain(
         return Explained(
             headline=f"{title}: {rows_text}",
             explanation=f"{title}{when}: {rows_text}{more}.",
-            value=n,
+            value=None if statement else n,
             numbers_verified=check_numbers(
                 f"{title}{when}: {rows_text}{more}.", columns, rows, [*derived, Decimal(n)]
             ),
@@ -114,13 +116,14 @@ def explain(
     if "period" in names:
         return _series(shape, label, when, derived)
     if cur_idx is not None and label_cols == [cur_idx] and len(rows) <= _LISTED:
-        each = [
-            f"{str(r[cur_idx]).upper()} {format_value(r[first], col, _cur(r, cur_idx))}"
-            for r in rows
-        ]
-        text = f"{label}{when}, per currency: {', '.join(each)}."
+        shown = [i for i in value_cols if columns[i].name in metric_labels] or [first]
+        lines = [_per_currency(rows, columns[i], i, cur_idx) for i in shown]
+        text = f"{label}{when}, per currency: {', '.join(lines[0])}."
+        for i, each in zip(shown[1:], lines[1:], strict=True):
+            text += f" {metric_labels[columns[i].name]}: {', '.join(each)}."
+        headline = " · ".join(lines[0])
         return Explained(
-            headline=" · ".join(each),
+            headline=headline if len(shown) == 1 else f"{label}: {headline}",
             explanation=text,
             value=None,
             numbers_verified=check_numbers(text, columns, rows, derived),
@@ -281,6 +284,11 @@ def _series(s: _Shape, label: str, when: str, derived: list[Decimal]) -> Explain
         numbers_verified=check_numbers(text, columns, rows, derived),
         total=found.row if found is not None else None,
     )
+
+
+def _per_currency(rows: Sequence[Sequence[Any]], col: Column, i: int, cur_idx: int) -> list[str]:
+    """One value column per currency in words: ["USD $1.00", "EUR €2.00"]."""
+    return [f"{str(r[cur_idx]).upper()} {format_value(r[i], col, _cur(r, cur_idx))}" for r in rows]
 
 
 def _breakdown(s: _Shape, label: str, when: str, derived: list[Decimal]) -> Explained:

@@ -254,6 +254,7 @@ class Assistant:
             period=compiled.period,
             truncated=result.truncated,
             listing=plan.listing is not None,
+            statement=plan.statement is not None,
             rule=summing(plan, self.model),
             title=compiled.title,
             limit=compiled.row_limit,

@@ -71,6 +71,9 @@ def measure_text(plan: QueryPlan, model: SemanticModel) -> str:
     if plan.listing:
         spec = model.lists.get(plan.listing)
         return f"list of {spec.label.lower() if spec else plan.listing}"
+    if plan.statement:
+        statement = model.statements.get(plan.statement)
+        return statement.label if statement else plan.statement
     labels = [model.metrics[m].label if m in model.metrics else m for m in plan.metrics]
     text = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
     agg = plan.aggregate

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from app.core import resources
 from app.core.errors import SemanticModelError
-from app.semantic import checks, model, rollups
+from app.semantic import checks, model, rollups, statements
 from app.semantic.cache import cached_parse
 from app.semantic.checks import check_model
 from app.semantic.model import (
@@ -27,6 +27,7 @@ from app.semantic.model import (
     SemanticModel,
 )
 from app.semantic.rollups import Rollup
+from app.semantic.statements import Statement
 
 SEMANTIC_DIR = resources.semantic_dir()
 
@@ -67,11 +68,16 @@ def load_semantic_model(directory: Path = SEMANTIC_DIR) -> SemanticModel:
             sha256=digest.hexdigest(),
             reports={r["name"]: Report(**r) for r in raw.get("reports", [])},  # type: ignore[attr-defined]
             rollups={r["name"]: Rollup(**r) for r in raw.get("rollups", [])},  # type: ignore[attr-defined]
+            statements={s["name"]: Statement(**s) for s in raw.get("statements", [])},  # type: ignore[attr-defined]
         )
     except (KeyError, TypeError, ValidationError) as err:
         raise SemanticModelError(f"invalid semantic model: {err}") from err
     check_model(model)
     checks.check_rollups(model)
+    try:
+        statements.check_statements(model.statements, model.metrics)
+    except ValueError as err:
+        raise SemanticModelError(f"invalid semantic model: {err}") from err
     return model
 
 
@@ -83,6 +89,7 @@ def semantic_model() -> SemanticModel:
         Path(model.__file__).read_bytes(),
         Path(checks.__file__).read_bytes(),  # a cached model passed these cross-checks
         Path(rollups.__file__).read_bytes(),
+        Path(statements.__file__).read_bytes(),
         pydantic.VERSION.encode(),
         str(getattr(sqlglot, "__version__", "")).encode(),
     ]

@@ -17,6 +17,7 @@ from app.semantic.parts import ListSpec as ListSpec
 from app.semantic.parts import Part
 from app.semantic.parts import tables_in as tables_in
 from app.semantic.rollups import Rollup
+from app.semantic.statements import Statement
 
 Movement = Literal["new", "expansion", "contraction", "churned", "reactivation"]
 
@@ -238,6 +239,7 @@ class SemanticModel(Part):
     sha256: str
     reports: dict[str, Report] = Field(default_factory=dict)
     rollups: dict[str, Rollup] = Field(default_factory=dict)  # data/semantic/rollups.yaml
+    statements: dict[str, Statement] = Field(default_factory=dict)  # statements.yaml
 
     def metric(self, name: str) -> Metric:
         """Return the metric called `name`."""

@@ -42,8 +42,8 @@ def reachable_dimension(plan: QueryPlan, model: SemanticModel) -> str | None:
 
 
 def follow_ups(plan: QueryPlan | None, model: SemanticModel, limit: int = 3) -> list[str]:
-    """Two or three follow-up questions that edit `plan` (empty for lists and raw SQL)."""
-    if plan is None or plan.listing is not None:
+    """Two or three follow-up questions that edit `plan` (empty for lists, statements, raw SQL)."""
+    if plan is None or plan.listing is not None or plan.statement is not None:
         return []
     out: list[str] = []
     label = plan.time.label if plan.time is not None else ""

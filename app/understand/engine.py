@@ -39,6 +39,7 @@ from app.understand.readers import (
     unpaired_ranges,
 )
 from app.understand.readers_refine import read_implied_dimensions, read_variants
+from app.understand.readers_versus import read_versus
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
@@ -47,13 +48,16 @@ from app.understand.readers_words import (
 )
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
 from app.understand.reports import read_report
+from app.understand.reports_ledger import read_statement, statement_plan
 from app.understand.screen import SUGGESTIONS, screen_question
 from app.understand.typos import corrected
 
 # The order matters: each reader sees what the earlier ones found and blanked out.
 READERS: tuple[Reader, ...] = (
     read_time,
+    read_statement,
     read_threshold,
+    read_versus,
     read_comparison,
     read_aggregate,
     read_ranking,
@@ -166,6 +170,8 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
     model = ctx.model
     if r.clarify is not None:  # an ambiguous metric word asks, in a follow-up too
         return r.clarify
+    if r.statement:
+        return statement_plan(r, ctx)
     if r.follow_up and ctx.previous is not None:
         return edit_plan(r, ctx.previous)
     if r.listing:

@@ -77,6 +77,7 @@ class Reading:
     clarify: NeedsClarification | None = None
     listing: str | None = None
     aggregate: Aggregate | None = None  # "median charge amount": a statistic over single rows
+    statement: str | None = None  # a statement of the model ("deferred revenue roll-forward")
     list_filters: tuple[Filter, ...] = ()
     list_columns: tuple[str, ...] = ()  # the catalogue columns a list shows (empty: its default)
     list_order: ListOrder | None = None
@@ -111,6 +112,7 @@ class ReadingChanges(TypedDict, total=False):
     clarify: NeedsClarification | None
     listing: str | None
     aggregate: Aggregate | None
+    statement: str | None
     list_filters: tuple[Filter, ...]
     list_columns: tuple[str, ...]
     list_order: ListOrder | None

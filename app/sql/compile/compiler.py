@@ -26,6 +26,7 @@ from app.sql.compile.state import (
     CompileState,
     MetricCompiler,
 )
+from app.sql.compile.statements import compile_statement
 from app.sql.compile.stocks import snapshot, stock
 from app.sql.compile.timeframe import plan_frame
 
@@ -43,6 +44,8 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     """Compile a QueryPlan into one SELECT over the warehouse."""
     if plan.listing:
         return compile_listing(plan, ctx)
+    if plan.statement:
+        return compile_statement(plan, ctx)
     if plan.aggregate is not None:
         return compile_aggregate(plan, ctx)
     model = ctx.model
