@@ -60,7 +60,7 @@ class _Item:
 
 def read_report(r: Reading, ctx: EngineContext) -> Reading:
     """Read a measure list or extra columns after the subject; blank what it uses."""
-    if r.listing:
+    if r.listing or r.statement:  # a statement's words are its own: "AR aging: number of …"
         return r
     plain = r.text
     for start, end in r.time.spans:
