@@ -41,8 +41,11 @@ def _fmt(q: CompileState, m: Metric, v: exp.Expr, currency: exp.Expr | None = No
     if q.target is None:
         assert currency is not None, "amounts per currency need the row's currency column"
         whole = in_list(currency.copy(), literals(zero))
-        cents = exp.Mul(this=v.copy(), expression=exp.Literal.number("0.01"))
-        return exp.case().when(whole, cast(v, decimal(38, 2)), copy=False).else_(cents, copy=False)
+        minor = cast(v, Type.INT128)  # whole minor units: some Sigma amounts are DOUBLE (rev rec)
+        cents = exp.Mul(this=minor.copy(), expression=exp.Literal.number("0.01"))
+        return (
+            exp.case().when(whole, cast(minor, decimal(38, 2)), copy=False).else_(cents, copy=False)
+        )
     if q.target in zero:
         return cast(v, decimal(38, 0))
     return exp.Mul(this=cast(v, Type.INT128), expression=exp.Literal.number("0.01"))

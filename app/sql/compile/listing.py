@@ -140,8 +140,9 @@ def _value(c: ListColumn, spec: ListSpec, model: SemanticModel, tz: str) -> exp.
 def _major(value: exp.Expr, currency: str, model: SemanticModel) -> exp.Expr:
     """Minor units in major units of the row's currency (zero-decimal currencies unchanged)."""
     whole = in_list(fragment(currency), literals(model.zero_decimal_currencies))
-    cents = exp.Mul(this=value.copy(), expression=exp.Literal.number("0.01"))
-    case = exp.case().when(whole, cast(value, decimal(38, 2)), copy=False)
+    minor = cast(value, Type.INT128)  # whole minor units: some Sigma amounts are DOUBLE
+    cents = exp.Mul(this=minor.copy(), expression=exp.Literal.number("0.01"))
+    case = exp.case().when(whole, cast(minor, decimal(38, 2)), copy=False)
     return case.else_(cents, copy=False)
 
 
