@@ -149,6 +149,11 @@ class QueryPlan(_Model):
     )
     by_currency: bool = Field(False, description="Keep amounts per original currency.")
     currency: str | None = Field(None, description="Reporting currency; None = account default.")
+    stripe_ids: bool = Field(
+        False,
+        description="Lists only: label rows by their Stripe ids (in_…) instead of their numbers; "
+        "set when the question names objects by Stripe id ('invoices of subscription sub_…').",
+    )
     chart: Literal["auto", "line", "bar", "none"] = "auto"
     assumptions: tuple[Assumption, ...] = ()
     confidence: float = Field(1.0, ge=0.0, le=1.0)

@@ -48,6 +48,11 @@ class ListColumn(Part):
     currency: str | None = Field(
         None, description="A money column's own currency (read on another table than the list's)."
     )
+    stripe_id: str | None = Field(
+        None,
+        description="The object's Stripe id, shown under this column's name instead of `expr` "
+        "(a number) when the question names rows by Stripe id.",
+    )
     local: bool = Field(
         False,
         description="`expr` is a UTC timestamp, shown as the date in the account's time zone.",

@@ -29,7 +29,9 @@ _COUNTED = re.compile(
     re.I,
 )
 _LINK_VERB = re.compile(
-    r"\s+(?:(?:made|issued|created|taken|raised|opened|filed)\s+)?(?:against|on|for|from)\b", re.I
+    r"\s+(?:(?:made|issued|created|taken|raised|opened|filed)\s+)?(?:against|on|for|from)\b"
+    r"|\s+(?:go|went|gone|were\s+paid|was\s+paid)\s+out\s+in\b",
+    re.I,
 )
 _STOP = re.compile(r"\s*(?:[,?.!;]|\band\b)", re.I)
 

@@ -108,6 +108,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     for s, e, column, value in ids(work, spec):
         id_filters.append(Filter(dimension=column, values=(value,)))
         spans.append((_noun_before(work, s, spec), e))
+    picked = len(id_filters)  # the filters by a Stripe id (an age or an earlier day come next)
     states = read_states(outside(work), spec)
     spans += [(s, e) for s, e, _ in states]
     alternatives, joins = either(work, states)
@@ -164,7 +165,13 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
     limit = row_limit(order, count, group, entity)
     columns, plan_order, per_group = list_shape(
-        spec, cols, order, group, entity, least[2] if least and least[2] > 1 else None
+        spec,
+        cols,
+        order,
+        group,
+        entity,
+        least[2] if least and least[2] > 1 else None,
+        by_id=any(f.dimension != spec.key for f in id_filters[:picked]),
     )
     notes = [Assumption(key="list_column_missing", text=t) for t in cols.missing]
     merged = joined_range(r.time.all_ranges, r.text) if r.comparison is not None else None
@@ -201,11 +208,15 @@ def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
     the entity says when its rows were made.
     """
     work = r.masked
+    untimed = r.text  # "disputes from last quarter did we lose": a metric phrase around a period
+    for start, end in r.time.spans:
+        untimed = blank(untimed, start, end)
     spans = [(h.start, h.end) for h in ctx.lexicon.metrics(r.text)]
+    spans += [(h.start, h.end) for h in ctx.lexicon.metrics(untimed)]
     spans += ctx.lexicon.senses_elsewhere(r.text)  # "charges made in an earlier month"
     spans += [m.span() for p in RANKING_PATTERNS for m in p.finditer(r.text)]
     for start, end in spans:
-        work = work[:start] + r.text[start:end] + work[end:]
+        work = work[:start] + untimed[start:end] + work[end:]
     return work
 
 

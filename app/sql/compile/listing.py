@@ -112,6 +112,8 @@ def _shown(plan: QueryPlan, spec: ListSpec, model: SemanticModel) -> list[ListCo
     if plan.per_group and plan.per_group.column not in names:
         names.insert(0, plan.per_group.column)
     shown = [_column(spec, n, model) for n in names]
+    if plan.stripe_ids:  # the question names objects by Stripe id: label rows by theirs too
+        shown = [_stripe_id(c) for c in shown]
     money = [c for c in shown if c.kind == "money"]
     if spec.currency is None and any(c.currency is None for c in money):
         raise CompileError(f"{spec.label} have no currency for money columns")
@@ -120,6 +122,14 @@ def _shown(plan: QueryPlan, spec: ListSpec, model: SemanticModel) -> list[ListCo
         currency = own or ListColumn(name="currency", expr=str(money[0].currency), kind="label")
         shown.insert(shown.index(money[0]), currency)
     return shown
+
+
+def _stripe_id(c: ListColumn) -> ListColumn:
+    """A numbered object's column showing its Stripe id instead ('in_…' for the invoice)."""
+    if c.stripe_id is None:
+        return c
+    label = f"{c.label or c.name.replace('_', ' ').capitalize()} ID"
+    return c.model_copy(update={"expr": c.stripe_id, "label": label, "sort": None})
 
 
 def _value(c: ListColumn, spec: ListSpec, model: SemanticModel, tz: str) -> exp.Expr:
