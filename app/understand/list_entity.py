@@ -61,12 +61,86 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
     placed = _placed(work, ctx, hits)
     if placed is not None:
         return placed
+    unclaused = [
+        h for h in ctx.lexicon.lists(work) if not any(c.start <= h.start < c.end for c in found)
+    ]
+    owned = _owned(work, ctx, unclaused)
+    if owned is not None:
+        return owned
     hits = [h for h in hits if not _in_state_of_another(h, hits, work, ctx)]
     hits, parent = split_parent(hits, work, ctx)
     entity = _first_entity(hits, work, ctx, found)
     if entity is None or parent is None:
         return entity
     return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
+
+
+_EVERY = re.compile(r"\b(?:for\s+)?(?:each|every|all)\s+(?:of\s+)?(?:(?:our|the|my)\s+)?$", re.I)
+_HAS = re.compile(
+    r"\s+(?:that|which|who)\s+(?:has|have|had|carry|carries)\s+"
+    r"(?:(?:a|an|any|some|at\s+least\s+one|one\s+or\s+more)\s+)?",
+    re.I,
+)
+
+
+def _owned(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None:
+    """'For every subscription that has a discount, ...': the discounts, showing their subscription.
+
+    The rows are the objects the other one has (each links to it many-to-one); a state of theirs
+    that only says the link is set ("on subscriptions") is applied. Customers keep their own
+    reading (one row per customer).
+    """
+    for owner in hits:
+        has = _HAS.match(work, owner.end)
+        h = _named_at(work, has.end(), ctx) if has is not None else None
+        if has is None or h is None or owner.name in (CUSTOMERS, h.name):
+            continue
+        every = _EVERY.search(work[: owner.start])
+        start = every.start() if every is not None else owner.start
+        found = _linked(h, owner, ((start, has.end()), (h.start, h.end)), ctx)
+        if found is not None:
+            return found
+    for rows in hits:  # "discounts applied to each of our subscriptions"
+        for m in _APPLIED.finditer(work, rows.end):
+            to = next((o for o in hits if o.start == m.end()), None)
+            if to is not None and to.name not in (CUSTOMERS, rows.name):
+                spans = ((rows.start, rows.end), (m.start(), to.end))
+                found = _linked(rows, to, spans, ctx)
+                if found is not None:
+                    return found
+    return None
+
+
+def _named_at(work: str, at: int, ctx: EngineContext) -> Hit | None:
+    """The list an entity word at `at` names, said in the plural or the singular ('a discount')."""
+    word = re.match(r"[A-Za-z]+", work[at:])
+    if word is None:
+        return None
+    for text, extra in ((work[at : at + 40], 0), (f"{word.group(0)}s{work[word.end() + at :]}", 1)):
+        hit = next((h for h in ctx.lexicon.lists(text[:41]) if h.start == 0), None)
+        if hit is not None and hit.end - extra >= word.end():
+            return Hit(at, at + hit.end - extra, hit.kind, hit.name, hit.phrase)
+    return None
+
+
+_APPLIED = re.compile(
+    r"\b(?:(?:are|is|were|was)\s+)?(?:applied|attached)\s+to\s+"
+    r"(?:(?:each|every|all)(?:\s+(?:one\s+)?of)?\s+)?(?:(?:our|the|my)\s+)?",
+    re.I,
+)
+
+
+def _linked(
+    h: Hit, owner: Hit, spans: tuple[tuple[int, int], ...], ctx: EngineContext
+) -> Entity | None:
+    """The rows `h` names, each showing the `owner` object it links to and keeping those linked."""
+    spec, other = ctx.model.lists[h.name], ctx.model.lists[owner.name]
+    column = next((c for c in spec.columns if ctx.model.names_object(spec, c) is other), None)
+    if column is None:
+        return None
+    linked = [f"{column.expr} IS NOT NULL"]
+    states = tuple(name for name, where in spec.states.items() if list(where) == linked)
+    return Entity(h.name, spans, False, h.start, True, states[:1], asked=(column.name,))
 
 
 def _in_state_of_another(h: Hit, hits: list[Hit], work: str, ctx: EngineContext) -> bool:
