@@ -94,6 +94,14 @@ class ListSpec(Part):
     aliases: dict[str, str] = Field(
         default_factory=dict, description="Other words for a state ('lose' → lost)."
     )
+    parent: str | None = Field(
+        None,
+        description="The column naming the object each row belongs to (a fee component's "
+        "balance transaction): 'the 5 most recent transactions' counts those objects.",
+    )
+    parent_words: tuple[str, ...] = Field(
+        (), description="Words that name the parent objects ('transactions')."
+    )
     places: tuple[str, ...] = Field(
         (),
         description="Where its rows are: 'refunds on our balance' lists this entity, and a "

@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from app.semantic.model import ListSpec
 from app.understand.lexicon import Hit
 from app.understand.list_parent import split_parent
-from app.understand.list_words import Clause, group_markers, state_name, state_words
+from app.understand.list_words import (
+    Clause,
+    column_words,
+    group_markers,
+    norm,
+    state_name,
+    state_words,
+)
 from app.understand.reading import EngineContext
 
 CUSTOMERS = "customers"
@@ -48,6 +55,7 @@ class Entity:
     states: tuple[str, ...] = ()  # "refunds on our balance": balance transactions of type refund
     asked: tuple[str, ...] = ()  # "Which charges were our 5 latest refunds for?": column charge
     parent: bool = False  # one document is named by its id: the rows are its children
+    by_parent: bool = False  # "the 5 most recent transactions": the limit counts the rows' parents
 
 
 def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | None:
@@ -61,6 +69,9 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
     placed = _placed(work, ctx, hits)
     if placed is not None:
         return placed
+    children = _child_rows(work, ctx, hits)
+    if children is not None:
+        return children
     unclaused = [
         h for h in ctx.lexicon.lists(work) if not any(c.start <= h.start < c.end for c in found)
     ]
@@ -73,6 +84,46 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
     if entity is None or parent is None:
         return entity
     return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
+
+
+_BY = re.compile(r"\b(?:by|per)\s+(?:(?:each|every|their|its|the)\s+)?", re.I)
+
+
+def _child_rows(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None:
+    """Rows that belong to parents the question counts or orders (a list's `parent`).
+
+    "each fee component of our 5 most recent transactions": the fee components, the limit
+    counting transactions; "break down the fees on our 5 latest balance transactions by fee
+    type": a column only the child rows have, after "by", names them.
+    """
+    model = ctx.model
+    for child in hits:
+        spec = model.lists[child.name]
+        if spec.parent is None:
+            continue
+        words = {norm(w) for w in spec.parent_words}
+        for p in hits:
+            if p is not child and norm(work[p.start : p.end]) in words:
+                spans = ((child.start, child.end), (p.start, p.end))
+                return Entity(child.name, spans, False, p.start, True, by_parent=True)
+    for p in hits:
+        said = norm(work[p.start : p.end])
+        for spec in model.lists.values():
+            if spec.parent is None or spec.name == p.name or said not in spec.parent_words:
+                continue
+            table, names = column_words(spec)
+            own, _ = column_words(model.lists[p.name])
+            for m in _BY.finditer(work, p.end):
+                near = work[m.end() : m.end() + 40]
+                span = next((x for x in table.spans(near) if x[0] == 0), None)
+                if span is None or any(x == span for x in own.spans(near)):
+                    continue  # a column the parent has itself: a breakdown of the parents
+                spans = ((p.start, p.end), (m.start(), m.end() + span[1]))
+                column = names[norm(near[: span[1]])]
+                return Entity(
+                    spec.name, spans, False, p.start, True, asked=(column,), by_parent=True
+                )
+    return None
 
 
 _EVERY = re.compile(r"\b(?:for\s+)?(?:each|every|all)\s+(?:of\s+)?(?:(?:our|the|my)\s+)?$", re.I)

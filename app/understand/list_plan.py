@@ -111,6 +111,7 @@ def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
         columns=_with_state_time(r, spec),
         order=r.list_order,
         per_group=r.list_group,
+        limit_by=r.list_limit_by,
         stripe_ids=any(f.dimension != spec.key and is_stripe_id(f.values) for f in r.list_filters),
         assumptions=tuple(notes),
         chart="none",

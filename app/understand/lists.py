@@ -187,6 +187,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         list_order=plan_order,
         list_group=per_group,
         list_limit=limit,
+        list_limit_by=spec.parent if entity.by_parent and limit else None,
         assumptions=(*r.assumptions, *notes),
     )
 
