@@ -128,7 +128,7 @@ def _child_rows(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None
 
 _EVERY = re.compile(r"\b(?:for\s+)?(?:each|every|all)\s+(?:of\s+)?(?:(?:our|the|my)\s+)?$", re.I)
 _HAS = re.compile(
-    r"\s+(?:that|which|who)\s+(?:has|have|had|carry|carries)\s+"
+    r"\s+(?:(?:that|which|who)\s+)?(?:has|have|had|carry|carries)\s+"
     r"(?:(?:a|an|any|some|at\s+least\s+one|one\s+or\s+more)\s+)?",
     re.I,
 )
