@@ -96,6 +96,8 @@ def test_rows_picked_by_a_stripe_id_are_labelled_by_theirs(assistant: Assistant)
     got = rows(answered(assistant, question, as_of=AS_OF, account=HOME))
     assert len(got) == 5 and all(r["invoice"].startswith("in_") for r in got)
     assert not plan("Show unpaid invoices with their charge id").stripe_ids
+    named = plan(f"Which invoices has subscription {SUB} generated, with the amount due on each?")
+    assert named.listing == "invoices" and named.stripe_ids  # not the subscription's own row
 
 
 # --- discounts, one row per coupon applied --------------------------------------------------

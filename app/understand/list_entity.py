@@ -86,6 +86,7 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
     return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
 
 
+_NAMED_BY_ID = re.compile(r"\s+[a-z]+(?:_[a-z]+)?_[A-Za-z0-9]+\b")
 _BY = re.compile(r"\b(?:by|per)\s+(?:(?:each|every|their|its|the)\s+)?", re.I)
 
 
@@ -128,7 +129,7 @@ def _child_rows(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None
 
 _EVERY = re.compile(r"\b(?:for\s+)?(?:each|every|all)\s+(?:of\s+)?(?:(?:our|the|my)\s+)?$", re.I)
 _HAS = re.compile(
-    r"\s+(?:(?:that|which|who)\s+)?(?:has|have|had|carry|carries)\s+"
+    r"\s+(?:(?P<that>that|which|who)\s+)?(?:has|have|had|carry|carries)\s+"
     r"(?:(?:a|an|any|some|at\s+least\s+one|one\s+or\s+more)\s+)?",
     re.I,
 )
@@ -146,6 +147,10 @@ def _owned(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None:
         h = _named_at(work, has.end(), ctx) if has is not None else None
         if has is None or h is None or owner.name in (CUSTOMERS, h.name):
             continue
+        if not has.group("that") and not _ASKS.search(work[: owner.start]):
+            continue  # "which subscriptions have a discount", not "invoices has subscription"
+        if _NAMED_BY_ID.match(work, h.end):
+            continue  # "has subscription sub_1…": one object named, not the rows to list
         every = _EVERY.search(work[: owner.start])
         start = every.start() if every is not None else owner.start
         found = _linked(h, owner, ((start, has.end()), (h.start, h.end)), ctx)
