@@ -135,6 +135,7 @@ def test_the_discount_of_each_invoice_is_still_an_invoice_column() -> None:
         "was each fee component?",
         "Break down the fees on our 5 latest fee-bearing balance transactions by fee type",
         "Show each fee component of our 5 most recent balance transactions",
+        "What fees were charged on our 5 most recent transactions, broken down by fee type?",
     ],
 )
 def test_the_limit_counts_the_transactions_not_the_fee_components(question: str) -> None:

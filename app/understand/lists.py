@@ -96,7 +96,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     extra = [(much.start(), much.end())] if much is not None else []
     extra += [(s, e) for s, e, _ in asked]
     found = sorted([*found, *(Clause(s, e, e, False) for s, e in extra)], key=lambda c: c.start)
-    if _asks_numbers(r, ctx, work, found):
+    if _asks_numbers(r, ctx, work, found, entity):
         return r  # a total or a breakdown of the entity: no need to read its columns
 
     def outside(text: str) -> str:
@@ -266,7 +266,9 @@ def _metric_covers_entity(
     return False
 
 
-def _asks_numbers(r: Reading, ctx: EngineContext, work: str, found: list[Clause]) -> bool:
+def _asks_numbers(
+    r: Reading, ctx: EngineContext, work: str, found: list[Clause], entity: Entity
+) -> bool:
     """A total, "the most" or "break down by": numbers, not rows (known before reading the list)."""
     said = work  # "total" outside a column clause asks for a total, even if a column has it
     for c in found:
@@ -276,7 +278,9 @@ def _asks_numbers(r: Reading, ctx: EngineContext, work: str, found: list[Clause]
         return True
     if _AGG.search(said):
         return True
-    return _BREAK_DOWN.search(work) is not None  # "how do its amounts break down by type"
+    return any(  # "how do its amounts break down by type"; not "by fee type" naming child rows
+        not any(s <= m.end() - 1 < e for s, e in entity.spans) for m in _BREAK_DOWN.finditer(work)
+    )
 
 
 def _blocked(
