@@ -198,6 +198,7 @@ def test_an_id_in_the_question_filters_its_column() -> None:
     assert p.listing == "invoices"
     assert p.columns == ("invoice", "invoice_date", "total", "charge", "amount_due")
     assert Filter(dimension="subscription_id", values=(SUB,)) in p.filters
+    assert p.stripe_ids and p.order == ListOrder(column="invoice_date", direction="desc")
 
 
 @pytest.mark.parametrize(
@@ -385,7 +386,7 @@ def test_the_invoices_of_one_subscription(assistant: Assistant) -> None:
     )
     want = sql_rows(
         assistant,
-        "SELECT coalesce(number, id), charge_id, CAST(0.01 * amount_due AS DECIMAL(18, 2)) "
+        "SELECT id, charge_id, CAST(0.01 * amount_due AS DECIMAL(18, 2)) "
         f"FROM invoices WHERE subscription_id = '{SUB}'",
     )
     got = [(r["invoice"], r["charge"], r["amount_due"]) for r in rows(answer)]

@@ -155,6 +155,16 @@ class QueryPlan(_Model):
     )
     by_currency: bool = Field(False, description="Keep amounts per original currency.")
     currency: str | None = Field(None, description="Reporting currency; None = account default.")
+    stripe_ids: bool = Field(
+        False,
+        description="Lists only: label rows by their Stripe ids (in_…) instead of their numbers; "
+        "set when the question names objects by Stripe id ('invoices of subscription sub_…').",
+    )
+    limit_by: str | None = Field(
+        None,
+        description="Lists only: the limit counts distinct values of this column, every row of "
+        "each kept ('the fee components of our 5 most recent transactions': balance_transaction).",
+    )
     chart: Literal["auto", "line", "bar", "none"] = "auto"
     assumptions: tuple[Assumption, ...] = ()
     confidence: float = Field(1.0, ge=0.0, le=1.0)

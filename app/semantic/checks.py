@@ -80,7 +80,7 @@ def _check_list(model: SemanticModel, spec: ListSpec) -> None:
     if set(spec.aliases.values()) - set(spec.states) or set(spec.state_times) - set(spec.states):
         raise SemanticModelError(f"list {spec.name}: an alias or a state time names no state")
     for j in spec.joins:
-        if model.join_path(j.from_, spec.table, spec.joins) is None and j.from_ != spec.table:
+        if model.join_path(spec.table, j.from_, spec.joins) is None:
             raise SemanticModelError(f"list {spec.name}: join from {j.from_} unreachable")
     for c in spec.columns:
         if c.local and c.kind != "date":

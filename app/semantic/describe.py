@@ -142,7 +142,9 @@ def _list_parts(plan: QueryPlan, model: SemanticModel) -> list[str]:
         out.append(f"{first} of each {label(plan.per_group.column)}")
     if plan.order is not None:
         out.append(f"ordered by {label(plan.order.column)} ({plan.order.direction})")
-    if plan.limit:
+    if plan.limit and plan.limit_by:  # the limit counts the rows' parents
+        out.append(f"every row of the first {plan.limit} {label(plan.limit_by)}s")
+    elif plan.limit:
         out.append(f"at most {plan.limit} rows")
     return out
 

@@ -48,6 +48,11 @@ class ListColumn(Part):
     currency: str | None = Field(
         None, description="A money column's own currency (read on another table than the list's)."
     )
+    stripe_id: str | None = Field(
+        None,
+        description="The object's Stripe id, shown under this column's name instead of `expr` "
+        "(a number) when the question names rows by Stripe id.",
+    )
     local: bool = Field(
         False,
         description="`expr` is a UTC timestamp, shown as the date in the account's time zone.",
@@ -88,6 +93,14 @@ class ListSpec(Part):
     )
     aliases: dict[str, str] = Field(
         default_factory=dict, description="Other words for a state ('lose' → lost)."
+    )
+    parent: str | None = Field(
+        None,
+        description="The column naming the object each row belongs to (a fee component's "
+        "balance transaction): 'the 5 most recent transactions' counts those objects.",
+    )
+    parent_words: tuple[str, ...] = Field(
+        (), description="Words that name the parent objects ('transactions')."
     )
     places: tuple[str, ...] = Field(
         (),

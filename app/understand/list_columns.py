@@ -89,12 +89,14 @@ def read_columns(
                     of = ctx.model.names_object(spec, column) if column is not None else None
                     if of is not None:  # "the amount still owed on the latest invoice"
                         more, rest = _of(rest, of)
-                        borrowed += more
+                        borrowed += _own(spec, more, of)
                         other = of
                 alone = singular(rest)
                 for s, e in table.spans(alone):
                     borrowed.append(words[norm(alone[s:e])])
                     rest = blank(rest, s, e)
+            if clause.when:  # "when did that payout arrive": a date, the object's own if none
+                borrowed += _date_asked(spec, borrowed, other, ctx)
             names += borrowed
             named_here += len(borrowed)
             for s, e in state_words(spec).spans(rest):
@@ -129,6 +131,18 @@ def read_columns(
         missing=tuple(missing),
         counted=counted,
     )
+
+
+def _date_asked(
+    spec: ListSpec, names: list[str], other: ListSpec | None, ctx: EngineContext
+) -> list[str]:
+    """The date a 'when' item asks for when it named none: the object's (or row's) date."""
+    columns = [ctx.model.list_column(spec, n) for n in names]
+    if any(c is not None and c.kind == "date" for c in columns):
+        return []
+    if other is None or other is spec:
+        return [spec.recent]
+    return _own(spec, [f"{other.name}.{other.recent}"], other)
 
 
 def _borrowed(

@@ -14,7 +14,14 @@ from dataclasses import dataclass, replace
 from app.semantic.model import ListSpec
 from app.understand.lexicon import Hit
 from app.understand.list_parent import split_parent
-from app.understand.list_words import Clause, group_markers, state_name, state_words
+from app.understand.list_words import (
+    Clause,
+    column_words,
+    group_markers,
+    norm,
+    state_name,
+    state_words,
+)
 from app.understand.reading import EngineContext
 
 CUSTOMERS = "customers"
@@ -29,7 +36,9 @@ _COUNTED = re.compile(
     re.I,
 )
 _LINK_VERB = re.compile(
-    r"\s+(?:(?:made|issued|created|taken|raised|opened|filed)\s+)?(?:against|on|for|from)\b", re.I
+    r"\s+(?:(?:made|issued|created|taken|raised|opened|filed)\s+)?(?:against|on|for|from)\b"
+    r"|\s+(?:go|went|gone|were\s+paid|was\s+paid)\s+out\s+in\b",
+    re.I,
 )
 _STOP = re.compile(r"\s*(?:[,?.!;]|\band\b)", re.I)
 
@@ -46,6 +55,7 @@ class Entity:
     states: tuple[str, ...] = ()  # "refunds on our balance": balance transactions of type refund
     asked: tuple[str, ...] = ()  # "Which charges were our 5 latest refunds for?": column charge
     parent: bool = False  # one document is named by its id: the rows are its children
+    by_parent: bool = False  # "the 5 most recent transactions": the limit counts the rows' parents
 
 
 def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | None:
@@ -59,12 +69,134 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
     placed = _placed(work, ctx, hits)
     if placed is not None:
         return placed
+    children = _child_rows(work, ctx, hits)
+    if children is not None:
+        return children
+    unclaused = [
+        h for h in ctx.lexicon.lists(work) if not any(c.start <= h.start < c.end for c in found)
+    ]
+    owned = _owned(work, ctx, unclaused)
+    if owned is not None:
+        return owned
     hits = [h for h in hits if not _in_state_of_another(h, hits, work, ctx)]
     hits, parent = split_parent(hits, work, ctx)
     entity = _first_entity(hits, work, ctx, found)
     if entity is None or parent is None:
         return entity
     return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
+
+
+_NAMED_BY_ID = re.compile(r"\s+[a-z]+(?:_[a-z]+)?_[A-Za-z0-9]+\b")
+_BY = re.compile(r"\b(?:by|per)\s+(?:(?:each|every|their|its|the)\s+)?", re.I)
+
+
+def _child_rows(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None:
+    """Rows that belong to parents the question counts or orders (a list's `parent`).
+
+    "each fee component of our 5 most recent transactions": the fee components, the limit
+    counting transactions; "break down the fees on our 5 latest balance transactions by fee
+    type": a column only the child rows have, after "by", names them.
+    """
+    model = ctx.model
+    for child in hits:
+        spec = model.lists[child.name]
+        if spec.parent is None:
+            continue
+        words = {norm(w) for w in spec.parent_words}
+        for p in hits:
+            if p is not child and norm(work[p.start : p.end]) in words:
+                spans = ((child.start, child.end), (p.start, p.end))
+                return Entity(child.name, spans, False, p.start, True, by_parent=True)
+    for p in hits:
+        said = norm(work[p.start : p.end])
+        for spec in model.lists.values():
+            if spec.parent is None or spec.name == p.name or said not in spec.parent_words:
+                continue
+            table, names = column_words(spec)
+            own, _ = column_words(model.lists[p.name])
+            for m in _BY.finditer(work, p.end):
+                near = work[m.end() : m.end() + 40]
+                span = next((x for x in table.spans(near) if x[0] == 0), None)
+                if span is None or any(x == span for x in own.spans(near)):
+                    continue  # a column the parent has itself: a breakdown of the parents
+                spans = ((p.start, p.end), (m.start(), m.end() + span[1]))
+                column = names[norm(near[: span[1]])]
+                return Entity(
+                    spec.name, spans, False, p.start, True, asked=(column,), by_parent=True
+                )
+    return None
+
+
+_EVERY = re.compile(r"\b(?:for\s+)?(?:each|every|all)\s+(?:of\s+)?(?:(?:our|the|my)\s+)?$", re.I)
+_HAS = re.compile(
+    r"\s+(?:(?P<that>that|which|who)\s+)?(?:has|have|had|carry|carries)\s+"
+    r"(?:(?:a|an|any|some|at\s+least\s+one|one\s+or\s+more)\s+)?",
+    re.I,
+)
+
+
+def _owned(work: str, ctx: EngineContext, hits: list[Hit]) -> Entity | None:
+    """'For every subscription that has a discount, ...': the discounts, showing their subscription.
+
+    The rows are the objects the other one has (each links to it many-to-one); a state of theirs
+    that only says the link is set ("on subscriptions") is applied. Customers keep their own
+    reading (one row per customer).
+    """
+    for owner in hits:
+        has = _HAS.match(work, owner.end)
+        h = _named_at(work, has.end(), ctx) if has is not None else None
+        if has is None or h is None or owner.name in (CUSTOMERS, h.name):
+            continue
+        if not has.group("that") and not _ASKS.search(work[: owner.start]):
+            continue  # "which subscriptions have a discount", not "invoices has subscription"
+        if _NAMED_BY_ID.match(work, h.end):
+            continue  # "has subscription sub_1…": one object named, not the rows to list
+        every = _EVERY.search(work[: owner.start])
+        start = every.start() if every is not None else owner.start
+        found = _linked(h, owner, ((start, has.end()), (h.start, h.end)), ctx)
+        if found is not None:
+            return found
+    for rows in hits:  # "discounts applied to each of our subscriptions"
+        for m in _APPLIED.finditer(work, rows.end):
+            to = next((o for o in hits if o.start == m.end()), None)
+            if to is not None and to.name not in (CUSTOMERS, rows.name):
+                spans = ((rows.start, rows.end), (m.start(), to.end))
+                found = _linked(rows, to, spans, ctx)
+                if found is not None:
+                    return found
+    return None
+
+
+def _named_at(work: str, at: int, ctx: EngineContext) -> Hit | None:
+    """The list an entity word at `at` names, said in the plural or the singular ('a discount')."""
+    word = re.match(r"[A-Za-z]+", work[at:])
+    if word is None:
+        return None
+    for text, extra in ((work[at : at + 40], 0), (f"{word.group(0)}s{work[word.end() + at :]}", 1)):
+        hit = next((h for h in ctx.lexicon.lists(text[:41]) if h.start == 0), None)
+        if hit is not None and hit.end - extra >= word.end():
+            return Hit(at, at + hit.end - extra, hit.kind, hit.name, hit.phrase)
+    return None
+
+
+_APPLIED = re.compile(
+    r"\b(?:(?:are|is|were|was)\s+)?(?:applied|attached)\s+to\s+"
+    r"(?:(?:each|every|all)(?:\s+(?:one\s+)?of)?\s+)?(?:(?:our|the|my)\s+)?",
+    re.I,
+)
+
+
+def _linked(
+    h: Hit, owner: Hit, spans: tuple[tuple[int, int], ...], ctx: EngineContext
+) -> Entity | None:
+    """The rows `h` names, each showing the `owner` object it links to and keeping those linked."""
+    spec, other = ctx.model.lists[h.name], ctx.model.lists[owner.name]
+    column = next((c for c in spec.columns if ctx.model.names_object(spec, c) is other), None)
+    if column is None:
+        return None
+    linked = [f"{column.expr} IS NOT NULL"]
+    states = tuple(name for name, where in spec.states.items() if list(where) == linked)
+    return Entity(h.name, spans, False, h.start, True, states[:1], asked=(column.name,))
 
 
 def _in_state_of_another(h: Hit, hits: list[Hit], work: str, ctx: EngineContext) -> bool:

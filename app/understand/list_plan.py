@@ -9,7 +9,7 @@ from app.core.plan import Assumption, ListOrder, PerGroup, QueryPlan
 from app.semantic.model import ListSpec, SemanticModel
 from app.understand.list_columns import Columns
 from app.understand.list_entity import CUSTOMERS, Entity
-from app.understand.list_words import OrderWords
+from app.understand.list_words import OrderWords, is_stripe_id
 from app.understand.reading import Reading
 
 
@@ -38,10 +38,13 @@ def list_shape(
     group: str | None,
     entity: Entity,
     least: int | None = None,
+    by_id: bool = False,
 ) -> tuple[tuple[str, ...], ListOrder | None, PerGroup | None]:
     """The plan's columns, order and groups from what was read.
 
     `least`: "customers with two or more failed charges" keeps groups with that many rows.
+    `by_id`: the rows are picked by another object's Stripe id ("invoices of subscription
+    sub_123"): a history of that object, in date order (newest first) unless told otherwise.
     """
     plan_order = None
     if order is not None:
@@ -63,6 +66,8 @@ def list_shape(
         names = ["customer", *names]
     elif names and not cols.exact:
         names = [*spec.base, *names]
+    if by_id:
+        plan_order = plan_order or ListOrder(column=spec.recent, direction="desc")
     if names and plan_order is not None and plan_order.column not in names:
         names.append(plan_order.column)
     return tuple(dict.fromkeys(names)), plan_order, per_group
@@ -106,6 +111,8 @@ def list_plan(r: Reading, listing: str, model: SemanticModel) -> QueryPlan:
         columns=_with_state_time(r, spec),
         order=r.list_order,
         per_group=r.list_group,
+        limit_by=r.list_limit_by,
+        stripe_ids=any(f.dimension != spec.key and is_stripe_id(f.values) for f in r.list_filters),
         assumptions=tuple(notes),
         chart="none",
     )

@@ -56,6 +56,14 @@ _ASK = re.compile(
 _THEIR = re.compile(
     r"\b(?:and\s+)?(?:(?:what|which)\s+(?:is|are|was|were)\s+)?(?:their|its)\b", re.I
 )
+# "..., and when did that payout arrive?", "on what date did each payout land in the bank":
+# asks for a date of the rows or of an object they link to, up to the next comma or "and".
+_WHEN = re.compile(
+    r"\b(?:when|(?:on\s+)?(?:what|which)\s+(?:date|day))\s+"
+    r"(?:did|does|do|will|was|were|is|are|has|have|had)\b",
+    re.I,
+)
+_WHEN_END = re.compile(r"[?.!;,]|\band\b", re.I)
 _END = re.compile(
     r"[?.;!]|\b(?:in|during|since|from|for|over|under|above|below|that|where|who|which|sorted|"
     r"ordered|between|before|after|per|of\s+each|of\s+every|had|have|has|"
@@ -66,7 +74,7 @@ _SPLIT = re.compile(r"\s*(?:,|\band\b|&|/|\bplus\b|\bor\b)\s*", re.I)
 _FILLER_WORDS = """
 the their its a an each all any of and with what which is are was were s show me also plus
 including result results detail details info information on to they it belong belongs whether
-passed check checks need want i
+passed check checks need want i that this these those
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
 _ID = re.compile(
@@ -157,6 +165,7 @@ class Clause:
     end: int
     body_start: int
     exact: bool  # a parenthesis without 'with': exactly these columns
+    when: bool = False  # "when did that payout arrive": a date is asked for
 
 
 @dataclass(frozen=True)
@@ -193,6 +202,13 @@ def clauses(text: str) -> list[Clause]:
             end = stop.start() if stop else len(text)
             if text[m.end() : end].strip():
                 found.append(Clause(m.start(), end, m.end(), exact=False))
+    for m in _WHEN.finditer(text):
+        if any(c.start <= m.start() < c.end for c in found):
+            continue
+        stop = _WHEN_END.search(text, m.end())
+        end = stop.start() if stop else len(text)
+        if text[m.end() : end].strip():
+            found.append(Clause(m.start(), end, m.end(), exact=False, when=True))
     return sorted(found, key=lambda c: c.start)
 
 
@@ -259,6 +275,11 @@ def ids(text: str, spec: ListSpec) -> list[tuple[int, int, str, str]]:
         if column is not None:
             out.append((m.start(), m.end(), column, m.group(0)))
     return out
+
+
+def is_stripe_id(values: tuple[object, ...]) -> bool:
+    """Whether filter values are Stripe ids ('sub_1vf0etglck')."""
+    return bool(values) and all(isinstance(v, str) and _ID.fullmatch(v) for v in values)
 
 
 _TABLES: dict[int, tuple[ListSpec, PhraseTable, dict[str, str], PhraseTable]] = {}

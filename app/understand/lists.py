@@ -97,7 +97,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     extra = [(much.start(), much.end())] if much is not None else []
     extra += [(s, e) for s, e, _ in asked]
     found = sorted([*found, *(Clause(s, e, e, False) for s, e in extra)], key=lambda c: c.start)
-    if _asks_numbers(r, ctx, work, found):
+    if _asks_numbers(r, ctx, work, found, entity):
         return r  # a total or a breakdown of the entity: no need to read its columns
 
     def outside(text: str) -> str:
@@ -109,6 +109,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     for s, e, column, value in ids(work, spec):
         id_filters.append(Filter(dimension=column, values=(value,)))
         spans.append((_noun_before(work, s, spec), e))
+    picked = len(id_filters)  # the filters by a Stripe id (an age or an earlier day come next)
     states = read_states(outside(work), spec)
     spans += [(s, e) for s, e, _ in states]
     alternatives, joins = either(work, states)
@@ -165,7 +166,13 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     state_filters += [Filter(dimension="state", values=(w,)) for w in cols.states]
     limit = row_limit(order, count, group, entity)
     columns, plan_order, per_group = list_shape(
-        spec, cols, order, group, entity, least[2] if least and least[2] > 1 else None
+        spec,
+        cols,
+        order,
+        group,
+        entity,
+        least[2] if least and least[2] > 1 else None,
+        by_id=any(f.dimension != spec.key for f in id_filters[:picked]),
     )
     notes = [Assumption(key="list_column_missing", text=t) for t in cols.missing]
     merged = joined_range(r.time.all_ranges, r.text) if r.comparison is not None else None
@@ -181,6 +188,7 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         list_order=plan_order,
         list_group=per_group,
         list_limit=limit,
+        list_limit_by=spec.parent if entity.by_parent and limit else None,
         assumptions=(*r.assumptions, *notes),
     )
 
@@ -202,11 +210,15 @@ def _with_metric_words(r: Reading, ctx: EngineContext) -> str:
     the entity says when its rows were made.
     """
     work = r.masked
+    untimed = r.text  # "disputes from last quarter did we lose": a metric phrase around a period
+    for start, end in r.time.spans:
+        untimed = blank(untimed, start, end)
     spans = [(h.start, h.end) for h in ctx.lexicon.metrics(r.text)]
+    spans += [(h.start, h.end) for h in ctx.lexicon.metrics(untimed)]
     spans += ctx.lexicon.senses_elsewhere(r.text)  # "charges made in an earlier month"
     spans += [m.span() for p in RANKING_PATTERNS for m in p.finditer(r.text)]
     for start, end in spans:
-        work = work[:start] + r.text[start:end] + work[end:]
+        work = work[:start] + untimed[start:end] + work[end:]
     return work
 
 
@@ -255,7 +267,9 @@ def _metric_covers_entity(
     return False
 
 
-def _asks_numbers(r: Reading, ctx: EngineContext, work: str, found: list[Clause]) -> bool:
+def _asks_numbers(
+    r: Reading, ctx: EngineContext, work: str, found: list[Clause], entity: Entity
+) -> bool:
     """A total, "the most" or "break down by": numbers, not rows (known before reading the list)."""
     said = work  # "total" outside a column clause asks for a total, even if a column has it
     for c in found:
@@ -265,7 +279,9 @@ def _asks_numbers(r: Reading, ctx: EngineContext, work: str, found: list[Clause]
         return True
     if _AGG.search(said):
         return True
-    return _BREAK_DOWN.search(work) is not None  # "how do its amounts break down by type"
+    return any(  # "how do its amounts break down by type"; not "by fee type" naming child rows
+        not any(s <= m.end() - 1 < e for s, e in entity.spans) for m in _BREAK_DOWN.finditer(work)
+    )
 
 
 def _blocked(

@@ -83,6 +83,7 @@ class Reading:
     list_order: ListOrder | None = None
     list_group: PerGroup | None = None  # "the largest charge of each customer"
     list_limit: int | None = None
+    list_limit_by: str | None = None  # the limit counts parents ("the 5 most recent transactions")
     filters: tuple[Filter, ...] = ()
     currency: str | None = None
     dimensions: tuple[str, ...] = ()
@@ -118,6 +119,7 @@ class ReadingChanges(TypedDict, total=False):
     list_order: ListOrder | None
     list_group: PerGroup | None
     list_limit: int | None
+    list_limit_by: str | None
     filters: tuple[Filter, ...]
     currency: str | None
     dimensions: tuple[str, ...]

@@ -17,6 +17,7 @@ from app.core.errors import CompileError
 from app.core.plan import Assumption, ListOrder, QueryPlan
 from app.semantic.model import Join, ListColumn, ListSpec, SemanticModel, tables_in
 from app.sql.compile.listing_parts import compare, describe, notes, state_time, threshold
+from app.sql.compile.listing_ranked import first_of_groups, ranked_parents
 from app.sql.compile.sqlbuild import (
     Type,
     all_of,
@@ -37,9 +38,6 @@ from app.sql.compile.sqlbuild import (
 )
 from app.sql.compile.state import CompileContext, Compiled
 from app.sql.compile.timeframe import local_expr, time_filter, to_utc
-
-RANK = "group_rank"
-RANKED = "ranked"
 
 
 def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
@@ -64,7 +62,14 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         exprs.append(group.key or group.expr)
     base = _scan(exp.select(*select), ctx.model, spec, exprs)
     desc = order.direction == "desc"
-    if group is None:
+    parent = _column(spec, plan.limit_by, ctx.model) if plan.limit_by and plan.limit else None
+    if parent is not None:
+        exprs.append(parent.expr)
+        base = _scan(exp.select(*select), ctx.model, spec, exprs)
+    if parent is not None and group is None:
+        sort_value = _sort_value(sort_col, spec, ctx)
+        query = ranked_parents(plan, base, where, shown, parent, sort_value, key, desc)
+    elif group is None:
         query = base.where(all_of(where), copy=False)
         if plan.order is None and sort_col in shown and spec.order:  # by output names
             by = [ordered(col(order.column), desc=True), ordered(col(shown[0].name))]
@@ -72,9 +77,10 @@ def compile_listing(plan: QueryPlan, ctx: CompileContext) -> Compiled:
             by = [_ordered(sort_col, shown, spec, ctx, desc), _ordered(key, shown, spec)]
         query = query.order_by(*by, copy=False)
     else:
-        query = _per_group(plan, spec, ctx, base, where, shown, group, sort_col, key, desc)
+        sort_value = _sort_value(sort_col, spec, ctx)
+        query = first_of_groups(plan, base, where, shown, group, sort_value, key, desc)
     limit = plan.ranking.n if plan.ranking else (plan.limit or None)
-    if limit:
+    if limit and parent is None:
         query = query.limit(literal(limit), copy=False)
     columns = [
         Column(name=c.name, kind=c.kind, label=c.label or c.name.replace("_", " ").capitalize())
@@ -112,6 +118,8 @@ def _shown(plan: QueryPlan, spec: ListSpec, model: SemanticModel) -> list[ListCo
     if plan.per_group and plan.per_group.column not in names:
         names.insert(0, plan.per_group.column)
     shown = [_column(spec, n, model) for n in names]
+    if plan.stripe_ids:  # the question names objects by Stripe id: label rows by theirs too
+        shown = [_stripe_id(c) for c in shown]
     money = [c for c in shown if c.kind == "money"]
     if spec.currency is None and any(c.currency is None for c in money):
         raise CompileError(f"{spec.label} have no currency for money columns")
@@ -120,6 +128,14 @@ def _shown(plan: QueryPlan, spec: ListSpec, model: SemanticModel) -> list[ListCo
         currency = own or ListColumn(name="currency", expr=str(money[0].currency), kind="label")
         shown.insert(shown.index(money[0]), currency)
     return shown
+
+
+def _stripe_id(c: ListColumn) -> ListColumn:
+    """A numbered object's column showing its Stripe id instead ('in_…' for the invoice)."""
+    if c.stripe_id is None:
+        return c
+    label = f"{c.label or c.name.replace('_', ' ').capitalize()} ID"
+    return c.model_copy(update={"expr": c.stripe_id, "label": label, "sort": None})
 
 
 def _value(c: ListColumn, spec: ListSpec, model: SemanticModel, tz: str) -> exp.Expr:
@@ -285,42 +301,11 @@ def _ordered(
     return ordered(fragment(c.expr), desc=desc)
 
 
-def _per_group(
-    plan: QueryPlan,
-    spec: ListSpec,
-    ctx: CompileContext,
-    base: exp.Select,
-    where: list[exp.Expr],
-    shown: list[ListColumn],
-    group: ListColumn,
-    sort_col: ListColumn,
-    key: ListColumn,
-    desc: bool,
-) -> exp.Select:
-    """The first n rows of each group: row_number() in a subquery, filtered and ordered outside."""
-    assert plan.per_group is not None
-    tz = ctx.account.timezone
-    sort_value = fragment(sort_col.sort) if sort_col.sort else _value(sort_col, spec, ctx.model, tz)
-    window = exp.Window(
-        this=exp.RowNumber(),
-        partition_by=[fragment(group.key or group.expr)],
-        order=exp.Order(
-            expressions=[ordered(sort_value.copy(), desc=desc), ordered(fragment(key.expr))]
-        ),
-        over="OVER",
-    )
-    inner = base.select(
-        named(sort_value, "sort_value"), named(fragment(key.expr), "sort_key"), copy=False
-    )
-    inner = inner.select(named(window, RANK), copy=False)
-    has_group = exp.Not(this=exp.Is(this=fragment(group.key or group.expr), expression=exp.Null()))
-    inner = inner.where(all_of([*where, has_group]), copy=False)
-    outer = exp.select(*(col(c.name, RANKED) for c in shown))
-    outer = outer.from_(inner.subquery(RANKED, copy=False), copy=False)
-    first_n = exp.LTE(this=col(RANK, RANKED), expression=literal(plan.per_group.n))
-    outer = outer.where(first_n, copy=False)
-    by = [ordered(col("sort_value", RANKED), desc=desc), ordered(col("sort_key", RANKED))]
-    return outer.order_by(*by, copy=False)
+def _sort_value(sort_col: ListColumn, spec: ListSpec, ctx: CompileContext) -> exp.Expr:
+    """What ordering by a column sorts on: its sort fragment, else its value."""
+    if sort_col.sort:
+        return fragment(sort_col.sort)
+    return _value(sort_col, spec, ctx.model, ctx.account.timezone)
 
 
 def _conditions(

@@ -92,6 +92,12 @@ def describe(
             head = f"{noun.capitalize()}: {which} of each {group}"
         else:
             head = f"{noun.capitalize()}: {f'{n} rows' if n > 1 else 'one row'} per {group}"
+    elif limit and plan.limit_by and adjective:  # "fee components of the 5 most recent ..."
+        parent = _label(ctx.model.list_column(spec, plan.limit_by), plan.limit_by)
+        head = f"{spec.label} of the {limit:,} {adjective} {parent}s"
+        if states:
+            head += f" ({', '.join(states)})"
+        counted = True
     elif limit and limit != DEFAULT_LIMIT and adjective:
         one = " ".join([*before, spec.label.lower().removesuffix("s"), *after])
         head = f"The {adjective} {one}" if limit == 1 else f"The {limit:,} {adjective} {noun}"
