@@ -44,6 +44,7 @@ from app.understand.readers_words import (
 )
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
 from app.understand.reports import read_report
+from app.understand.reports_mrr import read_mrr_event_list
 from app.understand.screen import SUGGESTIONS, screen_question
 from app.understand.typos import corrected
 
@@ -56,6 +57,7 @@ READERS: tuple[Reader, ...] = (
     read_ranking,
     read_metrics,
     read_variants,
+    read_mrr_event_list,
     read_listing,
     read_aggregate_metric,
     read_filters,

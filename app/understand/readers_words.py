@@ -309,7 +309,7 @@ _CHAIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|&)\s+)?$", re.I)
 def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
     """Read the breakdowns: dimension words after "by", "per", "top N", or "and" after one."""
     model, masked = ctx.model, r.masked
-    dims: list[str] = []
+    dims: list[str] = list(r.dimensions)  # an earlier reader's (an MRR event list's rows)
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
     markers = [m.end() for m in _BY.finditer(masked)]
     top = [m.end() for m in _TOP.finditer(r.text)] + [m.end() for m in _WHICH_N.finditer(r.text)]
