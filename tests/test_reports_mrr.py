@@ -99,3 +99,41 @@ def test_churned_subscriptions_match_the_ledger(assistant: Assistant) -> None:
         for s, c, v in assistant.session.run_sql(sql, "acct_demo_01").rows
     }
     assert want and got == want
+
+
+def test_an_mrr_bridge_reads_opening_flows_and_closing() -> None:
+    question = (
+        "MRR bridge for last month in each currency — opening MRR, new, expansion, contraction, "
+        "churned and closing MRR"
+    )
+    plan = _plan(question)
+    assert plan.metrics == (
+        "opening_mrr",
+        "new_mrr",
+        "expansion_mrr",
+        "contraction_mrr",
+        "churned_mrr",
+        "closing_mrr",
+    )
+    assert plan.by_currency and not plan.ignored
+    assert _plan("MRR roll-forward for last month from opening to closing").metrics == plan.metrics
+    assert "movement_new_mrr" in _plan("MRR bridge for last month").metrics  # per customer
+
+
+def test_the_bridge_reconciles_opening_to_closing_per_currency(assistant: Assistant) -> None:
+    question = "Opening and closing MRR bridge for November 2025 per currency"
+    answer = assistant.ask(Request(question=question, as_of=date(2025, 12, 31)))
+    assert answer.status == "answered", answer.headline
+    names = [c.name for c in answer.columns]
+    assert len(answer.rows) > 1
+    for row in answer.rows:
+        v = dict(zip(names, row, strict=True))
+        moved = v["new_mrr"] + v["expansion_mrr"] - v["contraction_mrr"] - v["churned_mrr"]
+        assert v["opening_mrr"] + moved == v["closing_mrr"]
+    sql = """
+        SELECT currency, sum(mrr_change) * 0.01 FROM subscription_item_change_events
+        WHERE local_event_timestamp < TIMESTAMP '2025-11-01' GROUP BY ALL
+    """
+    opening = {c: Decimal(v) for c, v in assistant.session.run_sql(sql, "acct_demo_01").rows}
+    got = {row[0]: row[names.index("opening_mrr")] for row in answer.rows}
+    assert got == {c: v.quantize(Decimal("0.01")) for c, v in opening.items() if c in got}
