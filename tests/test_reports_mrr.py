@@ -137,3 +137,63 @@ def test_the_bridge_reconciles_opening_to_closing_per_currency(assistant: Assist
     opening = {c: Decimal(v) for c, v in assistant.session.run_sql(sql, "acct_demo_01").rows}
     got = {row[0]: row[names.index("opening_mrr")] for row in answer.rows}
     assert got == {c: v.quantize(Decimal("0.01")) for c, v in opening.items() if c in got}
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which customers' MRR changed in June 2025 compared with May, and was each change new, "
+        "expansion, contraction, churn or reactivation?",
+        "Classify last month's MRR movers — for each customer whose MRR changed versus the "
+        "previous month, show old and new MRR and whether it was new, expansion, contraction, "
+        "churned or reactivated",
+    ],
+)
+def test_each_customers_mrr_movement_is_a_movement_list(question: str) -> None:
+    plan = _plan(question)
+    assert plan.metrics == ("mrr",)
+    assert plan.dimensions == ("customer", "mrr_movement", "currency")
+    assert plan.comparison is None and not plan.ignored
+    assert plan.time is not None and (plan.time.start, plan.time.end) == (
+        date(2025, 6, 1),
+        date(2025, 7, 1),
+    )
+
+
+def test_the_movement_list_classifies_each_customer_as_dbt_stripe_does(
+    assistant: Assistant,
+) -> None:
+    question = (
+        "Which customers' MRR changed in November 2025 compared with October, and was each "
+        "change new, expansion, contraction, churn or reactivation?"
+    )
+    answer = assistant.ask(Request(question=question, as_of=date(2025, 12, 31)))
+    assert answer.status == "answered", answer.headline
+    names = [c.name for c in answer.columns]
+    got = {
+        (v["customer_id"], v["currency"], v["previous_mrr"], v["mrr"], v["mrr_movement"])
+        for v in (dict(zip(names, row, strict=True)) for row in answer.rows)
+    }
+    sql = """
+        WITH c AS (
+          SELECT customer_id, currency,
+                 count(*) FILTER (WHERE local_event_timestamp < TIMESTAMP '2025-11-01') AS n,
+                 sum(mrr_change) FILTER (WHERE local_event_timestamp < TIMESTAMP '2025-11-01')
+                   AS before,
+                 sum(mrr_change) AS after
+          FROM subscription_item_change_events
+          WHERE local_event_timestamp < TIMESTAMP '2025-12-01'
+          GROUP BY ALL
+        )
+        SELECT customer_id, currency, coalesce(before, 0) * 0.01, after * 0.01,
+               CASE WHEN n = 0 THEN 'new' WHEN before = 0 THEN 'reactivation'
+                    WHEN after > before THEN 'expansion' WHEN after = 0 THEN 'churned'
+                    ELSE 'contraction' END
+        FROM c WHERE after <> coalesce(before, 0)
+    """
+    want = {
+        (k, c, Decimal(b).quantize(Decimal("0.01")), Decimal(a).quantize(Decimal("0.01")), kind)
+        for k, c, b, a, kind in assistant.session.run_sql(sql, "acct_demo_01").rows
+    }
+    assert len(want) > 5 and got == want
+    assert {"new", "expansion", "contraction", "churned"} <= {w[-1] for w in want}

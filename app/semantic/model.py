@@ -106,6 +106,9 @@ class Metric(Part):
         "end",
         description="For a stock: read at the end of each period (a balance, closing MRR) or at "
         "its start, the end of the day before its first day (opening MRR).",
+        # Left out of the dump when "end", so every other metric's JSON (which rollup
+        # fingerprints hash) is what it was before the field existed.
+        exclude_if=lambda v: v == "end",
     )
     once_per: str | None = Field(
         None,

@@ -44,7 +44,7 @@ from app.understand.readers_words import (
 )
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
 from app.understand.reports import read_report
-from app.understand.reports_mrr import read_mrr_event_list
+from app.understand.reports_mrr import read_mrr_event_list, read_mrr_movement_list
 from app.understand.screen import SUGGESTIONS, screen_question
 from app.understand.typos import corrected
 
@@ -65,6 +65,7 @@ READERS: tuple[Reader, ...] = (
     read_time_parts,
     read_implied_dimensions,
     read_report,
+    read_mrr_movement_list,
     read_chart,
     read_follow_up,
     read_why,

@@ -111,3 +111,58 @@ def _readable(r: Reading) -> str:
     for start, end in r.time.spans:
         text = blank(text, start, end)
     return text
+
+
+# Each customer's MRR movement, classified: "which customers' MRR changed in December compared
+# with November, and was each change new, expansion, contraction, churn or reactivation?"
+_KINDS: tuple[tuple[str, str], ...] = (
+    ("new", r"new"),
+    ("expansion", r"expansions?|expanded|expanding"),
+    ("contraction", r"contractions?|contracted|contracting"),
+    ("churned", r"churn|churned|churns"),
+    ("reactivation", r"reactivations?|reactivated"),
+)
+_KIND = re.compile(r"\b(?:" + "|".join(p for _, p in _KINDS) + r")\b", re.I)
+_PER_CUSTOMER = re.compile(
+    r"\b(?:which|each|every|per|by|for\s+each|for\s+every)\s+(?:of\s+(?:our|the)\s+)?"
+    r"customers?\b|\bcustomers?['’]s?(?=\s)|\bcustomers?\s+whose\b",
+    re.I,
+)
+_CLASSIFY = re.compile(
+    r"\b(?:classif(?:y|ied|ication)|categori[sz]ed?|whether|was\s+(?:each|it|the)"
+    r"(?:\s+(?:mrr\s+)?change)?|(?:mrr\s+)?movers?|moved|changed|change|changes)\b",
+    re.I,
+)
+# The two amounts shown: "old and new MRR", "previous and current MRR".
+_BOTH = re.compile(
+    r"\b(?:old|previous|prior|starting|before)\s+(?:and|&|vs\.?|versus)\s+"
+    r"(?:new|current|ending|after|month[- ]end)(?:\s+(?:mrr|monthly\s+recurring\s+revenue))?",
+    re.I,
+)
+_OR = re.compile(r"(?<=[\s,])(?:or|and)(?=\s)", re.I)
+
+
+def read_mrr_movement_list(r: Reading, ctx: EngineContext) -> Reading:
+    """Read "which customers' MRR changed, and was each new, expansion, ..." as a movement list."""
+    if r.listing or r.aggregate is not None or "mrr_movement" not in ctx.model.dimensions:
+        return r
+    text = _readable(r)
+    kinds = {k for m in _KIND.finditer(text) for k, p in _KINDS if re.fullmatch(p, m[0], re.I)}
+    cue = _PER_CUSTOMER.search(text)
+    if len(kinds) < 3 or cue is None or not _CLASSIFY.search(text) or not _MRR.search(text):
+        return r
+    spans = [cue.span(), *(m.span() for m in _MRR_PHRASE.finditer(text))]
+    for pattern in (_KIND, _CLASSIFY, _BOTH, _PER_CUSTOMER, _OR):
+        spans += [m.span() for m in pattern.finditer(text)]
+    masked = r.masked
+    for start, end in spans:
+        masked = blank(masked, start, end)
+    others = tuple(d for d in r.dimensions if d not in ("customer", "currency"))
+    return amend(
+        r,
+        metrics=("mrr",),
+        named_metric=True,
+        dimensions=("customer", *others, "mrr_movement", "currency"),
+        comparison=None,  # each month is compared with the one before it by definition
+        masked=masked,
+    )
