@@ -197,3 +197,14 @@ def test_the_movement_list_classifies_each_customer_as_dbt_stripe_does(
     }
     assert len(want) > 5 and got == want
     assert {"new", "expansion", "contraction", "churned"} <= {w[-1] for w in want}
+
+
+def test_movement_kinds_said_of_customers_pick_them() -> None:
+    plan = _plan(
+        "Which customers expanded, contracted or churned last month, with their old and new MRR?"
+    )
+    assert plan.dimensions == ("customer", "mrr_movement", "currency")
+    (kinds,) = plan.filters
+    assert (kinds.dimension, kinds.op) == ("mrr_movement", "in")
+    assert kinds.values == ("expansion", "contraction", "churned")  # "new MRR" is an amount
+    assert not plan.ignored

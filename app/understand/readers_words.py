@@ -164,7 +164,7 @@ def _swap(text: str, hit: Hit, metric: str, model: SemanticModel) -> str:
 def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     """Read filter values ("in Germany", "excluding EUR"), the currency and implied filters."""
     model, masked = ctx.model, r.masked
-    filters: list[Filter] = []
+    filters: list[Filter] = list(r.filters)  # an earlier reader's (MRR movement kinds)
     used: list[tuple[int, int]] = []  # spans of the values read, blanked at the end
     notes: list[Assumption] = []
     clarify: NeedsClarification | None = None

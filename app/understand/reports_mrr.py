@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 
+from app.core.plan import Filter
 from app.understand.reading import EngineContext, Reading, amend, blank
 
 # The event verbs of the MRR ledger, each with the flow metric that sums its MRR.
@@ -77,6 +78,8 @@ def read_mrr_event_list(r: Reading, ctx: EngineContext) -> Reading:
     found = _EVENT.search(_readable(r))
     if found is None or not _MRR.search(r.text) or _TOTAL.search(r.text):
         return r
+    if len(_kinds(_readable(r))) > 1:
+        return r  # "customers that expanded or churned": their movements (below)
     metric = next(m for i, (_, m) in enumerate(_EVENTS) if found.group(f"e{i}"))
     if metric not in ctx.model.metrics:
         return r
@@ -147,10 +150,16 @@ def read_mrr_movement_list(r: Reading, ctx: EngineContext) -> Reading:
     if r.listing or r.aggregate is not None or "mrr_movement" not in ctx.model.dimensions:
         return r
     text = _readable(r)
-    kinds = {k for m in _KIND.finditer(text) for k, p in _KINDS if re.fullmatch(p, m[0], re.I)}
+    kinds = _kinds(text)
     cue = _PER_CUSTOMER.search(text)
-    if len(kinds) < 3 or cue is None or not _CLASSIFY.search(text) or not _MRR.search(text):
+    classify = _CLASSIFY.search(text) is not None
+    if cue is None or not _MRR.search(text) or len(kinds) < (3 if classify else 2):
         return r
+    # Without a word asking to classify, the kinds said pick the customers ("which customers
+    # expanded or churned"); with one, they are the classes ("was each new, expansion ...").
+    picked = (
+        () if classify or len(kinds) == len(_KINDS) else tuple(k for k, _ in _KINDS if k in kinds)
+    )
     spans = [cue.span(), *(m.span() for m in _MRR_PHRASE.finditer(text))]
     for pattern in (_KIND, _CLASSIFY, _BOTH, _PER_CUSTOMER, _OR):
         spans += [m.span() for m in pattern.finditer(text)]
@@ -164,5 +173,16 @@ def read_mrr_movement_list(r: Reading, ctx: EngineContext) -> Reading:
         named_metric=True,
         dimensions=("customer", *others, "mrr_movement", "currency"),
         comparison=None,  # each month is compared with the one before it by definition
+        filters=(
+            *r.filters,
+            *([Filter(dimension="mrr_movement", op="in", values=picked)] if picked else []),
+        ),
         masked=masked,
     )
+
+
+def _kinds(text: str) -> set[str]:
+    """The MRR movement kinds the text names (new, expansion, contraction, churned, ...)."""
+    for both in _BOTH.finditer(text):  # "old and new MRR" names amounts, not a kind
+        text = blank(text, both.start(), both.end())
+    return {k for m in _KIND.finditer(text) for k, p in _KINDS if re.fullmatch(p, m[0], re.I)}

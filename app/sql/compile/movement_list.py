@@ -11,6 +11,8 @@ a period longer than a month gives one row per month slice, each with its `perio
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
 from app.core.answer import Column, Period
@@ -54,7 +56,8 @@ def compile_movement_list(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     q.dim_names = [d for d in plan.dimensions if d not in ("currency", MOVEMENT)]
     if not q.dim_names:
         raise CompileError("an MRR movement list is per customer: break it down by customer")
-    check_breakdown(q, m)
+    kinds = tuple(f for f in plan.filters if f.dimension != MOVEMENT)  # the rest: customers'
+    check_breakdown(replace(q, plan=plan.model_copy(update={"filters": kinds})), m)
     classified = classified_months(q, m)
     assert m.table
     row = m.table
