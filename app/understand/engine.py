@@ -185,7 +185,10 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         )
     metrics, dims, point, trange = r.metrics, r.dimensions, r.point, r.range
     assumptions = list(r.assumptions)
-    stocks = all(model.metrics[n].aggregation in ("stock", "snapshot") for n in metrics)
+    stocks = all(
+        model.metrics[n].aggregation in ("stock", "snapshot") and model.metrics[n].read_at == "end"
+        for n in metrics
+    )
     if point is not None:
         trange = TimeRange(start=point, end=point + timedelta(days=1), label=f"as of {point}")
     if trange is not None and stocks and r.grain is None and point is None and r.comparison is None:
