@@ -119,8 +119,9 @@ def explain(
             for r in rows
         ]
         text = f"{label}{when}, per currency: {', '.join(each)}."
+        named = f"{label}: " if len(metric_labels) > 1 else ""  # which of the metrics it is
         return Explained(
-            headline=" · ".join(each),
+            headline=named + " · ".join(each),
             explanation=text,
             value=None,
             numbers_verified=check_numbers(text, columns, rows, derived),
