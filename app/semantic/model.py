@@ -103,6 +103,14 @@ class Metric(Part):
     movement: Movement | None = Field(
         None, description="For a movement metric: the kind of month-on-month change it sums."
     )
+    read_at: Literal["end", "start"] = Field(
+        "end",
+        description="For a stock: read at the end of each period (a balance, closing MRR) or at "
+        "its start, the end of the day before its first day (opening MRR).",
+        # Left out of the dump when "end", so every other metric's JSON (which rollup
+        # fingerprints hash) is what it was before the field existed.
+        exclude_if=lambda v: v == "end",
+    )
     once_per: str | None = Field(
         None,
         description="A flow over child rows that repeat one value per key (a line's taxable "
@@ -221,6 +229,11 @@ class Report(Part):
     measures: tuple[ReportMeasure, ...]
     complete: bool = False
     count_words: tuple[str, ...] = ()
+    requires: tuple[str, ...] = Field(
+        (),
+        description="Words one of which the question says for the report to be named by its "
+        "words ('opening' for an MRR bridge); it goes before a report sharing its words.",
+    )
 
 
 class SemanticModel(Part):

@@ -49,6 +49,7 @@ from app.understand.readers_words import (
 from app.understand.reading import EngineContext, Leftover, Reader, Reading
 from app.understand.reports import read_report
 from app.understand.reports_ledger import read_statement, statement_plan
+from app.understand.reports_mrr import read_mrr_event_list, read_mrr_movement_list
 from app.understand.screen import SUGGESTIONS, screen_question
 from app.understand.typos import corrected
 
@@ -63,6 +64,8 @@ READERS: tuple[Reader, ...] = (
     read_ranking,
     read_metrics,
     read_variants,
+    read_mrr_event_list,
+    read_mrr_movement_list,
     read_listing,
     read_aggregate_metric,
     read_filters,
@@ -202,7 +205,10 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         )
     metrics, dims, point, trange = r.metrics, r.dimensions, r.point, r.range
     assumptions = list(r.assumptions)
-    stocks = all(model.metrics[n].aggregation in ("stock", "snapshot") for n in metrics)
+    stocks = all(
+        model.metrics[n].aggregation in ("stock", "snapshot") and model.metrics[n].read_at == "end"
+        for n in metrics
+    )
     if point is not None:
         trange = TimeRange(start=point, end=point + timedelta(days=1), label=f"as of {point}")
     if trange is not None and stocks and r.grain is None and point is None and r.comparison is None:

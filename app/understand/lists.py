@@ -85,6 +85,8 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
         return r  # "the median amount of USD charges": a statistic over the rows, not a list
     if not ctx.lexicon.lists(r.text):
         return r  # no entity word: nothing to list
+    if r.dimensions:
+        return r  # an earlier reader read a breakdown's rows ("subscriptions that churned, MRR")
     work = _with_metric_words(r, ctx)
     found = clauses(work)
     entity = find_entity(work, ctx, found)

@@ -165,7 +165,7 @@ def _swap(text: str, hit: Hit, metric: str, model: SemanticModel) -> str:
 def read_filters(r: Reading, ctx: EngineContext) -> Reading:
     """Read filter values ("in Germany", "excluding EUR"), the currency and implied filters."""
     model, masked = ctx.model, r.masked
-    filters: list[Filter] = []
+    filters: list[Filter] = list(r.filters)  # an earlier reader's (MRR movement kinds)
     used: list[tuple[int, int]] = []  # spans of the values read, blanked at the end
     notes: list[Assumption] = []
     clarify: NeedsClarification | None = None
@@ -310,7 +310,7 @@ _CHAIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|&)\s+)?$", re.I)
 def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
     """Read the breakdowns: dimension words after "by", "per", "top N", or "and" after one."""
     model, masked = ctx.model, r.masked
-    dims: list[str] = []
+    dims: list[str] = list(r.dimensions)  # an earlier reader's (an MRR event list's rows)
     tables = {model.metrics[m].table for m in r.metrics if model.metrics[m].table}
     markers = [m.end() for m in _BY.finditer(masked)]
     top = [m.end() for m in _TOP.finditer(r.text)] + [m.end() for m in _WHICH_N.finditer(r.text)]

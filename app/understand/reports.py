@@ -90,7 +90,7 @@ def read_report(r: Reading, ctx: EngineContext) -> Reading:
     used += [it.span for it in items]
     metrics, clarify, notes = r.metrics, r.clarify, r.assumptions
     if vocab is not None and (measured or complete):
-        used += [named] if named is not None else []
+        used += [named, *_required_spans(vocab, plain)] if named is not None else []
         kept = _kept_metrics(plain, r, ctx, used)
         metrics = tuple(dict.fromkeys([*kept, *_report_metrics(vocab.report, measured, kept)]))
         ambiguous = [h for h in ctx.lexicon.metrics(plain) if h.kind == "ambiguous"]
@@ -114,9 +114,9 @@ def names_report(text: str, ctx: EngineContext) -> bool:
 def _subject(plain: str, r: Reading, ctx: EngineContext) -> tuple[_Vocab | None, Span | None]:
     """The report named by its words (and where), else the report of the first metric."""
     vocabs = _vocabularies(ctx.model)
-    found = [(span, v) for v in vocabs for span in v.words.spans(plain)]
+    found = [(span, v) for v in vocabs if _required(v, plain) for span in v.words.spans(plain)]
     if found:
-        span, v = min(found, key=lambda x: x[0])
+        span, v = min(found, key=lambda x: (x[0], not x[1].report.requires))
         return v, span
     for v in vocabs:
         names = {n for ms in v.report.measures for n in (ms.amount, ms.count) if n}
@@ -151,6 +151,17 @@ def _by_lists(
     if named is not None and not _inside_all([named], lists):
         return vocab, named, segments
     return best, None, ([(run, None)] if run else []) + segments
+
+
+def _required(v: _Vocab, plain: str) -> bool:
+    """Whether the text says one of the words the report requires (if it requires any)."""
+    return not v.report.requires or bool(_required_spans(v, plain))
+
+
+def _required_spans(v: _Vocab, plain: str) -> list[Span]:
+    """Where the text says the words the report requires (read: they name the report)."""
+    words = "|".join(re.escape(w) for w in v.report.requires)
+    return [m.span() for m in re.finditer(rf"\b(?:{words})\b", plain, re.I)] if words else []
 
 
 def _segments(plain: str) -> list[tuple[Span, Span | None]]:

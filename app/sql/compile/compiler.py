@@ -14,6 +14,7 @@ from app.sql.compile.custom import custom
 from app.sql.compile.final import final_select
 from app.sql.compile.flows import flow
 from app.sql.compile.listing import compile_listing
+from app.sql.compile.movement_list import compile_movement_list, lists_movements
 from app.sql.compile.movements import movement
 from app.sql.compile.points import series_points_note
 from app.sql.compile.present import chart_for, output_columns
@@ -48,6 +49,8 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         return compile_statement(plan, ctx)
     if plan.aggregate is not None:
         return compile_aggregate(plan, ctx)
+    if lists_movements(plan):
+        return compile_movement_list(plan, ctx)
     model = ctx.model
     metrics = [_metric(model, name) for name in plan.metrics]
     frame = plan_frame(plan, ctx.as_of, ctx.account.timezone, metrics)

@@ -52,8 +52,7 @@ def movement(q: CompileState, m: Metric) -> str:
     """Add the CTEs of one movement metric per key; return the last one's name."""
     assert m.table and m.movement and m.entity
     _check_breakdown(q, m)
-    key = ("movements", m.table, m.measure, m.entity, m.time, m.currency, m.where)
-    classified = q.once(key, lambda: _classify(q, m))
+    classified = classified_months(q, m)
     entity, currency = _column(m.entity), _column(m.currency) if m.currency else None
     is_kind = exp.EQ(this=col("movement", m.table), expression=literal(m.movement))
     value: exp.Expr
@@ -86,6 +85,17 @@ def movement(q: CompileState, m: Metric) -> str:
         )
         q.notes.append(Assumption(key="movement_conversion", text=text))
     return convert(q, base, f"m_{m.name}")
+
+
+def classified_months(q: CompileState, m: Metric) -> str:
+    """The CTE of each customer-month's MRR before and after, change and kind (built once)."""
+    key = ("movements", m.table, m.measure, m.entity, m.time, m.currency, m.where)
+    return q.once(key, lambda: _classify(q, m))
+
+
+def check_breakdown(q: CompileState, m: Metric) -> None:
+    """Movements are a customer's: only customer attributes (and currency) break them down."""
+    _check_breakdown(q, m)
 
 
 def _check_breakdown(q: CompileState, m: Metric) -> None:
@@ -195,6 +205,8 @@ def _classified(customers: str, keys: list[str]) -> exp.Select:
         *(col(k) for k in keys),
         named(kind, "movement"),
         named(change, "change"),
+        col("mrr_before"),
+        col("mrr_after"),
     )
     return select.from_(table(customers), copy=False)
 

@@ -94,7 +94,7 @@ def before_last_point(q: CompileState, m: Metric, at: str) -> exp.Expr:
 
 def series_points_note(q: CompileState, metrics: list[Metric]) -> Assumption | None:
     """For a series of balances (ARR by year): the day each period's value is read at."""
-    stocks = [m for m in metrics if m.aggregation in ("stock", "snapshot")]
+    stocks = [m for m in metrics if m.aggregation in ("stock", "snapshot") and m.read_at == "end"]
     if q.frame.grain is None or not stocks:
         return None
     days = [b.point for b in q.frame.buckets]

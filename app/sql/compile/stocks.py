@@ -34,6 +34,7 @@ from app.sql.compile.timeframe import local_expr
 
 def stock(q: CompileState, m: Metric, at: str = "end") -> str:
     """A stock at each bucket's point: the subscription ledger's own way, or a running total."""
+    at = "start" if m.read_at == "start" else at  # an opening balance
     if m.aggregation == "stock" and m.table == LEDGER:
         return ledger_stock(q, m, at)
     return table_stock(q, m, at)
