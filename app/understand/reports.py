@@ -140,8 +140,13 @@ def _by_lists(
     """
     vocab, named = subject
 
-    def read(v: _Vocab | None) -> int:
-        return sum(1 for seg, _ in segments for it in _items(plain, r, ctx, v, seg) if it.measures)
+    def read(v: _Vocab | None) -> int:  # items an earlier reader used are not the report's
+        return sum(
+            1
+            for seg, _ in segments
+            for it in _items(plain, r, ctx, v, seg)
+            if it.measures and r.masked[it.span[0] : it.span[1]].strip()
+        )
 
     best = max(_vocabularies(ctx.model), key=read, default=None)
     if best is None or best is vocab or read(best) < 2 or read(best) <= read(vocab):
