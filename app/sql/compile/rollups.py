@@ -172,11 +172,15 @@ def definition(model: SemanticModel, r: Rollup) -> str:
 _DEFINITIONS: dict[tuple[str, str], str] = {}  # (model sha256, rollup name): definition()
 
 
+# Words for reading a question, not for a rollup's rows: a new synonym leaves rollups fresh.
+_WORDING = {"label", "definition", "synonyms", "value_labels"}
+
+
 def _definition(model: SemanticModel, r: Rollup) -> str:
     parts = [
         r.model_dump_json(),
-        *(model.metrics[n].model_dump_json() for n in r.metrics),
-        *(model.dimensions[d].model_dump_json() for d in r.dimensions),
+        *(model.metrics[n].model_dump_json(exclude=_WORDING) for n in r.metrics),
+        *(model.dimensions[d].model_dump_json(exclude=_WORDING) for d in r.dimensions),
         *(j.model_dump_json() for j in model.joins),
         str(getattr(sqlglot, "__version__", "")),
     ]
