@@ -85,6 +85,11 @@ ROWS = [
     row("YTD", "2024-02-29", "2024-01-01", "2024-03-01"),
     row("FYTD", A, "2025-04-01", "2025-07-16", fy=4),
     row("fiscal year to date", "2025-02-10", "2024-04-01", "2025-02-11", fy=4),
+    # an "as of" day before as_of is the to-date period's today, not a point of its own
+    row("Year-to-date gross volume as of 2025-06-30", A, "2025-01-01", "2025-07-01"),
+    row("QTD refunds as of May 20, 2025", A, "2025-04-01", "2025-05-21"),
+    row("YTD as of the end of March 2025", A, "2025-01-01", "2025-04-01"),
+    row("FYTD as of 2025-03-31", A, "2024-04-01", "2025-04-01", fy=4),
     # --- last N -----------------------------------------------------------------------------
     row("last 30 days", A, "2025-06-16", "2025-07-16"),
     row("refunds for the past 7 days", "2025-01-01", "2024-12-26", "2025-01-02"),

@@ -81,7 +81,7 @@ def parse_time(
     if not 0 <= week_start <= 6:
         raise ValueError(f"week_start must be 0 (Monday) .. 6 (Sunday), got {week_start}")
     ctx = Ctx(as_of, fiscal_year_start_month, week_start)
-    return _assemble(_select(_candidates(text, ctx)), ctx)
+    return _assemble(_to_date_as_of(_select(_candidates(text, ctx)), text, ctx), ctx)
 
 
 def previous_period(r: TimeRange) -> TimeRange:
@@ -134,6 +134,32 @@ def _select(candidates: Iterator[tuple[int, int, int, Hit]]) -> list[Hit]:
             chosen.append(hit)
             last_end = hit.span[1]
     return [h for h in chosen if not h.blocked]
+
+
+def _to_date_as_of(hits: list[Hit], text: str, ctx: Ctx) -> list[Hit]:
+    """'Year-to-date as of 2025-06-30': the to-date period runs to the day said, not to as_of.
+
+    The "as of" day becomes the to-date range's today; it is no point in time of its own.
+    """
+    points = [h for h in hits if h.point is not None and not h.to_date]
+    if len(points) != 1 or not any(h.to_date for h in hits):
+        return hits
+    day = points[0].point
+    assert day is not None
+    if day >= ctx.as_of:
+        return hits
+    moved = Ctx(day, ctx.fy_start, ctx.week_start)
+    again = {h.span: _said_day(h, day) for h in _select(_candidates(text, moved)) if h.to_date}
+    said = Hit(span=points[0].span)
+    return [said if h is points[0] else again.get(h.span, h) if h.to_date else h for h in hits]
+
+
+def _said_day(hit: Hit, day: date) -> Hit:
+    """A to-date hit resolved up to ``day``, its label and notes naming that day."""
+    assert hit.range is not None
+    r = hit.range.model_copy(update={"label": f"{hit.range.label} as of {day}"})
+    notes = tuple(n.replace("(as_of, inclusive)", "(inclusive)") for n in hit.notes)
+    return replace(hit, range=r, notes=notes)
 
 
 def _resolve_anaphor(hit: Hit, previous: TimeRange | None, ctx: Ctx) -> Hit | None:
