@@ -36,6 +36,7 @@ from app.understand.readers import (
     read_why,
 )
 from app.understand.readers_refine import read_implied_dimensions, read_variants
+from app.understand.readers_roles import read_status_words, read_verb_object
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
@@ -55,10 +56,12 @@ READERS: tuple[Reader, ...] = (
     read_aggregate,
     read_ranking,
     read_metrics,
+    read_verb_object,
     read_variants,
     read_listing,
     read_aggregate_metric,
     read_filters,
+    read_status_words,
     read_dimensions,
     read_time_parts,
     read_implied_dimensions,

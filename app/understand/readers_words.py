@@ -188,7 +188,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
                 clarify = _other_zone(r.text, hit.start, zone.end(), ctx.timezone)
             continue
         dim, value = _pick_value(cands, tables, model)
-        if dim is None:
+        if dim is None or _pays_in(masked, hit.start, currencies, dim, tables, model):
             continue
         used.append((hit.start, hit.end))
         before = masked[max(0, hit.start - 25) : hit.start]
@@ -240,6 +240,25 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
         assumptions=(*r.assumptions, *notes[:1]),
         clarify=r.clarify or clarify,
     )
+
+
+def _pays_in(
+    masked: str,
+    start: int,
+    currencies: list[int],
+    dim: str,
+    tables: set[str | None],
+    model: SemanticModel,
+) -> bool:
+    """Whether a value word of another table says how the rows were paid ("volume paid in CAD").
+
+    "Paid" there is the verb before a currency (read with the currency), not the invoice status;
+    on the metric's own table ("invoices paid in EUR") it stays a filter.
+    """
+    following = next((c for c in currencies if c > start), None)
+    if following is None or not _ROWS_IN.match(masked, start, following):
+        return False
+    return model.dimensions[dim].table not in tables
 
 
 def _reports_in(
