@@ -354,6 +354,18 @@ def test_multiple_ranges_first_is_primary() -> None:
     ]
 
 
+def test_the_period_before_a_previous_questions_period() -> None:
+    june = TimeRange(start=date(2025, 6, 1), end=date(2025, 7, 1), label="June 2025")
+    m = parse_time("what about the month before?", date(2025, 7, 15), previous=june)
+    assert m.range is not None and (m.range.start, m.range.end) == (date(2025, 5, 1), june.start)
+    assert m.spans == ((11, 27),)
+    # without a previous period there is nothing to place it against: nothing is read
+    assert parse_time("what about the month before?", date(2025, 7, 15)).range is None
+    # a period in the question itself comes first
+    m = parse_time("Q2 2025 and the quarter before", date(2025, 7, 15), previous=june)
+    assert [(r.start, r.end) for r in m.all_ranges][1] == (date(2025, 1, 1), date(2025, 4, 1))
+
+
 def test_the_one_before() -> None:
     m = parse_time("last quarter and the one before", date(2025, 7, 15))
     assert [(r.start, r.end) for r in m.all_ranges] == [

@@ -51,10 +51,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import cast
 
 from app.core.plan import Grain, TimeRange
 from app.understand.time.atoms import safe
-from app.understand.time.dates import DAY, Ctx, add_months, covers, time_range
+from app.understand.time.dates import (
+    DAY,
+    Ctx,
+    Unit,
+    add_months,
+    covers,
+    month_range,
+    part_range,
+    shift,
+    start_of,
+    time_range,
+)
 from app.understand.time.hits import Hit
 from app.understand.time.rules import rules
 
@@ -73,15 +85,23 @@ class TimeMatch:
 
 
 def parse_time(
-    text: str, as_of: date, *, fiscal_year_start_month: int = 1, week_start: int = 0
+    text: str,
+    as_of: date,
+    *,
+    fiscal_year_start_month: int = 1,
+    week_start: int = 0,
+    previous: TimeRange | None = None,
 ) -> TimeMatch:
-    """Find the time phrases in ``text`` relative to ``as_of`` (see the module docstring)."""
+    """Find the time phrases in ``text`` relative to ``as_of`` (see the module docstring).
+
+    ``previous`` is the period of the question before (a follow-up's "the month before").
+    """
     if not 1 <= fiscal_year_start_month <= 12:
         raise ValueError(f"fiscal_year_start_month must be 1..12, got {fiscal_year_start_month}")
     if not 0 <= week_start <= 6:
         raise ValueError(f"week_start must be 0 (Monday) .. 6 (Sunday), got {week_start}")
     ctx = Ctx(as_of, fiscal_year_start_month, week_start)
-    return _assemble(_to_date_as_of(_select(_candidates(text, ctx)), text, ctx), ctx)
+    return _assemble(_to_date_as_of(_select(_candidates(text, ctx)), text, ctx), ctx, previous)
 
 
 def previous_period(r: TimeRange) -> TimeRange:
@@ -166,13 +186,37 @@ def _resolve_anaphor(hit: Hit, previous: TimeRange | None, ctx: Ctx) -> Hit | No
     if previous is None:
         return None
     r, label = previous_period(previous), f"the one before {previous.label}"
-    if hit.anaphor.endswith("last") and previous.end > ctx.end:
+    said = hit.anaphor.split()[1]  # "the month before": month
+    if said != "one":
+        unit = cast(Unit, said)
+        if shift(previous.start, unit, 1) >= previous.end:  # June, then "the year before": June
+            r = TimeRange(start=shift(previous.start, unit, -1), end=shift(previous.end, unit, -1))
+        else:  # Q2, then "the month before": March
+            start = start_of(previous.start, unit, ctx)
+            r = TimeRange(start=shift(start, unit, -1), end=start)
+        label = _name_of(r, ctx) or f"the {said} before {previous.label}"
+    elif hit.anaphor.endswith("last") and previous.end > ctx.end:
         r, label = previous_period(r), f"two before {previous.label}"  # "this quarter ... "
     r = time_range(r.start, r.end, label)
     return replace(hit, range=r, notes=(covers(r),))
 
 
-def _assemble(hits: list[Hit], ctx: Ctx) -> TimeMatch:
+def _name_of(r: TimeRange, ctx: Ctx) -> str | None:
+    """The calendar name of a whole month, quarter or year ("May 2025", "Q1 2025"), if it is one."""
+    if r.start.day != 1:
+        return None
+    if r.end == add_months(r.start, 1):
+        return month_range(r.start.year, r.start.month).label
+    units: tuple[tuple[Unit, int], ...] = (("quarter", 3), ("year", 12))
+    for unit, months in units:
+        if r.end == add_months(r.start, months) and (r.start.month - 1) % months == 0:
+            return part_range(
+                r.start.year, False, unit, (r.start.month - 1) // months + 1, ctx
+            ).label
+    return None
+
+
+def _assemble(hits: list[Hit], ctx: Ctx, previous: TimeRange | None = None) -> TimeMatch:
     ranges: list[TimeRange] = []
     notes: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -180,7 +224,7 @@ def _assemble(hits: list[Hit], ctx: Ctx) -> TimeMatch:
     point: date | None = None
     for hit in hits:
         if hit.anaphor:
-            resolved = _resolve_anaphor(hit, ranges[-1] if ranges else None, ctx)
+            resolved = _resolve_anaphor(hit, ranges[-1] if ranges else previous, ctx)
             if resolved is None:
                 continue
             hit = resolved
