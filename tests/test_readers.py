@@ -96,3 +96,17 @@ def test_amend_is_dataclasses_replace_for_every_field() -> None:
     unchecked: Any = amend  # what the type checker would refuse, at run time
     with pytest.raises(TypeError):
         unchecked(r, no_such_field=1)
+
+
+@pytest.mark.parametrize(
+    ("question", "dimension"),
+    [
+        ("Refunds by reason last quarter, per currency", "refund_reason"),
+        ("number of refunds by reason in 2025", "refund_reason"),
+        ("Disputes by reason last quarter", "dispute_reason"),
+    ],
+)
+def test_a_word_several_dimensions_share_is_the_one_on_the_metrics_table(
+    question: str, dimension: str
+) -> None:
+    assert dimension in read_question(question, ctx()).dimensions
