@@ -75,3 +75,22 @@ def test_paid_before_a_currency_says_how_the_rows_were_paid() -> None:
     assert plan.filters == (Filter(dimension="currency", values=("cad",)),)
     plan = _plan("Gross volume paid in CAD and GBP in 2025")
     assert [f.dimension for f in plan.filters] == ["currency"]
+
+
+def test_which_of_the_two_refers_back_to_the_two_days_named() -> None:
+    question = (
+        "Which charges were made on Dec 30 and Dec 31 2025 (our local time), "
+        "and on which of the two local days was each one made?"
+    )
+    plan = plan_question(question, ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.listing == "charges" and "day" in plan.columns
+    assert plan.time is not None and (plan.time.end - plan.time.start).days == 2
+    # "(our local time)" is the account's time zone, not a column the data lacks
+    assert "local_time" in {a.key for a in plan.assumptions}
+    assert "list_column_missing" not in {a.key for a in plan.assumptions}
+
+
+def test_a_number_that_counts_nothing_named_is_still_unread() -> None:
+    r = read_question("charges on Dec 30 and Dec 31 2025, and which of the three days", ctx())
+    assert any(lo.word == "three" for lo in r.leftovers)

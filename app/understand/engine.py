@@ -36,7 +36,11 @@ from app.understand.readers import (
     read_why,
 )
 from app.understand.readers_refine import read_implied_dimensions, read_variants
-from app.understand.readers_roles import read_status_words, read_verb_object
+from app.understand.readers_roles import (
+    read_back_reference,
+    read_status_words,
+    read_verb_object,
+)
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
@@ -62,6 +66,7 @@ READERS: tuple[Reader, ...] = (
     read_aggregate_metric,
     read_filters,
     read_status_words,
+    read_back_reference,
     read_dimensions,
     read_time_parts,
     read_implied_dimensions,

@@ -30,6 +30,13 @@ _LINK = re.compile(
     re.IGNORECASE,
 )
 _EQUALS = re.compile(r"^\s*([\w.]+)\s*=\s*'([^']*)'\s*$")
+# "on which of the two days": a reference back to the things the question named.
+_OF_THE_N = re.compile(
+    r"\b(?:which|what|each|either|both)\s+(?P<of>of\s+(?:the|these|those)\s+"
+    r"(?P<n>two|three|four|five|\d{1,2}))\b",
+    re.IGNORECASE,
+)
+_NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
 
 
 def read_verb_object(r: Reading, ctx: EngineContext) -> Reading:
@@ -153,3 +160,20 @@ def _status_of(metric: Metric, base: Metric) -> tuple[str, str] | None:
     if a is None or b is None or a.group(1) != b.group(1):
         return None
     return a.group(1), a.group(2)
+
+
+def read_back_reference(r: Reading, ctx: EngineContext) -> Reading:
+    """'On which of the two days': "of the two" counts the days (or values) the question named.
+
+    It asks for nothing new when the number is that of the periods said or of one filter's values
+    (the column for them is read elsewhere); any other number is left for the last reader.
+    """
+    m = _OF_THE_N.search(r.masked)
+    if m is None:
+        return r
+    word = m.group("n").lower()
+    n = int(word) if word.isdigit() else _NUMBERS[word]
+    said = {len(r.time.all_ranges), *(len(f.values) for f in (*r.filters, *r.list_filters))}
+    if n < 2 or n not in said:
+        return r
+    return amend(r, masked=blank(r.masked, *m.span("of")))

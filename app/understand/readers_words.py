@@ -41,7 +41,8 @@ _LIST_JOIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?$|^\s*,\s*$", re.
 # Between two metrics of one enumeration: "gross volume, refunds and disputes" (a word needed).
 _ENUMERATION = re.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)$", re.I)
 _ZONE_AFTER = re.compile(r"\s+time(?:\s+zone)?\b", re.I)
-_LOCAL_TIME = re.compile(r"\b(?:in\s+)?(?:our\s+)?local\s+(?:time(?:\s+zone)?|dates?)\b", re.I)
+# "in our local time": the account's reporting time zone (lists leave it to read_filters)
+LOCAL_TIME = re.compile(r"\b(?:in\s+)?(?:our\s+)?local\s+(?:time(?:\s+zone)?|dates?)\b", re.I)
 _EXCLUDE = re.compile(r"\b(excluding|except|exclude|without|other\s+than|not)\s+$", re.I)
 
 
@@ -227,7 +228,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
                     used.append(m.span())
                     break
     filters += [Filter(dimension=d, values=tuple(dict.fromkeys(v))) for d, v in implied.items()]
-    if (local := _LOCAL_TIME.search(masked)) is not None:
+    if (local := LOCAL_TIME.search(masked)) is not None:
         used.append(local.span())  # "in our local time": the account's reporting time zone
         notes.append(Assumption(key="local_time", text=f"Dates are in {ctx.timezone}."))
     for start, end in used:
