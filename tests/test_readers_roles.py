@@ -30,8 +30,10 @@ def test_a_status_said_of_the_counted_rows_picks_the_count_of_that_status(questi
     assert plan.filters == ()
 
 
-def test_a_status_the_metric_already_counts_adds_no_filter() -> None:
-    assert _plan("successful charges that succeeded in June").filters == ()
+def test_a_status_the_metric_already_counts_stays_as_said() -> None:
+    plan = _plan("successful charges that succeeded in June")
+    assert plan.metrics == ("charges_count",)
+    assert plan.filters == (Filter(dimension="charge_status", values=("succeeded",)),)
 
 
 def test_two_counts_asked_side_by_side_stay_two() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from app.core.plan import Aggregate, AggregateFunc, Assumption
-from app.semantic.model import Measure
+from app.semantic.model import Measure, Metric
 from app.understand.reading import EngineContext, Reading, amend, blank
 
 _FUNC = re.compile(
@@ -146,7 +146,9 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
     if r.aggregate is None:
         return r
     measure = ctx.model.measures[r.aggregate.measure]
-    others = [n for n in r.metrics if n != measure.metric] if r.named_metric else []
+    named = r.metrics if r.named_metric else ()
+    counts = [n for n in named if _counts_rows_of(ctx.model.metrics[n], measure)]
+    others = [n for n in named if n != measure.metric and n not in counts]
     notes = [
         Assumption(
             key="aggregate_only",
@@ -155,15 +157,33 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
             + ".",
         )
     ]
+    aggregate = r.aggregate
+    if counts and not others:  # "the number of payments and their average risk score"
+        aggregate = aggregate.model_copy(update={"with_metrics": True})
+        rows = ctx.model.metrics[measure.metric]
+        if counts != [measure.metric]:
+            text = (
+                f"The count is of the rows the {measure.label.lower()} is taken over: "
+                f"{rows.label.lower()} ({rows.definition.rstrip('.').lower()})."
+            )
+            notes = [Assumption(key="aggregate_rows_counted", text=text)]
+        else:
+            notes = []
     return amend(
         r,
         metrics=(measure.metric,),
+        aggregate=aggregate,
         named_metric=True,
         clarify=None,
         listing=None,
         list_filters=(),
-        assumptions=(*r.assumptions, *(notes if others else [])),
+        assumptions=(*r.assumptions, *(notes if others or aggregate.with_metrics else [])),
     )
+
+
+def _counts_rows_of(metric: Metric, measure: Measure) -> bool:
+    """Whether a metric counts rows of the measure's table (the number of payments, of charges)."""
+    return metric.unit == "count" and metric.aggregation == "flow" and metric.table == measure.table
 
 
 def read_time_parts(r: Reading, ctx: EngineContext) -> Reading:

@@ -62,12 +62,12 @@ def read_verb_object(r: Reading, ctx: EngineContext) -> Reading:
 def read_status_words(r: Reading, ctx: EngineContext) -> Reading:
     """Read a status said of the rows a count names: it picks the metric counting that status.
 
-    "How many charges were declined": the failed-charges count alone. A status filter on a
-    metric that already counts only that status is dropped (it adds nothing); one the metric's
-    definition excludes moves to the sibling metric that counts that status, when there is one.
+    "How many charges were declined": the failed-charges count alone. A status filter that the
+    metric's definition excludes moves to the sibling metric that counts that status, when there
+    is one; one that names one of several metrics asked for is no filter on the others.
     """
-    if r.listing or not r.metrics:
-        return r
+    if r.listing or not r.metrics or r.aggregate is not None:
+        return r  # a statistic's rows are its measure's: a status outside them is refused later
     model = ctx.model
     hits = ctx.lexicon.metrics(r.text)
     metrics: tuple[str, ...] = _without_refined(r.metrics, hits, r.text, model)
@@ -114,8 +114,10 @@ def _apply_status(
     owns = [_constraint(model.metrics[name], expr) for name in metrics]
     if None in owns:
         return None  # a metric the status does not define: the filter stays
+    if all(own == value for own in owns):
+        return None  # the metrics' own status, said again: harmless, and read back
     if value in owns:
-        return list(metrics)  # the status names (one of) the metrics asked for: nothing to add
+        return list(metrics)  # the status names one of the metrics asked for: nothing to add
     said = (
         {w.lower() for ws in dim.values.values() for w in ws}
         if isinstance(dim.values, dict)

@@ -347,4 +347,13 @@ def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
             used.append((hit.start, hit.end))
     for start, end in used:
         masked = blank(masked, start, end)
+    if dims and r.time.grain_implied and r.grain == r.time.grain:
+        # "over the last 14 days, by outcome": a breakdown asked for, no daily series
+        note = Assumption(
+            key="time_reading",
+            text=f"One total per {model.dimensions[dims[0]].label.lower()} "
+            "for the whole period, not a series.",
+        )
+        assumptions = (*r.assumptions, note)
+        return amend(r, dimensions=tuple(dims), masked=masked, grain=None, assumptions=assumptions)
     return amend(r, dimensions=tuple(dims), masked=masked)

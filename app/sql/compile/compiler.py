@@ -44,7 +44,7 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     if plan.listing:
         return compile_listing(plan, ctx)
     if plan.aggregate is not None:
-        return compile_aggregate(plan, ctx)
+        return compile_aggregate(plan, ctx, COMPILERS)
     model = ctx.model
     metrics = [_metric(model, name) for name in plan.metrics]
     frame = plan_frame(plan, ctx.as_of, ctx.account.timezone, metrics)

@@ -82,6 +82,7 @@ class TimeMatch:
     label: str = ""
     assumptions: tuple[str, ...] = ()
     all_ranges: tuple[TimeRange, ...] = ()
+    grain_implied: bool = False  # the grain only comes from "over the last N <units>"
 
 
 def parse_time(
@@ -249,6 +250,7 @@ def _assemble(hits: list[Hit], ctx: Ctx, previous: TimeRange | None = None) -> T
         label=label,
         assumptions=tuple(dict.fromkeys(notes)),
         all_ranges=tuple(ranges),
+        grain_implied=bool(grains) and all(implied for implied, _ in grains),
     )
 
 
