@@ -96,3 +96,10 @@ def test_which_of_the_two_refers_back_to_the_two_days_named() -> None:
 def test_a_number_that_counts_nothing_named_is_still_unread() -> None:
     r = read_question("charges on Dec 30 and Dec 31 2025, and which of the three days", ctx())
     assert any(lo.word == "three" for lo in r.leftovers)
+
+
+def test_which_of_the_two_days_consumes_the_days_it_counts() -> None:
+    q = "List charges on Dec 1 and Dec 2 2025, and which of the two days each was made on"
+    plan = plan_question(q, ctx())
+    assert isinstance(plan, QueryPlan), plan
+    assert plan.listing == "charges"

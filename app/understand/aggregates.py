@@ -29,6 +29,12 @@ _AMOUNT_OF = re.compile(
 )
 _DAY_OF_WEEK = re.compile(r"\b(?:by\s+|per\s+|each\s+)?day\s+of\s+(?:the\s+)?weeks?\b", re.I)
 _FEWEST = re.compile(r"\bfewest\b", re.I)
+# "with the count and the average …": the count of the statistic's own rows, no noun needed.
+_PLAIN_COUNT = re.compile(
+    r"\b(?:with|and|plus|give|show)\s+(?:me\s+)?(?:the\s+|a\s+|their\s+)?"
+    r"(count|counts|number|numbers)\b(?!\s+of\b)",
+    re.I,
+)
 TIME_PARTS = {"weekday": ("weekdays", 7), "hour_of_day": ("hours of the day", 24)}
 
 
@@ -157,7 +163,10 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
             + ".",
         )
     ]
-    aggregate = r.aggregate
+    aggregate, masked = r.aggregate, r.masked
+    if (plain := _PLAIN_COUNT.search(masked)) is not None and not others:
+        counts = counts or [measure.metric]  # "with the count and the median score"
+        masked = blank(masked, *plain.span(1))
     if counts and not others:  # "the number of payments and their average risk score"
         aggregate = aggregate.model_copy(update={"with_metrics": True})
         rows = ctx.model.metrics[measure.metric]
@@ -171,6 +180,7 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
             notes = []
     return amend(
         r,
+        masked=masked,
         metrics=(measure.metric,),
         aggregate=aggregate,
         named_metric=True,

@@ -33,7 +33,7 @@ _EQUALS = re.compile(r"^\s*([\w.]+)\s*=\s*'([^']*)'\s*$")
 # "on which of the two days": a reference back to the things the question named.
 _OF_THE_N = re.compile(
     r"\b(?:which|what|each|either|both)\s+(?P<of>of\s+(?:the|these|those)\s+"
-    r"(?P<n>two|three|four|five|\d{1,2}))\b",
+    r"(?P<n>two|three|four|five|\d{1,2}))\b(?P<unit>\s+(?:days|dates|months|weeks|quarters|years)\b)?",
     re.IGNORECASE,
 )
 _NUMBERS = {"two": 2, "three": 3, "four": 4, "five": 5}
@@ -178,4 +178,7 @@ def read_back_reference(r: Reading, ctx: EngineContext) -> Reading:
     said = {len(r.time.all_ranges), *(len(f.values) for f in (*r.filters, *r.list_filters))}
     if n < 2 or n not in said:
         return r
-    return amend(r, masked=blank(r.masked, *m.span("of")))
+    masked = blank(r.masked, *m.span("of"))
+    if m.group("unit") and n == len(r.time.all_ranges):  # "which of the two days": those days
+        masked = blank(masked, *m.span("unit"))
+    return amend(r, masked=masked)
