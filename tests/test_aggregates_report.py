@@ -104,9 +104,7 @@ def test_the_median_of_a_score_keeps_its_decimals(assistant: Assistant) -> None:
 
 
 def test_with_the_count_is_the_count_of_the_statistics_rows() -> None:
-    plan = _plan(
-        "payments in December 2025 by CVC check, with the count and the median Radar score"
-    )
+    plan = _plan("payments in June 2025 by CVC check, with the count and the median Radar score")
     assert plan.aggregate == Aggregate(func="median", measure="risk_score", with_metrics=True)
     assert plan.metrics == ("charge_attempts",) and plan.dimensions == ("cvc_check",)
     assert "aggregate_rows_counted" not in {a.key for a in plan.assumptions}
