@@ -33,7 +33,7 @@ _REPORT_IN = re.compile(r"\bin\s+(?:us\s+)?$", re.I)
 _ROWS_IN = re.compile(
     r"\b(?:only|charges?|payments?|transactions?|refunds?|disputes?|invoices?|payouts?|"
     r"subscriptions?|customers?|pay|paid|paying|charged|billed|invoiced|priced|denominated|made)"
-    r"\s+in\s+(?:us\s+)?$",
+    r"(?:\s+(?:us|me|you))?\s+in\s+(?:us\s+)?$",
     re.I,
 )
 # Between two values of one list: "Visa and Mastercard", "DE, FR or ES".
