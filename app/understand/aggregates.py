@@ -35,6 +35,7 @@ _PLAIN_COUNT = re.compile(
     r"(count|counts|number|numbers)\b(?!\s+of\b)",
     re.I,
 )
+_COUNT_VERB = re.compile(r"\bcount\s+(?:the\s+|our\s+|all\s+)?(\w+)", re.I)
 TIME_PARTS = {"weekday": ("weekdays", 7), "hour_of_day": ("hours of the day", 24)}
 
 
@@ -153,6 +154,11 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
         return r
     measure = ctx.model.measures[r.aggregate.measure]
     named = r.metrics if r.named_metric else ()
+    masked = r.masked
+    if (said := _count_rows(r.text, measure)) is not None:  # "count payments": its rows counted
+        inside = {h.name for h in ctx.lexicon.metrics(r.text) if said[0] <= h.start < said[1]}
+        named = (*(n for n in named if n not in inside), measure.metric)
+        masked = blank(masked, *said)
     counts = [n for n in named if _counts_rows_of(ctx.model.metrics[n], measure)]
     others = [n for n in named if n != measure.metric and n not in counts]
     notes = [
@@ -163,14 +169,14 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
             + ".",
         )
     ]
-    aggregate, masked = r.aggregate, r.masked
+    aggregate = r.aggregate
     if (plain := _PLAIN_COUNT.search(masked)) is not None and not others:
         counts = counts or [measure.metric]  # "with the count and the median score"
         masked = blank(masked, *plain.span(1))
     if counts and not others:  # "the number of payments and their average risk score"
         aggregate = aggregate.model_copy(update={"with_metrics": True})
         rows = ctx.model.metrics[measure.metric]
-        if counts != [measure.metric]:
+        if counts != [measure.metric] or said is not None:
             text = (
                 f"The count is of the rows the {measure.label.lower()} is taken over: "
                 f"{rows.label.lower()} ({rows.definition.rstrip('.').lower()})."
@@ -189,6 +195,14 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
         list_filters=(),
         assumptions=(*r.assumptions, *(notes if others or aggregate.with_metrics else [])),
     )
+
+
+def _count_rows(text: str, measure: Measure) -> tuple[int, int] | None:
+    """The span of "count (the) <rows>" naming the measure's rows ("count payments"), if said."""
+    for m in _COUNT_VERB.finditer(text):
+        if m.group(1).lower() in measure.entity_words:
+            return m.span()
+    return None
 
 
 def _counts_rows_of(metric: Metric, measure: Measure) -> bool:

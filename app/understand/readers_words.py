@@ -33,7 +33,7 @@ _REPORT_IN = re.compile(r"\bin\s+(?:us\s+)?$", re.I)
 _ROWS_IN = re.compile(
     r"\b(?:only|charges?|payments?|transactions?|refunds?|disputes?|invoices?|payouts?|"
     r"subscriptions?|customers?|pay|paid|paying|charged|billed|invoiced|priced|denominated|made)"
-    r"(?:\s+(?:us|me|you))?\s+in\s+(?:us\s+)?$",
+    r"\s+in\s+(?:us\s+)?$",
     re.I,
 )
 # Between two values of one list: "Visa and Mastercard", "DE, FR or ES".
@@ -322,6 +322,22 @@ def _pick_value(
     return reachable[0][1], reachable[0][2]
 
 
+def _namesake(
+    word: str, dim: str | None, tables: set[str | None], model: SemanticModel
+) -> str | None:
+    """The metric's own table's dimension a bare word names, when its own is on another table.
+
+    "Refunds by reason" is the refund reason, not the disputes' reason.
+    """
+    if dim is None or not tables or model.dimensions[dim].table in (*tables, "*"):
+        return None
+    bare = word.lower().removesuffix("s")
+    for d in model.dimensions.values():
+        if d.table in tables and any(s.split()[-1].removesuffix("s") == bare for s in d.synonyms):
+            return d.name
+    return None
+
+
 # Between two breakdowns of one list: "by product, plan and country".
 _CHAIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|&)\s+)?$", re.I)
 
@@ -341,6 +357,7 @@ def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
         if not (near or (after_and and chained)):
             continue
         dim, _ = _pick_value(tuple((c, "") for c in cands), tables, model)
+        dim = _namesake(hit.phrase, dim, tables, model) or dim
         if dim and dim not in dims:
             dims.append(dim)
         if dim:
