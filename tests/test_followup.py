@@ -66,3 +66,28 @@ def test_an_ambiguous_metric_in_a_follow_up_asks_instead_of_keeping_the_old_metr
     asked = plan_question("what's the volume last month", ctx(top))
     assert isinstance(asked, NeedsClarification), asked
     assert {c.label for c in asked.choices} == {"Gross volume", "Net volume"}
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "start", "end"),
+    [
+        (
+            "number of charges last month",
+            "what about the month before?",
+            "2025-05-01",
+            "2025-06-01",
+        ),
+        ("refunds in Q2 2025", "and the quarter before?", "2025-01-01", "2025-04-01"),
+        ("refunds in Q2 2025", "and the month before that?", "2025-03-01", "2025-04-01"),
+        ("gross volume in June 2025", "and the year before?", "2024-06-01", "2024-07-01"),
+        ("gross volume in March 2025", "what about the one before?", "2025-02-01", "2025-03-01"),
+    ],
+)
+def test_the_period_before_is_read_against_the_previous_plans_period(
+    first: str, follow_up: str, start: str, end: str
+) -> None:
+    previous = plan(first)
+    edited = plan(follow_up, previous)
+    assert edited.metrics == previous.metrics
+    assert edited.time is not None
+    assert (edited.time.start.isoformat(), edited.time.end.isoformat()) == (start, end)

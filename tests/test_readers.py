@@ -149,3 +149,17 @@ def test_event_verbs_name_the_flow_not_the_stock(question: str, metric: str) -> 
     planned = plan_question(question, ctx())
     assert isinstance(planned, QueryPlan), planned
     assert planned.metrics == (metric,) and not planned.filters
+
+
+@pytest.mark.parametrize(
+    ("question", "dimension"),
+    [
+        ("Refunds by reason last quarter, per currency", "refund_reason"),
+        ("number of refunds by reason in 2025", "refund_reason"),
+        ("Disputes by reason last quarter", "dispute_reason"),
+    ],
+)
+def test_a_word_several_dimensions_share_is_the_one_on_the_metrics_table(
+    question: str, dimension: str
+) -> None:
+    assert dimension in read_question(question, ctx()).dimensions

@@ -85,6 +85,11 @@ ROWS = [
     row("YTD", "2024-02-29", "2024-01-01", "2024-03-01"),
     row("FYTD", A, "2025-04-01", "2025-07-16", fy=4),
     row("fiscal year to date", "2025-02-10", "2024-04-01", "2025-02-11", fy=4),
+    # an "as of" day before as_of is the to-date period's today, not a point of its own
+    row("Year-to-date gross volume as of 2025-06-30", A, "2025-01-01", "2025-07-01"),
+    row("QTD refunds as of May 20, 2025", A, "2025-04-01", "2025-05-21"),
+    row("YTD as of the end of March 2025", A, "2025-01-01", "2025-04-01"),
+    row("FYTD as of 2025-03-31", A, "2024-04-01", "2025-04-01", fy=4),
     # --- last N -----------------------------------------------------------------------------
     row("last 30 days", A, "2025-06-16", "2025-07-16"),
     row("refunds for the past 7 days", "2025-01-01", "2024-12-26", "2025-01-02"),
@@ -347,6 +352,18 @@ def test_multiple_ranges_first_is_primary() -> None:
         (date(2025, 1, 1), date(2025, 4, 1)),
         (date(2024, 1, 1), date(2024, 4, 1)),
     ]
+
+
+def test_the_period_before_a_previous_questions_period() -> None:
+    june = TimeRange(start=date(2025, 6, 1), end=date(2025, 7, 1), label="June 2025")
+    m = parse_time("what about the month before?", date(2025, 7, 15), previous=june)
+    assert m.range is not None and (m.range.start, m.range.end) == (date(2025, 5, 1), june.start)
+    assert m.spans == ((11, 27),)
+    # without a previous period there is nothing to place it against: nothing is read
+    assert parse_time("what about the month before?", date(2025, 7, 15)).range is None
+    # a period in the question itself comes first
+    m = parse_time("Q2 2025 and the quarter before", date(2025, 7, 15), previous=june)
+    assert [(r.start, r.end) for r in m.all_ranges][1] == (date(2025, 1, 1), date(2025, 4, 1))
 
 
 def test_the_one_before() -> None:

@@ -74,6 +74,11 @@ class Aggregate(_Model):
     p: float | None = Field(
         None, gt=0, lt=1, description="The percentile as a fraction (0.9 = p90); percentile only."
     )
+    with_metrics: bool = Field(
+        False,
+        description="Also show the plan's metrics (the measure's own metric: the count of the "
+        "same rows) beside the statistic: 'the number of payments and their average risk score'.",
+    )
 
     @model_validator(mode="after")
     def _p_with_percentile(self) -> Aggregate:

@@ -83,6 +83,8 @@ def measure_text(plan: QueryPlan, model: SemanticModel) -> str:
         func = _FUNC.get(agg.func, agg.func)
         if agg.func == "percentile" and agg.p is not None:
             func = f"{agg.p * 100:g}th percentile"
+        if agg.with_metrics:  # "Charge attempts and average radar risk score"
+            return f"{text} and {func} {what}"
         return f"{func} {what} of {text.lower()}"
     return text
 

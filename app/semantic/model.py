@@ -142,8 +142,9 @@ class Measure(Part):
     name: str
     label: str
     definition: str
-    unit: Literal["money", "key"] = Field(
-        description="money: minor units with a currency column; key: an id, counted distinct only."
+    unit: Literal["money", "key", "number"] = Field(
+        description="money: minor units with a currency column; key: an id, counted distinct "
+        "only; number: a plain number (a risk score)."
     )
     metric: str = Field(description="The metric counting or summing the same rows.")
     table: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from app.core.plan import Aggregate, AggregateFunc, Assumption
-from app.semantic.model import Measure
+from app.semantic.model import Measure, Metric
 from app.understand.reading import EngineContext, Reading, amend, blank
 
 _FUNC = re.compile(
@@ -29,6 +29,13 @@ _AMOUNT_OF = re.compile(
 )
 _DAY_OF_WEEK = re.compile(r"\b(?:by\s+|per\s+|each\s+)?day\s+of\s+(?:the\s+)?weeks?\b", re.I)
 _FEWEST = re.compile(r"\bfewest\b", re.I)
+# "with the count and the average …": the count of the statistic's own rows, no noun needed.
+_PLAIN_COUNT = re.compile(
+    r"\b(?:with|and|plus|give|show)\s+(?:me\s+)?(?:the\s+|a\s+|their\s+)?"
+    r"(count|counts|number|numbers)\b(?!\s+of\b)",
+    re.I,
+)
+_COUNT_VERB = re.compile(r"\bcount\s+(?:the\s+|our\s+|all\s+)?(\w+)", re.I)
 TIME_PARTS = {"weekday": ("weekdays", 7), "hour_of_day": ("hours of the day", 24)}
 
 
@@ -146,7 +153,14 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
     if r.aggregate is None:
         return r
     measure = ctx.model.measures[r.aggregate.measure]
-    others = [n for n in r.metrics if n != measure.metric] if r.named_metric else []
+    named = r.metrics if r.named_metric else ()
+    masked = r.masked
+    if (said := _count_rows(r.text, measure)) is not None:  # "count payments": its rows counted
+        inside = {h.name for h in ctx.lexicon.metrics(r.text) if said[0] <= h.start < said[1]}
+        named = (*(n for n in named if n not in inside), measure.metric)
+        masked = blank(masked, *said)
+    counts = [n for n in named if _counts_rows_of(ctx.model.metrics[n], measure)]
+    others = [n for n in named if n != measure.metric and n not in counts]
     notes = [
         Assumption(
             key="aggregate_only",
@@ -155,15 +169,45 @@ def read_aggregate_metric(r: Reading, ctx: EngineContext) -> Reading:
             + ".",
         )
     ]
+    aggregate = r.aggregate
+    if (plain := _PLAIN_COUNT.search(masked)) is not None and not others:
+        counts = counts or [measure.metric]  # "with the count and the median score"
+        masked = blank(masked, *plain.span(1))
+    if counts and not others:  # "the number of payments and their average risk score"
+        aggregate = aggregate.model_copy(update={"with_metrics": True})
+        rows = ctx.model.metrics[measure.metric]
+        if counts != [measure.metric] or said is not None:
+            text = (
+                f"The count is of the rows the {measure.label.lower()} is taken over: "
+                f"{rows.label.lower()} ({rows.definition.rstrip('.').lower()})."
+            )
+            notes = [Assumption(key="aggregate_rows_counted", text=text)]
+        else:
+            notes = []
     return amend(
         r,
+        masked=masked,
         metrics=(measure.metric,),
+        aggregate=aggregate,
         named_metric=True,
         clarify=None,
         listing=None,
         list_filters=(),
-        assumptions=(*r.assumptions, *(notes if others else [])),
+        assumptions=(*r.assumptions, *(notes if others or aggregate.with_metrics else [])),
     )
+
+
+def _count_rows(text: str, measure: Measure) -> tuple[int, int] | None:
+    """The span of "count (the) <rows>" naming the measure's rows ("count payments"), if said."""
+    for m in _COUNT_VERB.finditer(text):
+        if m.group(1).lower() in measure.entity_words:
+            return m.span()
+    return None
+
+
+def _counts_rows_of(metric: Metric, measure: Measure) -> bool:
+    """Whether a metric counts rows of the measure's table (the number of payments, of charges)."""
+    return metric.unit == "count" and metric.aggregation == "flow" and metric.table == measure.table
 
 
 def read_time_parts(r: Reading, ctx: EngineContext) -> Reading:

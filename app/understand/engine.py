@@ -40,6 +40,11 @@ from app.understand.readers import (
 )
 from app.understand.readers_refine import read_implied_dimensions, read_variants
 from app.understand.readers_versus import read_versus
+from app.understand.readers_roles import (
+    read_back_reference,
+    read_status_words,
+    read_verb_object,
+)
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,
@@ -63,12 +68,15 @@ READERS: tuple[Reader, ...] = (
     read_aggregate,
     read_ranking,
     read_metrics,
+    read_verb_object,
     read_variants,
     read_mrr_event_list,
     read_mrr_movement_list,
     read_listing,
     read_aggregate_metric,
     read_filters,
+    read_status_words,
+    read_back_reference,
     read_dimensions,
     read_time_parts,
     read_implied_dimensions,

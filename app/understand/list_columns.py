@@ -16,6 +16,7 @@ from app.understand.list_words import (
     state_name,
     state_words,
 )
+from app.understand.readers_words import LOCAL_TIME
 from app.understand.reading import EngineContext, blank
 
 CUSTOMERS = "customers"
@@ -108,6 +109,9 @@ def read_columns(
                 rest = blank(rest, hit.start, hit.end)
             for hit in ctx.lexicon.lists(rest):
                 rest = blank(rest, hit.start, hit.end)
+            for local in LOCAL_TIME.finditer(rest):  # "(our local time)": no column
+                keep.append((a + local.start(), a + local.end()))
+                rest = blank(rest, *local.span())
             left = content(rest)
             if left:
                 missing.append(

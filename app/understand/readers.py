@@ -96,7 +96,12 @@ def why_claim(text: str) -> tuple[Literal["up", "down"] | None, str] | None:
 
 def read_time(r: Reading, ctx: EngineContext) -> Reading:
     """Read the time phrases: range, grain, point in time; blank them out of the masked text."""
-    tm = parse_time(r.text, ctx.as_of, fiscal_year_start_month=ctx.fiscal_year_start_month)
+    tm = parse_time(
+        r.text,
+        ctx.as_of,
+        fiscal_year_start_month=ctx.fiscal_year_start_month,
+        previous=ctx.previous.time if ctx.previous is not None else None,
+    )
     masked = r.masked
     for start, end in tm.spans:
         masked = blank(masked, start, end)

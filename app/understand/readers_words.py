@@ -42,7 +42,8 @@ _LIST_JOIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|or|nor|&)\s+)?$|^\s*,\s*$", re.
 # Between two metrics of one enumeration: "gross volume, refunds and disputes" (a word needed).
 _ENUMERATION = re.compile(r"^\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)$", re.I)
 _ZONE_AFTER = re.compile(r"\s+time(?:\s+zone)?\b", re.I)
-_LOCAL_TIME = re.compile(r"\b(?:in\s+)?(?:our\s+)?local\s+(?:time(?:\s+zone)?|dates?)\b", re.I)
+# "in our local time": the account's reporting time zone (lists leave it to read_filters)
+LOCAL_TIME = re.compile(r"\b(?:in\s+)?(?:our\s+)?local\s+(?:time(?:\s+zone)?|dates?)\b", re.I)
 _EXCLUDE = re.compile(r"\b(excluding|except|exclude|without|other\s+than|not)\s+$", re.I)
 
 
@@ -189,7 +190,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
                 clarify = _other_zone(r.text, hit.start, zone.end(), ctx.timezone)
             continue
         dim, value = _pick_value(cands, tables, model)
-        if dim is None:
+        if dim is None or _pays_in(masked, hit.start, currencies, dim, tables, model):
             continue
         used.append((hit.start, hit.end))
         before = masked[max(0, hit.start - 25) : hit.start]
@@ -228,7 +229,7 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
                     used.append(m.span())
                     break
     filters += [Filter(dimension=d, values=tuple(dict.fromkeys(v))) for d, v in implied.items()]
-    if (local := _LOCAL_TIME.search(masked)) is not None:
+    if (local := LOCAL_TIME.search(masked)) is not None:
         used.append(local.span())  # "in our local time": the account's reporting time zone
         notes.append(Assumption(key="local_time", text=f"Dates are in {ctx.timezone}."))
     for start, end in used:
@@ -241,6 +242,25 @@ def read_filters(r: Reading, ctx: EngineContext) -> Reading:
         assumptions=(*r.assumptions, *notes[:1]),
         clarify=r.clarify or clarify,
     )
+
+
+def _pays_in(
+    masked: str,
+    start: int,
+    currencies: list[int],
+    dim: str,
+    tables: set[str | None],
+    model: SemanticModel,
+) -> bool:
+    """Whether a value word of another table says how the rows were paid ("volume paid in CAD").
+
+    "Paid" there is the verb before a currency (read with the currency), not the invoice status;
+    on the metric's own table ("invoices paid in EUR") it stays a filter.
+    """
+    following = next((c for c in currencies if c > start), None)
+    if following is None or not _ROWS_IN.match(masked, start, following):
+        return False
+    return model.dimensions[dim].table not in tables
 
 
 def _reports_in(
@@ -303,6 +323,22 @@ def _pick_value(
     return reachable[0][1], reachable[0][2]
 
 
+def _namesake(
+    word: str, dim: str | None, tables: set[str | None], model: SemanticModel
+) -> str | None:
+    """The metric's own table's dimension a bare word names, when its own is on another table.
+
+    "Refunds by reason" is the refund reason, not the disputes' reason.
+    """
+    if dim is None or not tables or model.dimensions[dim].table in (*tables, "*"):
+        return None
+    bare = word.lower().removesuffix("s")
+    for d in model.dimensions.values():
+        if d.table in tables and any(s.split()[-1].removesuffix("s") == bare for s in d.synonyms):
+            return d.name
+    return None
+
+
 # Between two breakdowns of one list: "by product, plan and country".
 _CHAIN = re.compile(r"^\s*(?:,\s*)?(?:(?:and|&)\s+)?$", re.I)
 
@@ -322,10 +358,20 @@ def read_dimensions(r: Reading, ctx: EngineContext) -> Reading:
         if not (near or (after_and and chained)):
             continue
         dim, _ = _pick_value(tuple((c, "") for c in cands), tables, model)
+        dim = _namesake(hit.phrase, dim, tables, model) or dim
         if dim and dim not in dims:
             dims.append(dim)
         if dim:
             used.append((hit.start, hit.end))
     for start, end in used:
         masked = blank(masked, start, end)
+    if dims and r.time.grain_implied and r.grain == r.time.grain:
+        # "over the last 14 days, by outcome": a breakdown asked for, no daily series
+        note = Assumption(
+            key="time_reading",
+            text=f"One total per {model.dimensions[dims[0]].label.lower()} "
+            "for the whole period, not a series.",
+        )
+        assumptions = (*r.assumptions, note)
+        return amend(r, dimensions=tuple(dims), masked=masked, grain=None, assumptions=assumptions)
     return amend(r, dimensions=tuple(dims), masked=masked)

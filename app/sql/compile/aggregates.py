@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from app.core.answer import Period
+from app.core.answer import Column, Period
 from app.core.errors import CompileError
 from app.core.plan import Aggregate, Assumption, QueryPlan
 from app.semantic.model import Measure, Metric
@@ -36,7 +36,13 @@ from app.sql.compile.sqlbuild import (
     scan,
     table,
 )
-from app.sql.compile.state import CompileContext, Compiled, CompileState
+from app.sql.compile.state import (
+    Aggregation,
+    CompileContext,
+    Compiled,
+    CompileState,
+    MetricCompiler,
+)
 from app.sql.compile.timeframe import plan_frame, time_filter
 
 _LABELS = {
@@ -68,8 +74,13 @@ def _check_filters(plan: QueryPlan, measure: Measure, ctx: CompileContext) -> No
             )
 
 
-def compile_aggregate(plan: QueryPlan, ctx: CompileContext) -> Compiled:
-    """Compile a plan whose `aggregate` asks for a statistic over a measure's rows."""
+def compile_aggregate(
+    plan: QueryPlan, ctx: CompileContext, compilers: dict[Aggregation, MetricCompiler]
+) -> Compiled:
+    """Compile a plan whose `aggregate` asks for a statistic over a measure's rows.
+
+    With `with_metrics`, the plan's metrics (counts of the same rows) come first, beside it.
+    """
     agg = plan.aggregate
     assert agg is not None
     measure = ctx.model.measures.get(agg.measure)
@@ -84,14 +95,18 @@ def compile_aggregate(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         plan = plan.model_copy(
             update={"ranking": plan.ranking.model_copy(update={"metric": m.name})}
         )
-    frame = plan_frame(plan, ctx.as_of, ctx.account.timezone, [m])
+    beside = _beside(plan, measure, ctx)
+    frame = plan_frame(plan, ctx.as_of, ctx.account.timezone, [*beside, m])
     target, notes = _target(plan, measure, m.label, ctx.account.currency)
-    q = CompileState(ctx=ctx, plan=plan, frame=frame, target=target, compilers={}, notes=notes)
+    q = CompileState(
+        ctx=ctx, plan=plan, frame=frame, target=target, compilers=compilers, notes=notes
+    )
     q.dim_names = [d for d in plan.dimensions if d != "currency"]
     for d in q.dim_names:
         if d not in ctx.model.dimensions:
             raise CompileError(f"unknown dimension {d}")
-    expression = final_select(q, [m], [_statistic(q, measure, m, agg)])
+    names = [*(q.metric(b) for b in beside), _statistic(q, measure, m, agg)]
+    expression = final_select(q, [*beside, m], names)
     if agg.func != "count_distinct":  # no rows: no statistic (NULL), where a total would be 0
         unzeroed = expression.transform(_no_zero, copy=False)
         assert isinstance(unzeroed, exp.Select)
@@ -101,11 +116,13 @@ def compile_aggregate(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     for name, query in q.ctes:
         alias = exp.TableAlias(this=exp.to_identifier(name))
         expression = expression.with_(alias, as_=query, copy=False)
-    columns = output_columns(q, [m])
+    columns = output_columns(q, [*beside, m])
+    if measure.unit == "number":  # a plain number (a score), shown as one, not as a ratio
+        columns = [_as_number(c, m.name) for c in columns]
     return Compiled(
         expression=expression,
         columns=columns,
-        chart=chart_for(q, [m], columns),
+        chart=chart_for(q, [*beside, m], columns),
         period=Period(
             start=frame.range.start,
             end=frame.range.end,
@@ -116,6 +133,28 @@ def compile_aggregate(plan: QueryPlan, ctx: CompileContext) -> Compiled:
         uses_rates=q.fx_added,
         notes=q.notes + frame.notes,
     )
+
+
+def _beside(plan: QueryPlan, measure: Measure, ctx: CompileContext) -> list[Metric]:
+    """The metrics shown beside the statistic: only counts of the measure's own rows."""
+    if plan.aggregate is None or not plan.aggregate.with_metrics:
+        return []
+    if plan.metrics != (measure.metric,):
+        raise CompileError(
+            f"beside a statistic of {measure.label.lower()}, only the count of its rows "
+            f"({ctx.model.metrics[measure.metric].label.lower()}) can be shown"
+        )
+    rows = ctx.model.metrics[measure.metric]
+    # the count is named by the measure's rows ("payments"), as a list names its counted rows
+    name = measure.entity_words[0].replace(" ", "_") if measure.entity_words else rows.name
+    return [rows.model_copy(update={"name": name})]
+
+
+def _as_number(c: Column, name: str) -> Column:
+    """The statistic's columns as plain numbers (its change in percent stays a ratio)."""
+    if c.name.startswith(name) and c.name != f"{name}_change_pct":
+        return c.model_copy(update={"kind": "number"})
+    return c
 
 
 def _no_zero(node: exp.Expr) -> exp.Expr:
@@ -146,11 +185,13 @@ def _as_metric(measure: Measure, agg: Aggregate) -> Metric:
     else:
         name, label = f"{agg.func}_{measure.name}", _LABELS[agg.func]
     money = measure.unit == "money"
+    number = measure.unit == "number" and agg.func != "count_distinct"
     return Metric(
         name=name,
         label=f"{label} {measure.label.lower()}",
         definition=measure.definition,
-        unit="money" if money else "count",
+        # a number's statistic keeps its decimals: a DOUBLE in the outer SELECT, like a ratio
+        unit="money" if money else "ratio" if number else "count",
         aggregation="flow",
         table=measure.table,
         measure=measure.expr,
@@ -226,7 +267,8 @@ def _statistic(q: CompileState, measure: Measure, m: Metric, agg: Aggregate) -> 
         converted = exp.select(*keys, named(convert_value(q, "b"), "v"))
         converted = converted.from_(table(base, alias="b"), copy=False)
         base = q.cte(f"{m.name}_converted", join_fx(q, converted, "b"))
-    stat = exp.select(*(col(k) for k in q.keys), named(_value(agg, col("v")), "v"))
+    value = _number_value(agg, col("v")) if measure.unit == "number" else _value(agg, col("v"))
+    stat = exp.select(*(col(k) for k in q.keys), named(value, "v"))
     return q.cte(m.name, group_by_all(stat.from_(table(base), copy=False)))
 
 
@@ -238,6 +280,17 @@ def _one_currency(q: CompileState) -> bool:
         and [str(v).lower() for v in f.values] == [q.target]
         for f in q.plan.filters
     )
+
+
+def _number_value(agg: Aggregate, v: exp.Column) -> exp.Expr:
+    """The statistic of plain numbers (scores), exact to four decimals."""
+    if agg.func in ("min", "max", "count_distinct"):
+        return _value(agg, v)
+    exact = cast(v, decimal(38, 4))
+    if agg.func == "avg":
+        return fn("round", fn("avg", exact), exp.Literal.number(4))
+    p = exp.Literal.number("0.5" if agg.func == "median" else f"{agg.p}")
+    return fn("round", exp.PercentileCont(this=exact, expression=p), exp.Literal.number(4))
 
 
 def _value(agg: Aggregate, v: exp.Column) -> exp.Expr:

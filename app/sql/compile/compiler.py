@@ -48,7 +48,7 @@ def compile_plan(plan: QueryPlan, ctx: CompileContext) -> Compiled:
     if plan.statement:
         return compile_statement(plan, ctx)
     if plan.aggregate is not None:
-        return compile_aggregate(plan, ctx)
+        return compile_aggregate(plan, ctx, COMPILERS)
     if lists_movements(plan):
         return compile_movement_list(plan, ctx)
     model = ctx.model

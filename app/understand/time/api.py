@@ -51,10 +51,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import cast
 
 from app.core.plan import Grain, TimeRange
 from app.understand.time.atoms import safe
-from app.understand.time.dates import DAY, Ctx, add_months, covers, time_range
+from app.understand.time.dates import (
+    DAY,
+    Ctx,
+    Unit,
+    add_months,
+    covers,
+    month_range,
+    part_range,
+    shift,
+    start_of,
+    time_range,
+)
 from app.understand.time.hits import Hit
 from app.understand.time.rules import rules
 
@@ -70,18 +82,27 @@ class TimeMatch:
     label: str = ""
     assumptions: tuple[str, ...] = ()
     all_ranges: tuple[TimeRange, ...] = ()
+    grain_implied: bool = False  # the grain only comes from "over the last N <units>"
 
 
 def parse_time(
-    text: str, as_of: date, *, fiscal_year_start_month: int = 1, week_start: int = 0
+    text: str,
+    as_of: date,
+    *,
+    fiscal_year_start_month: int = 1,
+    week_start: int = 0,
+    previous: TimeRange | None = None,
 ) -> TimeMatch:
-    """Find the time phrases in ``text`` relative to ``as_of`` (see the module docstring)."""
+    """Find the time phrases in ``text`` relative to ``as_of`` (see the module docstring).
+
+    ``previous`` is the period of the question before (a follow-up's "the month before").
+    """
     if not 1 <= fiscal_year_start_month <= 12:
         raise ValueError(f"fiscal_year_start_month must be 1..12, got {fiscal_year_start_month}")
     if not 0 <= week_start <= 6:
         raise ValueError(f"week_start must be 0 (Monday) .. 6 (Sunday), got {week_start}")
     ctx = Ctx(as_of, fiscal_year_start_month, week_start)
-    return _assemble(_select(_candidates(text, ctx)), ctx)
+    return _assemble(_to_date_as_of(_select(_candidates(text, ctx)), text, ctx), ctx, previous)
 
 
 def previous_period(r: TimeRange) -> TimeRange:
@@ -136,17 +157,67 @@ def _select(candidates: Iterator[tuple[int, int, int, Hit]]) -> list[Hit]:
     return [h for h in chosen if not h.blocked]
 
 
+def _to_date_as_of(hits: list[Hit], text: str, ctx: Ctx) -> list[Hit]:
+    """'Year-to-date as of 2025-06-30': the to-date period runs to the day said, not to as_of.
+
+    The "as of" day becomes the to-date range's today; it is no point in time of its own.
+    """
+    points = [h for h in hits if h.point is not None and not h.to_date]
+    if len(points) != 1 or not any(h.to_date for h in hits):
+        return hits
+    day = points[0].point
+    assert day is not None
+    if day >= ctx.as_of:
+        return hits
+    moved = Ctx(day, ctx.fy_start, ctx.week_start)
+    again = {h.span: _said_day(h, day) for h in _select(_candidates(text, moved)) if h.to_date}
+    said = Hit(span=points[0].span)
+    return [said if h is points[0] else again.get(h.span, h) if h.to_date else h for h in hits]
+
+
+def _said_day(hit: Hit, day: date) -> Hit:
+    """A to-date hit resolved up to ``day``, its label and notes naming that day."""
+    assert hit.range is not None
+    r = hit.range.model_copy(update={"label": f"{hit.range.label} as of {day}"})
+    notes = tuple(n.replace("(as_of, inclusive)", "(inclusive)") for n in hit.notes)
+    return replace(hit, range=r, notes=notes)
+
+
 def _resolve_anaphor(hit: Hit, previous: TimeRange | None, ctx: Ctx) -> Hit | None:
     if previous is None:
         return None
     r, label = previous_period(previous), f"the one before {previous.label}"
-    if hit.anaphor.endswith("last") and previous.end > ctx.end:
+    said = hit.anaphor.split()[1]  # "the month before": month
+    if said != "one":
+        unit = cast(Unit, said)
+        if shift(previous.start, unit, 1) >= previous.end:  # June, then "the year before": June
+            r = TimeRange(start=shift(previous.start, unit, -1), end=shift(previous.end, unit, -1))
+        else:  # Q2, then "the month before": March
+            start = start_of(previous.start, unit, ctx)
+            r = TimeRange(start=shift(start, unit, -1), end=start)
+        label = _name_of(r, ctx) or f"the {said} before {previous.label}"
+    elif hit.anaphor.endswith("last") and previous.end > ctx.end:
         r, label = previous_period(r), f"two before {previous.label}"  # "this quarter ... "
     r = time_range(r.start, r.end, label)
     return replace(hit, range=r, notes=(covers(r),))
 
 
-def _assemble(hits: list[Hit], ctx: Ctx) -> TimeMatch:
+def _name_of(r: TimeRange, ctx: Ctx) -> str | None:
+    """The calendar name of a whole month, quarter or year ("May 2025", "Q1 2025"), if it is one."""
+    if r.start.day != 1:
+        return None
+    if r.end == add_months(r.start, 1):
+        return month_range(r.start.year, r.start.month).label
+    units: tuple[tuple[Unit, int], ...] = (("quarter", 3), ("year", 12))
+    for unit, months in units:
+        if r.end == add_months(r.start, months) and (r.start.month - 1) % months == 0:
+            return part_range(
+                r.start.year, False, unit, (r.start.month - 1) // months + 1, ctx
+            ).label
+    return None
+
+
+def _assemble(hits: list[Hit], ctx: Ctx, previous: TimeRange | None = None) -> TimeMatch:
     ranges: list[TimeRange] = []
     notes: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -154,7 +225,7 @@ def _assemble(hits: list[Hit], ctx: Ctx) -> TimeMatch:
     point: date | None = None
     for hit in hits:
         if hit.anaphor:
-            resolved = _resolve_anaphor(hit, ranges[-1] if ranges else None, ctx)
+            resolved = _resolve_anaphor(hit, ranges[-1] if ranges else previous, ctx)
             if resolved is None:
                 continue
             hit = resolved
@@ -179,6 +250,7 @@ def _assemble(hits: list[Hit], ctx: Ctx) -> TimeMatch:
         label=label,
         assumptions=tuple(dict.fromkeys(notes)),
         all_ranges=tuple(ranges),
+        grain_implied=bool(grains) and all(implied for implied, _ in grains),
     )
 
 

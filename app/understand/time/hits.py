@@ -49,6 +49,7 @@ class Hit:
     notes: tuple[str, ...] = ()
     blocked: bool = False  # consumed so that its parts do not match, but reported as nothing
     anaphor: str = ""  # "the one before (last)": resolved against the previous range
+    to_date: bool = False  # "YTD", "month to date": runs to as_of, or to an "as of" day said
 
 
 Handler = Callable[[re.Match[str], Ctx], Hit | None]
@@ -244,7 +245,7 @@ def handle_to_date(m: re.Match[str], ctx: Ctx) -> Hit:
     label = ("fiscal " if fiscal else "") + f"{unit} to date"
     r = time_range(start, ctx.end, label)
     note = f"'{label}' runs from {start} to {ctx.as_of} (as_of, inclusive)"
-    return Hit(range=r, notes=(note, *(fiscal_note(ctx) if fiscal else ())))
+    return Hit(range=r, notes=(note, *(fiscal_note(ctx) if fiscal else ())), to_date=True)
 
 
 def handle_last_n(m: re.Match[str], ctx: Ctx) -> Hit | None:

@@ -274,9 +274,9 @@ def rules() -> tuple[Rule, ...]:
         *(_rule(core, handle, gate) for core, handle, gate in _COMPOSITE_RULES),
         *(_rule(core, handle, gate, filler=False) for core, handle, gate in _GRAIN_RULES),
         _rule(
-            r"the\s+one\s+before(?:\s+(?:last|that))?",
+            r"the\s+(?:one|day|week|month|quarter|year)\s+before(?:\s+(?:last|that))?",
             _handle_anaphor,
-            r"one\s+before",
+            r"\s+before",
             filler=False,
         ),
         *(_rule(core, _handle_block, gate, filler=False) for core, gate in _BLOCK_RULES),
