@@ -39,12 +39,12 @@ from app.understand.readers import (
     unpaired_ranges,
 )
 from app.understand.readers_refine import read_implied_dimensions, read_variants
-from app.understand.readers_versus import read_versus
 from app.understand.readers_roles import (
     read_back_reference,
     read_status_words,
     read_verb_object,
 )
+from app.understand.readers_versus import read_versus
 from app.understand.readers_words import (
     read_dimensions,
     read_filters,

@@ -60,8 +60,8 @@ class _Item:
 
 def read_report(r: Reading, ctx: EngineContext) -> Reading:
     """Read a measure list or extra columns after the subject; blank what it uses."""
-    if r.listing or r.statement:  # a statement's words are its own: "AR aging: number of …"
-        return r
+    if r.listing or r.statement or _lists_values(r, ctx):
+        return r  # a statement's words are its own: "AR aging: number of …"
     plain = r.text
     for start, end in r.time.spans:
         plain = blank(plain, start, end)
@@ -140,13 +140,8 @@ def _by_lists(
     """
     vocab, named = subject
 
-    def read(v: _Vocab | None) -> int:  # items an earlier reader used are not the report's
-        return sum(
-            1
-            for seg, _ in segments
-            for it in _items(plain, r, ctx, v, seg)
-            if it.measures and r.masked[it.span[0] : it.span[1]].strip()
-        )
+    def read(v: _Vocab | None) -> int:
+        return sum(1 for seg, _ in segments for it in _items(plain, r, ctx, v, seg) if it.measures)
 
     best = max(_vocabularies(ctx.model), key=read, default=None)
     if best is None or best is vocab or read(best) < 2 or read(best) <= read(vocab):
@@ -167,6 +162,21 @@ def _required_spans(v: _Vocab, plain: str) -> list[Span]:
     """Where the text says the words the report requires (read: they name the report)."""
     words = "|".join(re.escape(w) for w in v.report.requires)
     return [m.span() for m in re.finditer(rf"\b(?:{words})\b", plain, re.I)] if words else []
+
+
+def _lists_values(r: Reading, ctx: EngineContext) -> bool:
+    """Whether the question lists values of a breakdown already read, not measures.
+
+    "was each change new, expansion, contraction, churn or reactivation?" names the kinds of the
+    MRR movement an earlier reader splits by.
+    """
+    for d in r.dimensions:
+        labels = ctx.model.dimensions[d].value_labels if d in ctx.model.dimensions else {}
+        said = {w for pair in labels.items() for w in pair}
+        found = [w for w in said if re.search(rf"\b{re.escape(w)}\b", r.text, re.I)]
+        if len(found) >= 3:  # a list of them; one or two may be measure words ('fee')
+            return True
+    return False
 
 
 def _segments(plain: str) -> list[tuple[Span, Span | None]]:
