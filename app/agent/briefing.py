@@ -263,16 +263,28 @@ def build_context(
         secondary = [i for i, it in enumerate(chosen) if not it.primary]
         if secondary:
             chosen.pop(secondary[-1])
-        elif limit != 0:
-            limit = 8 if limit is None else max(0, limit - 4)
-        else:
+        elif limit is None or limit > 4:  # the tails always name a few: lookups stay known
+            limit = 8 if limit is None else limit - 4
+        elif limit and _after_top_metric(chosen):
             chosen.pop()
+        elif limit != 0:  # a tiny budget: the top metric kept, the tails dropped
+            limit = 0
+        elif chosen:
+            chosen.pop()
+        else:
+            break
     return SchemaContext(
         text=text,
         tokens=tokens,
         metrics=tuple(i.name for i in chosen if i.kind == "metric"),
         tables=tuple(i.name for i in chosen if i.kind == "table"),
     )
+
+
+def _after_top_metric(chosen: list[_Item]) -> bool:
+    """Whether any line comes after the first metric (those go before the tails do)."""
+    first = next((i for i, it in enumerate(chosen) if it.kind == "metric"), len(chosen))
+    return len(chosen) > first + 1
 
 
 def _count(enc: tiktoken.Encoding, text: str) -> int:
