@@ -151,7 +151,7 @@ def test_rollups_serve_only_metrics_that_re_sum() -> None:
     assert not additive("count(DISTINCT a)") and not additive("max(a)")
     for bad in (
         Rollup(name="x", metrics=("disputes_count",)),  # count(DISTINCT ...)
-        Rollup(name="x", metrics=("taxable_sales",)),  # once per key
+        Rollup(name="x", metrics=("taxable_sales", "tax_collected")),  # once per key, and not
         Rollup(name="x", metrics=("active_subscriptions",)),  # a count of entities
         Rollup(name="x", metrics=("amount_due",)),  # a snapshot
         Rollup(name="x", metrics=("gross_volume", "net_volume")),  # two tables
@@ -216,3 +216,51 @@ def test_an_importer_can_write_facts_and_rollups_in_one_transaction(tiny: Path) 
     _import_one_deletion(tiny, commit=True)
     assert _charges(tiny) == before - 1
     assert _fresh(tiny) == set(semantic_model().rollups)  # restamped with the facts
+
+
+@pytest.fixture(scope="module")
+def tiny_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny(tmp_path_factory.mktemp("shapes") / "tiny.duckdb", seed=11, customers=120)
+
+
+# Shapes the eval cases barely cover, each with the rollups it must read (none: the facts).
+_SHAPES = (
+    ("effective tax rate last quarter", {"rollup_tax_daily", "rollup_tax_sales_daily"}),
+    ("taxable sales by tax jurisdiction last quarter", {"rollup_tax_sales_jurisdiction_daily"}),
+    # A line counts once per state, and no rollup holds taxable sales by state: the facts.
+    ("taxable sales by US state last quarter", set()),
+    # Once per line among the filtered rows: no rollup group is that (the country one is per
+    # country, but a filter is no split), so the facts.
+    ("taxable sales in Canada last quarter", set()),
+    ("MRR by plan by month", {"rollup_mrr_plan_daily"}),
+    ("ARR by billing interval", {"rollup_mrr_plan_daily"}),
+    ("MRR for monthly plans by plan", {"rollup_mrr_plan_daily"}),
+    ("MRR by customer country", set()),  # not the item's price: the facts
+    (
+        "refund rate by country last quarter",
+        {"rollup_refunds_country_daily", "rollup_payments_country_daily"},
+    ),
+    ("discounts given by month", {"rollup_discounts_daily"}),
+    ("tax collected by country and tax type last quarter", {"rollup_tax_daily"}),
+)
+
+
+@pytest.mark.parametrize(("question", "read"), _SHAPES)
+def test_a_shape_reads_the_rollups_that_hold_it_and_answers_as_the_facts(
+    tiny_shared: Path, question: str, read: set[str]
+) -> None:
+    request = Request(question, as_of=TINY_END, account=ACCOUNT)
+    answers = []
+    for on in (True, False):
+        assistant = Assistant(Settings(warehouse_path=tiny_shared, rollups=on))
+        try:
+            answers.append(assistant.ask(request))
+        finally:
+            assistant.session.close()
+    on_answer, off_answer = answers
+    assert on_answer.status == "answered", on_answer.refusal
+    tables = {
+        t.name for t in exp.maybe_parse(on_answer.sql or "", dialect="duckdb").find_all(exp.Table)
+    }
+    assert {t for t in tables if t.startswith("rollup_")} == read
+    assert _said(on_answer) == _said(off_answer)

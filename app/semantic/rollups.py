@@ -28,6 +28,9 @@ class Rollup(BaseModel):
     metrics: tuple[str, ...]
     dimensions: tuple[str, ...] = ()
     description: str = ""
+    # A stock of the MRR ledger by the item's price or customer attributes: rows are the changes of
+    # the items' running totals attributed to their latest values (app/sql/compile/ledger_rollups).
+    attributed: bool = False
 
     @property
     def table(self) -> str:

@@ -65,7 +65,7 @@ def flow(q: CompileState, m: Metric) -> str:
     if r is not None:  # the same rows' sums, read from a daily rollup
         rows = rollup_rows(q, m, r, money)
     base = q.cte(f"{name}_rows", rows)
-    if m.once_per:  # one value per key and group; then summed as any flow's rows (and days)
+    if m.once_per and not rolled:  # one value per key and group; then summed as any flow's rows
         kept = [col(str(e.alias)) for e in select if e.alias not in ("once_key", "v")]
         once = exp.select(*kept, named(fn("sum", col("v")), "v")).from_(table(base), copy=False)
         base = q.cte(f"{name}_once", group_by_all(once))
