@@ -30,7 +30,7 @@ def generator_fingerprint() -> str:
     compile_dir = ROOT / "app" / "sql" / "compile"
     rollups = [
         data / "semantic" / "rollups.yaml",
-        *(compile_dir / n for n in ("rollups.py", "ledger_rollups.py")),
+        *(compile_dir / n for n in ("rollups.py", "ledger_rollups.py", "ranked_rollups.py")),
     ]
     for f in sorted([*data.glob("*.py"), *(data / "ddl").glob("*.sql")]) + rollups:
         digest.update(f.name.encode() + f.read_bytes())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +165,9 @@ def test_rollups_serve_only_metrics_that_re_sum() -> None:
 def test_the_fingerprint_counts_every_table_a_rollup_reads() -> None:
     model = semantic_model()
     for r in model.rollups.values():
-        read = {t.name for t in build_select(model, r).find_all(exp.Table)}
+        select = build_select(model, r)
+        ctes = {c.alias for c in select.find_all(exp.CTE)}  # named subqueries, not tables
+        read = {t.name for t in select.find_all(exp.Table)} - ctes
         assert source_tables(model, r) == sorted(read), r.name
 
 
@@ -263,4 +266,33 @@ def test_a_shape_reads_the_rollups_that_hold_it_and_answers_as_the_facts(
         t.name for t in exp.maybe_parse(on_answer.sql or "", dialect="duckdb").find_all(exp.Table)
     }
     assert {t for t in tables if t.startswith("rollup_")} == read
+    assert _said(on_answer) == _said(off_answer)
+
+
+# A ranking of one whole year reads the ranked rollup's first rows; any other ranking does not.
+_RANKINGS = (
+    ("top 10 customers by revenue in 2025", True),
+    ("bottom 5 customers by recognized revenue in 2025", True),
+    ("top 10 customers by revenue in the first half of 2025", False),  # not a whole year
+    ("top 10 customers by revenue in 2025 in EUR", False),  # not the account's currency
+    ("top 150 customers by revenue in 2025", False),  # more than the 100 ranked ahead
+)
+
+
+@pytest.mark.parametrize(("question", "ranked"), _RANKINGS)
+def test_a_ranking_of_a_whole_year_reads_its_first_keys_ranked_ahead(
+    tiny_shared: Path, question: str, ranked: bool
+) -> None:
+    year_end = date(TINY_END.year, 12, 31)  # 2025 whole, though the tiny data end in June
+    request = Request(question, as_of=year_end, account=ACCOUNT)
+    answers = []
+    for on in (True, False):
+        assistant = Assistant(Settings(warehouse_path=tiny_shared, rollups=on))
+        try:
+            answers.append(assistant.ask(request))
+        finally:
+            assistant.session.close()
+    on_answer, off_answer = answers
+    assert on_answer.status == "answered", on_answer.refusal
+    assert ("rollup_revenue_customer_ranked" in (on_answer.sql or "")) is ranked
     assert _said(on_answer) == _said(off_answer)

@@ -22,6 +22,7 @@ from app.semantic.model import Metric, SemanticModel, tables_in
 from app.semantic.rollups import BUILDS_TABLE, Rollup
 from app.sql.compile.breakdown import currency_column, dim_expr
 from app.sql.compile.ledger_rollups import attributed_select
+from app.sql.compile.ranked_rollups import FX_SOURCE, ranked_select
 from app.sql.compile.sqlbuild import (
     COMPARE,
     Type,
@@ -89,6 +90,10 @@ def build_select(model: SemanticModel, r: Rollup) -> exp.Select:
     """The SELECT (all accounts) whose rows are the rollup's table, sorted by account and day."""
     if r.attributed:
         return attributed_select(model, r)
+    if r.ranked:
+        daily = build_select(model, r.model_copy(update={"ranked": 0}))
+        keys = [c for c, _ in _dim_columns(model, r, _served(model, r)[0].table or "")]
+        return ranked_select(model, r, daily, keys)
     served = _served(model, r)
     first = served[0]
     assert first.table and first.time
@@ -151,6 +156,7 @@ def _once(per_key: exp.Select, columns: list[str]) -> exp.Select:
 _CODE = [
     Path(__file__),
     *(Path(__file__).with_name(n) for n in ("breakdown.py", "sqlbuild.py", "ledger_rollups.py")),
+    Path(__file__).with_name("ranked_rollups.py"),
 ]
 
 
@@ -169,7 +175,7 @@ def source_tables(model: SemanticModel, r: Rollup) -> list[str]:
     """Every warehouse table a rollup's rows are computed from (its fingerprint counts them)."""
     base = _served(model, r)[0].table
     assert base
-    found = {base, _TZ[0]}
+    found = {base, _TZ[0], *([FX_SOURCE] if r.ranked else [])}
     for fragment_sql in _fragments(model, r):
         for t in tables_in(fragment_sql) - {base}:
             found |= {j.to for j in model.join_path(base, t) or []}
@@ -239,7 +245,7 @@ def covering(q: CompileState, m: Metric, attributed: bool = False) -> Rollup | N
         return None
     needed = set(q.dim_names) | {f.dimension for f in q.plan.filters} - {"currency"}
     for r in q.ctx.model.rollups.values():
-        if r.attributed != attributed:
+        if r.attributed != attributed or r.ranked:
             continue
         if r.name in q.ctx.rollups and m.name in r.metrics and needed <= set(r.dimensions):
             if m.once_per and set(q.dim_names) != set(r.dimensions):
