@@ -229,7 +229,7 @@ def tiny_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Shapes the eval cases barely cover, each with the rollups it must read (none: the facts).
 _SHAPES = (
     ("effective tax rate last quarter", {"rollup_tax_daily", "rollup_tax_sales_daily"}),
-    ("taxable sales by tax jurisdiction last quarter", {"rollup_tax_sales_jurisdiction_daily"}),
+    ("taxable sales by tax country last quarter", {"rollup_tax_sales_country_daily"}),
     # A line counts once per state, and no rollup holds taxable sales by state: the facts.
     ("taxable sales by US state last quarter", set()),
     # Once per line among the filtered rows: no rollup group is that (the country one is per
