@@ -18,10 +18,13 @@ import duckdb
 
 from data.rollups import RollupStats, build_rollups
 
+# DuckDB's default (80% of RAM) got the 4M-customer rebuild killed on a shared machine: spill.
+MEMORY_LIMIT = "5GB"
 
-def rebuild(path: Path) -> RollupStats:
+
+def rebuild(path: Path, memory_limit: str = MEMORY_LIMIT) -> RollupStats:
     """Rebuild one warehouse file's rollups; restamp its build record."""
-    conn = duckdb.connect(str(path))
+    conn = duckdb.connect(str(path), config={"memory_limit": memory_limit, "threads": 2})
     try:
         stats = build_rollups(conn)
         conn.execute("CHECKPOINT")
