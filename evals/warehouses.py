@@ -27,7 +27,11 @@ def generator_fingerprint() -> str:
     """Hash of the generator code, DDL and rollups: a changed one rebuilds every warehouse."""
     digest = hashlib.sha256()
     data = ROOT / "data"
-    rollups = [data / "semantic" / "rollups.yaml", ROOT / "app" / "sql" / "compile" / "rollups.py"]
+    compile_dir = ROOT / "app" / "sql" / "compile"
+    rollups = [
+        data / "semantic" / "rollups.yaml",
+        *(compile_dir / n for n in ("rollups.py", "ledger_rollups.py", "ranked_rollups.py")),
+    ]
     for f in sorted([*data.glob("*.py"), *(data / "ddl").glob("*.sql")]) + rollups:
         digest.update(f.name.encode() + f.read_bytes())
     return digest.hexdigest()[:16]

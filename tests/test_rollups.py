@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -151,7 +152,7 @@ def test_rollups_serve_only_metrics_that_re_sum() -> None:
     assert not additive("count(DISTINCT a)") and not additive("max(a)")
     for bad in (
         Rollup(name="x", metrics=("disputes_count",)),  # count(DISTINCT ...)
-        Rollup(name="x", metrics=("taxable_sales",)),  # once per key
+        Rollup(name="x", metrics=("taxable_sales", "tax_collected")),  # once per key, and not
         Rollup(name="x", metrics=("active_subscriptions",)),  # a count of entities
         Rollup(name="x", metrics=("amount_due",)),  # a snapshot
         Rollup(name="x", metrics=("gross_volume", "net_volume")),  # two tables
@@ -164,7 +165,9 @@ def test_rollups_serve_only_metrics_that_re_sum() -> None:
 def test_the_fingerprint_counts_every_table_a_rollup_reads() -> None:
     model = semantic_model()
     for r in model.rollups.values():
-        read = {t.name for t in build_select(model, r).find_all(exp.Table)}
+        select = build_select(model, r)
+        ctes = {c.alias for c in select.find_all(exp.CTE)}  # named subqueries, not tables
+        read = {t.name for t in select.find_all(exp.Table)} - ctes
         assert source_tables(model, r) == sorted(read), r.name
 
 
@@ -216,3 +219,80 @@ def test_an_importer_can_write_facts_and_rollups_in_one_transaction(tiny: Path) 
     _import_one_deletion(tiny, commit=True)
     assert _charges(tiny) == before - 1
     assert _fresh(tiny) == set(semantic_model().rollups)  # restamped with the facts
+
+
+@pytest.fixture(scope="module")
+def tiny_shared(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny(tmp_path_factory.mktemp("shapes") / "tiny.duckdb", seed=11, customers=120)
+
+
+# Shapes the eval cases barely cover, each with the rollups it must read (none: the facts).
+_SHAPES = (
+    ("effective tax rate last quarter", {"rollup_tax_daily", "rollup_tax_sales_daily"}),
+    ("taxable sales by tax country last quarter", {"rollup_tax_sales_country_daily"}),
+    # A line counts once per state, and no rollup holds taxable sales by state: the facts.
+    ("taxable sales by US state last quarter", set()),
+    # Once per line among the filtered rows: no rollup group is that (the country one is per
+    # country, but a filter is no split), so the facts.
+    ("taxable sales in Canada last quarter", set()),
+    ("MRR by plan by month", {"rollup_mrr_plan_daily"}),
+    ("ARR by billing interval", {"rollup_mrr_plan_daily"}),
+    ("MRR for monthly plans by plan", {"rollup_mrr_plan_daily"}),
+    ("MRR by customer country", set()),  # not the item's price: the facts
+    (
+        "refund rate by country last quarter",
+        {"rollup_refunds_country_daily", "rollup_payments_country_daily"},
+    ),
+    ("discounts given by month", {"rollup_discounts_daily"}),
+    ("tax collected by country and tax type last quarter", {"rollup_tax_daily"}),
+)
+
+
+@pytest.mark.parametrize(("question", "read"), _SHAPES)
+def test_a_shape_reads_the_rollups_that_hold_it_and_answers_as_the_facts(
+    tiny_shared: Path, question: str, read: set[str]
+) -> None:
+    request = Request(question, as_of=TINY_END, account=ACCOUNT)
+    answers = []
+    for on in (True, False):
+        assistant = Assistant(Settings(warehouse_path=tiny_shared, rollups=on))
+        try:
+            answers.append(assistant.ask(request))
+        finally:
+            assistant.session.close()
+    on_answer, off_answer = answers
+    assert on_answer.status == "answered", on_answer.refusal
+    tables = {
+        t.name for t in exp.maybe_parse(on_answer.sql or "", dialect="duckdb").find_all(exp.Table)
+    }
+    assert {t for t in tables if t.startswith("rollup_")} == read
+    assert _said(on_answer) == _said(off_answer)
+
+
+# A ranking of one whole year reads the ranked rollup's first rows; any other ranking does not.
+_RANKINGS = (
+    ("top 10 customers by revenue in 2025", True),
+    ("bottom 5 customers by recognized revenue in 2025", True),
+    ("top 10 customers by revenue in the first half of 2025", False),  # not a whole year
+    ("top 10 customers by revenue in 2025 in EUR", False),  # not the account's currency
+    ("top 150 customers by revenue in 2025", False),  # more than the 100 ranked ahead
+)
+
+
+@pytest.mark.parametrize(("question", "ranked"), _RANKINGS)
+def test_a_ranking_of_a_whole_year_reads_its_first_keys_ranked_ahead(
+    tiny_shared: Path, question: str, ranked: bool
+) -> None:
+    year_end = date(TINY_END.year, 12, 31)  # 2025 whole, though the tiny data end in June
+    request = Request(question, as_of=year_end, account=ACCOUNT)
+    answers = []
+    for on in (True, False):
+        assistant = Assistant(Settings(warehouse_path=tiny_shared, rollups=on))
+        try:
+            answers.append(assistant.ask(request))
+        finally:
+            assistant.session.close()
+    on_answer, off_answer = answers
+    assert on_answer.status == "answered", on_answer.refusal
+    assert ("rollup_revenue_customer_ranked" in (on_answer.sql or "")) is ranked
+    assert _said(on_answer) == _said(off_answer)

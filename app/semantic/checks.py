@@ -13,7 +13,8 @@ from app.semantic.model import tables_in
 from app.semantic.rollups import additive
 
 if TYPE_CHECKING:
-    from app.semantic.model import ListSpec, SemanticModel
+    from app.semantic.model import ListSpec, Metric, SemanticModel
+    from app.semantic.rollups import Rollup
 
 
 def check_model(model: SemanticModel) -> None:
@@ -110,10 +111,10 @@ def check_rollups(model: SemanticModel) -> None:
             why = (
                 "is no flow, nor a stock summed over its rows"
                 if m.aggregation not in ("flow", "stock") or m.entity
-                else "counts once per key"
-                if m.once_per
+                else "counts once per another key than the rollup's other metrics"
+                if len({x.once_per for x in served}) > 1
                 else "has a measure that does not re-sum"
-                if not (m.measure and additive(m.measure))
+                if not m.once_per and not (m.measure and additive(m.measure))
                 else "reads the as-of day"
                 if any("@" in w for w in m.where)
                 else ""
@@ -123,7 +124,26 @@ def check_rollups(model: SemanticModel) -> None:
         currencies = {m.currency for m in served if m.currency}
         if len({(m.table, m.time, m.time_zone) for m in served}) != 1 or len(currencies) > 1:
             raise SemanticModelError(f"rollup {r.name}: metrics differ in table, time or currency")
+        if r.attributed:
+            check_attributed(model, r, served)
+            continue
         for d in r.dimensions:
             dim = model.dimensions.get(d)
             if dim is None or dim.table == "*" or "@" in dim.expr or "@" in (dim.key or ""):
                 raise SemanticModelError(f"rollup {r.name}: {d} is no dimension a day can keep")
+
+
+_LEDGER = "subscription_item_change_events"  # the MRR ledger, attributed per subscription item
+_ITEM_COLUMNS = ("price_id", "customer_id")  # an item's latest price; its customer, for life
+
+
+def check_attributed(model: SemanticModel, r: Rollup, served: list[Metric]) -> None:
+    """An attributed rollup: stocks of the MRR ledger, by the item's price or customer only."""
+    for m in served:
+        if m.aggregation != "stock" or m.table != _LEDGER or m.where or m.time_zone != "local":
+            raise SemanticModelError(f"rollup {r.name}: {m.name} is no stock of {_LEDGER}")
+    for d in r.dimensions:
+        dim = model.dimensions.get(d)
+        path = model.join_path(_LEDGER, dim.table) if dim and dim.table != "*" else None
+        if not dim or dim.key or dim.via or not path or path[0].column not in _ITEM_COLUMNS:
+            raise SemanticModelError(f"rollup {r.name}: {d} is not the item's price or customer's")

@@ -28,6 +28,12 @@ class Rollup(BaseModel):
     metrics: tuple[str, ...]
     dimensions: tuple[str, ...] = ()
     description: str = ""
+    # A stock of the MRR ledger by the item's price or customer attributes: rows are the changes of
+    # the items' running totals attributed to their latest values (app/sql/compile/ledger_rollups).
+    attributed: bool = False
+    # The first and last N keys of each calendar year per metric, in the account's currency,
+    # ranked ahead of time (app/sql/compile/ranked_rollups.py); 0 = a daily rollup.
+    ranked: int = 0
 
     @property
     def table(self) -> str:

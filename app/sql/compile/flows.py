@@ -12,7 +12,8 @@ from app.sql.compile.breakdown import (
     filter_conditions,
     filter_fragments,
 )
-from app.sql.compile.money import convert, sum_by_keys
+from app.sql.compile.money import convert, sum_by_keys, uses_rates
+from app.sql.compile.ranked_rollups import ranked_rows
 from app.sql.compile.rollups import covering, rollup_rows
 from app.sql.compile.sqlbuild import (
     Type,
@@ -39,6 +40,9 @@ def flow(q: CompileState, m: Metric) -> str:
     """
     assert m.table and m.measure and m.time
     name = f"m_{m.name}"
+    if (ranked := ranked_rows(q, m)) is not None:  # a year's first keys, ranked ahead of time
+        uses_rates(q)
+        return q.cte(name, ranked)
     tz = q.ctx.account.timezone
     money = m.unit == "money"
     period = q.frame.bucket_expr(m.time, m.time_zone, tz)
@@ -65,7 +69,7 @@ def flow(q: CompileState, m: Metric) -> str:
     if r is not None:  # the same rows' sums, read from a daily rollup
         rows = rollup_rows(q, m, r, money)
     base = q.cte(f"{name}_rows", rows)
-    if m.once_per:  # one value per key and group; then summed as any flow's rows (and days)
+    if m.once_per and not rolled:  # one value per key and group; then summed as any flow's rows
         kept = [col(str(e.alias)) for e in select if e.alias not in ("once_key", "v")]
         once = exp.select(*kept, named(fn("sum", col("v")), "v")).from_(table(base), copy=False)
         base = q.cte(f"{name}_once", group_by_all(once))

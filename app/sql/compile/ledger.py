@@ -6,9 +6,10 @@ from sqlglot import exp
 
 from app.semantic.model import Metric, tables_in
 from app.sql.compile.breakdown import dim_exprs, dim_fragments, filter_conditions, filter_fragments
+from app.sql.compile.ledger_rollups import attributed_totals
 from app.sql.compile.money import convert_stock, sum_by_keys
 from app.sql.compile.points import before_last_point, points, points_cte
-from app.sql.compile.rollups import running_totals
+from app.sql.compile.rollups import covering, plan_filters, running_totals
 from app.sql.compile.sqlbuild import (
     Type,
     all_of,
@@ -129,6 +130,11 @@ def ledger_stock(q: CompileState, m: Metric, at: str = "end") -> str:
         counts = counts.from_(group_by_all(per_entity).subquery("e", copy=False), copy=False)
         base = q.cte(f"{name}_dims", group_by_all(counts))
         return q.cte(name, sum_by_keys(q, base))
+    elif not m.entity and (r := covering(q, m, attributed=True)) is not None:
+        # Each item's total attributed to its latest price or customer, summed ahead per day.
+        at_points = (points_cte(q, at), max(points(q, at)))
+        rolled = attributed_totals(q, m, r, at_points, plan_filters(q, m, r.table))
+        base = q.cte(f"{name}_dims", rolled)
     else:
         sources = [*dim_fragments(q), *filter_fragments(q)]
         items = _items(q, m, at, _item_columns(q, m, sources))

@@ -42,6 +42,11 @@ def _ensure_fx(q: CompileState) -> None:
     q.fx_added = True
 
 
+def uses_rates(q: CompileState) -> None:
+    """Record that the answer's amounts were converted with the rates (their CTEs, added once)."""
+    _ensure_fx(q)
+
+
 def _rate(path: exp.Expr) -> exp.Expr:
     """`CAST(json_extract_string(fx.rates, path) AS DOUBLE)`: units of a currency per USD."""
     return cast(exp.JSONExtractScalar(this=col("rates", "fx"), expression=path), Type.DOUBLE)

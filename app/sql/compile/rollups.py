@@ -21,6 +21,8 @@ from sqlglot import exp
 from app.semantic.model import Metric, SemanticModel, tables_in
 from app.semantic.rollups import BUILDS_TABLE, Rollup
 from app.sql.compile.breakdown import currency_column, dim_expr
+from app.sql.compile.ledger_rollups import attributed_select
+from app.sql.compile.ranked_rollups import FX_SOURCE, ranked_select
 from app.sql.compile.sqlbuild import (
     COMPARE,
     Type,
@@ -86,6 +88,12 @@ def _filtered(measure: str, where: tuple[str, ...]) -> exp.Expr:
 
 def build_select(model: SemanticModel, r: Rollup) -> exp.Select:
     """The SELECT (all accounts) whose rows are the rollup's table, sorted by account and day."""
+    if r.attributed:
+        return attributed_select(model, r)
+    if r.ranked:
+        daily = build_select(model, r.model_copy(update={"ranked": 0}))
+        keys = [c for c, _ in _dim_columns(model, r, _served(model, r)[0].table or "")]
+        return ranked_select(model, r, daily, keys)
     served = _served(model, r)
     first = served[0]
     assert first.table and first.time
@@ -104,7 +112,11 @@ def build_select(model: SemanticModel, r: Rollup) -> exp.Select:
         named(fragment(currency) if currency else exp.Null(), "currency"),
         *(named(e, n) for n, e in _dim_columns(model, r, base)),
     ]
-    sources = [first.time, *([currency] if currency else [])]
+    sources = [
+        first.time,
+        *([currency] if currency else []),
+        *([first.once_per] if first.once_per else []),
+    ]
     for name in r.dimensions:
         dim = model.dimensions[name]
         sources += [dim.expr, *([dim.key] if dim.key else [])]
@@ -127,18 +139,31 @@ def build_select(model: SemanticModel, r: Rollup) -> exp.Select:
     if all(m.where for m in served):  # rows of none of the metrics are left out
         wheres = [all_of([paren(fragment(w)) for w in m.where]) for m in served]
         query = query.where(exp.or_(*(paren(w) for w in wheres), copy=False), copy=False)
+    if first.once_per:  # one value per key and group, then the keys summed per group
+        query.select(named(fragment(first.once_per), "once_key"), copy=False)
+        query = _once(group_by_all(query), [str(e.alias) for e in select])
     query = group_by_all(query)
     return query.order_by(ordered(col(TENANT)), ordered(col("local_day")), copy=False)
 
 
+def _once(per_key: exp.Select, columns: list[str]) -> exp.Select:
+    """`SELECT keys, sum(v_m), sum(n_m) FROM (per_key)`: a once-per rollup's rows per group."""
+    outer = [named(fn("sum", col(c)), c) if c.startswith(("v_", "n_")) else col(c) for c in columns]
+    return exp.select(*outer).from_(exp.Subquery(this=per_key, alias="k"), copy=False)
+
+
 # The code that turns a rollup's definition into rows: a change to it is a change of definition.
-_CODE = [Path(__file__), *(Path(__file__).with_name(n) for n in ("breakdown.py", "sqlbuild.py"))]
+_CODE = [
+    Path(__file__),
+    *(Path(__file__).with_name(n) for n in ("breakdown.py", "sqlbuild.py", "ledger_rollups.py")),
+    Path(__file__).with_name("ranked_rollups.py"),
+]
 
 
 def _fragments(model: SemanticModel, r: Rollup) -> list[str]:
     """The model fragments a rollup's rows read: time, currency, measures, filters, dimensions."""
     served = _served(model, r)
-    out = [f for m in served for f in (m.time or "", m.measure or "", *m.where)]
+    out = [f for m in served for f in (m.time or "", m.measure or "", m.once_per or "", *m.where)]
     out.append(_currency(model, r) or "")
     for name in r.dimensions:
         dim = model.dimensions[name]
@@ -150,7 +175,7 @@ def source_tables(model: SemanticModel, r: Rollup) -> list[str]:
     """Every warehouse table a rollup's rows are computed from (its fingerprint counts them)."""
     base = _served(model, r)[0].table
     assert base
-    found = {base, _TZ[0]}
+    found = {base, _TZ[0], *([FX_SOURCE] if r.ranked else [])}
     for fragment_sql in _fragments(model, r):
         for t in tables_in(fragment_sql) - {base}:
             found |= {j.to for j in model.join_path(base, t) or []}
@@ -218,13 +243,17 @@ def rollup_tables(model: SemanticModel) -> frozenset[str]:
     return frozenset({BUILDS_TABLE, *(r.table for r in model.rollups.values())})
 
 
-def covering(q: CompileState, m: Metric) -> Rollup | None:
+def covering(q: CompileState, m: Metric, attributed: bool = False) -> Rollup | None:
     """The first usable rollup holding the metric, every split dimension and every filter."""
     if not q.ctx.rollups:
         return None
     needed = set(q.dim_names) | {f.dimension for f in q.plan.filters} - {"currency"}
     for r in q.ctx.model.rollups.values():
+        if r.attributed != attributed or r.ranked:
+            continue
         if r.name in q.ctx.rollups and m.name in r.metrics and needed <= set(r.dimensions):
+            if m.once_per and set(q.dim_names) != set(r.dimensions):
+                continue  # a key counted once per rollup group: only those groups are exact
             return r
     return None
 
@@ -277,7 +306,7 @@ def _bucket(q: CompileState, day: exp.Expr) -> exp.Expr:
     return paren(case)
 
 
-def _filters(q: CompileState, m: Metric, src: str) -> list[exp.Expr]:
+def plan_filters(q: CompileState, m: Metric, src: str) -> list[exp.Expr]:
     """The plan's filters on the rollup's columns (as breakdown.filter_conditions on the facts)."""
     out: list[exp.Expr] = []
     for f in q.plan.filters:
@@ -327,7 +356,7 @@ def rollup_rows(q: CompileState, m: Metric, r: Rollup, money: bool) -> exp.Selec
         exp.GT(this=col(f"n_{m.name}", src), expression=exp.Literal.number(0)),
         exp.GTE(this=day.copy(), expression=literal(start)),
         exp.LT(this=day.copy(), expression=literal(end)),
-        *_filters(q, m, src),
+        *plan_filters(q, m, src),
     ]
     rows = exp.select(*select).from_(table(src), copy=False).where(*where, copy=False)
     return rows if one_per_key else group_by_all(rows)
@@ -339,6 +368,7 @@ __all__ = [
     "counts_query",
     "covering",
     "fingerprint",
+    "plan_filters",
     "rollup_rows",
     "rollup_tables",
     "running_totals",
