@@ -115,10 +115,14 @@ eval: $(STAMP)
 eval-accept: $(STAMP)
 	$(BIN)/python -m evals.baseline accept $(REPORTS)/latest.json
 
+# The agent alone (the engine not consulted) on the fixed sample (evals/sample.py), on the demo
+# warehouse; MODEL=local uses the local server (one run per case), LIMIT=N the first N cases.
+SAMPLE ?= evals/live_sample.yaml
 eval-live: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(NO_TRACING) $(if $(filter local,$(MODEL)),LEDGERLENS_LLM=local,$(if $(MODEL),LEDGERLENS_LLM_MODEL=$(MODEL))) $(BIN)/ledgerlens eval --live \
-	  --repeat $(REPEAT) $(if $(RECORD),--record) --report $(REPORTS)/live-$(RUN_ID).md \
+	  --backend agent --sample $(SAMPLE) --on demo $(if $(LIMIT),--limit $(LIMIT)) \
+	  --repeat $(if $(filter local,$(MODEL)),1,$(REPEAT)) $(if $(RECORD),--record) --report $(REPORTS)/live-$(RUN_ID).md \
 	  --html $(REPORTS)/live-$(RUN_ID).html --json $(REPORTS)/live-$(RUN_ID).json
 
 # Every benchmark into benchmarks/RESULTS.md; BENCH_QUICK=1 skips the large-scale parts.
