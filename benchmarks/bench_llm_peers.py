@@ -55,6 +55,20 @@ def done_records(log: Path) -> list[dict[str, Any]]:
     return out
 
 
+def import_report(report: Path, log: Path) -> int:
+    """Append the case records of a live agent-only eval report to the log (once per case)."""
+    data = json.loads(report.read_text(encoding="utf-8"))
+    run = data["run"]
+    if run["backend"] != "agent" or run["mode"] != "live":
+        raise SystemExit(f"{report}: not a live `--backend agent` report")
+    done = {(r["peer"], r["id"]) for r in done_records(log)}
+    fresh = [c | {"peer": "agent"} for c in data["cases"] if ("agent", c["id"]) not in done]
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps(c) + "\n" for c in fresh)
+    return len(fresh)
+
+
 def _seconds(value: float | None) -> str:
     return "—" if value is None else f"{value / 1000:.1f}"
 
@@ -135,6 +149,12 @@ def main() -> None:
     p.add_argument("--log", type=Path, default=LOG, help="JSON-lines results (resumable)")
     p.add_argument("--fresh", action="store_true", help="discard the log and start over")
     p.add_argument("--report-only", action="store_true", help="print the table from the log")
+    p.add_argument(
+        "--import-report",
+        type=Path,
+        metavar="FILE.json",
+        help="first add the cases of an `eval --live --backend agent` JSON report to the log",
+    )
     a = p.parse_args()
     peers = [x for x in a.peers.split(",") if x]
     unknown = set(peers) - set(PEERS)
@@ -146,6 +166,8 @@ def main() -> None:
         cases = [c for c in cases if match([c.name, *c.tags, c.difficulty])]
     if a.fresh:
         a.log.unlink(missing_ok=True)
+    if a.import_report:
+        import_report(a.import_report, a.log)
     settings = use_local_llm(Settings()) if not a.report_only else Settings()
     load_at_start = "/".join(f"{x:.2f}" for x in os.getloadavg())
     if not a.report_only:

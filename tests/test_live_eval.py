@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from app.cli import main
-from benchmarks.bench_llm_peers import done_records, peer_rows
+from benchmarks.bench_llm_peers import done_records, import_report, peer_rows
 from benchmarks.langchain_peer import langchain_backend, last_good_query
 from evals.cases import load_cases
 from evals.run import CASES_DIR, Runner
@@ -130,6 +130,9 @@ def test_eval_live_on_a_sample_counts_refusals_wrong_answers_and_tokens(
     )
     printed = capsys.readouterr().out
     assert "prompt tokens per question 950, cached 350" in printed and "prompts used:" in printed
+    log = tmp_path / "peers.jsonl"  # the peer benchmark can start from this report
+    assert import_report(out, log) == 2 and import_report(out, log) == 0
+    assert {r["peer"] for r in done_records(log)} == {"agent"}
     assert main([*args, "--limit", "1", "-k", "nothing_matches"]) == 2
 
 
