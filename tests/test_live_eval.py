@@ -121,9 +121,11 @@ def test_eval_live_on_a_sample_counts_refusals_wrong_answers_and_tokens(
     s = report["summary"]
     assert s["refused"] == 1 and s["cases"] == 2
     assert s["prompt_tokens_per_question"] == 950 and s["cached_tokens_per_question"] == 350
-    assert s["presented_wrong"] == sum(
-        c["answer_status"] == "answered" and c["status"] != "pass" for c in report["cases"]
-    )
+    assert [(c["status"], c["answer_status"]) for c in report["cases"]] == [
+        ("pass", "refused"),
+        ("pass", "answered"),
+    ]
+    assert s["presented_wrong"] == 0 and s["execution_accuracy"] == 1.0
     assert report["run"]["sample"] and report["run"]["only"] == "demo"
     assert report["prompts_used"] and all(
         len(h) == 64 for hs in report["prompts_used"].values() for h in hs
@@ -191,7 +193,8 @@ def test_the_peer_refuses_when_no_query_ran_and_the_table_compares_common_cases(
     rows = peer_rows(records, ["agent", "langchain"])
     assert [r[1] for r in rows] == ["1", "1"]  # only the case both finished
     assert rows[0][2].startswith("100.0%") and rows[1][4] == "1"
-    assert summarize([peer])["refused"] == 1
+    assert summarize([peer])["refused"] == 1 and summarize([peer])["presented_wrong"] == 0
+    assert summarize([ours | {"status": "wrong"}])["presented_wrong"] == 1
     messages = [
         type(
             "M", (), {"tool_calls": [{"id": "a", "name": "sql_db_query", "args": {"query": "Q"}}]}
