@@ -79,15 +79,17 @@ def peer_rows(records: Sequence[Mapping[str, Any]], peers: Sequence[str]) -> lis
     common = set.intersection(*ids) if ids else set()
     rows = []
     for peer in peers:
-        s = summarize(r for r in records if r["peer"] == peer and r["id"] in common)
+        mine = [r for r in records if r["peer"] == peer and r["id"] in common]
+        s = summarize(mine)
         ex = "—" if s["execution_accuracy"] is None else f"{s['execution_accuracy']:.1%}"
+        right = sum(r["status"] == "pass" and r["expect"] == "answer" for r in mine)
         tokens = s["prompt_tokens_per_question"]
         cached = s["cached_tokens_per_question"]
         rows.append(
             [
                 LABELS.get(peer, peer),
                 str(s["cases"]),
-                f"{ex} ({s['pass']}/{s['answerable']})",
+                f"{ex} ({right}/{s['answerable']})",
                 str(s["presented_wrong"]),
                 str(s["refused"]),
                 str(s["error"]),

@@ -192,7 +192,7 @@ def test_the_peer_refuses_when_no_query_ran_and_the_table_compares_common_cases(
     assert len(records) == 3
     rows = peer_rows(records, ["agent", "langchain"])
     assert [r[1] for r in rows] == ["1", "1"]  # only the case both finished
-    assert rows[0][2].startswith("100.0%") and rows[1][4] == "1"
+    assert rows[0][2] == "100.0% (1/1)" and rows[1][2] == "0.0% (0/1)" and rows[1][4] == "1"
     assert summarize([peer])["refused"] == 1 and summarize([peer])["presented_wrong"] == 0
     assert summarize([ours | {"status": "wrong"}])["presented_wrong"] == 1
     messages = [
