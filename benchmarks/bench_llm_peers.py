@@ -150,6 +150,11 @@ def main() -> None:
     p.add_argument("--peers", default=",".join(PEERS))
     p.add_argument("--log", type=Path, default=LOG, help="JSON-lines results (resumable)")
     p.add_argument("--fresh", action="store_true", help="discard the log and start over")
+    p.add_argument(
+        "--warehouse",
+        type=Path,
+        help="run on this DuckDB file (a private copy of demo) instead of the pinned demo",
+    )
     p.add_argument("--report-only", action="store_true", help="print the table from the log")
     p.add_argument(
         "--import-report",
@@ -175,7 +180,13 @@ def main() -> None:
     if not a.report_only:
         a.log.parent.mkdir(parents=True, exist_ok=True)
         runners = {
-            peer: Runner(settings, backend=_backend(peer, settings), only="demo", repeat=1)
+            peer: Runner(
+                settings,
+                backend=_backend(peer, settings),
+                only="demo",
+                warehouse=a.warehouse,
+                repeat=1,
+            )
             for peer in peers
         }
         try:
