@@ -14,7 +14,7 @@ WAREHOUSE ?= warehouse/demo.duckdb
 PORT ?= $(or $(LEDGERLENS_PORT),8501)
 HOST ?= $(or $(LEDGERLENS_HOST),127.0.0.1)
 
-.PHONY: run ask test test-spark test-spark-connect lint eval eval-accept eval-live bench warehouse clean security fuzz
+.PHONY: run ask test test-spark test-spark-connect lint eval eval-accept eval-live bench-llm-peers bench warehouse clean security fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -115,11 +115,20 @@ eval: $(STAMP)
 eval-accept: $(STAMP)
 	$(BIN)/python -m evals.baseline accept $(REPORTS)/latest.json
 
+# The agent alone (the engine not consulted) on the fixed sample (evals/sample.py), on the demo
+# warehouse; MODEL=local uses the local server (one run per case), LIMIT=N the first N cases.
+SAMPLE ?= evals/live_sample.yaml
 eval-live: $(STAMP)
 	@mkdir -p $(REPORTS)
 	$(NO_TRACING) $(if $(filter local,$(MODEL)),LEDGERLENS_LLM=local,$(if $(MODEL),LEDGERLENS_LLM_MODEL=$(MODEL))) $(BIN)/ledgerlens eval --live \
-	  --repeat $(REPEAT) $(if $(RECORD),--record) --report $(REPORTS)/live-$(RUN_ID).md \
+	  --backend agent --sample $(SAMPLE) --on demo $(if $(LIMIT),--limit $(LIMIT)) \
+	  --repeat $(if $(filter local,$(MODEL)),1,$(REPEAT)) $(if $(RECORD),--record) --report $(REPORTS)/live-$(RUN_ID).md \
 	  --html $(REPORTS)/live-$(RUN_ID).html --json $(REPORTS)/live-$(RUN_ID).json
+
+# Our agent beside LangChain's SQL agent on the same local model and sample (resumable; LIMIT=N).
+bench-llm-peers: $(STAMP)
+	$(NO_TRACING) LEDGERLENS_LLM=local nice -n 10 $(BIN)/python -m benchmarks.bench_llm_peers \
+	  $(if $(LIMIT),--limit $(LIMIT))
 
 # Every benchmark into benchmarks/RESULTS.md; BENCH_QUICK=1 skips the large-scale parts.
 bench: $(STAMP) $(WAREHOUSE)

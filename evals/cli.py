@@ -39,6 +39,7 @@ from evals.cases import Case, InvalidCase, load_cases_lenient
 from evals.gate import check_gate
 from evals.report import render_html, render_markdown
 from evals.run import CASES_DIR, CaseResult, Runner, invalid_result
+from evals.sample import SampleError, load_sample, select_sample
 from evals.select import KeywordError, parse_keyword
 from evals.summary import build_report, inputs_for, run_metadata
 
@@ -93,6 +94,20 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="select cases: 'tax and not fx'")
     p.add_argument("--jobs", type=_positive, default=1, metavar="N", help="cases run in N threads")
+    p.add_argument(
+        "--sample",
+        type=Path,
+        metavar="FILE.yaml",
+        help="run the cases a sample file names, in its order (evals/live_sample.yaml)",
+    )
+    p.add_argument(
+        "--limit", type=_positive, metavar="N", help="run only the first N selected cases"
+    )
+    p.add_argument(
+        "--on",
+        metavar="NAME",
+        help="run each case only on this pinned warehouse when it lists it (e.g. demo)",
+    )
     add_engine_arguments(p)
     return p
 
@@ -120,6 +135,10 @@ def _libraries() -> dict[str, str | None]:
 def _select(
     args: argparse.Namespace, cases: list[Case], invalid: list[InvalidCase]
 ) -> tuple[list[Case], list[InvalidCase]]:
+    if args.sample is not None:
+        cases = select_sample(cases, load_sample(args.sample))
+    if args.limit is not None:
+        cases = cases[: args.limit]
     if not args.keyword:
         return cases, invalid
     matches = parse_keyword(args.keyword)
@@ -193,6 +212,18 @@ def _headline(report: dict[str, Any]) -> list[str]:
     ]
     if s["repeat"] > 1:
         lines.append(f"repeat {s['repeat']}: pass@1 {s['pass_at_1']}, pass^k {s['pass_hat_k']}")
+    if s["prompt_tokens_per_question"] is not None:
+        lines.append(
+            f"refused {s['refused']} · wrong answer presented {s['presented_wrong']} · prompt "
+            f"tokens per question {s['prompt_tokens_per_question']:,.0f}, cached "
+            f"{s['cached_tokens_per_question']:,.0f}"
+        )
+    used = report.get("prompts_used") or {}
+    if used:
+        lines.append(
+            "prompts used: "
+            + ", ".join(f"{n} {'/'.join(h[:12] for h in hs)}" for n, hs in used.items())
+        )
     return lines
 
 
@@ -206,12 +237,13 @@ def run_eval(args: argparse.Namespace) -> int:
     args.warehouse = args.warehouse or export_source(settings)  # Spark: the export's source
     backend_name = args.backend or ("agent" if args.live else "engine")
     default_suite = not args.paths and args.warehouse is None
-    full_suite = default_suite and not args.keyword and not args.live
+    subset = bool(args.keyword or args.sample or args.limit or args.on)
+    full_suite = default_suite and not subset and not args.live
     model = settings.llm_model if backend_name != "engine" else None
     baseline_path = args.baseline or _default_baseline(backend_name, args.live, model)
     try:
-        if args.update_baseline and args.keyword:
-            raise _UsageError("--update-baseline needs every case; drop -k.")
+        if args.update_baseline and (args.keyword or args.sample or args.limit):
+            raise _UsageError("--update-baseline needs every case; drop -k, --sample and --limit.")
         if args.update_baseline and baseline_path.resolve() == BASELINE and not full_suite:
             raise _UsageError(
                 "evals/baseline.json is the offline baseline of evals/cases/ on the pinned "
@@ -234,12 +266,14 @@ def run_eval(args: argparse.Namespace) -> int:
         if not cases and not invalid:
             selection = f" match -k {args.keyword!r}" if args.keyword else ""
             raise _UsageError(f"No cases{selection} to run.")
-    except (_UsageError, BackendUnavailable, KeywordError) as problem:
+    except (_UsageError, BackendUnavailable, KeywordError, SampleError) as problem:
         err.print(f"eval: {problem}", markup=False)
         return EXIT_USAGE
     for bad in invalid:
         err.print(f"invalid case: {bad.message}", markup=False)
-    runner = Runner(settings, backend=backend, warehouse=args.warehouse, repeat=args.repeat)
+    runner = Runner(
+        settings, backend=backend, warehouse=args.warehouse, repeat=args.repeat, only=args.on
+    )
     clock = time.perf_counter()
     try:  # a missing or broken warehouse, semantic model or prompt file stops the run
         results = _run(runner, cases, args.jobs, err) + [invalid_result(i) for i in invalid]
@@ -272,6 +306,8 @@ def run_eval(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         paths=[display_path(p) for p in paths],
         keyword=args.keyword,
+        sample=display_path(args.sample) if args.sample else None,
+        only=args.on,
         warehouse=display_path(args.warehouse) if args.warehouse else None,
         full_suite=full_suite,
         wall_s=wall_s,
@@ -285,7 +321,7 @@ def run_eval(args: argparse.Namespace) -> int:
         gate = check_gate(
             baseline,
             report,
-            partial=bool(args.keyword),
+            partial=subset,
             baseline_name=display_path(baseline_path),
         )
         report["gate"] = gate.to_dict()

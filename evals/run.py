@@ -115,13 +115,18 @@ class Runner:
         warehouse: Path | None = None,
         semantic: SemanticModel | None = None,
         repeat: int = 1,
+        only: str | None = None,
     ) -> None:
-        """Prepare the pool; `warehouse` runs every case on that one file instead of its list."""
+        """Prepare the pool; `warehouse` runs every case on that one file instead of its list.
+
+        `only` names the one pinned warehouse a case runs on when its list has it (live runs).
+        """
         self.settings = settings or Settings()
         self.backend = backend
         self.warehouse = warehouse
         self.semantic = semantic
         self.repeat = max(1, repeat)
+        self.only = only
         self._assistants: dict[str, Assistant] = {}
         self._asks: dict[str, Ask] = {}
         self._results: dict[str, CaseResult] = {}
@@ -130,7 +135,11 @@ class Runner:
 
     def warehouses_for(self, case: Case) -> list[str]:
         """Names of the warehouses a case runs on in this runner."""
-        return [self.warehouse.stem] if self.warehouse else list(case.warehouses)
+        if self.warehouse:
+            return [self.warehouse.stem]
+        if self.only in case.warehouses:
+            return [self.only]
+        return list(case.warehouses)
 
     def assistant(self, warehouse: str) -> Assistant:
         """The assistant for a warehouse name (built, with its warehouse, on first use)."""

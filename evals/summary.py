@@ -20,6 +20,8 @@ from evals.run import CASES_DIR, CaseResult, Runner
 from evals.scorers import Status
 
 STATUSES: tuple[Status, ...] = ("pass", "wrong", "missed", "hallucinated", "error")
+_DECLINED = ("refused", "rejected", "clarify")
+"""Answer statuses that present no number: the refusals a live report counts."""
 STAGES = ("understand_ms", "compile_ms", "guard_ms", "execute_ms", "explain_ms", "total_ms")
 
 
@@ -58,6 +60,10 @@ def case_record(
         "latency_ms": result.latency_ms,
         "sql": answer.sql if answer else None,
         "tokens": usage.prompt_tokens + usage.completion_tokens if usage else None,
+        "prompt_tokens": usage.prompt_tokens if usage else None,
+        "cached_tokens": usage.cached_tokens if usage else None,
+        "llm_calls": usage.calls if usage else None,
+        "prompt_sha256": dict(usage.prompts) if usage else {},
         "cost_usd": _plain(usage.cost_usd) if usage else None,
         "error": result.error,
         "detail": result.detail,
@@ -98,6 +104,10 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return round(ordered[low] + (ordered[high] - ordered[low]) * (rank - low), 3)
 
 
+def _mean(values: Sequence[int]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -115,6 +125,7 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     latencies = [r["latency_ms"] for r in rows if r["latency_ms"] is not None]
     runs = [r["runs"] for r in rows if r["runs"]]
     costs = [Decimal(r["cost_usd"]) for r in rows if r["cost_usd"] is not None]
+    used = [r for r in rows if r.get("prompt_tokens") is not None]
     out.update(
         answerable=len(answerable),
         execution_accuracy=_ratio(sum(r["status"] == "pass" for r in answerable), len(answerable)),
@@ -125,6 +136,12 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         latency_ms_p50=percentile(latencies, 50),
         latency_ms_p95=percentile(latencies, 95),
         known_failures=sum(bool(r["known_failure"]) for r in rows),
+        refused=sum(r["answer_status"] in _DECLINED for r in rows),
+        presented_wrong=sum(
+            r["answer_status"] == "answered" and r["status"] != "pass" for r in rows
+        ),
+        prompt_tokens_per_question=_mean([r["prompt_tokens"] for r in used]),
+        cached_tokens_per_question=_mean([r["cached_tokens"] or 0 for r in used]),
         tokens=sum(r["tokens"] or 0 for r in rows) if any(r["tokens"] for r in rows) else None,
         cost_usd=str(sum(costs)) if costs else None,
         repeat=max((len(r) for r in runs), default=1),
@@ -132,6 +149,15 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         pass_hat_k=_ratio(sum(all(s == "pass" for s in run) for run in runs), len(runs)),
     )
     return out
+
+
+def prompts_used(records: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Prompt name → the SHA-256s the answers report having used (live and replayed runs)."""
+    used: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        for name, sha in (r.get("prompt_sha256") or {}).items():
+            used[name].add(sha)
+    return {name: sorted(shas) for name, shas in sorted(used.items())}
 
 
 def _breakdown(records: Sequence[Mapping[str, Any]], keys: str) -> dict[str, dict[str, Any]]:
@@ -185,6 +211,7 @@ def build_report(
             s: {"p50": percentile(v, 50), "p95": percentile(v, 95)} for s, v in stage_values.items()
         },
         "prompts": prompts,
+        "prompts_used": prompts_used(accuracy),
         "gate": None,
         "cases": records,
     }
@@ -206,6 +233,8 @@ def run_metadata(**fields: Any) -> dict[str, Any]:
         "jobs": 1,
         "paths": [display_path(CASES_DIR)],
         "keyword": None,
+        "sample": None,
+        "only": None,
         "warehouse": None,
         "full_suite": False,
         "wall_s": None,
