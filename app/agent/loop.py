@@ -42,6 +42,7 @@ from app.core.settings import Settings
 from app.explain.claims import unsupported
 from app.pipeline.assistant import Assistant
 from app.run.warehouse import Result
+from app.understand.screen import screen_question
 from tools.run_sql import preview
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,12 @@ class Agent:
         info = self.assistant.session.account_info(account)
         if info is None:
             yield AgentRun(refusal=CannotAnswer(reason=f"Unknown account {account}."))
+            return
+        screened = screen_question(request.question, account)
+        if (
+            screened is not None
+        ):  # a write, an injection or another account: the model never sees it
+            yield AgentRun(refusal=screened)
             return
         usage = Usage(self.model_name, tool_mode=self.mode.text)
         periods = resolve_periods(
