@@ -39,7 +39,7 @@ from tests.engine_support import MODEL, ctx
             "balance sheet",
         ),
         ("Discounts given to each of our subscriptions in 2025", "subscriptions"),
-        ("Customers with more than 3 subscriptions", "3"),
+        ("Net volume in 2025 for 5 countries", "5"),
         ("Dispute win rate in 2025", "rate"),
         ("Top 10 customers by net revenue of all time", "of all time"),
         ("Gross volume since inception", "since inception"),

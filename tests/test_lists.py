@@ -489,3 +489,20 @@ def test_which_rows_a_count_metric_counts_is_a_list_of_them(question: str) -> No
     p = plan_question(question, ctx())
     assert isinstance(p, QueryPlan) and p.listing == "customers", p
     assert p.time is not None and (p.time.start, p.time.end) == (date(2025, 6, 1), date(2025, 7, 1))
+
+
+@pytest.mark.parametrize(
+    ("question", "listing", "at_least"),
+    [
+        ("Customers (id and email) with failed charges", "charges", None),
+        ("List customers with unpaid invoices", "invoices", None),
+        ("Customers with more than 3 subscriptions", "subscriptions", 4),
+    ],
+)
+def test_customers_with_other_rows_are_those_rows_customers(
+    question: str, listing: str, at_least: int | None
+) -> None:
+    p = plan_question(question, ctx())
+    assert isinstance(p, QueryPlan) and p.listing == listing, p
+    assert p.per_group is not None and p.per_group.column == "customer"
+    assert p.per_group.at_least == at_least

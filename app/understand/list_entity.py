@@ -78,12 +78,46 @@ def find_entity(work: str, ctx: EngineContext, found: list[Clause]) -> Entity | 
     owned = _owned(work, ctx, unclaused)
     if owned is not None:
         return owned
+    having = _customers_having(work, ctx, hits, found)
+    if having is not None:
+        return having
     hits = [h for h in hits if not _in_state_of_another(h, hits, work, ctx)]
     hits, parent = split_parent(hits, work, ctx)
     entity = _first_entity(hits, work, ctx, found)
     if entity is None or parent is None:
         return entity
     return replace(entity, spans=(*entity.spans, (parent.start, parent.end)), parent=True)
+
+
+_THEIR = re.compile(r"\b(?:their|its)\s+$", re.I)
+
+
+def _customers_having(
+    work: str, ctx: EngineContext, hits: list[Hit], found: list[Clause]
+) -> Entity | None:
+    """'Customers (id and email) with failed charges': the customers those charges belong to.
+
+    Rows of another entity named in a 'with' clause after 'customers' (not 'with their X', which
+    asks for columns) are the list's subject, one row per customer, like "which customers had
+    failed charges".
+    """
+    if len(hits) != 1 or hits[0].name != CUSTOMERS:
+        return None
+    first = hits[0]
+    for c in found:
+        if c.exact or c.start < first.end:
+            continue
+        for h in ctx.lexicon.lists(work[c.start : c.end]):
+            spec = ctx.model.lists[h.name]
+            at = c.start + h.start
+            if spec.name == CUSTOMERS or spec.column("customer") is None:
+                continue
+            if _THEIR.search(work, c.start, at):
+                continue
+            child = Hit(start=at, end=c.start + h.end, kind=h.kind, name=h.name, phrase=h.phrase)
+            spans = ((first.start, first.end), (child.start, child.end))
+            return Entity(child.name, spans, True, child.start, _plural(work, child))
+    return None
 
 
 _NAMED_BY_ID = re.compile(r"\s+[a-z]+(?:_[a-z]+)?_[A-Za-z0-9]+\b")

@@ -138,7 +138,10 @@ def read_listing(r: Reading, ctx: EngineContext) -> Reading:
     least = at_least(r.text) if entity.subject else None  # "than" may be read as a comparison
     if least is not None:  # "customers with two or more failed charges", "paid more than once"
         spans.append(least[:2])
-    cols = read_columns(work, spec, found, entity.subject, ctx, outside(work))
+    named = work  # the entity's own words name its rows, not a column ("with failed charges")
+    for s, e in [*entity.spans, *([least[:2]] if least else [])]:  # nor "more than 3"
+        named = blank(named, s, e)
+    cols = read_columns(named, spec, found, entity.subject, ctx, outside(work))
     more = [*entity.asked, *(name for _, _, name in asked)]
     if much is not None:  # "..., for which customers and how much?": each row's amount
         more.append(next(c.name for c in spec.columns if c.expr == spec.amount))
