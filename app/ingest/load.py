@@ -55,6 +55,7 @@ class ImportSummary(BaseModel):
     seconds: float = 0.0
     rows_per_second: float = 0.0
     checksum: str = ""
+    phases: dict[str, float] = Field(default_factory=dict)  # seconds per step, for benchmarks
 
 
 def _clean_leftovers(target: Path) -> None:
@@ -84,6 +85,19 @@ def _building(target: Path) -> Iterator[Path]:
     finally:
         for leftover in (tmp, wal):
             leftover.unlink(missing_ok=True)
+
+
+def _laps(phases: dict[str, float]) -> Callable[[str | None], None]:
+    """A stopwatch: each call records the seconds since the last one under a name (None: skip)."""
+    last = [time.perf_counter()]
+
+    def lap(name: str | None) -> None:
+        now = time.perf_counter()
+        if name is not None:
+            phases[name] = round(now - last[0], 3)
+        last[0] = now
+
+    return lap
 
 
 def _check(
@@ -128,7 +142,10 @@ def import_delivery(
 ) -> ImportSummary:
     """Import the delivery at `source` into the warehouse file `into`, atomically."""
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    lap = _laps(phases)
     delivery = find_delivery(str(source), mode)
+    lap("find")
     into = Path(into)
     if into.is_symlink():  # replace the file the link points at, not the link
         into = into.resolve()
@@ -140,7 +157,9 @@ def import_delivery(
         for path in sorted(ddl_dir().glob("*.sql")):
             conn.execute(path.read_text(encoding="utf-8"))
         conn.execute("COMMIT")
+        lap("schema")
         found, _single = _check(delivery, conn, account)
+        lap("check")
         summary = ImportSummary(
             warehouse=str(into), source=delivery.source, kind=delivery.kind, mode=mode,
             run=delivery.run, account=account, data_through=None, skipped=delivery.unused,
@@ -170,8 +189,11 @@ def import_delivery(
             )  # fmt: skip
             if on_table is not None:
                 on_table(table, rows, seconds)
-        summary.warnings += post_load(conn, set(found))
+        lap("load")
+        summary.warnings += post_load(conn, set(found), phases)
+        lap(None)
         broken = broken_books(conn)
+        lap("books")
         if broken:
             raise IngestError(
                 "The imported books do not balance, so the warehouse was not replaced: "
@@ -179,6 +201,7 @@ def import_delivery(
                 + ". Check that every table comes from the same delivery."
             )
         summary.checksum = content_checksum(conn)
+        lap("checksum")
         latest = conn.execute("SELECT max(created) FROM balance_transactions").fetchone()
         summary.data_through = str(latest[0]) if latest and latest[0] is not None else None
         if summary.data_through is None:
@@ -188,6 +211,8 @@ def import_delivery(
         conn.execute("CHECKPOINT")
         conn.close()
         os.replace(tmp, into)
+        lap("swap")
+    summary.phases = phases
     summary.total_rows = sum(t.rows for t in summary.tables.values())
     summary.seconds = round(time.perf_counter() - started, 3)
     if summary.seconds > 0:
