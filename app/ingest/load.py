@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from app.core.resources import ddl_dir
 from app.ingest.delivery import Delivery, find_delivery, is_remote
 from app.ingest.derive import broken_books, content_checksum, post_load
-from app.ingest.read import TableSeen, accounts_in, inspect_table, select_sql
+from app.ingest.read import TableSeen, account_ids, accounts_in, inspect_table, select_sql
 from app.ingest.schema import REQUIRED, IngestError, Problem, expected_columns, report
 from app.semantic.catalog import TENANT_COLUMN
 
@@ -100,10 +100,33 @@ def _laps(phases: dict[str, float]) -> Callable[[str | None], None]:
     return lap
 
 
+def _single_account(
+    conn: duckdb.DuckDBPyConnection, found: dict[str, TableSeen], account: str | None
+) -> str:
+    """The account of a single-account delivery: --account, or the one id of its accounts file."""
+    ids = account_ids(conn, found["accounts"]) if "accounts" in found else []
+    if account and len(ids) == 1 and ids[0] != account:
+        raise IngestError(
+            f"--account {account} does not match the delivery's accounts file, which is for "
+            f"{ids[0]} ({found['accounts'].files[0]}); import it with --account {ids[0]}."
+        )
+    if account:
+        return account
+    if len(ids) == 1:
+        return ids[0]
+    raise IngestError(
+        "This delivery has no merchant_id column (a single-account delivery) and no accounts "
+        "file naming one account; say which account it is with --account acct_..."
+    )
+
+
 def _check(
     delivery: Delivery, conn: duckdb.DuckDBPyConnection, account: str | None
-) -> tuple[dict[str, TableSeen], bool]:
-    """Inspect every delivered table; raise one IngestError listing all schema problems."""
+) -> tuple[dict[str, TableSeen], str | None]:
+    """Inspect every delivered table; raise one IngestError listing all schema problems.
+
+    Returns the tables seen and the account to load (a single-account delivery's own).
+    """
     problems: list[Problem] = []
     found = {t: inspect_table(conn, delivery, t) for t in sorted(delivery.tables)}
     single = all(not f.has_tenant for f in found.values()) and bool(found)
@@ -117,11 +140,8 @@ def _check(
         problems += [Problem(t, "(table)", "a table", "missing", where) for t in missing]
     if problems:
         raise report(problems)
-    if single and not account:
-        raise IngestError(
-            "This delivery has no merchant_id column (a single-account delivery); say which "
-            "account it is with --account acct_..."
-        )
+    if single:
+        return found, _single_account(conn, found, account)
     if account and not single:  # keep one account of several: it must be there
         known = accounts_in(conn, found["balance_transactions"])
         if account not in known:
@@ -129,7 +149,7 @@ def _check(
                 f"The delivery has no balance transactions of account {account}; it has "
                 f"{', '.join(known) or 'none'}. Nothing was imported."
             )
-    return found, single
+    return found, account
 
 
 def import_delivery(
@@ -158,7 +178,7 @@ def import_delivery(
             conn.execute(path.read_text(encoding="utf-8"))
         conn.execute("COMMIT")
         lap("schema")
-        found, _single = _check(delivery, conn, account)
+        found, account = _check(delivery, conn, account)
         lap("check")
         summary = ImportSummary(
             warehouse=str(into), source=delivery.source, kind=delivery.kind, mode=mode,
