@@ -37,6 +37,7 @@ from app.ingest.read import ident
 from app.ingest.schema import expected_columns
 from app.semantic.rollups import is_rollup_table
 from benchmarks._common import LARGE, log, table
+from data.build import default_memory_limit
 
 RESERVE_GB = 8.0
 GB = 1024**3
@@ -97,6 +98,7 @@ def floor_load(delivery: Path, target: Path) -> dict[str, tuple[int, float]]:
     target.unlink(missing_ok=True)
     out: dict[str, tuple[int, float]] = {}
     with duckdb.connect(str(target)) as conn:
+        conn.execute(f"SET memory_limit = '{default_memory_limit()}'")  # as the import does
         conn.execute("BEGIN")
         for path in sorted(ddl_dir().glob("*.sql")):
             conn.execute(path.read_text(encoding="utf-8"))

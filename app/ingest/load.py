@@ -25,6 +25,7 @@ from app.ingest.derive import broken_books, content_checksum, post_load
 from app.ingest.read import TableSeen, account_ids, accounts_in, inspect_table, select_sql
 from app.ingest.schema import REQUIRED, IngestError, Problem, expected_columns, report
 from app.semantic.catalog import TENANT_COLUMN
+from data.build import default_memory_limit
 
 OnTable = Callable[[str, int, float], None]  # (table, rows loaded, seconds)
 
@@ -171,6 +172,7 @@ def import_delivery(
         into = into.resolve()
     with _building(into) as tmp, duckdb.connect(str(tmp)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(f"SET memory_limit = '{default_memory_limit()}'")  # as `data build` does
         if is_remote(delivery.source):
             conn.execute("LOAD httpfs")
         conn.execute("BEGIN")  # one transaction: ~700 COMMENTs, each its own commit, take ~4 s
