@@ -12,11 +12,13 @@ exported, imported and compared with the floor table by table, once (benchmarks/
 bench_import_large.py), in --scratch (default benchmarks/out/import-large).
 
 Usage: python -m benchmarks.bench_import [--warehouse PATH] [--runs 3] [--large] [--scratch DIR]
+    [--floor-until YYYY-MM-DDTHH:MM]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import time
 from pathlib import Path
@@ -87,6 +89,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--large", action="store_true", help="also large.duckdb (Parquet, 1 run)")
     ap.add_argument("--scratch", type=Path, default=OUT_DIR / "import-large", help="for --large")
+    ap.add_argument(
+        "--floor-until",
+        type=lambda v: dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC),
+        help="--large: start no floor table after this UTC time (YYYY-MM-DDTHH:MM)",
+    )
     args = ap.parse_args()
     if not args.warehouse.is_file():
         raise SystemExit(f"No warehouse at {args.warehouse}; build it with `make warehouse`.")
@@ -95,7 +102,7 @@ def main() -> None:
     scratch.mkdir(parents=True)
     rows = [measure(args.warehouse, fmt, args.runs, scratch) for fmt in FORMATS]
     shutil.rmtree(scratch, ignore_errors=True)
-    large = run_large(args.scratch) if args.large else ""
+    large = run_large(args.scratch, floor_until=args.floor_until) if args.large else ""
     print(header_line("Import benchmark"))
     print(
         f"\nMedian of {args.runs} runs per layout on {args.warehouse.name}. 'import' is "
