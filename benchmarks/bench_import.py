@@ -7,15 +7,18 @@ step, the content checksum and the atomic swap; and (b) the floor: a fresh DuckD
 same DDL (untimed) filled with one `COPY table FROM 'file'` per table (timed, plus CHECKPOINT).
 The ratio import/floor (rows/s) is measured in the same run. Both write to benchmarks/out/.
 
-The large warehouse (warehouse/large.duckdb) is used with --large when it exists; it is not
-built by this benchmark.
+With --large, the large warehouse (warehouse/large.duckdb, when it exists; not built here) is
+exported, imported and compared with the floor table by table, once (benchmarks/
+bench_import_large.py), in --scratch (default benchmarks/out/import-large).
 
-Usage: python -m benchmarks.bench_import [--warehouse PATH] [--runs 3] [--large]
+Usage: python -m benchmarks.bench_import [--warehouse PATH] [--runs 3] [--large] [--scratch DIR]
+    [--floor-until YYYY-MM-DDTHH:MM]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import shutil
 import time
 from pathlib import Path
@@ -26,7 +29,8 @@ from app.core.resources import ddl_dir
 from app.ingest.delivery import find_delivery
 from app.ingest.fixture import export_delivery
 from app.ingest.load import import_delivery
-from benchmarks._common import LARGE, OUT_DIR, ROOT, header_line, log, p50, table
+from benchmarks._common import OUT_DIR, ROOT, header_line, log, p50, table
+from benchmarks.bench_import_large import run_large
 
 FORMATS = ("data-pipeline", "sigma-csv")
 
@@ -84,6 +88,12 @@ def main() -> None:
     ap.add_argument("--warehouse", type=Path, default=ROOT / "warehouse" / "demo.duckdb")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--large", action="store_true", help="also large.duckdb (Parquet, 1 run)")
+    ap.add_argument("--scratch", type=Path, default=OUT_DIR / "import-large", help="for --large")
+    ap.add_argument(
+        "--floor-until",
+        type=lambda v: dt.datetime.fromisoformat(v).replace(tzinfo=dt.UTC),
+        help="--large: start no floor table after this UTC time (YYYY-MM-DDTHH:MM)",
+    )
     args = ap.parse_args()
     if not args.warehouse.is_file():
         raise SystemExit(f"No warehouse at {args.warehouse}; build it with `make warehouse`.")
@@ -91,22 +101,27 @@ def main() -> None:
     shutil.rmtree(scratch, ignore_errors=True)
     scratch.mkdir(parents=True)
     rows = [measure(args.warehouse, fmt, args.runs, scratch) for fmt in FORMATS]
-    large = "not asked for (--large)"
-    if args.large and LARGE.exists():
-        rows.append(measure(LARGE, "data-pipeline", 1, scratch))
-        large = "one run of its data-pipeline export"
-    elif args.large:
-        large = f"not built on this machine ({LARGE} missing), so not measured"
     shutil.rmtree(scratch, ignore_errors=True)
+    large = run_large(args.scratch, floor_until=args.floor_until) if args.large else ""
     print(header_line("Import benchmark"))
     print(
-        f"\nMedian of {args.runs} runs per layout on {args.warehouse.name}; large warehouse: "
-        f"{large}. 'import' is the whole `data import` (checks, loads, derived step, checksum, "
+        f"\nMedian of {args.runs} runs per layout on {args.warehouse.name}. 'import' is "
+        "the whole `data import` (checks, loads, derived step, checksum, "
         "atomic swap); 'floor' is DuckDB's own `COPY table FROM file` of the same files into "
         "the same schema; ratio = import rows/s / floor rows/s (1.0 = as fast as the floor).\n"
     )
     header = ["warehouse", "layout", "rows", "import", "rows/s", "floor", "floor rows/s", "ratio"]
     print(table(header, rows, "llrrrrrr"))
+    if large:
+        print(
+            "\n**Large warehouse** (4M customers), one run of its Data Pipeline export: per table, "
+            "the load step of `data import` (`INSERT ... SELECT` from `read_parquet`, row-count "
+            "check) vs DuckDB's `COPY table FROM 'TABLE/*.parquet'` + CHECKPOINT into the same "
+            "DDL; ratio = import rows/s / floor rows/s. The totals compare the floor with our "
+            "load step alone and with the whole import (checks, derived accounts, rollups, "
+            "books, content checksum, atomic swap).\n"
+        )
+        print(large)
 
 
 if __name__ == "__main__":

@@ -77,11 +77,27 @@ def test_an_imported_warehouse_has_fresh_rollups(
 def test_single_account_delivery_takes_the_account_from_the_flag(
     deliveries: dict[str, Path], demo_path: Path, tmp_path: Path
 ) -> None:
+    source = tmp_path / "d"  # without an accounts file, nothing in the delivery names it
+    shutil.copytree(deliveries["single"], source)
+    shutil.rmtree(source / "2025-12-31" / "livemode" / "accounts")
     target = tmp_path / "one.duckdb"
     with pytest.raises(IngestError, match="--account"):
-        import_delivery(deliveries["single"], target)
+        import_delivery(source, target)
     assert not target.exists()
-    import_delivery(deliveries["single"], target, account=ACCOUNT)
+    import_delivery(source, target, account=ACCOUNT)
+    got, want = checksums(target), checksums(demo_path, ACCOUNT)
+    assert got.pop("accounts")[0] == want.pop("accounts")[0] == 1  # derived: same account
+    assert got == want
+    with pytest.raises(IngestError, match=f"does not match .* import it with --account {ACCOUNT}"):
+        import_delivery(deliveries["single"], target, account="acct_demo_01")
+
+
+def test_single_account_delivery_takes_the_account_from_its_accounts_file(
+    deliveries: dict[str, Path], demo_path: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "one.duckdb"
+    summary = import_delivery(deliveries["single"], target)
+    assert summary.account == ACCOUNT
     assert checksums(target) == checksums(demo_path, ACCOUNT)
 
 

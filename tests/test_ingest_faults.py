@@ -104,6 +104,27 @@ def test_missing_success_marker(setup, capsys) -> None:  # type: ignore[no-untyp
     assert "incomplete" in message
 
 
+class _Offline:
+    """A DuckDB connection that cannot download extensions, as on a machine without network."""
+
+    def execute(self, sql: str) -> None:
+        raise duckdb.IOException(f'Failed to download extension "httpfs" for {sql!r}')
+
+    def close(self) -> None:
+        pass
+
+
+def test_remote_source_without_httpfs(setup, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    _, target, _ = setup
+    before = checksums(target)
+    with monkeypatch.context() as patch:
+        patch.setattr(duckdb, "connect", lambda *a, **k: _Offline())
+        assert main(["data", "import", "s3://bucket/stripe/", "--into", str(target)]) == 2
+    message = capsys.readouterr().err
+    assert "httpfs extension, which did not load" in message and "aws s3 sync" in message
+    assert checksums(target) == before
+
+
 def test_books_that_do_not_balance(setup, capsys) -> None:  # type: ignore[no-untyped-def]
     source, target, folder = setup
     rewrite(folder, "balance_transactions", "SELECT * REPLACE (net + 1 AS net) FROM {f}")

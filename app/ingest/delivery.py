@@ -49,8 +49,12 @@ def remote_connection() -> duckdb.DuckDBPyConnection:
         conn.execute("INSTALL httpfs")
         conn.execute("LOAD httpfs")
     except duckdb.Error as err:
+        reason = str(err).splitlines()[0]
         raise IngestError(
-            f"Reading s3:// or gs:// needs DuckDB's httpfs extension, which did not load: {err}"
+            "Reading s3:// or gs:// needs DuckDB's httpfs extension, which did not load "
+            f"({reason}). Copy the delivery folder to this machine (`aws s3 sync` or "
+            "`gcloud storage rsync`) and import the local folder, or run `INSTALL httpfs` once "
+            "in DuckDB on a machine that can reach extensions.duckdb.org."
         ) from err
     return conn
 

@@ -25,6 +25,7 @@ from app.ingest.delivery import MARKER, MODES
 from app.ingest.read import ident, quote
 from app.ingest.schema import IngestError, expected_columns
 from app.semantic.catalog import TENANT_COLUMN
+from data.build import default_memory_limit
 
 Format = Literal["data-pipeline", "sigma-csv"]
 
@@ -57,6 +58,7 @@ def read_only(warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     opened with its own settings (memory limit, threads) is refused; an ATTACH is not.
     """
     with duckdb.connect() as conn:
+        conn.execute(f"SET memory_limit = '{default_memory_limit()}'")  # half the RAM at most
         conn.execute(f"ATTACH {quote(str(warehouse))} AS w (READ_ONLY)")
         conn.execute("USE w")
         yield conn

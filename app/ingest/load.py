@@ -22,9 +22,10 @@ from pydantic import BaseModel, Field
 from app.core.resources import ddl_dir
 from app.ingest.delivery import Delivery, find_delivery, is_remote
 from app.ingest.derive import broken_books, content_checksum, post_load
-from app.ingest.read import TableSeen, accounts_in, inspect_table, select_sql
+from app.ingest.read import TableSeen, account_ids, accounts_in, inspect_table, select_sql
 from app.ingest.schema import REQUIRED, IngestError, Problem, expected_columns, report
 from app.semantic.catalog import TENANT_COLUMN
+from data.build import default_memory_limit
 
 OnTable = Callable[[str, int, float], None]  # (table, rows loaded, seconds)
 
@@ -55,6 +56,7 @@ class ImportSummary(BaseModel):
     seconds: float = 0.0
     rows_per_second: float = 0.0
     checksum: str = ""
+    phases: dict[str, float] = Field(default_factory=dict)  # seconds per step, for benchmarks
 
 
 def _clean_leftovers(target: Path) -> None:
@@ -86,10 +88,46 @@ def _building(target: Path) -> Iterator[Path]:
             leftover.unlink(missing_ok=True)
 
 
+def _laps(phases: dict[str, float]) -> Callable[[str | None], None]:
+    """A stopwatch: each call records the seconds since the last one under a name (None: skip)."""
+    last = [time.perf_counter()]
+
+    def lap(name: str | None) -> None:
+        now = time.perf_counter()
+        if name is not None:
+            phases[name] = round(now - last[0], 3)
+        last[0] = now
+
+    return lap
+
+
+def _single_account(
+    conn: duckdb.DuckDBPyConnection, found: dict[str, TableSeen], account: str | None
+) -> str:
+    """The account of a single-account delivery: --account, or the one id of its accounts file."""
+    ids = account_ids(conn, found["accounts"]) if "accounts" in found else []
+    if account and len(ids) == 1 and ids[0] != account:
+        raise IngestError(
+            f"--account {account} does not match the delivery's accounts file, which is for "
+            f"{ids[0]} ({found['accounts'].files[0]}); import it with --account {ids[0]}."
+        )
+    if account:
+        return account
+    if len(ids) == 1:
+        return ids[0]
+    raise IngestError(
+        "This delivery has no merchant_id column (a single-account delivery) and no accounts "
+        "file naming one account; say which account it is with --account acct_..."
+    )
+
+
 def _check(
     delivery: Delivery, conn: duckdb.DuckDBPyConnection, account: str | None
-) -> tuple[dict[str, TableSeen], bool]:
-    """Inspect every delivered table; raise one IngestError listing all schema problems."""
+) -> tuple[dict[str, TableSeen], str | None]:
+    """Inspect every delivered table; raise one IngestError listing all schema problems.
+
+    Returns the tables seen and the account to load (a single-account delivery's own).
+    """
     problems: list[Problem] = []
     found = {t: inspect_table(conn, delivery, t) for t in sorted(delivery.tables)}
     single = all(not f.has_tenant for f in found.values()) and bool(found)
@@ -103,11 +141,8 @@ def _check(
         problems += [Problem(t, "(table)", "a table", "missing", where) for t in missing]
     if problems:
         raise report(problems)
-    if single and not account:
-        raise IngestError(
-            "This delivery has no merchant_id column (a single-account delivery); say which "
-            "account it is with --account acct_..."
-        )
+    if single:
+        return found, _single_account(conn, found, account)
     if account and not single:  # keep one account of several: it must be there
         known = accounts_in(conn, found["balance_transactions"])
         if account not in known:
@@ -115,7 +150,7 @@ def _check(
                 f"The delivery has no balance transactions of account {account}; it has "
                 f"{', '.join(known) or 'none'}. Nothing was imported."
             )
-    return found, single
+    return found, account
 
 
 def import_delivery(
@@ -128,19 +163,25 @@ def import_delivery(
 ) -> ImportSummary:
     """Import the delivery at `source` into the warehouse file `into`, atomically."""
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    lap = _laps(phases)
     delivery = find_delivery(str(source), mode)
+    lap("find")
     into = Path(into)
     if into.is_symlink():  # replace the file the link points at, not the link
         into = into.resolve()
     with _building(into) as tmp, duckdb.connect(str(tmp)) as conn:
         conn.execute("SET TimeZone = 'UTC'")
+        conn.execute(f"SET memory_limit = '{default_memory_limit()}'")  # as `data build` does
         if is_remote(delivery.source):
             conn.execute("LOAD httpfs")
         conn.execute("BEGIN")  # one transaction: ~700 COMMENTs, each its own commit, take ~4 s
         for path in sorted(ddl_dir().glob("*.sql")):
             conn.execute(path.read_text(encoding="utf-8"))
         conn.execute("COMMIT")
-        found, _single = _check(delivery, conn, account)
+        lap("schema")
+        found, account = _check(delivery, conn, account)
+        lap("check")
         summary = ImportSummary(
             warehouse=str(into), source=delivery.source, kind=delivery.kind, mode=mode,
             run=delivery.run, account=account, data_through=None, skipped=delivery.unused,
@@ -170,8 +211,11 @@ def import_delivery(
             )  # fmt: skip
             if on_table is not None:
                 on_table(table, rows, seconds)
-        summary.warnings += post_load(conn, set(found))
+        lap("load")
+        summary.warnings += post_load(conn, set(found), phases)
+        lap(None)
         broken = broken_books(conn)
+        lap("books")
         if broken:
             raise IngestError(
                 "The imported books do not balance, so the warehouse was not replaced: "
@@ -179,6 +223,7 @@ def import_delivery(
                 + ". Check that every table comes from the same delivery."
             )
         summary.checksum = content_checksum(conn)
+        lap("checksum")
         latest = conn.execute("SELECT max(created) FROM balance_transactions").fetchone()
         summary.data_through = str(latest[0]) if latest and latest[0] is not None else None
         if summary.data_through is None:
@@ -188,6 +233,8 @@ def import_delivery(
         conn.execute("CHECKPOINT")
         conn.close()
         os.replace(tmp, into)
+        lap("swap")
+    summary.phases = phases
     summary.total_rows = sum(t.rows for t in summary.tables.values())
     summary.seconds = round(time.perf_counter() - started, 3)
     if summary.seconds > 0:

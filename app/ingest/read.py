@@ -135,6 +135,17 @@ def accounts_in(conn: duckdb.DuckDBPyConnection, seen: TableSeen) -> list[str]:
     return [str(r[0]) for r in rows if r[0] is not None]
 
 
+def account_ids(conn: duckdb.DuckDBPyConnection, seen: TableSeen) -> list[str]:
+    """The distinct `id` values of a delivered accounts table (its files, before loading)."""
+    column = next((c for c in seen.columns if c.lower() == "id"), None)
+    if column is None:
+        return []
+    rows = conn.execute(
+        f"SELECT DISTINCT {ident(column)} FROM {_reader(seen.kind, seen.files)} ORDER BY 1"
+    ).fetchall()
+    return [str(r[0]) for r in rows if r[0] is not None]
+
+
 def select_sql(seen: TableSeen, account: str | None) -> str:
     """`INSERT ... SELECT` loading the table: DDL columns, cast; merchant_id filled or filtered."""
     lowered = {c.lower(): (c, t) for c, t in seen.columns.items()}
