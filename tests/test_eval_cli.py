@@ -261,7 +261,9 @@ def test_agent_backend_records_live_then_replays_offline(
     )
     try:
         replayed = runner.run_case(case)
-        stale = runner.run_case(Case.model_validate(REFUSAL))  # never recorded
+        unrecorded = {**case.model_dump(mode="json"), "name": "private_unrecorded"}
+        unrecorded["inputs"] = {**unrecorded["inputs"], "question": "Net volume last quarter?"}
+        stale = runner.run_case(Case.model_validate(unrecorded))  # never recorded
     finally:
         runner.close()
     assert replayed.status == "pass" and replayed.answer is not None

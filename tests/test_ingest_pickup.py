@@ -52,7 +52,7 @@ def test_failed_import_changes_nothing_for_an_open_executor(
     with Executor(target, Settings(warehouse_path=target)) as ex:
         assert accounts_seen(ex) == 1
         with pytest.raises(Exception, match="--account"):
-            import_delivery(one, target)
+            import_delivery(one, target, account="acct_not_in_the_delivery")
         assert (accounts_seen(ex), ex.generation) == (1, 0)
 
 

@@ -178,6 +178,9 @@ def read_comparison(r: Reading, ctx: EngineContext) -> Reading:
     return amend(r, comparison=comparison, range=trange, masked=masked)
 
 
+_RELATIVE = re.compile(r"(?:last|previous|prior|preceding)\s+(?:day|week|month|quarter|year)$")
+
+
 def paired_ranges(a: TimeRange, b: TimeRange) -> tuple[Comparison, TimeRange] | None:
     """Two named periods as a comparison of the later one with the earlier, if the plan has one.
 
@@ -190,6 +193,8 @@ def paired_ranges(a: TimeRange, b: TimeRange) -> tuple[Comparison, TimeRange] | 
         return Comparison(kind="same_period_last_year"), late
     if (early.start, early.end) == _bounds(previous_period(late)):
         return Comparison(kind="previous_period"), late
+    if _RELATIVE.match(b.label or ""):  # "March 2025 vs the previous month": the month before it
+        return Comparison(kind="previous_period"), a
     return None
 
 
