@@ -91,19 +91,10 @@ def mirror_account(warehouse: Path, account: str, folder: Path) -> Path:
 
 
 def chat_model(settings: Settings) -> Any:
-    """The same OpenAI-compatible model our agent uses, with the same output cap."""
-    from langchain_openai import ChatOpenAI
+    """The same OpenAI-compatible model our agent uses, with the same output cap, no retries."""
+    from app.agent.loop import chat_model as agent_chat_model
 
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "local"
-    return ChatOpenAI(
-        model=settings.llm_model,
-        base_url=settings.llm_base_url,
-        api_key=key,
-        temperature=0,
-        max_tokens=settings.llm_max_output_tokens,
-        timeout=settings.llm_timeout_s,
-        max_retries=0,
-    )
+    return agent_chat_model(settings.model_copy(update={"llm_max_retries": 0}))
 
 
 def _community() -> Any:
