@@ -37,10 +37,21 @@ def test_longest_phrase_wins_and_a_space_matches_spaces_and_hyphens() -> None:
 
 
 def test_phrases_outside_the_trie_fall_back_to_the_regex() -> None:
-    for phrases in (["café"], ["Net"], ["e-mail"], ["a  b"], ["ſ"]):
+    for phrases in (["café"], ["Net"], ["a  b"], ["ſ"]):
         _same(phrases, "Café, net, e-mail, e mail, a  b, a b, A-b, s, S, ſ")
     assert PhraseTable(["café"])._regex is not None
     assert PhraseTable(["€", "£ gbp"])._regex is None  # characters without case stay in the trie
+
+
+def test_a_hyphen_in_a_phrase_matches_like_a_space_and_keeps_the_trie() -> None:
+    table = PhraseTable(["e-mail", "roll-forward"])
+    assert table._regex is None
+    assert list(table.spans("e-mail, e mail, roll forward, roll-forward, email")) == [
+        (0, 6),
+        (8, 14),
+        (16, 28),
+        (30, 42),
+    ]
 
 
 def test_characters_outside_ascii_fold_as_the_regex_folds_them() -> None:

@@ -107,7 +107,9 @@ class PhraseTable:
     """
 
     def __init__(self, phrases: list[str]) -> None:
-        unique = list(dict.fromkeys(p for p in phrases if p))
+        # A hyphen matches like a space ("roll-forward" also says "roll forward"): as a space the
+        # phrase stays plain, so the table is the trie, not the slow regex.
+        unique = list(dict.fromkeys(p.replace("-", " ") for p in phrases if p))
         self._regex: re.Pattern[str] | None = None
         self._trie: _Trie = {}
         self._seen: dict[str, tuple[tuple[int, int], ...]] = {}

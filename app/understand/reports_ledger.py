@@ -48,10 +48,15 @@ class _Vocab:
         spans = self.words.spans(text)
         if spans and (self.companions is None or self.companions.spans(text)):
             return spans[0]
-        groups = [table.spans(text) for table in self.together]
-        if groups and all(groups):
-            return min(g[0] for g in groups)
-        return None
+        if not self.together:
+            return None
+        firsts = []
+        for table in self.together:  # every group must be said: stop at the first one missing
+            spans = table.spans(text)
+            if not spans:
+                return None
+            firsts.append(spans[0])
+        return min(firsts)
 
     def blanked(self, text: str, masked: str) -> str:
         """`masked` with the statement's words, groups and column words in `text` blanked.
