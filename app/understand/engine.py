@@ -14,14 +14,13 @@ from app.core.plan import (
     Assumption,
     CannotAnswer,
     Choice,
-    Filter,
     NeedsClarification,
     PlanResult,
     QueryPlan,
     Ranking,
     TimeRange,
 )
-from app.semantic.describe import as_question
+from app.semantic.describe import OP_WORDS, as_question, filter_values
 from app.semantic.model import SemanticModel
 from app.understand.aggregates import read_aggregate, read_aggregate_metric, read_time_parts
 from app.understand.followup import edit_plan
@@ -199,9 +198,9 @@ def plan_reading(r: Reading, ctx: EngineContext) -> PlanResult:
         )
     if r.threshold is not None:  # "charges over $30": a metric has no row amount to compare
         return CannotAnswer(
-            reason=f"I can't apply '{_said(r.threshold)}' to a total: an amount condition "
-            "applies to single rows. Ask for the list (for example 'show charges over $500 last "
-            "month') and I'll count and total it.",
+            reason=f"I can't apply '{OP_WORDS[r.threshold.op]} {filter_values(r.threshold)}' "
+            "to a total: an amount condition applies to single rows. Ask for the list (for "
+            "example 'show charges over $500 last month') and I'll count and total it.",
             reason_class="unread_words",
             suggestions=SUGGESTIONS[:2],
         )
@@ -259,12 +258,6 @@ def _rank_by_what(r: Reading) -> NeedsClarification:
         question="Ranked by what?",
         choices=tuple(Choice(label=m, question=f"{text} by {m}") for m in _RANK_MEASURES),
     )
-
-
-def _said(f: Filter) -> str:
-    """An amount condition in words ('over 30 USD')."""
-    word = {"gt": "over", "gte": "at least", "lt": "under", "lte": "at most"}.get(f.op, f.op)
-    return f"{word} {f.values[0]}" + (f" {f.currency.upper()}" if f.currency else "")
 
 
 def _definitions(model: SemanticModel, metrics: tuple[str, ...]) -> list[Assumption]:

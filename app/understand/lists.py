@@ -19,15 +19,9 @@ from app.core.plan import (
 from app.semantic.model import ListSpec
 from app.understand.lexicon import WEAK_METRIC_WORDS
 from app.understand.list_columns import read_columns
-from app.understand.list_entity import (
-    Entity,
-    either,
-    find_entity,
-    made_earlier,
-    read_states,
-    which_objects,
-)
+from app.understand.list_entity import Entity, find_entity
 from app.understand.list_plan import list_shape, row_limit
+from app.understand.list_states import either, made_earlier, read_states, which_objects
 from app.understand.list_words import (
     Clause,
     OrderWords,

@@ -143,8 +143,13 @@ def _by_lists(
     def read(v: _Vocab | None) -> int:
         return sum(1 for seg, _ in segments for it in _items(plain, r, ctx, v, seg) if it.measures)
 
-    best = max(_vocabularies(ctx.model), key=read, default=None)
-    if best is None or best is vocab or read(best) < 2 or read(best) <= read(vocab):
+    counts = {id(v): read(v) for v in _vocabularies(ctx.model)}  # each report's lists read once
+    best = max(_vocabularies(ctx.model), key=lambda v: counts[id(v)], default=None)
+    if best is None or best is vocab:
+        return vocab, named, segments
+    mine = counts.get(id(vocab)) if vocab is not None else None
+    mine = read(vocab) if mine is None else mine
+    if counts[id(best)] < 2 or counts[id(best)] <= mine:
         return vocab, named, segments
     run = list_before(plain, (segments[0][1] or segments[0][0])[0])
     lists = [seg for seg, _ in segments] + ([run] if run else [])
